@@ -1,0 +1,244 @@
+//! [`Context`]: everything about the current call that is not its body:
+//! call id, deadline, the function's config, the request headers, the HTTP
+//! gateway view and the tracing context.
+//!
+//! ```
+//! use std::time::Duration;
+//! use fdk::testing::TestCall;
+//!
+//! let ctx = TestCall::invoke()
+//!     .call_id("01CALL")
+//!     .deadline_in(Duration::from_secs(30))
+//!     .config("GREETING", "hi")
+//!     .config("RETRIES", "3")
+//!     .header("Content-Type", "application/json")
+//!     .context();
+//! assert_eq!(ctx.call_id(), "01CALL");
+//! assert!(ctx.remaining().unwrap() <= Duration::from_secs(30));
+//! assert_eq!(ctx.config("GREETING"), Some("hi"));
+//! assert_eq!(ctx.config_parse::<u32>("RETRIES").unwrap(), 3);
+//! assert_eq!(ctx.content_type(), Some("application/json"));
+//! assert!(!ctx.is_gateway());
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, TRANSFER_ENCODING};
+use http::request::Parts;
+
+use crate::config::{ConfigError, Env, parse_config};
+use crate::deadline::{self, Deadline};
+use crate::extract::FromRequestParts;
+use crate::gateway::{self, Gateway};
+use crate::logs;
+use crate::protocol::{FN_CALL_ID, FN_DEADLINE, FN_INTENT, INTENT_HTTP_REQUEST};
+use crate::trace::TraceContext;
+
+/// The current call, as the server described it.
+///
+/// Cheap to clone (one reference count). Take it as a handler argument,
+/// `&Context` with `#[fdk::handler]` or `Context` with [`fdk::run`](crate::run).
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    call_id: String,
+    deadline: Option<Deadline>,
+    headers: HeaderMap,
+    gateway: Option<Gateway>,
+    trace: TraceContext,
+    env: Arc<Env>,
+}
+
+impl Context {
+    /// The call's id (`Fn-Call-Id`); empty if the server sent none.
+    pub fn call_id(&self) -> &str {
+        &self.inner.call_id
+    }
+
+    /// When the server gives up on this call (`Fn-Deadline`), if it said.
+    pub fn deadline(&self) -> Option<SystemTime> {
+        self.inner.deadline.map(|d| d.wall)
+    }
+
+    /// Time left before the deadline (zero once passed), if there is one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.inner.deadline.as_ref().map(Deadline::remaining)
+    }
+
+    /// The app's id (`FN_APP_ID`).
+    pub fn app_id(&self) -> Option<&str> {
+        self.inner.env.app_id()
+    }
+    /// The function's id (`FN_FN_ID`).
+    pub fn fn_id(&self) -> Option<&str> {
+        self.inner.env.fn_id()
+    }
+    /// The app's name (`FN_APP_NAME`; set by OCI Functions, not by the
+    /// open-source server).
+    pub fn app_name(&self) -> Option<&str> {
+        self.inner.env.app_name()
+    }
+    /// The function's name (`FN_FN_NAME`; set by OCI Functions only).
+    pub fn fn_name(&self) -> Option<&str> {
+        self.inner.env.fn_name()
+    }
+    /// The function's memory limit in MB (`FN_MEMORY`).
+    pub fn memory_mb(&self) -> Option<u64> {
+        self.inner.env.memory_mb()
+    }
+    /// The call type (`FN_TYPE`, `sync` on the open-source server).
+    pub fn fn_type(&self) -> Option<&str> {
+        self.inner.env.fn_type()
+    }
+
+    /// A config value. The server passes app and function config as
+    /// environment variables, so this reads any variable.
+    pub fn config(&self, key: &str) -> Option<&str> {
+        self.inner.env.get(key)
+    }
+
+    /// A config value parsed as `T`; the error says which key and why.
+    pub fn config_parse<T>(&self, key: &str) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        parse_config(&self.inner.env, key)
+    }
+
+    /// Every config value (every environment variable), in no order.
+    pub fn config_iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner.env.iter()
+    }
+
+    /// The request headers the caller sent. For gateway calls these are the
+    /// HTTP client's headers with the `Fn-Http-H-` prefix removed; for invoke
+    /// calls, the headers as they arrived, without the framing ones (`Host`,
+    /// `Content-Length`, `Transfer-Encoding`). Lookups ignore case and
+    /// [`HeaderMap::get_all`] returns every value of a repeated header.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The first value of header `name`, if it is visible ASCII text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The request's `Content-Type`.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(CONTENT_TYPE.as_str())
+    }
+
+    /// Did this call come through an HTTP trigger?
+    pub fn is_gateway(&self) -> bool {
+        self.inner.gateway.is_some()
+    }
+
+    /// The HTTP client's method and URL, for gateway calls.
+    pub fn gateway(&self) -> Option<&Gateway> {
+        self.inner.gateway.as_ref()
+    }
+
+    /// The tracing headers (B3, W3C) of the call.
+    pub fn trace(&self) -> &TraceContext {
+        &self.inner.trace
+    }
+
+    pub(crate) fn deadline_instant(&self) -> Option<Deadline> {
+        self.inner.deadline
+    }
+
+    /// Builds the context from the socket request's head, taking its headers.
+    pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>) -> Self {
+        let mut headers = std::mem::take(headers);
+        let call_id = match headers.get(&FN_CALL_ID).map(|v| v.to_str()) {
+            Some(Ok(id)) => id.to_owned(),
+            Some(Err(_)) => {
+                logs::warn(format_args!(
+                    "Fn-Call-Id is not ASCII text; using an empty call id"
+                ));
+                String::new()
+            }
+            None => String::new(),
+        };
+        let deadline = match headers.get(&FN_DEADLINE) {
+            None => None,
+            Some(value) => {
+                let parsed = value.to_str().ok().and_then(deadline::parse_rfc3339);
+                if parsed.is_none() {
+                    logs::warn(format_args!(
+                        "call {call_id}: ignoring unparseable Fn-Deadline {value:?}; \
+                         the call runs without a deadline"
+                    ));
+                }
+                parsed.map(Deadline::at)
+            }
+        };
+        let gateway_call = headers.get(&FN_INTENT).is_some_and(|v| {
+            v.as_bytes()
+                .eq_ignore_ascii_case(INTENT_HTTP_REQUEST.as_bytes())
+        });
+
+        let mut trace = TraceContext::from_headers(&headers);
+        let (gateway, user_headers) = if gateway_call {
+            let (gw, client) = gateway::decode(&headers);
+            if trace.is_empty() {
+                trace = TraceContext::from_headers(&client);
+            }
+            (Some(gw), client)
+        } else {
+            for framing in [HOST, CONTENT_LENGTH, TRANSFER_ENCODING] {
+                headers.remove(framing);
+            }
+            (None, headers)
+        };
+        Self {
+            inner: Arc::new(Inner {
+                call_id,
+                deadline,
+                headers: user_headers,
+                gateway,
+                trace,
+                env,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("call_id", &self.inner.call_id)
+            .field("deadline", &self.deadline())
+            .field("gateway", &self.inner.gateway)
+            .field("headers", &self.inner.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> FromRequestParts<S> for Context {
+    type Rejection = std::convert::Infallible;
+
+    fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
+impl Context {
+    /// The context of the call whose request head is `parts`. Every request
+    /// the FDK hands to a handler carries one; a bare `Parts` built by hand
+    /// gets an empty context.
+    pub fn from_parts(parts: &Parts) -> Self {
+        match parts.extensions.get::<Context>() {
+            Some(ctx) => ctx.clone(),
+            None => Self::from_socket(&mut HeaderMap::new(), Arc::new(Env::default())),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! One call, from the socket request to the socket response: build the
+//! [`Context`], write the log frame, run the handler inside its span, under
+//! the deadline and the panic boundary, read what is left of the request
+//! body, and encode the outcome.
+
+use std::sync::Arc;
+
+use http::Method;
+use hyper::body::Incoming;
+use tokio::sync::oneshot;
+use tracing::Instrument;
+
+use crate::body::Body;
+use crate::config::{Env, LogFrame};
+use crate::context::Context;
+use crate::deadline::Deadline;
+use crate::extract::Request;
+use crate::handler::BoxHandler;
+use crate::logs;
+use crate::panic::CatchUnwind;
+use crate::protocol::CALL_PATH;
+use crate::response::Response;
+use crate::response::encode::{CallKind, Outcome, encode};
+use crate::response::outcome::Failed;
+
+/// What every call needs: the handler and the environment, read once.
+pub(crate) struct App {
+    pub(crate) handler: BoxHandler,
+    pub(crate) env: Arc<Env>,
+    pub(crate) log_frame: Option<LogFrame>,
+}
+
+impl App {
+    pub(crate) fn new(handler: BoxHandler, env: Arc<Env>) -> Self {
+        let log_frame = env.log_frame();
+        Self {
+            handler,
+            env,
+            log_frame,
+        }
+    }
+}
+
+/// Serves one socket request.
+pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Response {
+    let (parts, incoming) = req.into_parts();
+    let (give_back, unread) = oneshot::channel();
+    call(
+        app,
+        parts,
+        Body::incoming(incoming, give_back),
+        Some(unread),
+    )
+    .await
+}
+
+/// Serves one call whose body is `body`; `unread` hands back a socket body
+/// the handler dropped before its end.
+pub(crate) async fn call(
+    app: &App,
+    mut parts: http::request::Parts,
+    body: Body,
+    unread: Option<oneshot::Receiver<Incoming>>,
+) -> Response {
+    if parts.method != Method::POST || parts.uri.path() != CALL_PATH {
+        logs::warn(format_args!(
+            "answering an unexpected {} {} with 502; the Fn server only sends POST {CALL_PATH}",
+            parts.method,
+            parts.uri.path()
+        ));
+        let outcome = Outcome::NotACall {
+            method: parts.method,
+            path: parts.uri.path().to_owned(),
+        };
+        return encode(outcome, CallKind::Invoke);
+    }
+    if let Some(frame) = &app.log_frame {
+        logs::write_frame(frame, &parts.headers);
+    }
+
+    let ctx = Context::from_socket(&mut parts.headers, Arc::clone(&app.env));
+    let kind = if ctx.is_gateway() {
+        CallKind::Gateway
+    } else {
+        CallKind::Invoke
+    };
+    let deadline = ctx.deadline_instant();
+    let span = tracing::info_span!(
+        "fn_call",
+        call_id = ctx.call_id(),
+        trace_id = ctx.trace().trace_id(),
+        parent_span_id = ctx.trace().parent_span_id(),
+    );
+    parts.extensions.insert(ctx.clone());
+
+    let req = Request::from_parts(parts, body);
+    let call = CatchUnwind::new((app.handler)(req)).instrument(span);
+    let outcome = match deadline {
+        Some(deadline) => match tokio::time::timeout_at(deadline.instant.into(), call).await {
+            Ok(result) => returned(result),
+            Err(_elapsed) => Outcome::TimedOut,
+        },
+        None => returned(call.await),
+    };
+    report(&ctx, &outcome);
+
+    // The server expects the whole request to be read before the response
+    // head. After a timeout there is no time left: answer at once.
+    if !matches!(outcome, Outcome::TimedOut) {
+        if let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok()) {
+            drain(rest, deadline).await;
+        }
+    }
+    encode(outcome, kind)
+}
+
+fn returned(result: Result<Response, String>) -> Outcome {
+    match result {
+        Ok(res) => Outcome::Returned(res),
+        Err(panic) => Outcome::Panicked(panic),
+    }
+}
+
+/// Failures go to the function's log: the server discards 502 bodies.
+fn report(ctx: &Context, outcome: &Outcome) {
+    let id = ctx.call_id();
+    match outcome {
+        Outcome::Returned(res) => {
+            if let Some(Failed(message)) = res.extensions().get::<Failed>() {
+                logs::error(format_args!("call {id} failed: {message}"));
+            }
+        }
+        Outcome::Panicked(message) => logs::error(format_args!("call {id} panicked: {message}")),
+        Outcome::TimedOut => logs::error(format_args!(
+            "call {id} ran past its deadline; answered 504 and dropped the handler"
+        )),
+        Outcome::NotACall { .. } => {}
+    }
+}
+
+/// Reads and discards the rest of a request body the handler did not read.
+async fn drain(body: Incoming, deadline: Option<Deadline>) {
+    let mut body = Body::drain_only(body);
+    let read_all = async { while let Some(Ok(_)) = body.chunk().await {} };
+    match deadline {
+        Some(d) => {
+            let _ = tokio::time::timeout_at(d.instant.into(), read_all).await;
+        }
+        None => read_all.await,
+    }
+}

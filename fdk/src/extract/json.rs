@@ -1,0 +1,75 @@
+//! [`Json`]: typed JSON input and output with serde.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::rejection::JsonRejection;
+use super::{FromRequest, Request};
+use crate::response::{IntoResponse, Response};
+
+/// JSON in or out.
+///
+/// As an argument, it parses the whole body as `T`, whatever the request's
+/// `Content-Type` says (Fn clients often send none); input that does not
+/// parse is answered with the type's name and serde's error. As a return
+/// value, it serializes `T` with `Content-Type: application/json`.
+///
+/// ```
+/// use fdk::Json;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize)]
+/// struct Input { name: String }
+/// #[derive(Serialize)]
+/// struct Output { greeting: String }
+///
+/// async fn greet(Json(input): Json<Input>) -> Json<Output> {
+///     Json(Output { greeting: format!("Hello {}", input.name) })
+/// }
+/// # let _ = fdk::Function::new(greet);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = JsonRejection;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = req
+            .into_body()
+            .collect()
+            .await
+            .map_err(JsonRejection::BodyRead)?;
+        serde_json::from_slice(&bytes)
+            .map(Json)
+            .map_err(|error| JsonRejection::InvalidJson {
+                type_name: std::any::type_name::<T>(),
+                error,
+            })
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut buf = BytesMut::with_capacity(128).writer();
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => {
+                let mut res = Response::new(Bytes::from(buf.into_inner()).into());
+                res.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                res
+            }
+            Err(err) => crate::response::outcome::failed(format!(
+                "failed to serialize the response as JSON for `{}`: {err}",
+                std::any::type_name::<T>()
+            )),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Why an extractor refused a request, one type per extractor.
+//!
+//! Every rejection is a response: status `400` with a JSON body
+//! `{"message": "..."}` that names the expected type and the problem. The
+//! FDK sends it as `Fn-Http-Status: 400` for gateway calls and as a 502 for
+//! invoke calls, whose socket status cannot carry a client error (HS-RESP-8).
+//!
+//! ```
+//! use fdk::extract::rejection::StringRejection;
+//! use fdk::testing::TestCall;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! async fn echo(text: String) -> String { text }
+//! let res = TestCall::invoke().body(vec![0xff, 0xfe]).send(echo).await;
+//! assert_eq!(res.status(), 502);
+//! assert!(res.text().contains("not valid UTF-8"));
+//! # let _: Option<StringRejection> = None;
+//! # }
+//! ```
+
+use std::fmt;
+
+use crate::body::BodyError;
+use crate::response::{IntoResponse, Response, outcome};
+
+/// `Bytes` or `Vec<u8>` could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BytesRejection {
+    /// The body could not be read (the caller hung up mid-body).
+    BodyRead(BodyError),
+}
+
+/// `String` could not be read, or the body is not UTF-8.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StringRejection {
+    /// The body could not be read (the caller hung up mid-body).
+    BodyRead(BodyError),
+    /// The body is not valid UTF-8; nothing is replaced or lost silently.
+    InvalidUtf8(std::str::Utf8Error),
+}
+
+/// `Json<T>` could not be read or does not parse as `T`.
+#[cfg(feature = "json")]
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JsonRejection {
+    /// The body could not be read (the caller hung up mid-body).
+    BodyRead(BodyError),
+    /// The body is not JSON, or not JSON of the expected shape.
+    InvalidJson {
+        /// The type that was asked for.
+        type_name: &'static str,
+        /// What serde_json said, with line and column.
+        error: serde_json::Error,
+    },
+}
+
+impl fmt::Display for BytesRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+        }
+    }
+}
+
+impl fmt::Display for StringRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+            Self::InvalidUtf8(err) => write!(
+                f,
+                "the request body is not valid UTF-8, as `String` requires ({err}); \
+                 take `Bytes` or `Vec<u8>` to accept binary input"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "json")]
+impl fmt::Display for JsonRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+            Self::InvalidJson { type_name, error } => {
+                write!(
+                    f,
+                    "the request body is not valid JSON for `{type_name}`: {error}"
+                )
+            }
+        }
+    }
+}
+
+fn chain(err: &BodyError) -> String {
+    // Skip our own "failed to read the body" level; say the cause.
+    std::error::Error::source(err).map_or_else(|| err.to_string(), crate::error::chain)
+}
+
+impl std::error::Error for BytesRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::BodyRead(err) => Some(err),
+        }
+    }
+}
+
+impl std::error::Error for StringRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::BodyRead(err) => Some(err),
+            Self::InvalidUtf8(err) => Some(err),
+        }
+    }
+}
+
+#[cfg(feature = "json")]
+impl std::error::Error for JsonRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::BodyRead(err) => Some(err),
+            Self::InvalidJson { error, .. } => Some(error),
+        }
+    }
+}
+
+impl IntoResponse for BytesRejection {
+    fn into_response(self) -> Response {
+        outcome::rejected(self.to_string())
+    }
+}
+
+impl IntoResponse for StringRejection {
+    fn into_response(self) -> Response {
+        outcome::rejected(self.to_string())
+    }
+}
+
+#[cfg(feature = "json")]
+impl IntoResponse for JsonRejection {
+    fn into_response(self) -> Response {
+        outcome::rejected(self.to_string())
+    }
+}

@@ -1,0 +1,184 @@
+//! [`Function`] and [`run`]: serving a handler without the macro.
+//!
+//! ```no_run
+//! use fdk::Context;
+//!
+//! async fn hello(ctx: Context, name: String) -> String {
+//!     format!("Hello {name} from call {}", ctx.call_id())
+//! }
+//!
+//! // Builds a single-threaded runtime, serves until SIGTERM.
+//! fn main() -> Result<(), fdk::Error> {
+//!     fdk::Function::new(hello).run_blocking()
+//! }
+//! ```
+//!
+//! Inside a runtime of your own, `fdk::run(hello).await` does the same.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{Env, Format};
+use crate::dispatch::App;
+use crate::error::Error;
+use crate::handler::{BoxHandler, Handler, boxed};
+use crate::serve::{serve, stop_signal};
+use crate::socket::Socket;
+
+/// A handler ready to serve, with its state and runtime choice.
+pub struct Function {
+    handler: BoxHandler,
+    flavor: Flavor,
+}
+
+/// Which tokio runtime [`Function::run_blocking`] builds.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// One thread: the right choice for one call at a time in a sandbox
+    /// of 50 tasks.
+    CurrentThread,
+    /// A bounded number of worker threads.
+    #[cfg_attr(not(feature = "multi-thread"), allow(dead_code))]
+    MultiThread { workers: usize },
+}
+
+/// The most worker threads [`Function::multi_thread`] allows: the sandbox
+/// has 50 tasks in all.
+pub const MAX_WORKER_THREADS: usize = 16;
+
+impl Function {
+    /// A function without state.
+    pub fn new<H, T>(handler: H) -> Self
+    where
+        H: Handler<T, ()>,
+    {
+        Self {
+            handler: boxed(handler, ()),
+            flavor: Flavor::CurrentThread,
+        }
+    }
+
+    /// A function whose handler takes [`State<S>`](crate::State): `state` is
+    /// built once (per container) and shared by every call.
+    pub fn with_state<H, T, S>(handler: H, state: S) -> Self
+    where
+        H: Handler<T, Arc<S>>,
+        S: Send + Sync + 'static,
+    {
+        Self {
+            handler: boxed(handler, Arc::new(state)),
+            flavor: Flavor::CurrentThread,
+        }
+    }
+
+    /// Use a multi-thread runtime with `workers` threads (clamped to
+    /// 1..=[`MAX_WORKER_THREADS`]) in [`run_blocking`](Self::run_blocking).
+    #[cfg(feature = "multi-thread")]
+    pub fn multi_thread(mut self, workers: usize) -> Self {
+        self.flavor = Flavor::MultiThread {
+            workers: workers.clamp(1, MAX_WORKER_THREADS),
+        };
+        self
+    }
+
+    /// Serves calls until SIGTERM or SIGINT, in the current tokio runtime.
+    ///
+    /// Reads the environment (`FN_LISTENER`, `FN_FORMAT`, config), publishes
+    /// the socket and answers calls; returns `Ok` after a clean stop, with
+    /// the socket files removed.
+    pub async fn run(self) -> Result<(), Error> {
+        let startup = Startup::from_process()?;
+        self.serve(startup).await
+    }
+
+    /// Builds the runtime, then does what [`run`](Self::run) does.
+    pub fn run_blocking(self) -> Result<(), Error> {
+        let startup = Startup::from_process()?;
+        let runtime = build_runtime(self.flavor)?;
+        runtime.block_on(self.serve(startup))
+    }
+
+    pub(crate) async fn serve(self, startup: Startup) -> Result<(), Error> {
+        let shutdown = stop_signal()?;
+        let socket = Socket::bind(&startup.listener)?;
+        let app = Arc::new(App::new(self.handler, startup.env));
+        serve(socket, app, shutdown).await;
+        Ok(())
+    }
+
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn into_handler(self) -> BoxHandler {
+        self.handler
+    }
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function")
+            .field("flavor", &self.flavor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves `handler` until SIGTERM or SIGINT; `Function::new(handler).run()`.
+///
+/// ```no_run
+/// async fn hello() -> &'static str { "Hello" }
+///
+/// #[tokio::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), fdk::Error> {
+///     fdk::run(hello).await
+/// }
+/// ```
+pub async fn run<H, T>(handler: H) -> Result<(), Error>
+where
+    H: Handler<T, ()>,
+{
+    Function::new(handler).run().await
+}
+
+/// The environment, validated before anything else happens.
+#[derive(Debug)]
+pub(crate) struct Startup {
+    pub(crate) env: Arc<Env>,
+    pub(crate) listener: PathBuf,
+}
+
+impl Startup {
+    pub(crate) fn from_process() -> Result<Self, Error> {
+        Self::from_env(Env::from_process())
+    }
+
+    pub(crate) fn from_env(env: Env) -> Result<Self, Error> {
+        match env.format()? {
+            Format::HttpStream => {}
+        }
+        let listener = env.listener()?;
+        Ok(Self {
+            env: Arc::new(env),
+            listener,
+        })
+    }
+}
+
+pub(crate) fn build_runtime(flavor: Flavor) -> Result<tokio::runtime::Runtime, Error> {
+    let mut builder = match flavor {
+        Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        #[cfg(feature = "multi-thread")]
+        Flavor::MultiThread { workers } => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(workers);
+            b
+        }
+        #[cfg(not(feature = "multi-thread"))]
+        Flavor::MultiThread { .. } => tokio::runtime::Builder::new_current_thread(),
+    };
+    // The blocking pool is only used by user code (`spawn_blocking`); keep
+    // it inside the sandbox's 50 tasks.
+    builder
+        .enable_all()
+        .max_blocking_threads(8)
+        .build()
+        .map_err(|e| Error::runtime("failed to build the tokio runtime", e))
+}

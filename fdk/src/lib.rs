@@ -1,0 +1,126 @@
+//! Write [Fn Project](https://fnproject.io) functions in Rust.
+//!
+//! An Fn function is a container that the Fn server starts once and then
+//! calls many times over a unix socket ("hot" functions, the `http-stream`
+//! contract). This crate is that server side of the container: you write
+//! one ordinary function, and it answers the server's calls, keeping to
+//! the contract's rules: the socket dance, the 200/502/504 status channel,
+//! deadlines, the HTTP gateway, log framing.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use fdk::{Context, FunctionError, Json};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Input { name: String }
+//!
+//! #[derive(Serialize)]
+//! struct Output { message: String }
+//!
+//! #[fdk::handler]
+//! async fn greet(ctx: &Context, Json(input): Json<Input>) -> Result<Json<Output>, FunctionError> {
+//!     if input.name.is_empty() {
+//!         return Err(FunctionError::msg("name must not be empty"));
+//!     }
+//!     Ok(Json(Output { message: format!("Hello {} (call {})", input.name, ctx.call_id()) }))
+//! }
+//! ```
+//!
+//! The same function without the macro:
+//!
+//! ```no_run
+//! # use fdk::{Context, FunctionError, Json};
+//! # #[derive(serde::Deserialize)] struct Input { name: String }
+//! async fn greet(ctx: Context, Json(input): Json<Input>) -> Result<String, FunctionError> {
+//!     Ok(format!("Hello {} (call {})", input.name, ctx.call_id()))
+//! }
+//!
+//! fn main() -> Result<(), fdk::Error> {
+//!     fdk::Function::new(greet).run_blocking()
+//! }
+//! ```
+//!
+//! # What a handler can take and return
+//!
+//! Arguments are [extractors](extract): [`Context`] and [`State`] (any
+//! number, any order), then at most one body extractor: `Bytes`, `String`,
+//! `Vec<u8>`, [`Json<T>`](Json) or a streaming [`Body`]. The return type
+//! implements [`IntoResponse`]: text, bytes, `Json<T>`, `()`, a
+//! [`Response`](response::Response), or a `Result` whose error converts into
+//! [`FunctionError`] (any `std::error::Error`, `anyhow::Error`).
+//!
+//! | what happens                       | the server sees | the caller gets             |
+//! |------------------------------------|-----------------|-----------------------------|
+//! | handler returns                    | 200             | the response (status via `Fn-Http-Status` for triggers) |
+//! | handler returns `Err`              | 502 + JSON      | 502, the container is kept  |
+//! | handler panics                     | 502 + JSON      | 502, the process keeps serving |
+//! | `Fn-Deadline` passes               | 504 + JSON      | 504, the container is kept  |
+//! | input does not parse (`Json<T>`)   | 502, or 200 + `Fn-Http-Status: 400` for triggers | |
+//!
+//! # Feature flags
+//!
+//! | feature        | default | what it adds |
+//! |----------------|---------|--------------|
+//! | `macros`       | yes     | `#[fdk::handler]` |
+//! | `json`         | yes     | [`Json<T>`](Json) (serde_json) |
+//! | `multi-thread` | no      | a multi-thread runtime, `flavor = "multi_thread"` |
+//! | `tower`        | no      | serve calls with any `tower::Service` |
+//! | `testing`      | no      | [`testing`]: in-process calls and a real socket server for tests |
+//!
+//! # Stability
+//!
+//! The wire behaviour follows `protocol-spec/http-stream.md` and changes only
+//! with it. The wording of log lines and error messages may change.
+
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod config;
+mod context;
+mod deadline;
+mod dispatch;
+mod error;
+pub mod extract;
+mod function;
+mod gateway;
+mod handler;
+mod logs;
+mod panic;
+mod protocol;
+pub mod response;
+mod serve;
+mod socket;
+#[cfg(feature = "testing")]
+pub mod testing;
+#[cfg(feature = "tower")]
+pub mod tower;
+mod trace;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use body::{Body, BodyError, BodySender};
+pub use config::ConfigError;
+pub use context::Context;
+pub use error::{Error, FunctionError};
+#[cfg(feature = "json")]
+pub use extract::Json;
+pub use extract::State;
+pub use function::{Function, MAX_WORKER_THREADS, run};
+pub use gateway::Gateway;
+pub use handler::Handler;
+pub use protocol::{FDK_RUNTIME, FDK_VERSION};
+pub use response::IntoResponse;
+pub use trace::{B3, TraceContext, TraceParent};
+
+#[cfg(feature = "macros")]
+pub use fn_fdk_macros::handler;
+
+#[doc(no_inline)]
+pub use bytes::Bytes;
+#[doc(no_inline)]
+pub use http;

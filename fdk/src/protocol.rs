@@ -1,0 +1,105 @@
+//! Every name and number of the Fn http-stream contract, in one place.
+//!
+//! The requirement IDs (`HS-…`) refer to `protocol-spec/http-stream.md`.
+
+use http::HeaderName;
+
+// ---- environment (HS-ENV) -------------------------------------------------
+
+/// `unix:<path>` of the socket the server dials (HS-ENV-1).
+pub(crate) const ENV_LISTENER: &str = "FN_LISTENER";
+/// The protocol the server speaks; unset, empty or `http-stream` (HS-ENV-2).
+pub(crate) const ENV_FORMAT: &str = "FN_FORMAT";
+pub(crate) const ENV_APP_ID: &str = "FN_APP_ID";
+pub(crate) const ENV_FN_ID: &str = "FN_FN_ID";
+pub(crate) const ENV_APP_NAME: &str = "FN_APP_NAME";
+pub(crate) const ENV_FN_NAME: &str = "FN_FN_NAME";
+pub(crate) const ENV_MEMORY: &str = "FN_MEMORY";
+pub(crate) const ENV_TYPE: &str = "FN_TYPE";
+/// Log framing, set by OCI Functions (HS-LOG-2).
+pub(crate) const ENV_LOGFRAME_NAME: &str = "FN_LOGFRAME_NAME";
+pub(crate) const ENV_LOGFRAME_HDR: &str = "FN_LOGFRAME_HDR";
+
+/// The only scheme `FN_LISTENER` may use.
+pub(crate) const LISTENER_SCHEME: &str = "unix:";
+/// `sockaddr_un.sun_path` holds 108 bytes including the NUL.
+pub(crate) const MAX_SOCKET_PATH: usize = 107;
+/// The value of `FN_FORMAT` that selects this protocol.
+pub(crate) const FORMAT_HTTP_STREAM: &str = "http-stream";
+/// Formats servers up to 0.3.602 used over stdin/stdout (not served yet).
+pub(crate) const LEGACY_FORMATS: [&str; 4] = ["default", "http", "json", "cloudevent"];
+
+// ---- socket (HS-SOCK) -----------------------------------------------------
+
+/// Prefix of the private socket name, bound before the public symlink exists
+/// (the same name fdk-go uses, so operators recognise it).
+pub(crate) const PRIVATE_SOCKET_PREFIX: &str = "phony";
+/// Mode of the socket file: the agent may run under another uid (HS-SOCK-4).
+pub(crate) const SOCKET_MODE: u32 = 0o666;
+
+// ---- request (HS-REQ) -----------------------------------------------------
+
+/// The one path the server calls.
+pub(crate) const CALL_PATH: &str = "/call";
+
+/// `Fn-Call-Id`: the call's id.
+pub(crate) static FN_CALL_ID: HeaderName = HeaderName::from_static("fn-call-id");
+/// `Fn-Deadline`: RFC 3339, whole seconds, truncated (HS-DL-1).
+pub(crate) static FN_DEADLINE: HeaderName = HeaderName::from_static("fn-deadline");
+/// `Fn-Intent: httprequest` marks an HTTP-gateway (trigger) call (HS-GW-1).
+pub(crate) static FN_INTENT: HeaderName = HeaderName::from_static("fn-intent");
+/// The value of `Fn-Intent` for gateway calls.
+pub(crate) const INTENT_HTTP_REQUEST: &str = "httprequest";
+/// The client's method, gateway calls only.
+pub(crate) static FN_HTTP_METHOD: HeaderName = HeaderName::from_static("fn-http-method");
+/// The client's URL, gateway calls only.
+pub(crate) static FN_HTTP_REQUEST_URL: HeaderName = HeaderName::from_static("fn-http-request-url");
+/// Prefix of the client's headers (request) and the user's headers (response)
+/// in gateway mode, lower-case as `http` stores names.
+pub(crate) const FN_HTTP_H_PREFIX: &str = "fn-http-h-";
+
+// ---- response (HS-RESP) ---------------------------------------------------
+
+/// The user's status, carried next to the socket status (HS-GW-5, HS-RESP-7).
+pub(crate) static FN_HTTP_STATUS: HeaderName = HeaderName::from_static("fn-http-status");
+/// `Fn-Fdk-Version: fdk-rust/<version>` on every response (HS-RESP-5).
+pub(crate) static FN_FDK_VERSION: HeaderName = HeaderName::from_static("fn-fdk-version");
+/// `Fn-Fdk-Runtime: rust/<rustc version>` on every response (HS-RESP-5).
+pub(crate) static FN_FDK_RUNTIME: HeaderName = HeaderName::from_static("fn-fdk-runtime");
+
+/// The value of `Fn-Fdk-Version`.
+pub const FDK_VERSION: &str = concat!("fdk-rust/", env!("CARGO_PKG_VERSION"));
+/// The value of `Fn-Fdk-Runtime`: the rustc this crate was compiled with.
+pub const FDK_RUNTIME: &str = concat!("rust/", env!("FDK_RUSTC_VERSION"));
+
+/// The three statuses the server accepts on the socket (HS-RESP-1).
+/// Any other status gets the container killed.
+pub(crate) mod socket_status {
+    use http::StatusCode;
+    /// The FDK processed the call.
+    pub(crate) const PROCESSED: StatusCode = StatusCode::OK;
+    /// The function failed; the container is kept.
+    pub(crate) const FUNCTION_FAILED: StatusCode = StatusCode::BAD_GATEWAY;
+    /// The call ran past its deadline; the container is kept.
+    pub(crate) const TIMED_OUT: StatusCode = StatusCode::GATEWAY_TIMEOUT;
+}
+
+/// Hop-by-hop headers (`api/common/io_utils.go`): never forwarded by the
+/// server, and never sent by the FDK from user code, because on the socket
+/// they would change the connection's framing (HS-RESP-9).
+pub(crate) const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Is `name` (lower-case, as `http` stores it) a hop-by-hop header?
+pub(crate) fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP.contains(&name)
+}

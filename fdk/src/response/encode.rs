@@ -1,0 +1,271 @@
+//! The one place that decides what goes on the socket (HS-RESP-1): the
+//! socket status comes from a closed set of outcomes, so a status other
+//! than 200, 502 or 504 cannot be produced.
+//!
+//! | outcome                         | invoke call                         | gateway call                         |
+//! |---------------------------------|-------------------------------------|--------------------------------------|
+//! | handler returned a response     | 200, user headers as they are, user status in `Fn-Http-Status` unless 200 | 200, `Fn-Http-Status`, `Fn-Http-H-*` |
+//! | input rejected by an extractor  | 502, JSON message                   | 200, `Fn-Http-Status: 400`, JSON     |
+//! | handler returned an error       | 502, JSON message                   | 502, JSON message                    |
+//! | handler panicked                | 502, JSON message                   | 502, JSON message                    |
+//! | deadline passed                 | 504, JSON message                   | 504, JSON message                    |
+//! | not `POST /call`                | 502, JSON message                   | 502, JSON message                    |
+
+use http::header::{CONTENT_LENGTH, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+
+use super::Response;
+use super::outcome::{self, Failed, Rejected};
+use crate::gateway;
+use crate::protocol::{
+    FDK_RUNTIME, FDK_VERSION, FN_CALL_ID, FN_FDK_RUNTIME, FN_FDK_VERSION, FN_HTTP_STATUS,
+    is_hop_by_hop, socket_status,
+};
+
+/// How a call ended, as far as the socket is concerned.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The handler (or an extractor) produced a response.
+    Returned(Response),
+    /// The handler panicked; the payload's message.
+    Panicked(String),
+    /// The deadline passed before the handler finished.
+    TimedOut,
+    /// A request the server never sends (another method or path).
+    NotACall { method: Method, path: String },
+}
+
+/// Is the call an HTTP-gateway call or a plain invoke?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    Invoke,
+    Gateway,
+}
+
+/// The socket response for `outcome`.
+pub(crate) fn encode(outcome: Outcome, kind: CallKind) -> Response {
+    let mut res = match outcome {
+        Outcome::Returned(res) => {
+            if res.extensions().get::<Failed>().is_some() {
+                with_status(res, socket_status::FUNCTION_FAILED)
+            } else if res.extensions().get::<Rejected>().is_some() && kind == CallKind::Invoke {
+                with_status(res, socket_status::FUNCTION_FAILED)
+            } else {
+                processed(res, kind)
+            }
+        }
+        Outcome::Panicked(message) => outcome::json_error(
+            socket_status::FUNCTION_FAILED,
+            &format!("the function panicked: {message}"),
+        ),
+        Outcome::TimedOut => outcome::json_error(
+            socket_status::TIMED_OUT,
+            "the function did not finish before its deadline (Fn-Deadline)",
+        ),
+        Outcome::NotACall { method, path } => outcome::json_error(
+            socket_status::FUNCTION_FAILED,
+            &format!(
+                "unexpected request {method} {path}: the Fn server only sends POST /call on this socket"
+            ),
+        ),
+    };
+    let headers = res.headers_mut();
+    headers.insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION));
+    headers.insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME));
+    res
+}
+
+/// Keeps headers and body, replaces the status with a socket status.
+fn with_status(mut res: Response, status: StatusCode) -> Response {
+    *res.status_mut() = status;
+    let headers = std::mem::take(res.headers_mut());
+    *res.headers_mut() = without_unsendable(headers);
+    res
+}
+
+/// A processed call: socket status 200, the user's status and headers
+/// carried as the call kind requires.
+fn processed(res: Response, kind: CallKind) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let user_status = parts.status;
+    let user_headers = std::mem::take(&mut parts.headers);
+    parts.status = socket_status::PROCESSED;
+    match kind {
+        CallKind::Gateway => {
+            let mut out = HeaderMap::with_capacity(user_headers.len() + 3);
+            out.insert(&FN_HTTP_STATUS, gateway::status_value(user_status));
+            gateway::encode_headers(without_unsendable(user_headers), &mut out);
+            parts.headers = out;
+        }
+        CallKind::Invoke => {
+            let mut out = without_unsendable(user_headers);
+            if user_status != StatusCode::OK {
+                out.insert(&FN_HTTP_STATUS, gateway::status_value(user_status));
+            }
+            parts.headers = out;
+        }
+    }
+    Response::from_parts(parts, body)
+}
+
+/// Drops what user code must not send on the socket: hop-by-hop headers
+/// (they would change the connection's framing), `Content-Length` (the FDK
+/// frames the body itself), `Fn-Call-Id` (the server adds its own) and the
+/// FDK's own headers (set last, once) (HS-RESP-9).
+fn without_unsendable(mut headers: HeaderMap) -> HeaderMap {
+    if headers.is_empty() {
+        return headers;
+    }
+    let doomed: Vec<_> = headers
+        .keys()
+        .filter(|name| {
+            is_hop_by_hop(name.as_str())
+                || *name == CONTENT_LENGTH
+                || *name == FN_CALL_ID
+                || *name == FN_FDK_VERSION
+                || *name == FN_FDK_RUNTIME
+                || *name == FN_HTTP_STATUS
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(name);
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::Body;
+    use crate::error::FunctionError;
+    use crate::response::IntoResponse;
+
+    fn user(status: u16, headers: &[(&str, &str)]) -> Response {
+        let mut b = http::Response::builder().status(status);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::from("body")).unwrap()
+    }
+
+    fn pairs(res: &Response) -> Vec<(String, String)> {
+        res.headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .filter(|(k, _)| !k.starts_with("fn-fdk-"))
+            .collect()
+    }
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The decision table above, row by row (HS-RESP-1..4, HS-GW-5..6, HS-RESP-7..9).
+    #[test]
+    fn socket_status_follows_the_outcome_table() {
+        use CallKind::{Gateway, Invoke};
+        let rejected = || outcome::rejected("bad input".into());
+        let failed = || FunctionError::msg("boom").into_response();
+        let cases: Vec<(Outcome, CallKind, u16, Option<&str>)> = vec![
+            (Outcome::Returned(user(200, &[])), Invoke, 200, None),
+            (Outcome::Returned(user(200, &[])), Gateway, 200, Some("200")),
+            (Outcome::Returned(user(404, &[])), Invoke, 200, Some("404")),
+            (Outcome::Returned(user(404, &[])), Gateway, 200, Some("404")),
+            (Outcome::Returned(user(500, &[])), Gateway, 200, Some("500")),
+            (Outcome::Returned(user(204, &[])), Invoke, 200, Some("204")),
+            (Outcome::Returned(rejected()), Invoke, 502, None),
+            (Outcome::Returned(rejected()), Gateway, 200, Some("400")),
+            (Outcome::Returned(failed()), Invoke, 502, None),
+            (Outcome::Returned(failed()), Gateway, 502, None),
+            (Outcome::Panicked("oops".into()), Invoke, 502, None),
+            (Outcome::Panicked("oops".into()), Gateway, 502, None),
+            (Outcome::TimedOut, Invoke, 504, None),
+            (Outcome::TimedOut, Gateway, 504, None),
+            (
+                Outcome::NotACall {
+                    method: Method::GET,
+                    path: "/x".into(),
+                },
+                Invoke,
+                502,
+                None,
+            ),
+        ];
+        for (i, (outcome, kind, status, user_status)) in cases.into_iter().enumerate() {
+            let res = encode(outcome, kind);
+            assert_eq!(res.status(), status, "case {i}");
+            assert_eq!(
+                res.headers()
+                    .get("fn-http-status")
+                    .map(|v| v.to_str().unwrap()),
+                user_status,
+                "case {i}"
+            );
+            assert_eq!(res.headers()["fn-fdk-version"], FDK_VERSION, "case {i}");
+            assert!(
+                res.headers()["fn-fdk-runtime"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("rust/1.")
+            );
+        }
+    }
+
+    #[test]
+    fn gateway_headers_are_prefixed_and_invoke_headers_are_not() {
+        let h = [
+            ("content-type", "application/json"),
+            ("x-thing", "v1"),
+            ("x-thing", "v2"),
+            ("connection", "close"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("content-length", "999"),
+            ("fn-call-id", "spoofed"),
+        ];
+        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway);
+        assert_eq!(
+            pairs(&gw),
+            p(&[
+                ("fn-http-status", "404"),
+                ("content-type", "application/json"),
+                ("fn-http-h-x-thing", "v1"),
+                ("fn-http-h-x-thing", "v2"),
+            ])
+        );
+        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke);
+        assert_eq!(
+            pairs(&inv),
+            p(&[
+                ("content-type", "application/json"),
+                ("x-thing", "v1"),
+                ("x-thing", "v2")
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn error_bodies_are_json_messages() {
+        for (outcome, needle) in [
+            (
+                Outcome::Panicked("index out of bounds".into()),
+                "panicked: index out of bounds",
+            ),
+            (Outcome::TimedOut, "deadline"),
+            (
+                Outcome::Returned(FunctionError::msg("db down").into_response()),
+                "db down",
+            ),
+        ] {
+            let res = encode(outcome, CallKind::Invoke);
+            assert_eq!(res.headers()["content-type"], "application/json");
+            let body = res.into_body().collect().await.unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert!(json["message"].as_str().unwrap().contains(needle), "{json}");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The listening socket and the readiness signal (HS-SOCK-*).
+//!
+//! The server watches the socket directory for `lsnr.sock` to appear and
+//! dials it at once, so the public name must appear only when the socket is
+//! listening and writable: bind a private name in the same directory,
+//! listen, chmod 0666, and only then create `lsnr.sock` as a *relative*
+//! symlink to it (the server refuses absolute or `../` targets).
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use tokio::net::UnixListener;
+
+use crate::error::Error;
+use crate::protocol::{PRIVATE_SOCKET_PREFIX, SOCKET_MODE};
+
+/// The listener and the two files it owns; both are removed on drop.
+#[derive(Debug)]
+pub(crate) struct Socket {
+    pub(crate) listener: UnixListener,
+    pub(crate) files: SocketFiles,
+}
+
+/// The public symlink and the private socket file.
+#[derive(Debug)]
+pub(crate) struct SocketFiles {
+    public: PathBuf,
+    private: PathBuf,
+}
+
+impl Drop for SocketFiles {
+    fn drop(&mut self) {
+        // The symlink first: the server must never dial a name that is gone.
+        let _ = fs::remove_file(&self.public);
+        let _ = fs::remove_file(&self.private);
+    }
+}
+
+impl Socket {
+    /// Binds, publishes and returns the socket for `public` (the path of
+    /// `FN_LISTENER`). Must run inside a tokio runtime.
+    pub(crate) fn bind(public: &Path) -> Result<Self, Error> {
+        let dir = public.parent().unwrap_or(Path::new("."));
+        let Some(name) = public.file_name() else {
+            return Err(Error::socket(
+                format!("FN_LISTENER path {} has no file name", public.display()),
+                io::Error::from(io::ErrorKind::InvalidInput),
+            ));
+        };
+        let mut private_name = std::ffi::OsString::from(PRIVATE_SOCKET_PREFIX);
+        private_name.push(name);
+        let private = dir.join(&private_name);
+
+        // Stale files from an earlier process in the same directory
+        // (HS-SOCK-2). Not found is the normal case.
+        remove_if_present(public)?;
+        remove_if_present(&private)?;
+
+        // From here on the files are ours; remove them on every exit path.
+        let files = SocketFiles {
+            public: public.to_owned(),
+            private: private.clone(),
+        };
+        let listener = UnixListener::bind(&private).map_err(|e| {
+            Error::socket(
+                format!("failed to bind the socket {}", private.display()),
+                e,
+            )
+        })?;
+        fs::set_permissions(&private, fs::Permissions::from_mode(SOCKET_MODE)).map_err(|e| {
+            Error::socket(
+                format!("failed to chmod the socket {}", private.display()),
+                e,
+            )
+        })?;
+        std::os::unix::fs::symlink(&private_name, public).map_err(|e| {
+            Error::socket(
+                format!("failed to create the symlink {}", public.display()),
+                e,
+            )
+        })?;
+        Ok(Self { listener, files })
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::socket(
+            format!("failed to remove the stale socket file {}", path.display()),
+            e,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileTypeExt;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("fdk-socket-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn publishes_a_relative_symlink_to_a_0666_socket_and_cleans_up() {
+        let dir = temp_dir("publish");
+        let public = dir.join("lsnr.sock");
+        // Stale files of both names, as a crashed predecessor leaves them.
+        fs::write(&public, b"stale").unwrap();
+        fs::write(dir.join("phonylsnr.sock"), b"stale").unwrap();
+
+        let socket = Socket::bind(&public).unwrap();
+        let link = fs::symlink_metadata(&public).unwrap();
+        assert!(link.file_type().is_symlink());
+        assert_eq!(
+            fs::read_link(&public).unwrap(),
+            PathBuf::from("phonylsnr.sock")
+        );
+        let target = fs::metadata(&public).unwrap();
+        assert!(target.file_type().is_socket());
+        assert_eq!(target.permissions().mode() & 0o777, 0o666);
+
+        drop(socket);
+        assert!(fs::symlink_metadata(&public).is_err());
+        assert!(fs::symlink_metadata(dir.join("phonylsnr.sock")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_missing_directory_is_a_socket_error() {
+        let err = Socket::bind(Path::new("/nonexistent-fdk-dir/lsnr.sock")).unwrap_err();
+        assert!(err.is_socket(), "{err:?}");
+    }
+}
