@@ -1,0 +1,3 @@
+//! `fdk-conformance`: placeholder until the harness lands.
+
+fn main() {}
