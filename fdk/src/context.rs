@@ -181,10 +181,10 @@ impl Context {
                 parsed.map(Deadline::at)
             }
         };
-        let gateway_call = headers.get(&FN_INTENT).is_some_and(|v| {
-            v.as_bytes()
-                .eq_ignore_ascii_case(INTENT_HTTP_REQUEST.as_bytes())
-        });
+        // Exactly `httprequest` (HS-GW-1).
+        let gateway_call = headers
+            .get(&FN_INTENT)
+            .is_some_and(|v| v.as_bytes() == INTENT_HTTP_REQUEST.as_bytes());
 
         let mut trace = TraceContext::from_headers(&headers);
         let (gateway, user_headers) = if gateway_call {

@@ -54,11 +54,11 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     if b[16] != b':' {
         return None;
     }
-    // 60 is a leap second; SystemTime cannot hold it, so it counts as 59.
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    if hour > 23 || minute > 59 || second > 60 {
+    // No leap seconds: Go's formatter never writes `:60` (HS-DL-1).
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
 
@@ -98,7 +98,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 
     let days = days_from_civil(i64::from(year), month, day);
     let local =
-        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second.min(59));
+        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     let unix = local - offset_seconds;
     let secs = u64::try_from(unix).ok()?;
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
@@ -186,6 +186,21 @@ mod tests {
             "２０２６-11-26T21:03:13Z",
         ] {
             assert_eq!(unix(bad), None, "{bad}");
+        }
+    }
+
+    /// `protocol-spec/vectors/deadline.json`, the grammar of HS-DL-1.
+    #[test]
+    fn matches_the_spec_vectors() {
+        let vectors: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../protocol-spec/vectors/deadline.json")).unwrap();
+        assert!(vectors.len() > 40);
+        for v in vectors {
+            let input = v["input"].as_str().unwrap();
+            let expected = v["valid"].as_bool().unwrap().then(|| {
+                (v["unix_seconds"].as_u64().unwrap(), v["nanos"].as_u64().unwrap() as u32)
+            });
+            assert_eq!(unix(input), expected, "{input}: {}", v["note"]);
         }
     }
 

@@ -96,6 +96,8 @@ pub(crate) async fn call(
     let req = Request::from_parts(parts, body);
     let call = CatchUnwind::new((app.handler)(req)).instrument(span);
     let outcome = match deadline {
+        // Already past on arrival: the handler would be dropped at once anyway.
+        Some(deadline) if deadline.remaining().is_zero() => Outcome::TimedOut,
         Some(deadline) => match tokio::time::timeout_at(deadline.instant.into(), call).await {
             Ok(result) => returned(result),
             Err(_elapsed) => Outcome::TimedOut,

@@ -125,6 +125,9 @@ pub(crate) fn encode_headers(user: HeaderMap, out: &mut HeaderMap) {
                 Some(CONTENT_TYPE)
             } else if is_hop_by_hop(name.as_str()) {
                 None
+            } else if name.as_str().starts_with(FN_HTTP_H_PREFIX) {
+                // Set by hand, fdk-go style: already in gateway form (HS-GW-6).
+                Some(name)
             } else {
                 prefixed(&name)
             };
@@ -261,6 +264,7 @@ mod tests {
             ("x-thing", "v2"),
             ("connection", "close"),
             ("set-cookie", "a=1"),
+            ("fn-http-h-x-manual", "m"),
         ]);
         let mut out = HeaderMap::new();
         encode_headers(user, &mut out);
@@ -275,6 +279,7 @@ mod tests {
                 ("fn-http-h-x-thing", "v1"),
                 ("fn-http-h-x-thing", "v2"),
                 ("fn-http-h-set-cookie", "a=1"),
+                ("fn-http-h-x-manual", "m"),
             ]
         );
     }

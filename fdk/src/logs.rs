@@ -40,7 +40,7 @@ fn line(level: &str, args: fmt::Arguments<'_>) {
 /// the framing header (the bytes fdk-go writes; HS-LOG-2). Nothing is
 /// written when the header is absent.
 pub(crate) fn write_frame(frame: &LogFrame, headers: &HeaderMap) {
-    let Some(value) = headers.get(&frame.header) else {
+    let Some(value) = headers.get(&frame.header).filter(|v| !v.is_empty()) else {
         return;
     };
     let mut text = Vec::with_capacity(frame.name.len() + value.len() + 3);

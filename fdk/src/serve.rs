@@ -21,6 +21,12 @@ use crate::error::Error;
 use crate::logs;
 use crate::socket::Socket;
 
+/// Header lines accepted in one request head (hyper's default is 100).
+const MAX_HEADERS: usize = 1000;
+/// Bytes buffered for one request head: Go's default `MaxHeaderBytes`
+/// (1 MiB) plus room for the request line and the first body bytes.
+const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
+
 /// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -72,6 +78,12 @@ async fn serve_connection(stream: UnixStream, app: Arc<App>, mut stop: watch::Re
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
+        // No timer is set, so no timeout can fire; say so explicitly.
+        .header_read_timeout(None)
+        // A trigger forwards every client header: accept heads as large as
+        // the server's front end does (HS-REQ-8).
+        .max_headers(MAX_HEADERS)
+        .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let result = tokio::select! {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::UnixListener;
 
 use crate::error::Error;
-use crate::protocol::{PRIVATE_SOCKET_PREFIX, SOCKET_MODE};
+use crate::protocol::{MAX_SOCKET_PATH, PRIVATE_SOCKET_PREFIX, SOCKET_MODE};
 
 /// The listener and the two files it owns; both are removed on drop.
 #[derive(Debug)]
@@ -63,7 +63,7 @@ impl Socket {
             public: public.to_owned(),
             private: private.clone(),
         };
-        let listener = UnixListener::bind(&private).map_err(|e| {
+        let listener = bind(dir, &private_name, &private).map_err(|e| {
             Error::socket(
                 format!("failed to bind the socket {}", private.display()),
                 e,
@@ -83,6 +83,23 @@ impl Socket {
         })?;
         Ok(Self { listener, files })
     }
+}
+
+/// Binds `dir/name`. A listener path of up to 107 bytes is allowed
+/// (HS-ENV-2), but the private name is 5 bytes longer than the public one,
+/// too long for `sockaddr_un`; then the bind goes through the directory's
+/// file descriptor, `/proc/self/fd/<n>/<name>`, which is short (HS-SOCK-2).
+fn bind(dir: &Path, name: &std::ffi::OsStr, full: &Path) -> io::Result<UnixListener> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    if full.as_os_str().as_bytes().len() <= MAX_SOCKET_PATH {
+        return UnixListener::bind(full);
+    }
+    let dir_fd = fs::File::open(dir)?;
+    let short = Path::new("/proc/self/fd")
+        .join(dir_fd.as_raw_fd().to_string())
+        .join(name);
+    UnixListener::bind(short)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), Error> {
@@ -130,6 +147,23 @@ mod tests {
         drop(socket);
         assert!(fs::symlink_metadata(&public).is_err());
         assert!(fs::symlink_metadata(dir.join("phonylsnr.sock")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_107_byte_listener_path_works_although_the_private_name_is_longer() {
+        let dir = temp_dir("long");
+        let base = dir.to_str().unwrap().len() + 1;
+        let name = format!("{}.sock", "l".repeat(107 - base - 5));
+        let public = dir.join(&name);
+        assert_eq!(public.to_str().unwrap().len(), 107);
+        let socket = Socket::bind(&public).unwrap();
+        assert!(fs::metadata(&public).unwrap().file_type().is_socket());
+        // The server dials the public name: it must reach the listener.
+        let client = std::os::unix::net::UnixStream::connect(&public).unwrap();
+        let (_conn, _) = socket.listener.accept().await.unwrap();
+        drop(client);
+        drop(socket);
         fs::remove_dir_all(&dir).unwrap();
     }
 
