@@ -157,7 +157,7 @@ impl Context {
 
     /// Builds the context from the socket request's head, taking its headers.
     pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>) -> Self {
-        let mut headers = std::mem::take(headers);
+        let headers = std::mem::take(headers);
         let call_id = match headers.get(&FN_CALL_ID).map(|v| v.to_str()) {
             Some(Ok(id)) => id.to_owned(),
             Some(Err(_)) => {
@@ -194,10 +194,7 @@ impl Context {
             }
             (Some(gw), client)
         } else {
-            for framing in [HOST, CONTENT_LENGTH, TRANSFER_ENCODING] {
-                headers.remove(framing);
-            }
-            (None, headers)
+            (None, without_framing(headers))
         };
         Self {
             inner: Arc::new(Inner {
@@ -210,6 +207,25 @@ impl Context {
             }),
         }
     }
+}
+
+/// The headers without the socket's framing ones (`Host`, `Content-Length`,
+/// `Transfer-Encoding`), in arrival order. `HeaderMap::remove` would move
+/// the last header into the hole, so the map is rebuilt instead (HS-REQ-4).
+fn without_framing(headers: HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    let mut keep = false;
+    let mut current = None;
+    for (name, value) in headers {
+        if let Some(name) = name {
+            keep = name != HOST && name != CONTENT_LENGTH && name != TRANSFER_ENCODING;
+            current = Some(name);
+        }
+        if let (true, Some(name)) = (keep, &current) {
+            out.append(name.clone(), value);
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Context {

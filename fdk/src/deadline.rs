@@ -97,8 +97,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     };
 
     let days = days_from_civil(i64::from(year), month, day);
-    let local =
-        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    let local = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     let unix = local - offset_seconds;
     let secs = u64::try_from(unix).ok()?;
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
@@ -193,12 +192,16 @@ mod tests {
     #[test]
     fn matches_the_spec_vectors() {
         let vectors: Vec<serde_json::Value> =
-            serde_json::from_str(include_str!("../../protocol-spec/vectors/deadline.json")).unwrap();
+            serde_json::from_str(include_str!("../../protocol-spec/vectors/deadline.json"))
+                .unwrap();
         assert!(vectors.len() > 40);
         for v in vectors {
             let input = v["input"].as_str().unwrap();
             let expected = v["valid"].as_bool().unwrap().then(|| {
-                (v["unix_seconds"].as_u64().unwrap(), v["nanos"].as_u64().unwrap() as u32)
+                (
+                    v["unix_seconds"].as_u64().unwrap(),
+                    v["nanos"].as_u64().unwrap() as u32,
+                )
             });
             assert_eq!(unix(input), expected, "{input}: {}", v["note"]);
         }

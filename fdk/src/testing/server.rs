@@ -78,10 +78,7 @@ impl TestServer {
 
     /// Opens a connection for several calls (keep-alive).
     pub async fn connect(&self) -> io::Result<TestConnection> {
-        Ok(TestConnection {
-            stream: UnixStream::connect(&self.socket).await?,
-            buffered: Vec::new(),
-        })
+        TestConnection::open(&self.socket).await
     }
 
     /// Stops the server as SIGTERM would: in-flight calls finish, the
@@ -109,7 +106,8 @@ impl Drop for TestServer {
     }
 }
 
-/// One connection to a [`TestServer`], for calls in sequence.
+/// One connection to a [`TestServer`] (or any function's socket), for calls
+/// in sequence.
 #[derive(Debug)]
 pub struct TestConnection {
     stream: UnixStream,
@@ -117,6 +115,14 @@ pub struct TestConnection {
 }
 
 impl TestConnection {
+    /// Connects to the socket at `path` (`lsnr.sock` of a running function).
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        Ok(Self {
+            stream: UnixStream::connect(path).await?,
+            buffered: Vec::new(),
+        })
+    }
+
     /// Sends `call` and reads its response.
     pub async fn call(&mut self, call: TestCall) -> io::Result<TestResponse> {
         self.send_raw(&call.to_wire()).await?;

@@ -1,0 +1,11 @@
+//! Integration tests: every call goes through the real socket, with the
+//! bytes the Fn server sends (chunked bodies, `Host: localhost`,
+//! `Fn-Deadline` in whole seconds). Requirement IDs refer to
+//! `protocol-spec/http-stream.md`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod calls;
+mod captures;
+mod failures;
+mod util;
