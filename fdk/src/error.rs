@@ -168,6 +168,10 @@ impl FunctionError {
         chain(self.inner.as_ref())
     }
 
+    pub(crate) fn into_boxed(self) -> BoxError {
+        self.inner
+    }
+
     /// The underlying error, for downcasting.
     pub fn get_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
         self.inner.as_ref()

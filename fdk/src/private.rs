@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::error::{BoxError, Error, chain};
+use crate::error::{BoxError, Error, FunctionError, chain};
 use crate::extract::{FromRequest, FromRequestParts};
 use crate::function::{Function, Startup, build_runtime};
 use crate::handler::Handler;
@@ -76,7 +76,7 @@ fn finish(result: Result<(), Error>) -> ExitCode {
 }
 
 /// An init function: `fn() -> Result<T, E>` or `async fn() -> Result<T, E>`,
-/// with `E` any error. `M` tells the two shapes apart; never name it.
+/// with `E` any error that converts into [`FunctionError`](crate::FunctionError). `M` tells the two shapes apart; never name it.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as an init function",
     note = "an init function takes no arguments and returns `Result<T, E>` (or is an `async fn` returning it), where `E` is an error type; `T` becomes the `State<T>` of every call"
@@ -99,11 +99,11 @@ impl<F, T, E> Init<SyncInit> for F
 where
     F: FnOnce() -> Result<T, E>,
     T: Send + Sync + 'static,
-    E: Into<BoxError>,
+    E: Into<FunctionError>,
 {
     type State = T;
     fn init(self) -> impl Future<Output = Result<T, BoxError>> {
-        std::future::ready(self().map_err(Into::into))
+        std::future::ready(self().map_err(|e| e.into().into_boxed()))
     }
 }
 
@@ -112,11 +112,11 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
     T: Send + Sync + 'static,
-    E: Into<BoxError>,
+    E: Into<FunctionError>,
 {
     type State = T;
     fn init(self) -> impl Future<Output = Result<T, BoxError>> {
-        async move { self().await.map_err(Into::into) }
+        async move { self().await.map_err(|e| e.into().into_boxed()) }
     }
 }
 
