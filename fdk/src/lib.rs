@@ -120,6 +120,11 @@ pub use trace::{B3, TraceContext, TraceParent};
 #[cfg(feature = "macros")]
 pub use fn_fdk_macros::handler;
 
+/// The README's examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 #[doc(no_inline)]
 pub use bytes::Bytes;
 #[doc(no_inline)]
