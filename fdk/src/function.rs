@@ -182,3 +182,32 @@ pub(crate) fn build_runtime(flavor: Flavor) -> Result<tokio::runtime::Runtime, E
         .build()
         .map_err(|e| Error::runtime("failed to build the tokio runtime", e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_runtime_runs_on_the_calling_thread() {
+        let rt = build_runtime(Flavor::CurrentThread).unwrap();
+        let here = std::thread::current().id();
+        assert_eq!(rt.block_on(async { std::thread::current().id() }), here);
+    }
+
+    #[cfg(feature = "multi-thread")]
+    #[test]
+    fn multi_thread_worker_counts_are_bounded() {
+        async fn h() {}
+        let f = Function::new(h).multi_thread(1000);
+        assert_eq!(
+            f.flavor,
+            Flavor::MultiThread {
+                workers: MAX_WORKER_THREADS
+            }
+        );
+        let rt = build_runtime(f.flavor).unwrap();
+        assert_eq!(rt.metrics().num_workers(), MAX_WORKER_THREADS);
+        let f = Function::new(h).multi_thread(0);
+        assert_eq!(f.flavor, Flavor::MultiThread { workers: 1 });
+    }
+}

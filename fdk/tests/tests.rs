@@ -8,4 +8,5 @@
 mod calls;
 mod captures;
 mod failures;
+mod observability;
 mod util;
