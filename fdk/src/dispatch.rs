@@ -21,7 +21,7 @@ use crate::panic::CatchUnwind;
 use crate::protocol::CALL_PATH;
 use crate::response::Response;
 use crate::response::encode::{CallKind, Outcome, encode};
-use crate::response::outcome::Failed;
+use crate::response::outcome::{Failed, Rejected};
 
 /// What every call needs: the handler and the environment, read once.
 pub(crate) struct App {
@@ -104,7 +104,7 @@ pub(crate) async fn call(
         },
         None => returned(call.await),
     };
-    report(&ctx, &outcome);
+    report(&ctx, kind, &outcome);
 
     // The server expects the whole request to be read before the response
     // head. After a timeout there is no time left: answer at once.
@@ -124,12 +124,19 @@ fn returned(result: Result<Response, String>) -> Outcome {
 }
 
 /// Failures go to the function's log: the server discards 502 bodies.
-fn report(ctx: &Context, outcome: &Outcome) {
+fn report(ctx: &Context, kind: CallKind, outcome: &Outcome) {
     let id = ctx.call_id();
     match outcome {
         Outcome::Returned(res) => {
             if let Some(Failed(message)) = res.extensions().get::<Failed>() {
                 logs::error(format_args!("call {id} failed: {message}"));
+            } else if let Some(Rejected(message)) = res.extensions().get::<Rejected>() {
+                // A 502 for invoke calls; a client error (400) for triggers.
+                if kind == CallKind::Invoke {
+                    logs::error(format_args!("call {id} rejected its input: {message}"));
+                } else {
+                    logs::warn(format_args!("call {id} rejected its input (400): {message}"));
+                }
             }
         }
         Outcome::Panicked(message) => logs::error(format_args!("call {id} panicked: {message}")),

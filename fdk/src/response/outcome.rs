@@ -8,8 +8,8 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use super::Response;
 
 /// The request did not parse as the handler's argument type.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Rejected;
+#[derive(Debug, Clone)]
+pub(crate) struct Rejected(pub(crate) String);
 
 /// The handler failed; the message is logged and sent as a JSON body.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub(crate) struct Failed(pub(crate) String);
 /// A `400` response for a rejected input, with a JSON body.
 pub(crate) fn rejected(message: String) -> Response {
     let mut res = json_error(StatusCode::BAD_REQUEST, &message);
-    res.extensions_mut().insert(Rejected);
+    res.extensions_mut().insert(Rejected(message));
     res
 }
 
