@@ -1,3 +1,7 @@
-//! `fdk-conformance`: placeholder until the harness lands.
+//! `fdk-conformance`: see `fdk-conformance help` and the crate's README.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    fdk_conformance::cli::run(std::env::args_os().skip(1))
+}

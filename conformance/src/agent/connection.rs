@@ -1,0 +1,40 @@
+//! One keep-alive connection to the function's socket, used the way the
+//! server's agent uses it: one request at a time, the next one only after the
+//! previous response has been read whole.
+
+use std::io::{self, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use super::response::{Response, ResponseError, read_response};
+
+/// A blocking client connection over the function's unix socket.
+#[derive(Debug)]
+pub struct Connection {
+    stream: BufReader<UnixStream>,
+}
+
+impl Connection {
+    /// Dials the socket at `path` (following the `lsnr.sock` symlink).
+    pub fn connect(path: &Path) -> io::Result<Self> {
+        let stream = UnixStream::connect(path)?;
+        Ok(Self {
+            stream: BufReader::with_capacity(16 * 1024, stream),
+        })
+    }
+
+    /// Sends one request (head and body, already framed) and reads its response.
+    ///
+    /// Bytes the function sent before this request, which no request asked
+    /// for, are reported as a malformed response.
+    pub fn call(&mut self, request: &[u8]) -> Result<Response, ResponseError> {
+        if !self.stream.buffer().is_empty() {
+            return Err(ResponseError::Malformed(format!(
+                "{} unsolicited bytes before the request",
+                self.stream.buffer().len()
+            )));
+        }
+        self.stream.get_mut().write_all(request)?;
+        read_response(&mut self.stream)
+    }
+}

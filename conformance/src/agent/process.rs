@@ -1,0 +1,284 @@
+//! Starting a function the way the agent starts a hot container: a fresh 0777
+//! iofs directory, the `FN_*` environment pointing `FN_LISTENER` into it, no
+//! stdin, stdout and stderr to one log; then waiting for `lsnr.sock`.
+//! Stopping is the agent's forced removal: SIGKILL, no signal first.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use super::iofs::MAX_SOCKET_PATH;
+use super::ready::{ReadyWait, wait_for_socket};
+
+/// The socket name the agent waits for (`udsFilename`).
+pub const SOCKET_NAME: &str = "lsnr.sock";
+/// `FN_APP_ID` given to every function (an ID shaped like the server's).
+pub const APP_ID: &str = "01KCONF0RMANCE00000000APP0";
+/// `FN_FN_ID` given to every function.
+pub const FN_ID: &str = "01KCONF0RMANCE000000000FN0";
+
+/// A function to run: a name for reports, then a program and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionCommand {
+    /// The name used in reports.
+    pub name: String,
+    /// The program to execute (looked up in `PATH` if it has no slash).
+    pub program: OsString,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+}
+
+impl FunctionCommand {
+    /// The command as lossy UTF-8 words, for reports.
+    pub fn words(&self) -> Vec<String> {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+/// The environment the server sets for a function (contract §2.1), with
+/// `FN_LISTENER` pointing at `socket`.
+pub fn server_env(socket: &Path) -> Vec<(OsString, OsString)> {
+    let mut listener = OsString::from("unix:");
+    listener.push(socket);
+    [
+        ("FN_APP_ID", OsString::from(APP_ID)),
+        ("FN_FN_ID", OsString::from(FN_ID)),
+        ("FN_MEMORY", OsString::from("128")),
+        ("FN_TYPE", OsString::from("sync")),
+        ("FN_LISTENER", listener),
+        ("FN_FORMAT", OsString::from("http-stream")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (OsString::from(k), v))
+    .collect()
+}
+
+/// Why a function did not become ready.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Preparing the directory or log, or looking at the socket, failed.
+    Setup(io::Error),
+    /// The program could not be executed.
+    Spawn(io::Error),
+    /// The socket path would not fit in a `sockaddr_un`.
+    PathTooLong(PathBuf),
+    /// The process exited before `lsnr.sock` appeared.
+    Exited(ExitStatus),
+    /// `lsnr.sock` did not appear within the limit.
+    TimedOut(Duration),
+    /// `lsnr.sock` appeared but fails the agent's check.
+    BadSocket(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Setup(_) => f.write_str("could not prepare the function's directory"),
+            Self::Spawn(_) => f.write_str("could not execute the function"),
+            Self::PathTooLong(path) => write!(
+                f,
+                "socket path {path:?} is longer than {MAX_SOCKET_PATH} bytes; set TMPDIR shorter"
+            ),
+            Self::Exited(status) => write!(
+                f,
+                "function exited ({status}) before {SOCKET_NAME} appeared"
+            ),
+            Self::TimedOut(waited) => write!(f, "{SOCKET_NAME} did not appear within {waited:.1?}"),
+            Self::BadSocket(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Setup(e) | Self::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A function process that became ready. Dropping it kills the process and
+/// removes its iofs directory.
+#[derive(Debug)]
+pub struct RunningFunction {
+    child: Child,
+    iofs: PathBuf,
+    socket: PathBuf,
+    log: PathBuf,
+    ready_after: Duration,
+}
+
+impl RunningFunction {
+    /// Spawns `command` with its socket in `iofs` (a fresh, empty 0777
+    /// directory, see [`WorkDir::fresh_iofs`]) and its stdout and stderr
+    /// appended to `log`, then waits until it is ready. On failure the
+    /// process is killed and `iofs` removed; `log` stays for the caller.
+    ///
+    /// [`WorkDir::fresh_iofs`]: super::WorkDir::fresh_iofs
+    pub fn start(
+        command: &FunctionCommand,
+        iofs: PathBuf,
+        log: &Path,
+        wait: ReadyWait,
+    ) -> Result<Self, StartError> {
+        let socket = iofs.join(SOCKET_NAME);
+        // The function binds a longer private name beside it, e.g. `phonylsnr.sock`.
+        if socket.as_os_str().as_bytes().len() + "phony".len() > MAX_SOCKET_PATH {
+            let _ = fs::remove_dir_all(&iofs);
+            return Err(StartError::PathTooLong(socket));
+        }
+        let open = || {
+            let stdout = File::options().create(true).append(true).open(log)?;
+            let stderr = stdout.try_clone()?;
+            Ok((stdout, stderr))
+        };
+        let (stdout, stderr) = match open() {
+            Ok(files) => files,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&iofs);
+                return Err(StartError::Setup(e));
+            }
+        };
+
+        let mut cmd = Command::new(&command.program);
+        cmd.args(&command.args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for (key, _) in std::env::vars_os() {
+            if key.as_bytes().starts_with(b"FN_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(server_env(&socket));
+
+        let started = Instant::now();
+        let child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&iofs);
+                return Err(StartError::Spawn(e));
+            }
+        };
+        let mut running = Self {
+            child,
+            iofs,
+            socket,
+            log: log.to_owned(),
+            ready_after: Duration::ZERO,
+        };
+        running.ready_after = wait_for_socket(&mut running.child, &running.socket, started, wait)?;
+        Ok(running)
+    }
+
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The path of `lsnr.sock`.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// The time from spawn to `lsnr.sock` appearing.
+    pub fn ready_after(&self) -> Duration {
+        self.ready_after
+    }
+
+    /// The file that holds the function's stdout and stderr.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn exit_status(&mut self) -> io::Result<Option<ExitStatus>> {
+        self.child.try_wait()
+    }
+
+    /// The last `max` bytes of the function's output, as lossy UTF-8.
+    pub fn output_tail(&self, max: usize) -> String {
+        output_tail(&self.log, max)
+    }
+}
+
+impl Drop for RunningFunction {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.iofs);
+    }
+}
+
+/// The last `max` bytes of the file at `path`, as lossy UTF-8 (empty if unreadable).
+pub fn output_tail(path: &Path, max: usize) -> String {
+    let bytes = fs::read(path).unwrap_or_default();
+    let start = bytes.len().saturating_sub(max);
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::WorkDir;
+
+    #[test]
+    fn env_matches_the_server() {
+        let env = server_env(Path::new("/tmp/iofs/lsnr.sock"));
+        let get = |k: &str| {
+            env.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        assert_eq!(
+            get("FN_LISTENER").as_deref(),
+            Some("unix:/tmp/iofs/lsnr.sock")
+        );
+        assert_eq!(get("FN_FORMAT").as_deref(), Some("http-stream"));
+        assert_eq!(get("FN_MEMORY").as_deref(), Some("128"));
+        assert_eq!(get("FN_TYPE").as_deref(), Some("sync"));
+        assert_eq!(get("FN_APP_ID").map(|v| v.len()), Some(26));
+        assert_eq!(get("FN_FN_ID").map(|v| v.len()), Some(26));
+    }
+
+    #[test]
+    fn a_process_that_exits_is_reported() {
+        let mut work = WorkDir::create().unwrap();
+        let command = FunctionCommand {
+            name: "sh".into(),
+            program: "sh".into(),
+            args: vec!["-c".into(), "echo $FN_FORMAT; exit 3".into()],
+        };
+        let iofs = work.fresh_iofs().unwrap();
+        let log = iofs.with_extension("log");
+        let err =
+            RunningFunction::start(&command, iofs.clone(), &log, ReadyWait::default()).unwrap_err();
+        assert!(!iofs.exists());
+        assert_eq!(output_tail(&log, 100), "http-stream\n");
+        assert!(matches!(err, StartError::Exited(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_program_is_reported() {
+        let mut work = WorkDir::create().unwrap();
+        let command = FunctionCommand {
+            name: "missing".into(),
+            program: "/nonexistent/fdk-conformance-test".into(),
+            args: vec![],
+        };
+        let iofs = work.fresh_iofs().unwrap();
+        let log = iofs.with_extension("log");
+        let err = RunningFunction::start(&command, iofs, &log, ReadyWait::default()).unwrap_err();
+        assert!(matches!(err, StartError::Spawn(_)), "{err:?}");
+    }
+}

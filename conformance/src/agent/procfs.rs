@@ -1,0 +1,116 @@
+//! What `/proc` tells about a function process: resident memory, threads,
+//! the CPUs it may run on, and the CPU time it has used.
+
+use std::fs;
+use std::io;
+use std::time::Duration;
+
+/// Clock ticks per second of the `/proc/<pid>/stat` times (`USER_HZ`, fixed
+/// at 100 in the Linux ABI).
+const USER_HZ: u64 = 100;
+
+/// A few lines of `/proc/<pid>/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcStatus {
+    /// `VmRSS`, in KiB.
+    pub rss_kib: u64,
+    /// `Threads`.
+    pub threads: u64,
+    /// `Cpus_allowed_list`, e.g. `0` or `0-1`.
+    pub cpus_allowed: String,
+}
+
+/// Reads `/proc/<pid>/status`.
+pub fn status(pid: u32) -> io::Result<ProcStatus> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_status(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("/proc/{pid}/status lacks VmRSS or Threads"),
+        )
+    })
+}
+
+/// The user plus system CPU time of the process (all its threads, live and
+/// exited), from `/proc/<pid>/stat`. Its resolution is one clock tick (10 ms).
+pub fn cpu_time(pid: u32) -> io::Result<Duration> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_stat_cpu(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("/proc/{pid}/stat has no utime/stime"),
+        )
+    })
+}
+
+fn parse_status(text: &str) -> Option<ProcStatus> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+    };
+    let rss_kib = field("VmRSS")?.strip_suffix("kB")?.trim().parse().ok()?;
+    let threads = field("Threads")?.parse().ok()?;
+    let cpus_allowed = field("Cpus_allowed_list").unwrap_or_default().to_owned();
+    Some(ProcStatus {
+        rss_kib,
+        threads,
+        cpus_allowed,
+    })
+}
+
+fn parse_stat_cpu(text: &str) -> Option<Duration> {
+    // `comm` (field 2) is in parentheses and may hold spaces or ')'; the
+    // fields after the last ')' start with `state` (field 3).
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace().skip(11); // utime is field 14
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    let ticks = utime + stime;
+    Some(
+        Duration::from_secs(ticks / USER_HZ)
+            + Duration::from_millis(ticks % USER_HZ * 1000 / USER_HZ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields() {
+        let text = "Name:\thello\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t   10000 kB\n\
+            VmRSS:\t    2345 kB\nRssAnon:\t     100 kB\nThreads:\t3\nCpus_allowed:\t1\n\
+            Cpus_allowed_list:\t0\n";
+        let status = parse_status(text).unwrap();
+        assert_eq!(
+            status,
+            ProcStatus {
+                rss_kib: 2345,
+                threads: 3,
+                cpus_allowed: "0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn status_without_rss() {
+        // A zombie has no VmRSS line.
+        assert_eq!(parse_status("Name:\tx\nThreads:\t1\n"), None);
+    }
+
+    #[test]
+    fn stat_cpu_with_awkward_comm() {
+        let text =
+            "1234 (my fn) (x)) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 37 0 0 20 0 1 0 5 1000 200";
+        assert_eq!(parse_stat_cpu(text), Some(Duration::from_millis(2870)));
+    }
+
+    #[test]
+    fn own_process() {
+        let me = std::process::id();
+        let status = status(me).unwrap();
+        assert!(status.rss_kib > 0 && status.threads >= 1);
+        assert!(cpu_time(me).is_ok());
+    }
+}

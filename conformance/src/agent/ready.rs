@@ -1,0 +1,144 @@
+//! Readiness: the function is ready when `lsnr.sock` appears in its iofs
+//! directory, and that name passes the agent's one-time check (contract §3):
+//! if it is a symlink, its target is a bare name in the same directory; and
+//! following it must reach a socket.
+//!
+//! The agent learns of the name through inotify; here it is polled with
+//! `symlink_metadata` every few microseconds, sleeping in between so that a
+//! driver pinned to the function's CPU leaves that CPU to the function.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Component, Path};
+use std::process::Child;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::process::StartError;
+
+/// How long to wait for the socket, and how often to look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyWait {
+    /// The agent's `FN_HOT_START_TIMEOUT_MSECS` (default 5 s).
+    pub limit: Duration,
+    /// The pause between two looks.
+    pub poll: Duration,
+}
+
+impl Default for ReadyWait {
+    fn default() -> Self {
+        Self {
+            limit: Duration::from_secs(5),
+            poll: Duration::from_micros(20),
+        }
+    }
+}
+
+/// Waits until `socket` exists, then validates it. Returns the time from
+/// `started` to the first look that saw the name.
+pub fn wait_for_socket(
+    child: &mut Child,
+    socket: &Path,
+    started: Instant,
+    wait: ReadyWait,
+) -> Result<Duration, StartError> {
+    loop {
+        match fs::symlink_metadata(socket) {
+            Ok(_) => {
+                let ready_after = started.elapsed();
+                validate_socket(socket)?;
+                return Ok(ready_after);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StartError::Setup(e)),
+        }
+        let waited = started.elapsed();
+        if waited > wait.limit {
+            return Err(StartError::TimedOut(waited));
+        }
+        if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
+            return Err(StartError::Exited(status));
+        }
+        thread::sleep(wait.poll);
+    }
+}
+
+/// The agent's check of a new `lsnr.sock` (`checkSocketDestination`).
+pub fn validate_socket(socket: &Path) -> Result<(), StartError> {
+    let bad = |why: String| Err(StartError::BadSocket(why));
+    let meta = fs::symlink_metadata(socket).map_err(StartError::Setup)?;
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(socket).map_err(StartError::Setup)?;
+        let mut parts = target.components();
+        if !matches!(
+            (parts.next(), parts.next()),
+            (Some(Component::Normal(_)), None)
+        ) {
+            return bad(format!(
+                "lsnr.sock links to {target:?}, which is not a name in the same directory"
+            ));
+        }
+    }
+    match fs::metadata(socket) {
+        Ok(meta) if meta.file_type().is_socket() => Ok(()),
+        Ok(_) => bad("lsnr.sock is not a socket".to_owned()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            bad("lsnr.sock is a dangling symlink".to_owned())
+        }
+        Err(e) => Err(StartError::Setup(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::WorkDir;
+    use std::os::unix::fs::symlink;
+    use std::os::unix::net::UnixListener;
+
+    fn is_bad(result: Result<(), StartError>) -> bool {
+        matches!(result, Err(StartError::BadSocket(_)))
+    }
+
+    #[test]
+    fn socket_checks() {
+        let mut work = WorkDir::create().unwrap();
+        let dir = work.fresh_iofs().unwrap();
+        let lsnr = dir.join("lsnr.sock");
+        let _listener = UnixListener::bind(dir.join("phonylsnr.sock")).unwrap();
+
+        // The documented pattern: a relative symlink to a socket.
+        symlink("phonylsnr.sock", &lsnr).unwrap();
+        assert!(validate_socket(&lsnr).is_ok());
+
+        // An absolute target, even to the right socket.
+        fs::remove_file(&lsnr).unwrap();
+        symlink(dir.join("phonylsnr.sock"), &lsnr).unwrap();
+        assert!(is_bad(validate_socket(&lsnr)));
+
+        // A target with a directory part.
+        fs::remove_file(&lsnr).unwrap();
+        symlink("./phonylsnr.sock", &lsnr).unwrap();
+        assert!(is_bad(validate_socket(&lsnr)));
+
+        // Dangling.
+        fs::remove_file(&lsnr).unwrap();
+        symlink("missing.sock", &lsnr).unwrap();
+        assert!(is_bad(validate_socket(&lsnr)));
+
+        // A regular file, directly or through a link.
+        fs::remove_file(&lsnr).unwrap();
+        fs::write(dir.join("plain"), b"").unwrap();
+        symlink("plain", &lsnr).unwrap();
+        assert!(is_bad(validate_socket(&lsnr)));
+        fs::remove_file(&lsnr).unwrap();
+        fs::write(&lsnr, b"").unwrap();
+        assert!(is_bad(validate_socket(&lsnr)));
+
+        // A socket bound directly under the name is accepted.
+        fs::remove_file(&lsnr).unwrap();
+        let _direct = UnixListener::bind(&lsnr).unwrap();
+        assert!(validate_socket(&lsnr).is_ok());
+    }
+}

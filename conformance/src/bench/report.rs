@@ -1,0 +1,171 @@
+//! What a bench run found, ready for the table or for JSON.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::measure::{Checkpoint, Failures, Subject};
+use super::stats::{LatencySummary, percentile};
+use crate::agent::FunctionCommand;
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Measured calls asked for per function.
+    pub calls: u64,
+    /// Warmup calls per function.
+    pub warmup: u64,
+    /// Request body bytes.
+    pub body_size: usize,
+    /// Starts per function for exec-to-ready.
+    pub starts: u32,
+    /// The CPU everything was pinned to (`None`: not pinned).
+    pub cpu: Option<usize>,
+    /// Calls per block when alternating between functions.
+    pub block: u64,
+    /// One entry per function, in command-line order.
+    pub functions: Vec<FunctionReport>,
+}
+
+impl Report {
+    /// 0 if every call was answered as expected, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        let failed = self
+            .functions
+            .iter()
+            .any(|f| f.failures.total > 0 || f.stopped.is_some() || f.calls < self.calls);
+        u8::from(failed)
+    }
+}
+
+/// Exec-to-ready times, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadyTimes {
+    /// The median start (nearest rank).
+    pub median: f64,
+    /// Every start, in order.
+    pub samples: Vec<f64>,
+}
+
+impl ReadyTimes {
+    /// Summarises the starts.
+    pub fn new(samples: &[Duration]) -> Self {
+        let mut nanos: Vec<u64> = samples
+            .iter()
+            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+            .collect();
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let in_order = nanos.iter().copied().map(ms).collect();
+        nanos.sort_unstable();
+        Self {
+            median: percentile(&nanos, 50.0).map(ms).unwrap_or(f64::NAN),
+            samples: in_order,
+        }
+    }
+}
+
+/// One function's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// Its name.
+    pub name: String,
+    /// The command that was run.
+    pub command: Vec<String>,
+    /// The process ID of the measured instance.
+    pub pid: u32,
+    /// Its `Cpus_allowed_list` after warmup.
+    pub cpus_allowed: Option<String>,
+    /// Exec-to-ready.
+    pub ready_ms: ReadyTimes,
+    /// Measured calls made.
+    pub calls: u64,
+    /// Latency of the successful measured calls.
+    pub latency_us: Option<LatencySummary>,
+    /// Measured calls per second of time spent calling this function.
+    pub calls_per_s: Option<f64>,
+    /// This p50 over the p50 of the function named `floor`.
+    pub p50_vs_floor: Option<f64>,
+    /// The driver's CPU time per measured call, in µs.
+    pub client_cpu_us_per_call: Option<f64>,
+    /// The function's CPU time per measured call, in µs (10 ms total resolution).
+    pub function_cpu_us_per_call: Option<f64>,
+    /// Memory and threads after warmup, 1k, 10k, 100k calls and at the end.
+    pub memory: Vec<Checkpoint>,
+    /// Failed calls, warmup included.
+    pub failures: Failures,
+    /// Connections opened after the first.
+    pub reconnects: u64,
+    /// Why calls stopped early, or how the process ended during the run.
+    pub stopped: Option<String>,
+    /// Bytes the measured instance wrote to stdout and stderr.
+    pub output_bytes: u64,
+}
+
+impl FunctionReport {
+    /// Builds the report of `subject`, whose function CPU time is now
+    /// `function_cpu_end`.
+    pub fn new(
+        command: &FunctionCommand,
+        ready: &[Duration],
+        subject: &mut Subject,
+        function_cpu_end: Option<Duration>,
+        cpus_allowed: Option<String>,
+        output_bytes: u64,
+    ) -> Self {
+        let calls = subject.measured;
+        let per_call = |d: Duration| (calls > 0).then(|| d.as_secs_f64() * 1e6 / calls as f64);
+        let function_cpu = match (subject.function_cpu_start, function_cpu_end) {
+            (Some(start), Some(end)) => Some(end.saturating_sub(start)),
+            _ => None,
+        };
+        let busy = subject.busy.as_secs_f64();
+        Self {
+            name: subject.name.clone(),
+            command: command.words(),
+            pid: subject.running.pid(),
+            cpus_allowed,
+            ready_ms: ReadyTimes::new(ready),
+            calls,
+            latency_us: LatencySummary::from_nanos(&mut subject.latencies_ns),
+            calls_per_s: (busy > 0.0).then(|| calls as f64 / busy),
+            p50_vs_floor: None,
+            client_cpu_us_per_call: subject.client_cpu.and_then(per_call),
+            function_cpu_us_per_call: function_cpu.and_then(per_call),
+            memory: subject.checkpoints.clone(),
+            failures: subject.failures.clone(),
+            reconnects: subject.reconnects(),
+            stopped: subject.stopped.clone(),
+            output_bytes,
+        }
+    }
+}
+
+/// Fills `p50_vs_floor` from the function named `floor_name`, if present.
+pub fn compare_with_floor(functions: &mut [FunctionReport], floor_name: &str) {
+    let floor = functions
+        .iter()
+        .find(|f| f.name == floor_name)
+        .and_then(|f| f.latency_us)
+        .map(|l| l.p50);
+    if let Some(floor) = floor.filter(|p50| *p50 > 0.0) {
+        for f in functions {
+            f.p50_vs_floor = f.latency_us.map(|l| l.p50 / floor);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_median_keeps_sample_order() {
+        let r = ReadyTimes::new(&[
+            Duration::from_millis(3),
+            Duration::from_millis(1),
+            Duration::from_millis(2),
+        ]);
+        assert_eq!(r.median, 2.0);
+        assert_eq!(r.samples, [3.0, 1.0, 2.0]);
+    }
+}

@@ -1,0 +1,93 @@
+//! The `fdk-conformance` command: subcommand dispatch, output and exit codes.
+//!
+//! | exit code | meaning |
+//! |---|---|
+//! | 0 | everything passed (bench: every call answered as expected) |
+//! | 1 | something failed (bench: at least one call failed) |
+//! | 2 | the harness could not run: usage error, a function never became ready |
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use crate::Error;
+use crate::bench::{self, args::Parsed};
+use crate::error::display_chain;
+
+/// The top-level help text.
+pub const USAGE: &str = "\
+Usage: fdk-conformance <command> [options]
+
+Plays the Fn server against a function built with any language's FDK.
+
+Commands:
+  bench   Measure exec-to-ready, call latency, CPU and memory against the floor
+          (`fdk-conformance bench --help`)
+  help    Print this help
+
+Exit codes: 0 passed, 1 something failed, 2 could not run (usage, not ready).
+";
+
+/// Runs the command given by `args` (without the program name).
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let mut args = args.into_iter();
+    let Some(command) = args.next() else {
+        return usage_error(&Error::Usage("no command given".into()));
+    };
+    match command.to_str() {
+        Some("bench") => match bench::args::parse(args) {
+            Ok(Parsed::Help) => print_out(bench::args::USAGE),
+            Ok(Parsed::Run(bench_args)) => match bench::run(&bench_args) {
+                Ok(report) => {
+                    let text = if bench_args.json {
+                        match serde_json::to_string_pretty(&report) {
+                            Ok(json) => json + "\n",
+                            Err(e) => return fail(&Error::io("could not write JSON", e.into())),
+                        }
+                    } else {
+                        bench::table::render(&report)
+                    };
+                    match print_out(&text) {
+                        code if code == ExitCode::SUCCESS => ExitCode::from(report.exit_code()),
+                        code => code,
+                    }
+                }
+                Err(e) => fail(&e),
+            },
+            Err(e) => usage_error(&e),
+        },
+        Some("help" | "-h" | "--help") => print_out(USAGE),
+        Some("--version" | "-V") => {
+            print_out(concat!("fdk-conformance ", env!("CARGO_PKG_VERSION"), "\n"))
+        }
+        _ => usage_error(&Error::Usage(format!("unknown command {command:?}"))),
+    }
+}
+
+fn print_out(text: &str) -> ExitCode {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn usage_error(e: &Error) -> ExitCode {
+    eprintln!(
+        "fdk-conformance: {}\n\nRun `fdk-conformance help` for usage.",
+        display_chain(e)
+    );
+    ExitCode::from(2)
+}
+
+fn fail(e: &Error) -> ExitCode {
+    eprintln!("fdk-conformance: {}", display_chain(e));
+    if let Error::Start { output, .. } = e
+        && !output.is_empty()
+    {
+        eprintln!("its output ended with:\n{}", output.trim_end());
+    }
+    ExitCode::from(2)
+}
