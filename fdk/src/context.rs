@@ -23,10 +23,12 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, TRANSFER_ENCODING};
+use http::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING,
+};
 use http::request::Parts;
 
 use crate::config::{ConfigError, Env, parse_config};
@@ -47,18 +49,26 @@ pub struct Context {
 }
 
 struct Inner {
-    call_id: String,
+    /// Checked to be visible ASCII when the call arrived.
+    call_id: Option<HeaderValue>,
     deadline: Option<Deadline>,
-    headers: HeaderMap,
+    /// The headers as they arrived on the socket.
+    socket: HeaderMap,
     gateway: Option<Gateway>,
-    trace: TraceContext,
+    /// What `headers()` shows, built on first use.
+    user_headers: OnceLock<HeaderMap>,
+    trace: OnceLock<TraceContext>,
     env: Arc<Env>,
 }
 
 impl Context {
     /// The call's id (`Fn-Call-Id`); empty if the server sent none.
     pub fn call_id(&self) -> &str {
-        &self.inner.call_id
+        self.inner
+            .call_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// When the server gives up on this call (`Fn-Deadline`), if it said.
@@ -123,12 +133,27 @@ impl Context {
     /// `Content-Length`, `Transfer-Encoding`). Lookups ignore case and
     /// [`HeaderMap::get_all`] returns every value of a repeated header.
     pub fn headers(&self) -> &HeaderMap {
-        &self.inner.headers
+        self.inner
+            .user_headers
+            .get_or_init(|| match &self.inner.gateway {
+                Some(_) => gateway::client_headers(&self.inner.socket),
+                None => without_framing(&self.inner.socket),
+            })
     }
 
-    /// The first value of header `name`, if it is visible ASCII text.
+    /// The first value of header `name` (any case), if it is visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.inner.headers.get(name).and_then(|v| v.to_str().ok())
+        let value = if self.inner.gateway.is_some() {
+            self.headers().get(name)
+        } else {
+            // Invoke calls: read the socket headers directly, minus framing.
+            let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+            if is_framing(&name) {
+                return None;
+            }
+            self.inner.socket.get(name)
+        };
+        value.and_then(|v| v.to_str().ok())
     }
 
     /// The request's `Content-Type`.
@@ -148,7 +173,15 @@ impl Context {
 
     /// The tracing headers (B3, W3C) of the call.
     pub fn trace(&self) -> &TraceContext {
-        &self.inner.trace
+        self.inner.trace.get_or_init(|| {
+            let trace = TraceContext::from_headers(&self.inner.socket);
+            if trace.is_empty() && self.inner.gateway.is_some() {
+                // A trigger client's own headers arrive prefixed (HS-TRACE-3).
+                TraceContext::from_headers(self.headers())
+            } else {
+                trace
+            }
+        })
     }
 
     pub(crate) fn deadline_instant(&self) -> Option<Deadline> {
@@ -156,25 +189,31 @@ impl Context {
     }
 
     /// Builds the context from the socket request's head, taking its headers.
+    ///
+    /// Only what every call needs is decoded here (call id, deadline, the
+    /// gateway's method and URL); the user's header view and the trace
+    /// context are built on first use, so a handler that never asks pays
+    /// nothing for them.
     pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>) -> Self {
-        let headers = std::mem::take(headers);
-        let call_id = match headers.get(&FN_CALL_ID).map(|v| v.to_str()) {
-            Some(Ok(id)) => id.to_owned(),
-            Some(Err(_)) => {
+        let socket = std::mem::take(headers);
+        let call_id = match socket.get(&FN_CALL_ID) {
+            Some(v) if v.to_str().is_ok() => Some(v.clone()),
+            Some(_) => {
                 logs::warn(format_args!(
                     "Fn-Call-Id is not ASCII text; using an empty call id"
                 ));
-                String::new()
+                None
             }
-            None => String::new(),
+            None => None,
         };
-        let deadline = match headers.get(&FN_DEADLINE) {
+        let id = call_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
+        let deadline = match socket.get(&FN_DEADLINE) {
             None => None,
             Some(value) => {
                 let parsed = value.to_str().ok().and_then(deadline::parse_rfc3339);
                 if parsed.is_none() {
                     logs::warn(format_args!(
-                        "call {call_id}: ignoring unparseable Fn-Deadline {value:?}; \
+                        "call {id}: ignoring unparseable Fn-Deadline {value:?}; \
                          the call runs without a deadline"
                     ));
                 }
@@ -182,27 +221,18 @@ impl Context {
             }
         };
         // Exactly `httprequest` (HS-GW-1).
-        let gateway_call = headers
+        let gateway = socket
             .get(&FN_INTENT)
-            .is_some_and(|v| v.as_bytes() == INTENT_HTTP_REQUEST.as_bytes());
-
-        let mut trace = TraceContext::from_headers(&headers);
-        let (gateway, user_headers) = if gateway_call {
-            let (gw, client) = gateway::decode(&headers);
-            if trace.is_empty() {
-                trace = TraceContext::from_headers(&client);
-            }
-            (Some(gw), client)
-        } else {
-            (None, without_framing(headers))
-        };
+            .is_some_and(|v| v.as_bytes() == INTENT_HTTP_REQUEST.as_bytes())
+            .then(|| gateway::decode_target(&socket));
         Self {
             inner: Arc::new(Inner {
                 call_id,
                 deadline,
-                headers: user_headers,
+                socket,
                 gateway,
-                trace,
+                user_headers: OnceLock::new(),
+                trace: OnceLock::new(),
                 env,
             }),
         }
@@ -210,31 +240,28 @@ impl Context {
 }
 
 /// The headers without the socket's framing ones (`Host`, `Content-Length`,
-/// `Transfer-Encoding`), in arrival order. `HeaderMap::remove` would move
-/// the last header into the hole, so the map is rebuilt instead (HS-REQ-4).
-fn without_framing(headers: HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(headers.len());
-    let mut keep = false;
-    let mut current = None;
-    for (name, value) in headers {
-        if let Some(name) = name {
-            keep = name != HOST && name != CONTENT_LENGTH && name != TRANSFER_ENCODING;
-            current = Some(name);
-        }
-        if let (true, Some(name)) = (keep, &current) {
-            out.append(name.clone(), value);
+/// `Transfer-Encoding`), in arrival order (HS-REQ-4).
+fn without_framing(socket: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(socket.len());
+    for (name, value) in socket {
+        if !is_framing(name) {
+            out.append(name.clone(), value.clone());
         }
     }
     out
 }
 
+fn is_framing(name: &HeaderName) -> bool {
+    name == HOST || name == CONTENT_LENGTH || name == TRANSFER_ENCODING
+}
+
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
-            .field("call_id", &self.inner.call_id)
+            .field("call_id", &self.call_id())
             .field("deadline", &self.deadline())
             .field("gateway", &self.inner.gateway)
-            .field("headers", &self.inner.headers)
+            .field("headers", &self.headers())
             .finish_non_exhaustive()
     }
 }

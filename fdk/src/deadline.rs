@@ -6,6 +6,9 @@
 //! (`2026-11-26T21:03:13Z`), so it is 0-1 s before the server's own deadline;
 //! the FDK enforces it as written (HS-DL-1, HS-DL-3).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A call's deadline, as wall-clock time and as a monotonic instant.
@@ -31,6 +34,46 @@ impl Deadline {
     /// Time left before the deadline, zero once it has passed.
     pub(crate) fn remaining(&self) -> Duration {
         self.instant.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Runs `inner` until `deadline`; `Err(TimedOut)` if it has not finished.
+///
+/// Like `tokio::time::timeout_at`, but the timer is only armed once the
+/// inner future returns `Pending`: most calls finish on their first poll,
+/// and an unarmed timer costs the runtime nothing.
+pub(crate) struct Enforced<F> {
+    inner: F,
+    deadline: Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// The deadline passed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimedOut;
+
+impl<F: Future + Unpin> Enforced<F> {
+    pub(crate) fn new(inner: F, deadline: Instant) -> Self {
+        Self {
+            inner,
+            deadline,
+            timer: None,
+        }
+    }
+}
+
+impl<F: Future + Unpin> Future for Enforced<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(out) = Pin::new(&mut self.inner).poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        timer.as_mut().poll(cx).map(|()| Err(TimedOut))
     }
 }
 
@@ -205,6 +248,15 @@ mod tests {
             });
             assert_eq!(unix(input), expected, "{input}: {}", v["note"]);
         }
+    }
+
+    #[tokio::test]
+    async fn enforced_futures_finish_or_time_out() {
+        let soon = Instant::now() + Duration::from_millis(20);
+        assert_eq!(Enforced::new(std::future::ready(7), soon).await, Ok(7));
+        let never = std::future::pending::<()>();
+        assert_eq!(Enforced::new(never, soon).await, Err(TimedOut));
+        assert!(Instant::now() >= soon);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::body::Body;
 use crate::config::{Env, LogFrame};
 use crate::context::Context;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Enforced, TimedOut};
 use crate::extract::Request;
 use crate::handler::BoxHandler;
 use crate::logs;
@@ -88,9 +88,15 @@ pub(crate) async fn call(
     let span = tracing::info_span!(
         "fn_call",
         call_id = ctx.call_id(),
-        trace_id = ctx.trace().trace_id(),
-        parent_span_id = ctx.trace().parent_span_id(),
+        trace_id = tracing::field::Empty,
+        parent_span_id = tracing::field::Empty,
     );
+    if !span.is_disabled() {
+        // Only read the trace headers when someone listens.
+        let trace = ctx.trace();
+        span.record("trace_id", trace.trace_id());
+        span.record("parent_span_id", trace.parent_span_id());
+    }
     parts.extensions.insert(ctx.clone());
 
     let req = Request::from_parts(parts, body);
@@ -98,9 +104,9 @@ pub(crate) async fn call(
     let outcome = match deadline {
         // Already past on arrival: the handler would be dropped at once anyway.
         Some(deadline) if deadline.remaining().is_zero() => Outcome::TimedOut,
-        Some(deadline) => match tokio::time::timeout_at(deadline.instant.into(), call).await {
+        Some(deadline) => match Enforced::new(call, deadline.instant).await {
             Ok(result) => returned(result),
-            Err(_elapsed) => Outcome::TimedOut,
+            Err(TimedOut) => Outcome::TimedOut,
         },
         None => returned(call.await),
     };
@@ -135,7 +141,9 @@ fn report(ctx: &Context, kind: CallKind, outcome: &Outcome) {
                 if kind == CallKind::Invoke {
                     logs::error(format_args!("call {id} rejected its input: {message}"));
                 } else {
-                    logs::warn(format_args!("call {id} rejected its input (400): {message}"));
+                    logs::warn(format_args!(
+                        "call {id} rejected its input (400): {message}"
+                    ));
                 }
             }
         }

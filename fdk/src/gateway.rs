@@ -71,9 +71,9 @@ impl Gateway {
     }
 }
 
-/// Splits a gateway call's socket headers into the gateway view and the
-/// client's own headers (prefix removed, `Content-Type` kept).
-pub(crate) fn decode(socket: &HeaderMap) -> (Gateway, HeaderMap) {
+/// The client's method and URL of a gateway call; missing or garbled
+/// values are logged and replaced, never fatal (HS-GW-2).
+pub(crate) fn decode_target(socket: &HeaderMap) -> Gateway {
     let method = match socket
         .get(&FN_HTTP_METHOD)
         .map(|v| Method::from_bytes(v.as_bytes()))
@@ -98,7 +98,12 @@ pub(crate) fn decode(socket: &HeaderMap) -> (Gateway, HeaderMap) {
             Uri::from_static("/")
         }
     };
+    Gateway::new(method, url)
+}
 
+/// The client's own headers of a gateway call: each `Fn-Http-H-<Name>` as
+/// `<Name>`, plus the unprefixed `Content-Type` (HS-GW-3).
+pub(crate) fn client_headers(socket: &HeaderMap) -> HeaderMap {
     let mut client = HeaderMap::with_capacity(socket.len());
     for (name, value) in socket {
         if name == CONTENT_TYPE {
@@ -110,7 +115,7 @@ pub(crate) fn decode(socket: &HeaderMap) -> (Gateway, HeaderMap) {
             }
         }
     }
-    (Gateway::new(method, url), client)
+    client
 }
 
 /// Writes the user's headers for a gateway response: `Content-Type` as is,
@@ -225,7 +230,7 @@ mod tests {
             ),
             ("fn-intent", "httprequest"),
         ]);
-        let (gw, client) = decode(&socket);
+        let (gw, client) = (decode_target(&socket), client_headers(&socket));
         assert_eq!(gw.method(), Method::GET);
         assert_eq!(gw.path(), "/t/cap/cap");
         assert_eq!(
@@ -249,7 +254,7 @@ mod tests {
 
     #[test]
     fn decode_tolerates_missing_or_garbled_gateway_headers() {
-        let (gw, _) = decode(&headers(&[
+        let gw = decode_target(&headers(&[
             ("fn-http-method", "G E T"),
             ("fn-http-request-url", "::"),
         ]));

@@ -8,9 +8,13 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-/// Records the fields of every span named `fn_call`.
+/// Records the fields of every span named `fn_call`, including those
+/// recorded after creation.
 #[derive(Clone, Default)]
 struct Spans(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+
+/// Span ids of `fn_call` spans are their index plus one; others get 0+big.
+const OTHER: u64 = 1 << 40;
 
 struct Fields(Vec<(String, String)>);
 
@@ -28,14 +32,23 @@ impl Subscriber for Spans {
         true
     }
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        if attrs.metadata().name() == "fn_call" {
-            let mut fields = Fields(Vec::new());
-            attrs.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
+        if attrs.metadata().name() != "fn_call" {
+            return Id::from_u64(OTHER);
         }
-        Id::from_u64(1)
+        let mut fields = Fields(Vec::new());
+        attrs.record(&mut fields);
+        let mut spans = self.0.lock().unwrap();
+        spans.push(fields.0);
+        Id::from_u64(spans.len() as u64)
     }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record(&self, id: &Id, values: &Record<'_>) {
+        let mut spans = self.0.lock().unwrap();
+        if let Some(fields) = spans.get_mut(id.into_u64() as usize - 1) {
+            let mut more = Fields(Vec::new());
+            values.record(&mut more);
+            fields.extend(more.0);
+        }
+    }
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, _: &Event<'_>) {}
     fn enter(&self, _: &Id) {}

@@ -71,11 +71,12 @@ fn spawn(dir: &Dir, extra: &[(&str, &str)]) -> Child {
     hello(&all).spawn().unwrap()
 }
 
-/// Waits for `lsnr.sock` to appear, as the server's inotify watch does;
-/// a bounded poll that fails loudly.
+/// Waits for `lsnr.sock` to appear and lead to a socket, as the server's
+/// inotify watch and check do; a bounded poll that fails loudly. (A stale
+/// `lsnr.sock` placed by a test does not count: it leads nowhere.)
 fn wait_ready(path: &Path, child: &mut Child) {
     let start = Instant::now();
-    while fs::symlink_metadata(path).is_err() {
+    while !fs::metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("exited before the socket appeared: {status}");
         }
