@@ -157,14 +157,14 @@ impl Body {
 
     pub(crate) fn incoming(
         body: hyper::body::Incoming,
-        give_back: oneshot::Sender<hyper::body::Incoming>,
+        give_back: Option<oneshot::Sender<hyper::body::Incoming>>,
     ) -> Self {
         use http_body::Body as _;
         let finished = body.is_end_stream();
         Self {
             kind: Kind::Incoming(IncomingBody {
                 body: Some(body),
-                give_back: Some(give_back),
+                give_back,
                 finished,
             }),
         }

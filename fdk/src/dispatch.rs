@@ -44,14 +44,13 @@ impl App {
 /// Serves one socket request.
 pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Response {
     let (parts, incoming) = req.into_parts();
+    if http_body::Body::is_end_stream(&incoming) {
+        // Nothing to read (`Content-Length: 0`): nothing can be left unread.
+        return call(app, parts, Body::incoming(incoming, None), None).await;
+    }
     let (give_back, unread) = oneshot::channel();
-    call(
-        app,
-        parts,
-        Body::incoming(incoming, give_back),
-        Some(unread),
-    )
-    .await
+    let body = Body::incoming(incoming, Some(give_back));
+    call(app, parts, body, Some(unread)).await
 }
 
 /// Serves one call whose body is `body`; `unread` hands back a socket body

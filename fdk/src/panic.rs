@@ -8,24 +8,23 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Polls `inner`, turning a panic into `Err(message)`.
+/// Polls `inner`, turning a panic into `Err(message)`. The handler's future
+/// is already boxed, so it is `Unpin` and needs no second box here.
 pub(crate) struct CatchUnwind<F> {
-    inner: Pin<Box<F>>,
+    inner: F,
 }
 
-impl<F: Future> CatchUnwind<F> {
+impl<F: Future + Unpin> CatchUnwind<F> {
     pub(crate) fn new(inner: F) -> Self {
-        Self {
-            inner: Box::pin(inner),
-        }
+        Self { inner }
     }
 }
 
-impl<F: Future> Future for CatchUnwind<F> {
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, String>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.inner.as_mut();
+        let inner = Pin::new(&mut self.inner);
         // The future is dropped after a panic, never polled again, so no
         // broken invariant can be observed: asserting unwind safety is sound.
         match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
@@ -53,14 +52,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_while_polling_becomes_its_message() {
-        let caught = CatchUnwind::new(async {
+        let caught = CatchUnwind::new(Box::pin(async {
             tokio::task::yield_now().await;
             if true {
                 panic!("index {} out of range", 7);
             }
-        })
+        }))
         .await;
         assert_eq!(caught, Err("index 7 out of range".to_owned()));
-        assert_eq!(CatchUnwind::new(async { 5 }).await, Ok(5));
+        assert_eq!(CatchUnwind::new(Box::pin(async { 5 })).await, Ok(5));
     }
 }
