@@ -11,7 +11,7 @@
 //! | deadline passed                 | 504, JSON message                   | 504, JSON message                    |
 //! | not `POST /call`                | 502, JSON message                   | 502, JSON message                    |
 
-use http::header::{CONTENT_LENGTH, HeaderMap, HeaderValue};
+use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
 use super::Response;
@@ -113,25 +113,28 @@ fn processed(res: Response, kind: CallKind) -> Response {
 /// frames the body itself), `Fn-Call-Id` (the server adds its own) and the
 /// FDK's own headers (set last, once) (HS-RESP-9).
 fn without_unsendable(mut headers: HeaderMap) -> HeaderMap {
-    if headers.is_empty() {
+    // The common case has nothing to remove: check before allocating.
+    if !headers.keys().any(is_unsendable) {
         return headers;
     }
-    let doomed: Vec<_> = headers
+    let doomed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| {
-            is_hop_by_hop(name.as_str())
-                || *name == CONTENT_LENGTH
-                || *name == FN_CALL_ID
-                || *name == FN_FDK_VERSION
-                || *name == FN_FDK_RUNTIME
-                || *name == FN_HTTP_STATUS
-        })
+        .filter(|n| is_unsendable(n))
         .cloned()
         .collect();
     for name in doomed {
         headers.remove(name);
     }
     headers
+}
+
+fn is_unsendable(name: &HeaderName) -> bool {
+    is_hop_by_hop(name.as_str())
+        || name == CONTENT_LENGTH
+        || name == FN_CALL_ID
+        || name == FN_FDK_VERSION
+        || name == FN_FDK_RUNTIME
+        || name == FN_HTTP_STATUS
 }
 
 #[cfg(test)]
