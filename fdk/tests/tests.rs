@@ -10,3 +10,4 @@ mod captures;
 mod failures;
 mod observability;
 mod util;
+mod vectors;
