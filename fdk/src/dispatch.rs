@@ -113,10 +113,10 @@ pub(crate) async fn call(
 
     // The server expects the whole request to be read before the response
     // head. After a timeout there is no time left: answer at once.
-    if !matches!(outcome, Outcome::TimedOut) {
-        if let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok()) {
-            drain(rest, deadline).await;
-        }
+    if !matches!(outcome, Outcome::TimedOut)
+        && let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok())
+    {
+        drain(rest, deadline).await;
     }
     encode(outcome, kind)
 }

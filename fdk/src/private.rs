@@ -115,8 +115,8 @@ where
     E: Into<FunctionError>,
 {
     type State = T;
-    fn init(self) -> impl Future<Output = Result<T, BoxError>> {
-        async move { self().await.map_err(|e| e.into().into_boxed()) }
+    async fn init(self) -> Result<T, BoxError> {
+        self().await.map_err(|e| e.into().into_boxed())
     }
 }
 

@@ -11,7 +11,10 @@ use tracing::{Event, Metadata, Subscriber};
 /// Records the fields of every span named `fn_call`, including those
 /// recorded after creation.
 #[derive(Clone, Default)]
-struct Spans(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+struct Spans(Arc<Mutex<Vec<SpanFields>>>);
+
+/// The fields of one span, in recording order.
+type SpanFields = Vec<(String, String)>;
 
 /// Span ids of `fn_call` spans are their index plus one; others get 0+big.
 const OTHER: u64 = 1 << 40;

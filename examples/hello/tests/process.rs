@@ -115,7 +115,6 @@ fn proc_status(child: &Child, field: &str) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .unwrap()
-        .trim()
         .split_whitespace()
         .next()
         .unwrap()

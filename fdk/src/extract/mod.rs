@@ -79,6 +79,8 @@ pub trait FromRequest<S, M = private::ViaRequest>: Sized {
     ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
 }
 
+// Not offered as a suggestion in errors: it would list only head extractors.
+#[diagnostic::do_not_recommend]
 impl<S, T> FromRequest<S, private::ViaParts> for T
 where
     T: FromRequestParts<S> + Send,

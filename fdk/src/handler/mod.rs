@@ -46,6 +46,9 @@ where
     Res: IntoResponse,
     S: Send + Sync + 'static,
 {
+    // Not `async fn`: that would capture `Res` in the future's type and
+    // demand `Res: 'static`, which a handler's return type need not be.
+    #[allow(clippy::manual_async_fn)]
     fn call(self, _req: Request, _state: S) -> impl Future<Output = Response> + Send + 'static {
         async move { self().await.into_response() }
     }

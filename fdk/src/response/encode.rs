@@ -46,9 +46,11 @@ pub(crate) enum CallKind {
 pub(crate) fn encode(outcome: Outcome, kind: CallKind) -> Response {
     let mut res = match outcome {
         Outcome::Returned(res) => {
-            if res.extensions().get::<Failed>().is_some() {
-                with_status(res, socket_status::FUNCTION_FAILED)
-            } else if res.extensions().get::<Rejected>().is_some() && kind == CallKind::Invoke {
+            let failed = res.extensions().get::<Failed>().is_some();
+            let rejected = res.extensions().get::<Rejected>().is_some();
+            // A rejected input is the caller's fault, but an invoke call's
+            // socket status cannot say 400: it fails the call instead.
+            if failed || (rejected && kind == CallKind::Invoke) {
                 with_status(res, socket_status::FUNCTION_FAILED)
             } else {
                 processed(res, kind)

@@ -1,0 +1,4 @@
+#[fdk::handler(flavor = "single_thread")]
+fn hello() -> &'static str {
+    "Hello"
+}

@@ -1,0 +1,4 @@
+#[fdk::handler]
+fn greet(name: &String) -> String {
+    format!("Hello {name}")
+}

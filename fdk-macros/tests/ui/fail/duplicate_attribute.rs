@@ -1,0 +1,4 @@
+#[fdk::handler(flavor = "current_thread", flavor = "current_thread")]
+fn hello() -> &'static str {
+    "Hello"
+}

@@ -1,0 +1,4 @@
+#[fdk::handler]
+fn echo<T: Into<String>>(body: String) -> String {
+    body
+}

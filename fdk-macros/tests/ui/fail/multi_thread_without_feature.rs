@@ -1,0 +1,4 @@
+#[fdk::handler(flavor = "multi_thread", worker_threads = 4)]
+async fn hello() -> &'static str {
+    "Hello"
+}

@@ -1,0 +1,4 @@
+#[fdk::handler]
+fn main() -> &'static str {
+    "Hello"
+}

@@ -1,0 +1,4 @@
+#[fdk::handler]
+struct Greeter {
+    greeting: String,
+}

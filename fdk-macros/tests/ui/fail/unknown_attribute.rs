@@ -1,0 +1,4 @@
+#[fdk::handler(timeout = 30)]
+fn hello() -> &'static str {
+    "Hello"
+}

@@ -1,0 +1,4 @@
+#[fdk::handler]
+unsafe fn echo(body: String) -> String {
+    body
+}

@@ -1,0 +1,7 @@
+#[fdk::handler]
+fn echo(body: String) -> String
+where
+    String: Clone,
+{
+    body
+}
