@@ -7,10 +7,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::error::{BoxError, Error, FunctionError, chain};
+use crate::extract::Request;
 use crate::extract::{FromRequest, FromRequestParts};
 use crate::function::{Function, Startup, build_runtime};
 use crate::handler::Handler;
+pub use crate::handler::{BoxFuture, BoxHandler};
 use crate::response::IntoResponse;
+use crate::response::Response;
 
 pub use crate::function::Flavor;
 
@@ -149,3 +152,48 @@ pub fn check_last_arg<T: FromRequest<S, M>, S, M>(_state: StateMarker<S>) {}
 
 /// Fails to compile, at the user's type, unless `R` is a response.
 pub fn check_return<R: IntoResponse>() {}
+
+/// A handler whose argument list the macro has already checked, erased to
+/// one boxed call. It serves without a second box (see `Handler::boxed`).
+pub struct Erased<S>(Arc<ErasedFn<S>>);
+
+type ErasedFn<S> = dyn Fn(Request, S) -> BoxFuture<Response> + Send + Sync;
+
+impl<S> Erased<S> {
+    /// Wraps the checked handler.
+    pub fn new<F>(call: F) -> Self
+    where
+        F: Fn(Request, S) -> BoxFuture<Response> + Send + Sync + 'static,
+    {
+        Self(Arc::new(call))
+    }
+}
+
+impl<S> Clone for Erased<S> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<S> std::fmt::Debug for Erased<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Erased")
+    }
+}
+
+/// Marker for [`Erased`]'s `Handler` impl.
+#[derive(Debug)]
+pub enum ErasedArgs {}
+
+impl<S> Handler<ErasedArgs, S> for Erased<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    fn call(self, req: Request, state: S) -> impl Future<Output = Response> + Send + 'static {
+        (self.0)(req, state)
+    }
+
+    fn boxed(self, state: S) -> BoxHandler {
+        Arc::new(move |req| (self.0)(req, state.clone()))
+    }
+}

@@ -229,52 +229,18 @@ fn checked_handler(
     // macro's own span, or it would not be found when the user's tokens
     // come from a `macro_rules!` macro (hygiene).
     call_args.set_span(name);
-    let request = quote!(#fdk::extract::Request);
-    let future = quote! {
-        ::core::pin::Pin<::std::boxed::Box<
-            dyn ::core::future::Future<Output = #fdk::response::Response> + ::core::marker::Send
-        >>
-    };
     quote! {{
         let __fdk_state = #marker;
         #(#witness_consts)*
         {
             #state_of_init
 
-            enum Checked {}
-            struct Erased<S>(
-                ::std::sync::Arc<
-                    dyn ::core::ops::Fn(#request, S) -> #future
-                        + ::core::marker::Send
-                        + ::core::marker::Sync
-                >,
-            );
-            impl<S> ::core::clone::Clone for Erased<S> {
-                fn clone(&self) -> Self {
-                    Self(::std::sync::Arc::clone(&self.0))
-                }
-            }
-            impl<S> #fdk::Handler<Checked, S> for Erased<S>
-            where
-                S: ::core::marker::Send + ::core::marker::Sync + 'static,
-            {
-                fn call(
-                    self,
-                    req: #request,
-                    state: S,
-                ) -> impl ::core::future::Future<Output = #fdk::response::Response>
-                       + ::core::marker::Send
-                       + 'static {
-                    (self.0)(req, state)
-                }
-            }
-
             #[allow(clippy::too_many_arguments, clippy::type_complexity)]
             fn handler_arguments<__FdkF, __FdkFut, #via_generic #init_generic #(#idents),*>(
                 _: #private::StateMarker<#state>,
                 #(_: &::core::marker::PhantomData<#idents>,)*
                 handler: __FdkF,
-            ) -> Erased<#state>
+            ) -> #private::Erased<#state>
             where
                 __FdkF: ::core::ops::FnOnce(#(#idents),*) -> __FdkFut
                     + ::core::clone::Clone
@@ -285,7 +251,7 @@ fn checked_handler(
                 __FdkFut::Output: #fdk::IntoResponse,
                 #(#bounds,)*
             {
-                Erased(::std::sync::Arc::new(move |req, state| {
+                #private::Erased::new(move |req, state| {
                     ::std::boxed::Box::pin(
                         <__FdkF as #fdk::Handler<#arg_types, #state>>::call(
                             ::core::clone::Clone::clone(&handler),
@@ -293,7 +259,7 @@ fn checked_handler(
                             state,
                         ),
                     )
-                }))
+                })
             }
             #call #call_args
         }

@@ -24,7 +24,7 @@ use crate::extract::{FromRequest, FromRequestParts, Request};
 use crate::response::{IntoResponse, Response};
 
 /// A boxed, sendable future.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A function that can serve calls; see the [module docs](self).
 ///
@@ -37,6 +37,16 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 pub trait Handler<T, S>: Clone + Send + Sync + Sized + 'static {
     /// Runs the handler on one call.
     fn call(self, req: Request, state: S) -> impl Future<Output = Response> + Send + 'static;
+
+    /// Erases the argument types, binding the handler to `state`. Not for
+    /// implementing: the default is right for every handler.
+    #[doc(hidden)]
+    fn boxed(self, state: S) -> BoxHandler
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        Arc::new(move |req| Box::pin(self.clone().call(req, state.clone())))
+    }
 }
 
 impl<F, Fut, Res, S> Handler<((),), S> for F
@@ -117,7 +127,8 @@ impl_handler!(
 );
 
 /// A handler with its state, type-erased: what the server loop calls.
-pub(crate) type BoxHandler = Arc<dyn Fn(Request) -> BoxFuture<Response> + Send + Sync>;
+#[doc(hidden)]
+pub type BoxHandler = Arc<dyn Fn(Request) -> BoxFuture<Response> + Send + Sync>;
 
 /// Erases `handler`'s argument types, binding it to `state`.
 pub(crate) fn boxed<H, T, S>(handler: H, state: S) -> BoxHandler
@@ -125,5 +136,5 @@ where
     H: Handler<T, S>,
     S: Clone + Send + Sync + 'static,
 {
-    Arc::new(move |req| Box::pin(handler.clone().call(req, state.clone())))
+    handler.boxed(state)
 }
