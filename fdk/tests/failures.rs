@@ -279,3 +279,21 @@ async fn hundreds_of_headers_are_accepted() {
     assert_eq!((res.status(), res.text()), (200, "600".to_owned()));
     server.stop().await;
 }
+
+/// `?` works on `anyhow::Error` in a handler returning `FunctionError`.
+#[tokio::test]
+async fn anyhow_errors_convert_with_the_question_mark() {
+    fn load(input: &str) -> anyhow::Result<u32> {
+        let n: u32 = input.parse()?;
+        anyhow::ensure!(n > 0, "n must be positive");
+        Ok(n)
+    }
+    async fn handler(body: String) -> Result<String, FunctionError> {
+        Ok(load(&body)?.to_string())
+    }
+    let res = TestCall::invoke().body("0").send(handler).await;
+    assert_eq!(res.status(), 502);
+    assert_eq!(message(&res), "n must be positive");
+    let res = TestCall::invoke().body("7").send(handler).await;
+    assert_eq!(res.text(), "7");
+}
