@@ -21,6 +21,8 @@ Usage: fdk-conformance <command> [options]
 Plays the Fn server against a function built with any language's FDK.
 
 Commands:
+  run     Run the conformance cases against a function
+          (`fdk-conformance run --help`)
   bench   Measure exec-to-ready, call latency, CPU and memory against the floor
           (`fdk-conformance bench --help`)
   help    Print this help
@@ -52,6 +54,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                         code => code,
                     }
                 }
+                Err(e) => fail(&e),
+            },
+            Err(e) => usage_error(&e),
+        },
+        Some("run") => match crate::suite::parse(args) {
+            Ok(None) => print_out(crate::suite::USAGE),
+            Ok(Some(run_args)) => match crate::suite::run(&run_args) {
+                Ok(code) => ExitCode::from(code),
                 Err(e) => fail(&e),
             },
             Err(e) => usage_error(&e),

@@ -5,14 +5,20 @@
 //! `fn-contract.md` and the golden captures: it never links the Rust FDK, so
 //! a misreading shared by both cannot pass unseen.
 //!
-//! Today it benchmarks ([`bench`](mod@bench)): exec-to-ready, per-call latency over one
+//! It runs the conformance cases ([`suite`], catalog in [`cases`]) and judges
+//! each outcome as the real server would ([`agent::outcome`]), and it
+//! benchmarks ([`bench`](mod@bench)): exec-to-ready, per-call latency over one
 //! keep-alive connection, the client's and the function's CPU per call, and
-//! memory growth, next to `floor`, the least work a socket server can do. The
-//! conformance cases come next, on the same [`agent`].
+//! memory growth, next to `floor`, the least work a socket server can do.
 
 pub mod agent;
 pub mod bench;
+pub mod cases;
 pub mod cli;
 pub mod error;
+pub mod harness;
+pub mod report;
+pub mod suite;
+pub mod verdict;
 
 pub use error::Error;

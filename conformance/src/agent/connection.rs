@@ -23,6 +23,17 @@ impl Connection {
         })
     }
 
+    /// Limits how long a read may wait (the server's deadline); `None` waits
+    /// for ever.
+    pub fn set_read_timeout(&self, limit: Option<std::time::Duration>) -> io::Result<()> {
+        self.stream.get_ref().set_read_timeout(limit)
+    }
+
+    /// Writes raw bytes (half a request, say) without reading.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.get_mut().write_all(bytes)
+    }
+
     /// Sends one request (head and body, already framed) and reads its response.
     ///
     /// Bytes the function sent before this request, which no request asked

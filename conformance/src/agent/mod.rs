@@ -13,6 +13,7 @@
 
 pub mod connection;
 pub mod iofs;
+pub mod outcome;
 pub mod process;
 pub mod procfs;
 pub mod ready;
@@ -22,7 +23,7 @@ pub mod rfc3339;
 
 pub use connection::Connection;
 pub use iofs::WorkDir;
-pub use process::{FunctionCommand, RunningFunction, StartError};
-pub use ready::ReadyWait;
+pub use process::{FunctionCommand, RunningFunction, StartError, StartOptions};
+pub use ready::{ReadyWait, SocketWatch};
 pub use request::{CallIds, RequestTemplate};
 pub use response::{Response, ResponseError};

@@ -107,6 +107,25 @@ impl std::error::Error for StartError {
     }
 }
 
+/// How to start a function beyond the server's defaults: the knobs the
+/// conformance cases turn (environment, stale files, resource limits,
+/// readiness by inotify as the agent sees it).
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Variables of [`server_env`] to leave out (e.g. `FN_FORMAT`).
+    pub env_remove: Vec<String>,
+    /// Variables to set or override (config, `FN_LISTENER` variants).
+    pub env_set: Vec<(String, String)>,
+    /// A command that runs the function (`prlimit --nofile=350 --`).
+    pub wrapper: Vec<OsString>,
+    /// Wait for the inotify create/moved-to event of `lsnr.sock` (the
+    /// agent's readiness signal) instead of polling for the name.
+    pub inotify: bool,
+    /// Files to create in the iofs directory before the start, with their
+    /// contents (`None`: a dangling symlink to `nowhere`).
+    pub stale: Vec<(String, Option<Vec<u8>>)>,
+}
+
 /// A function process that became ready. Dropping it kills the process and
 /// removes its iofs directory.
 #[derive(Debug)]
@@ -131,9 +150,20 @@ impl RunningFunction {
         log: &Path,
         wait: ReadyWait,
     ) -> Result<Self, StartError> {
+        Self::start_with(command, iofs, log, wait, &StartOptions::default())
+    }
+
+    /// [`start`](Self::start) with `options`.
+    pub fn start_with(
+        command: &FunctionCommand,
+        iofs: PathBuf,
+        log: &Path,
+        wait: ReadyWait,
+        options: &StartOptions,
+    ) -> Result<Self, StartError> {
         let socket = iofs.join(SOCKET_NAME);
-        // The function binds a longer private name beside it, e.g. `phonylsnr.sock`.
-        if socket.as_os_str().as_bytes().len() + "phony".len() > MAX_SOCKET_PATH {
+        // Beyond this, no function could bind or be dialed.
+        if socket.as_os_str().as_bytes().len() > MAX_SOCKET_PATH {
             let _ = fs::remove_dir_all(&iofs);
             return Err(StartError::PathTooLong(socket));
         }
@@ -150,7 +180,14 @@ impl RunningFunction {
             }
         };
 
-        let mut cmd = Command::new(&command.program);
+        let mut cmd = match options.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(&command.program);
+                cmd
+            }
+            None => Command::new(&command.program),
+        };
         cmd.args(&command.args)
             .stdin(Stdio::null())
             .stdout(stdout)
@@ -160,7 +197,40 @@ impl RunningFunction {
                 cmd.env_remove(key);
             }
         }
-        cmd.envs(server_env(&socket));
+        for (key, value) in server_env(&socket) {
+            if !options
+                .env_remove
+                .iter()
+                .any(|k| key.as_bytes() == k.as_bytes())
+            {
+                cmd.env(key, value);
+            }
+        }
+        cmd.envs(options.env_set.iter().map(|(k, v)| (k, v)));
+
+        for (name, contents) in &options.stale {
+            let path = iofs.join(name);
+            let made = match contents {
+                Some(bytes) => fs::write(&path, bytes),
+                None => std::os::unix::fs::symlink("nowhere", &path),
+            };
+            if let Err(e) = made {
+                let _ = fs::remove_dir_all(&iofs);
+                return Err(StartError::Setup(e));
+            }
+        }
+        // The watch goes on before the process starts, as the agent's does.
+        let watch = if options.inotify {
+            match super::ready::SocketWatch::new(&iofs) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&iofs);
+                    return Err(StartError::Setup(e));
+                }
+            }
+        } else {
+            None
+        };
 
         let started = Instant::now();
         let child = match cmd.spawn() {
@@ -177,7 +247,10 @@ impl RunningFunction {
             log: log.to_owned(),
             ready_after: Duration::ZERO,
         };
-        running.ready_after = wait_for_socket(&mut running.child, &running.socket, started, wait)?;
+        running.ready_after = match watch {
+            Some(watch) => watch.wait(&mut running.child, &running.socket, started, wait)?,
+            None => wait_for_socket(&mut running.child, &running.socket, started, wait)?,
+        };
         Ok(running)
     }
 
@@ -204,6 +277,31 @@ impl RunningFunction {
     /// The exit status, if the process has exited.
     pub fn exit_status(&mut self) -> io::Result<Option<ExitStatus>> {
         self.child.try_wait()
+    }
+
+    /// The iofs directory holding the socket.
+    pub fn iofs(&self) -> &Path {
+        &self.iofs
+    }
+
+    /// Sends `signal` to the process.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) -> io::Result<()> {
+        let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(io::Error::from)
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> io::Result<Option<ExitStatus>> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if start.elapsed() > limit {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// The last `max` bytes of the function's output, as lossy UTF-8.

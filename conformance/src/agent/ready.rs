@@ -64,6 +64,58 @@ pub fn wait_for_socket(
     }
 }
 
+/// An inotify watch on the iofs directory, set up before the function
+/// starts: readiness is a create or moved-to event for exactly `lsnr.sock`
+/// (fsnotify maps both to `Create`), as the agent's `inotifyAwait` sees it.
+/// A stale `lsnr.sock` that was there before the start does not count.
+#[derive(Debug)]
+pub struct SocketWatch {
+    inotify: nix::sys::inotify::Inotify,
+}
+
+impl SocketWatch {
+    /// Watches `dir` for new names.
+    pub fn new(dir: &Path) -> io::Result<Self> {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
+        inotify.add_watch(dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)?;
+        Ok(Self { inotify })
+    }
+
+    /// Waits for the event, then runs the agent's check on `socket`.
+    pub fn wait(
+        &self,
+        child: &mut Child,
+        socket: &Path,
+        started: Instant,
+        wait: ReadyWait,
+    ) -> Result<Duration, StartError> {
+        let name = socket.file_name().unwrap_or_default();
+        loop {
+            match self.inotify.read_events() {
+                Ok(events) => {
+                    if events.iter().any(|e| e.name.as_deref() == Some(name)) {
+                        let ready_after = started.elapsed();
+                        validate_socket(socket)?;
+                        return Ok(ready_after);
+                    }
+                    continue;
+                }
+                Err(nix::errno::Errno::EAGAIN) => {}
+                Err(e) => return Err(StartError::Setup(e.into())),
+            }
+            let waited = started.elapsed();
+            if waited > wait.limit {
+                return Err(StartError::TimedOut(waited));
+            }
+            if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
+                return Err(StartError::Exited(status));
+            }
+            thread::sleep(wait.poll);
+        }
+    }
+}
+
 /// The agent's check of a new `lsnr.sock` (`checkSocketDestination`).
 pub fn validate_socket(socket: &Path) -> Result<(), StartError> {
     let bad = |why: String| Err(StartError::BadSocket(why));

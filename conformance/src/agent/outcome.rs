@@ -1,0 +1,224 @@
+//! What the real server makes of a function's answer (contract §5.1, §5.3):
+//! the status and message its client gets, and whether the container is
+//! kept or killed. Every verdict the harness gives is phrased in these terms.
+
+use std::fmt;
+use std::io;
+
+use super::response::{Response, ResponseError};
+
+/// What happens to the container after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// It serves the next call.
+    Kept,
+    /// The server shuts it down (the next call pays a cold start).
+    Killed,
+}
+
+/// How the server would answer its client, and the container's fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerView {
+    /// The status the server's client gets.
+    pub client_status: u16,
+    /// The server's error message (`{"message": ...}`), if it answers one.
+    pub message: Option<&'static str>,
+    /// Kept or killed.
+    pub container: Fate,
+}
+
+impl fmt::Display for ServerView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "client gets {}", self.client_status)?;
+        if let Some(message) = self.message {
+            write!(f, " \"{message}\"")?;
+        }
+        match self.container {
+            Fate::Kept => f.write_str(", container kept"),
+            Fate::Killed => f.write_str(", container killed"),
+        }
+    }
+}
+
+/// Is the call an HTTP-trigger call (the gateway) or an `/invoke`?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// `POST /invoke/<fn id>`.
+    Invoke,
+    /// An HTTP trigger (`Fn-Intent: httprequest`).
+    Gateway,
+}
+
+/// The server's view of one call's result (`agent.go` `writeResp`,
+/// `runner_httptrigger.go`).
+pub fn classify(result: &Result<Response, ResponseError>, kind: CallKind) -> ServerView {
+    let view = |client_status, message, container| ServerView {
+        client_status,
+        message,
+        container,
+    };
+    match result {
+        Ok(res) => match res.status {
+            200 => view(success_status(res, kind), None, Fate::Kept),
+            502 => view(502, Some("function failed"), Fate::Kept),
+            504 => view(504, Some("Timed out"), Fate::Kept),
+            _ => view(502, Some("invalid function response"), Fate::Killed),
+        },
+        // No response head by the deadline: the server times the call out
+        // and kills the container.
+        Err(ResponseError::Io(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            view(504, Some("Timed out"), Fate::Killed)
+        }
+        Err(_) => view(502, Some("error receiving function response"), Fate::Killed),
+    }
+}
+
+/// The client's status for a 200: for triggers, `Fn-Http-Status` when it is
+/// a positive integer (`strconv.Atoi`), else 200 (HS-GW-7).
+fn success_status(res: &Response, kind: CallKind) -> u16 {
+    if kind == CallKind::Invoke {
+        return 200;
+    }
+    res.header("Fn-Http-Status")
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|&s| (100..=999).contains(&s))
+        .unwrap_or(200)
+}
+
+/// The headers the trigger's client gets from a 200: `Fn-Http-H-<Name>` as
+/// `<Name>`, `Content-Type` as is, everything else dropped (HS-GW-7).
+pub fn gateway_client_headers(res: &Response) -> Vec<(String, String)> {
+    res.headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            if lower == "content-type" {
+                Some(("content-type".to_owned(), value.clone()))
+            } else {
+                lower
+                    .strip_prefix("fn-http-h-")
+                    .filter(|rest| !rest.is_empty())
+                    .map(|rest| (rest.to_owned(), value.clone()))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(status: u16, headers: &[(&str, &str)]) -> Result<Response, ResponseError> {
+        Ok(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+            close: false,
+        })
+    }
+
+    #[test]
+    fn statuses_map_as_the_server_maps_them() {
+        use CallKind::*;
+        let cases = [
+            (res(200, &[]), Invoke, 200, None, Fate::Kept),
+            (
+                res(200, &[("Fn-Http-Status", "404")]),
+                Gateway,
+                404,
+                None,
+                Fate::Kept,
+            ),
+            (
+                res(200, &[("Fn-Http-Status", "404")]),
+                Invoke,
+                200,
+                None,
+                Fate::Kept,
+            ),
+            (
+                res(200, &[("Fn-Http-Status", "abc")]),
+                Gateway,
+                200,
+                None,
+                Fate::Kept,
+            ),
+            (
+                res(502, &[]),
+                Invoke,
+                502,
+                Some("function failed"),
+                Fate::Kept,
+            ),
+            (res(504, &[]), Gateway, 504, Some("Timed out"), Fate::Kept),
+            (
+                res(500, &[]),
+                Invoke,
+                502,
+                Some("invalid function response"),
+                Fate::Killed,
+            ),
+            (
+                res(204, &[]),
+                Gateway,
+                502,
+                Some("invalid function response"),
+                Fate::Killed,
+            ),
+            (
+                Err(ResponseError::Closed),
+                Invoke,
+                502,
+                Some("error receiving function response"),
+                Fate::Killed,
+            ),
+            (
+                Err(ResponseError::Io(io::ErrorKind::WouldBlock.into())),
+                Invoke,
+                504,
+                Some("Timed out"),
+                Fate::Killed,
+            ),
+        ];
+        for (i, (result, kind, status, message, fate)) in cases.into_iter().enumerate() {
+            let view = classify(&result, kind);
+            assert_eq!(
+                (view.client_status, view.message, view.container),
+                (status, message, fate),
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn gateway_clients_see_only_prefixed_headers_and_content_type() {
+        let r = res(
+            200,
+            &[
+                ("Fn-Http-H-X-Thing", "v1"),
+                ("Fn-Http-H-X-Thing", "v2"),
+                ("Content-Type", "text/plain"),
+                ("X-Unprefixed", "z"),
+                ("Fn-Fdk-Version", "x"),
+                ("Fn-Http-H-", "empty"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            gateway_client_headers(&r),
+            [
+                ("x-thing".to_owned(), "v1".to_owned()),
+                ("x-thing".to_owned(), "v2".to_owned()),
+                ("content-type".to_owned(), "text/plain".to_owned()),
+            ]
+        );
+    }
+}

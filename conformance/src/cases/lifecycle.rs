@@ -1,0 +1,258 @@
+//! The connection's and the process's life: keep-alive, new and concurrent
+//! connections, freezing, abandoned calls, signals, limits, logs (HS-LIFE,
+//! HS-LOG).
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe};
+use crate::agent::StartOptions;
+use crate::harness::{Call, Harness};
+use crate::verdict::Verdict;
+
+pub(super) const CASES: [Case; 9] = [
+    Case {
+        id: "life.keep-alive",
+        level: Level::Must,
+        requirements: &["HS-LIFE-1"],
+        title: "20 calls in a row on one connection are all answered",
+        needs: Needs::Nothing,
+        run: keep_alive,
+    },
+    Case {
+        id: "life.new-connection",
+        level: Level::Must,
+        requirements: &["HS-LIFE-3"],
+        title: "a new connection per call works, including connections closed unused",
+        needs: Needs::Nothing,
+        run: new_connection,
+    },
+    Case {
+        id: "life.second-connection",
+        level: Level::Must,
+        requirements: &["HS-LIFE-4"],
+        title: "a second connection is served while the first one is open",
+        needs: Needs::Nothing,
+        run: second_connection,
+    },
+    Case {
+        id: "life.idle-reuse",
+        level: Level::Must,
+        requirements: &["HS-LIFE-2"],
+        title: "a connection idle for 2 s is still served (no idle timeout)",
+        needs: Needs::Nothing,
+        run: idle_reuse,
+    },
+    Case {
+        id: "life.freeze",
+        level: Level::Must,
+        requirements: &["HS-LIFE-2"],
+        title: "after SIGSTOP and SIGCONT (docker pause) the next call on the connection works",
+        needs: Needs::Nothing,
+        run: freeze,
+    },
+    Case {
+        id: "life.no-leaks",
+        level: Level::Must,
+        requirements: &["HS-LIFE-5", "HS-REQ-2"],
+        title: "an abandoned call's body never shows up in a later call",
+        needs: Needs::Probe,
+        run: no_leaks,
+    },
+    Case {
+        id: "life.limits",
+        level: Level::Must,
+        requirements: &["HS-LIFE-8"],
+        title: "400 calls under 350 open files, with at most 50 threads",
+        needs: Needs::Nothing,
+        run: limits,
+    },
+    Case {
+        id: "log.frame",
+        level: Level::Must,
+        requirements: &["HS-LOG-3"],
+        title: "FN_LOGFRAME_NAME/HDR frame lines are written before the call",
+        needs: Needs::Nothing,
+        run: log_frame,
+    },
+    Case {
+        id: "life.sigterm",
+        level: Level::Must,
+        requirements: &["HS-LIFE-6"],
+        title: "SIGTERM: exit 0 within 6 s with both socket files removed",
+        needs: Needs::Nothing,
+        run: sigterm,
+    },
+];
+
+fn keep_alive(h: &mut Harness) -> CaseResult {
+    let mut conn = h.connect()?;
+    for i in 0..20 {
+        let ex = h.exchange(&mut conn, &Call::invoke());
+        if ex.status() != Some(200) {
+            return Err(h.failed(
+                format!("call {} of 20 on one connection failed", i + 1),
+                &ex,
+            ));
+        }
+        if ex.response().is_some_and(|r| r.close) {
+            return Err(h.failed("the function closed a keep-alive connection", &ex));
+        }
+    }
+    Ok(())
+}
+
+fn new_connection(h: &mut Harness) -> CaseResult {
+    for i in 0..10 {
+        drop(h.connect()?);
+        let ex = h.call(&Call::invoke())?;
+        if ex.status() != Some(200) {
+            return Err(h.failed(format!("call {} on a new connection failed", i + 1), &ex));
+        }
+    }
+    Ok(())
+}
+
+fn second_connection(h: &mut Harness) -> CaseResult {
+    let mut first = h.connect()?;
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)?;
+    let ex = h.exchange(&mut first, &Call::invoke());
+    expect_200(h, &ex)
+}
+
+fn idle_reuse(h: &mut Harness) -> CaseResult {
+    let mut conn = h.connect()?;
+    let ex = h.exchange(&mut conn, &Call::invoke());
+    expect_200(h, &ex)?;
+    std::thread::sleep(Duration::from_secs(2));
+    let ex = h.exchange(&mut conn, &Call::invoke());
+    if ex.status() != Some(200) {
+        return Err(h.failed("the connection did not survive 2 s idle", &ex));
+    }
+    Ok(())
+}
+
+fn freeze(h: &mut Harness) -> CaseResult {
+    let mut conn = h.connect()?;
+    let ex = h.exchange(&mut conn, &Call::invoke());
+    expect_200(h, &ex)?;
+    let signal = |h: &mut Harness, s| {
+        h.running()?
+            .signal(s)
+            .map_err(|e| Verdict::fail(format!("could not signal the function: {e}")))
+    };
+    signal(h, Signal::SIGSTOP)?;
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(h, Signal::SIGCONT)?;
+    let ex = h.exchange(&mut conn, &Call::invoke());
+    if ex.status() != Some(200) {
+        return Err(h.failed("the call after a freeze failed", &ex));
+    }
+    Ok(())
+}
+
+fn no_leaks(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    // An abandoned call: the head and half of a chunked body, then a hang-up.
+    let mut quitter = h.connect()?;
+    let _ = quitter.send_raw(
+        b"POST /call HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\
+          Fn-Call-Id: abandoned\r\n\r\n20\r\nABANDONED-ABANDONED",
+    );
+    drop(quitter);
+    // Two calls on one connection: each must get its own body back.
+    let mut conn = h.connect()?;
+    for body in ["first body", "second body"] {
+        let ex = h.exchange(&mut conn, &Call::invoke().body(body));
+        expect_200(h, &ex)?;
+        if ex.text() != body {
+            return Err(h.failed(format!("sent {body:?}, the echo was {:?}", ex.text()), &ex));
+        }
+    }
+    Ok(())
+}
+
+fn limits(h: &mut Harness) -> CaseResult {
+    let prlimit = std::process::Command::new("prlimit")
+        .arg("--version")
+        .output();
+    if prlimit.is_err() {
+        return Err(Verdict::NotApplicable(
+            "prlimit (util-linux) is not installed".into(),
+        ));
+    }
+    let f = h.start(StartOptions {
+        wrapper: vec!["prlimit".into(), "--nofile=350:350".into(), "--".into()],
+        ..StartOptions::default()
+    })?;
+    let pid = f.pid();
+    for i in 0..400 {
+        let ex = h.call(&Call::invoke())?;
+        if ex.status() != Some(200) {
+            h.discard();
+            return Err(h.failed(format!("call {} under 350 files failed", i + 1), &ex));
+        }
+    }
+    let threads = crate::agent::procfs::status(pid)
+        .map(|s| s.threads)
+        .unwrap_or(0);
+    h.discard();
+    if threads > 50 {
+        return Err(h.failed_plain(format!("{threads} threads; the sandbox allows 50 tasks")));
+    }
+    Ok(())
+}
+
+fn log_frame(h: &mut Harness) -> CaseResult {
+    h.start(StartOptions {
+        env_set: vec![
+            ("FN_LOGFRAME_NAME".into(), "opc_request_id".into()),
+            ("FN_LOGFRAME_HDR".into(), "Opc-Request-Id".into()),
+        ],
+        ..StartOptions::default()
+    })?;
+    let ex = h.call(&Call::invoke().header("Opc-Request-Id", "conformance-frame-1"))?;
+    let result = expect_200(h, &ex).and_then(|()| {
+        // Both streams go to one log; the frame must be there at least once.
+        let log = h.case_log();
+        if log.contains("\nopc_request_id=conformance-frame-1\n") {
+            Ok(())
+        } else {
+            Err(h.failed(
+                "no `\\nopc_request_id=conformance-frame-1\\n` in the function's output",
+                &ex,
+            ))
+        }
+    });
+    h.discard();
+    result
+}
+
+fn sigterm(h: &mut Harness) -> CaseResult {
+    let f = h.start(StartOptions::default())?;
+    let socket = f.socket().to_owned();
+    let dir = f.iofs().to_owned();
+    f.signal(Signal::SIGTERM)
+        .map_err(|e| Verdict::fail(format!("could not signal the function: {e}")))?;
+    let status = f
+        .wait_exit(Duration::from_secs(6))
+        .map_err(|e| Verdict::fail(e.to_string()))?;
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    h.discard();
+    match status {
+        None => Err(h.failed_plain("still running 6 s after SIGTERM")),
+        Some(s) if !s.success() => Err(h.failed_plain(format!("exited with {s} after SIGTERM"))),
+        Some(_) if !left.is_empty() => Err(h.failed_plain(format!(
+            "exited but left {left:?} in the socket directory ({})",
+            socket.display()
+        ))),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,276 @@
+//! What the function sees of a call (HS-REQ, HS-GW-1..3, HS-DL-1..3, HS-ENV-4).
+
+use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
+use crate::agent::StartOptions;
+use crate::harness::{Call, Exchange, Harness};
+use crate::verdict::Verdict;
+
+pub(super) const CASES: [Case; 9] = [
+    Case {
+        id: "req.empty-body",
+        level: Level::Must,
+        requirements: &["HS-REQ-1"],
+        title: "a call with Content-Length: 0 is answered 200",
+        needs: Needs::Nothing,
+        run: empty_body,
+    },
+    Case {
+        id: "req.chunked-echo",
+        level: Level::Must,
+        requirements: &["HS-REQ-1", "HS-REQ-2"],
+        title: "a chunked body reaches the handler byte for byte",
+        needs: Needs::Probe,
+        run: chunked_echo,
+    },
+    Case {
+        id: "req.binary-6mib",
+        level: Level::Must,
+        requirements: &["HS-REQ-2", "HS-RESP-10"],
+        title: "6 MiB of binary data round-trip unchanged",
+        needs: Needs::Probe,
+        run: binary_6mib,
+    },
+    Case {
+        id: "req.call-id",
+        level: Level::Must,
+        requirements: &["HS-REQ-3"],
+        title: "the handler sees each call's Fn-Call-Id",
+        needs: Needs::Probe,
+        run: call_id,
+    },
+    Case {
+        id: "req.deadline",
+        level: Level::Must,
+        requirements: &["HS-DL-1", "HS-DL-3"],
+        title: "the handler sees the Fn-Deadline instant",
+        needs: Needs::Probe,
+        run: deadline,
+    },
+    Case {
+        id: "req.garbled-deadline",
+        level: Level::Must,
+        requirements: &["HS-DL-2"],
+        title: "a garbled Fn-Deadline is answered normally (no deadline, no crash)",
+        needs: Needs::Nothing,
+        run: garbled_deadline,
+    },
+    Case {
+        id: "req.invoke-headers",
+        level: Level::Must,
+        requirements: &["HS-REQ-4"],
+        title: "invoke calls see client headers, every value of a repeated one",
+        needs: Needs::Probe,
+        run: invoke_headers,
+    },
+    Case {
+        id: "gw.request",
+        level: Level::Must,
+        requirements: &["HS-GW-1", "HS-GW-2", "HS-GW-3"],
+        title: "gateway calls see the client's method, URL and unprefixed headers",
+        needs: Needs::Probe,
+        run: gateway_request,
+    },
+    Case {
+        id: "env.config",
+        level: Level::Must,
+        requirements: &["HS-ENV-4", "HS-ENV-5"],
+        title: "config variables (commas, equals signs) and FN_APP_ID reach the handler",
+        needs: Needs::Probe,
+        run: config,
+    },
+];
+
+fn empty_body(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)
+}
+
+fn echo_check(h: &mut Harness, body: Vec<u8>) -> CaseResult {
+    needs_probe(h)?;
+    let ex = h.call(&Call::invoke().body(body.clone()))?;
+    expect_200(h, &ex)?;
+    let got = ex.response().map(|r| r.body.as_slice()).unwrap_or_default();
+    if got != body.as_slice() {
+        return Err(h.failed(
+            format!(
+                "the echo differs: sent {} bytes, got {} back",
+                body.len(),
+                got.len()
+            ),
+            &ex,
+        ));
+    }
+    Ok(())
+}
+
+fn chunked_echo(h: &mut Harness) -> CaseResult {
+    echo_check(h, b"hello, chunked world".to_vec())
+}
+
+fn binary_6mib(h: &mut Harness) -> CaseResult {
+    let mut x: u32 = 0x9E37_79B9;
+    let body = (0..6 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[3]
+        })
+        .collect();
+    echo_check(h, body)
+}
+
+fn report_call(h: &mut Harness, call: Call) -> Result<(serde_json::Value, Exchange), Verdict> {
+    needs_probe(h)?;
+    let ex = h.call(
+        &call.probe(r#"{"op":"report","config":["GREETING","FN_APP_ID","FN_MEMORY","MISSING"]}"#),
+    )?;
+    let json = report(h, &ex)?;
+    Ok((json, ex))
+}
+
+fn call_id(h: &mut Harness) -> CaseResult {
+    let (first, ex1) = report_call(h, Call::invoke())?;
+    let (second, ex2) = report_call(h, Call::invoke())?;
+    for (json, ex) in [(&first, &ex1), (&second, &ex2)] {
+        if json["call_id"].as_str() != Some(ex.call_id.as_str()) {
+            return Err(h.failed(
+                format!(
+                    "the handler saw call id {}, the server sent {}",
+                    json["call_id"], ex.call_id
+                ),
+                ex,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn deadline(h: &mut Harness) -> CaseResult {
+    let (json, ex) = report_call(h, Call::invoke())?;
+    let sent = String::from_utf8_lossy(&ex.sent)
+        .lines()
+        .find_map(|l| l.strip_prefix("Fn-Deadline: ").map(str::to_owned))
+        .unwrap_or_default();
+    if json["deadline"].as_str() != Some(sent.as_str()) {
+        return Err(h.failed(
+            format!(
+                "the handler saw deadline {}, the server sent {sent}",
+                json["deadline"]
+            ),
+            &ex,
+        ));
+    }
+    Ok(())
+}
+
+fn garbled_deadline(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke().raw_deadline("next tuesday"))?;
+    expect_200(h, &ex)?;
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)
+}
+
+fn headers_of(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["headers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some((
+                        p[0].as_str()?.to_ascii_lowercase(),
+                        p[1].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn invoke_headers(h: &mut Harness) -> CaseResult {
+    let call = Call::invoke()
+        .header("X-Multi", "1")
+        .header("X-Multi", "2")
+        .header("Authorization", "Bearer t0k3n");
+    let (json, ex) = report_call(h, call)?;
+    let headers = headers_of(&json);
+    let multi: Vec<&str> = headers
+        .iter()
+        .filter(|(k, _)| k == "x-multi")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if multi != ["1", "2"] {
+        return Err(h.failed(format!("x-multi seen as {multi:?}, sent 1 then 2"), &ex));
+    }
+    if !headers
+        .iter()
+        .any(|(k, v)| k == "authorization" && v == "Bearer t0k3n")
+    {
+        return Err(h.failed("the Authorization header did not reach the handler", &ex));
+    }
+    Ok(())
+}
+
+fn gateway_request(h: &mut Harness) -> CaseResult {
+    let url = "http://127.0.0.1:18080/t/cap/cap?x=1&y=two%20words";
+    let call = Call::gateway("GET", url)
+        .header("X-Multi", "1")
+        .header("X-Multi", "2")
+        .header("Content-Type", "text/plain");
+    let (json, ex) = report_call(h, call)?;
+    let mut problems = Vec::new();
+    if json["gateway"] != true {
+        problems.push("not treated as a gateway call".to_owned());
+    }
+    if json["method"].as_str() != Some("GET") {
+        problems.push(format!("method {} (sent GET)", json["method"]));
+    }
+    if json["url"].as_str() != Some(url) {
+        problems.push(format!("url {}", json["url"]));
+    }
+    let headers = headers_of(&json);
+    let multi = headers.iter().filter(|(k, _)| k == "x-multi").count();
+    if multi != 2 {
+        problems.push(format!(
+            "{multi} x-multi values (sent 2, as Fn-Http-H-X-Multi)"
+        ));
+    }
+    if !headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "text/plain")
+    {
+        problems.push("no content-type: text/plain".to_owned());
+    }
+    if let Some((k, _)) = headers.iter().find(|(k, _)| k.starts_with("fn-http-h-")) {
+        problems.push(format!("{k} still prefixed"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(h.failed(format!("gateway view wrong: {}", problems.join("; ")), &ex))
+    }
+}
+
+fn config(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let value = "hi, there = yes";
+    h.start(StartOptions {
+        env_set: vec![("GREETING".into(), value.into())],
+        ..StartOptions::default()
+    })?;
+    let result = report_call(h, Call::invoke()).and_then(|(json, ex)| {
+        let config = &json["config"];
+        if config["GREETING"].as_str() != Some(value) {
+            return Err(h.failed(format!("GREETING seen as {}", config["GREETING"]), &ex));
+        }
+        if config["FN_APP_ID"].as_str() != Some(crate::agent::process::APP_ID) {
+            return Err(h.failed(format!("FN_APP_ID seen as {}", config["FN_APP_ID"]), &ex));
+        }
+        if !config["MISSING"].is_null() {
+            return Err(h.failed("an unset key has a value", &ex));
+        }
+        Ok(())
+    });
+    h.discard();
+    result
+}

@@ -1,0 +1,337 @@
+//! What the function answers, and the socket status discipline (HS-RESP,
+//! HS-GW-4..7, HS-DL-4).
+
+use std::time::Duration;
+
+use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, supported};
+use crate::agent::outcome::{Fate, gateway_client_headers};
+use crate::harness::{Call, Exchange, Harness};
+use crate::verdict::Verdict;
+
+pub(super) const CASES: [Case; 11] = [
+    Case {
+        id: "resp.fdk-version",
+        level: Level::Must,
+        requirements: &["HS-RESP-3"],
+        title: "responses carry Fn-Fdk-Version",
+        needs: Needs::Nothing,
+        run: fdk_version,
+    },
+    Case {
+        id: "resp.status-discipline",
+        level: Level::Must,
+        requirements: &["HS-RESP-1"],
+        title: "user statuses, errors, panics and empty returns never give a socket status other than 200/502/504",
+        needs: Needs::Probe,
+        run: status_discipline,
+    },
+    Case {
+        id: "resp.error-502",
+        level: Level::Must,
+        requirements: &["HS-RESP-4", "HS-LOG-2"],
+        title: "a handler error is a 502 with a JSON message, and the next call works",
+        needs: Needs::Probe,
+        run: error_502,
+    },
+    Case {
+        id: "resp.panic-502",
+        level: Level::Must,
+        requirements: &["HS-RESP-5"],
+        title: "a panic is a 502 and the process keeps serving",
+        needs: Needs::Probe,
+        run: panic_502,
+    },
+    Case {
+        id: "resp.nothing",
+        level: Level::Must,
+        requirements: &["HS-RESP-2"],
+        title: "a handler that returns nothing gets a 200 with an empty body",
+        needs: Needs::Probe,
+        run: nothing,
+    },
+    Case {
+        id: "resp.invoke-headers",
+        level: Level::Must,
+        requirements: &["HS-RESP-7"],
+        title: "invoke calls send user headers unprefixed, every value",
+        needs: Needs::Probe,
+        run: invoke_headers,
+    },
+    Case {
+        id: "resp.invoke-status",
+        level: Level::Must,
+        requirements: &["HS-RESP-8"],
+        title: "invoke calls carry a non-200 user status in Fn-Http-Status",
+        needs: Needs::Probe,
+        run: invoke_status,
+    },
+    Case {
+        id: "gw.response",
+        level: Level::Must,
+        requirements: &["HS-GW-4", "HS-GW-5", "HS-GW-7"],
+        title: "gateway status and headers reach the trigger's client",
+        needs: Needs::Probe,
+        run: gateway_response,
+    },
+    Case {
+        id: "resp.big-output",
+        level: Level::Must,
+        requirements: &["HS-RESP-10"],
+        title: "a 5.5 MB body is framed and delivered whole",
+        needs: Needs::Probe,
+        run: big_output,
+    },
+    Case {
+        id: "resp.stream",
+        level: Level::May,
+        requirements: &["HS-RESP-10"],
+        title: "a streamed body (many writes) arrives whole",
+        needs: Needs::Probe,
+        run: stream,
+    },
+    Case {
+        id: "dl.timeout-504",
+        level: Level::Must,
+        requirements: &["HS-DL-4"],
+        title: "a call past its Fn-Deadline is answered 504 (container kept), then the next call works",
+        needs: Needs::Probe,
+        run: timeout_504,
+    },
+];
+
+fn fdk_version(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)?;
+    match ex.response().and_then(|r| r.header("Fn-Fdk-Version")) {
+        Some(v) if !v.trim().is_empty() => Ok(()),
+        _ => Err(h.failed("no Fn-Fdk-Version header", &ex)),
+    }
+}
+
+/// Sends a probe op; when the server would kill the container, the next
+/// call starts a fresh process.
+fn probe_call(h: &mut Harness, call: Call) -> Result<Exchange, Verdict> {
+    let ex = h.call(&call)?;
+    if ex.view.container == Fate::Killed {
+        h.discard();
+    }
+    Ok(ex)
+}
+
+fn status_discipline(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let ops = [
+        r#"{"op":"respond","status":204,"body":""}"#,
+        r#"{"op":"respond","status":400,"body":"bad"}"#,
+        r#"{"op":"respond","status":500,"body":"oops"}"#,
+        r#"{"op":"respond","status":201,"body":"made"}"#,
+        r#"{"op":"error","message":"conformance error"}"#,
+        r#"{"op":"panic","message":"conformance panic"}"#,
+        r#"{"op":"nothing"}"#,
+    ];
+    for kind in ["invoke", "gateway"] {
+        for op in ops {
+            let call = match kind {
+                "invoke" => Call::invoke(),
+                _ => Call::gateway("POST", "http://localhost:8080/t/app/fn"),
+            };
+            let ex = probe_call(h, call.probe(op))?;
+            if ex.unsupported().is_some() {
+                continue;
+            }
+            if !matches!(ex.status(), Some(200 | 502 | 504)) {
+                return Err(h.failed(
+                    format!(
+                        "{kind} call with X-Probe {op}: the socket status must be 200, 502 or 504"
+                    ),
+                    &ex,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a failed call, a call on a new connection must work.
+fn next_call_works(h: &mut Harness, after: &str) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    if ex.status() != Some(200) {
+        return Err(h.failed(format!("the call after {after} failed"), &ex));
+    }
+    Ok(())
+}
+
+fn error_502(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let ex = probe_call(
+        h,
+        Call::invoke().probe(r#"{"op":"error","message":"conformance error"}"#),
+    )?;
+    supported(&ex)?;
+    if ex.status() != Some(502) {
+        return Err(h.failed(
+            "a handler error must be answered with socket status 502",
+            &ex,
+        ));
+    }
+    let json: Option<serde_json::Value> = ex
+        .response()
+        .and_then(|r| serde_json::from_slice(&r.body).ok());
+    if !json.is_some_and(|j| j["message"].is_string()) {
+        return Err(h.failed("the 502's body must be JSON with a string `message`", &ex));
+    }
+    next_call_works(h, "a handler error")
+}
+
+fn panic_502(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let ex = probe_call(
+        h,
+        Call::invoke().probe(r#"{"op":"panic","message":"conformance panic"}"#),
+    )?;
+    supported(&ex)?;
+    if ex.status() != Some(502) {
+        return Err(h.failed(
+            "a panic must be answered with socket status 502, the process kept",
+            &ex,
+        ));
+    }
+    next_call_works(h, "a panic")
+}
+
+fn nothing(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let ex = probe_call(h, Call::invoke().probe(r#"{"op":"nothing"}"#))?;
+    expect_200(h, &ex)?;
+    next_call_works(h, "an empty return")
+}
+
+fn invoke_headers(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let op = r#"{"op":"respond","status":200,"headers":[["X-Custom","a"],["X-Custom","b"]],"body":"ok"}"#;
+    let ex = probe_call(h, Call::invoke().probe(op))?;
+    expect_200(h, &ex)?;
+    let values: Vec<&str> = ex
+        .response()
+        .map(|r| {
+            r.headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("X-Custom"))
+                .map(|(_, v)| v.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if values != ["a", "b"] {
+        return Err(h.failed(
+            format!("X-Custom values {values:?}, expected a then b"),
+            &ex,
+        ));
+    }
+    Ok(())
+}
+
+fn invoke_status(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let op = r#"{"op":"respond","status":404,"body":"no such thing"}"#;
+    let ex = probe_call(h, Call::invoke().probe(op))?;
+    expect_200(h, &ex)?;
+    match ex.response().and_then(|r| r.header("Fn-Http-Status")) {
+        Some("404") => Ok(()),
+        other => Err(h.failed(
+            format!("Fn-Http-Status is {other:?}; the user's 404 was lost"),
+            &ex,
+        )),
+    }
+}
+
+fn gateway_response(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let op = r#"{"op":"respond","status":404,"headers":[["X-Thing","v1"],["X-Thing","v2"]],"body":"{\"error\":\"not found\"}","content_type":"application/json"}"#;
+    let ex = probe_call(
+        h,
+        Call::gateway("GET", "http://localhost:8080/t/app/fn").probe(op),
+    )?;
+    expect_200(h, &ex)?;
+    let Some(res) = ex.response() else {
+        return Err(h.failed("no response", &ex));
+    };
+    let client = gateway_client_headers(res);
+    let things: Vec<&str> = client
+        .iter()
+        .filter(|(k, _)| k == "x-thing")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let mut problems = Vec::new();
+    if ex.view.client_status != 404 {
+        problems.push(format!(
+            "the client would get {} instead of 404",
+            ex.view.client_status
+        ));
+    }
+    if things != ["v1", "v2"] {
+        problems.push(format!(
+            "the client would get X-Thing {things:?} instead of v1, v2"
+        ));
+    }
+    if !client
+        .iter()
+        .any(|(k, v)| k == "content-type" && v.starts_with("application/json"))
+    {
+        problems.push("the client would get no Content-Type: application/json".to_owned());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(h.failed(problems.join("; "), &ex))
+    }
+}
+
+fn big_output(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let len = 5_500_000usize;
+    let ex = probe_call(
+        h,
+        Call::invoke().probe(&format!(r#"{{"op":"emit","bytes":{len}}}"#)),
+    )?;
+    expect_200(h, &ex)?;
+    let body = ex.response().map(|r| r.body.as_slice()).unwrap_or_default();
+    let expected = (0..len).map(|i| (i % 251) as u8);
+    if body.len() != len || !body.iter().copied().eq(expected) {
+        return Err(h.failed(
+            format!("got {} bytes, not the {len} asked for", body.len()),
+            &ex,
+        ));
+    }
+    Ok(())
+}
+
+fn stream(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let ex = probe_call(
+        h,
+        Call::invoke().probe(r#"{"op":"stream","chunks":50,"size":1000}"#),
+    )?;
+    expect_200(h, &ex)?;
+    let body = ex.response().map(|r| r.body.as_slice()).unwrap_or_default();
+    if body.len() != 50_000 || body.iter().any(|&b| b != b'x') {
+        return Err(h.failed(format!("got {} bytes, not 50000 x's", body.len()), &ex));
+    }
+    Ok(())
+}
+
+fn timeout_504(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    // Whole seconds, truncated: the header is 0-1 s away.
+    let call = Call::invoke()
+        .deadline_in(Duration::from_secs(1))
+        .probe(r#"{"op":"sleep","ms":5000}"#);
+    let ex = probe_call(h, call)?;
+    supported(&ex)?;
+    if ex.status() != Some(504) {
+        return Err(h.failed(
+            "the call ran past Fn-Deadline: the FDK must answer 504 before the server's own deadline",
+            &ex,
+        ));
+    }
+    next_call_works(h, "a timed-out call")
+}

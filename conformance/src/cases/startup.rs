@@ -1,0 +1,249 @@
+//! Start-up: the environment, the socket and readiness (HS-ENV, HS-SOCK).
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use super::{Case, CaseResult, Level, Needs, expect_200};
+use crate::agent::{StartError, StartOptions};
+use crate::harness::{Call, Harness};
+use crate::verdict::Verdict;
+
+pub(super) const CASES: [Case; 9] = [
+    Case {
+        id: "sock.ready",
+        level: Level::Must,
+        requirements: &["HS-SOCK-3", "HS-SOCK-4"],
+        title: "lsnr.sock appears (inotify create) within 5 s of the start",
+        needs: Needs::Nothing,
+        run: ready,
+    },
+    Case {
+        id: "sock.symlink",
+        level: Level::Must,
+        requirements: &["HS-SOCK-3"],
+        title: "lsnr.sock is a relative symlink to a socket in the same directory",
+        needs: Needs::Nothing,
+        run: symlink,
+    },
+    Case {
+        id: "sock.mode",
+        level: Level::Must,
+        requirements: &["HS-SOCK-2"],
+        title: "the socket is readable and writable by all (0666)",
+        needs: Needs::Nothing,
+        run: mode,
+    },
+    Case {
+        id: "sock.dial-at-once",
+        level: Level::Must,
+        requirements: &["HS-SOCK-5"],
+        title: "a call dialed the moment lsnr.sock appears is answered",
+        needs: Needs::Nothing,
+        run: dial_at_once,
+    },
+    Case {
+        id: "sock.stale-files",
+        level: Level::Must,
+        requirements: &["HS-SOCK-1"],
+        title: "stale lsnr.sock and private socket files do not stop the start",
+        needs: Needs::Nothing,
+        run: stale_files,
+    },
+    Case {
+        id: "env.listener-missing",
+        level: Level::Must,
+        requirements: &["HS-ENV-1"],
+        title: "without FN_LISTENER the process exits non-zero",
+        needs: Needs::Nothing,
+        run: listener_missing,
+    },
+    Case {
+        id: "env.listener-not-unix",
+        level: Level::Must,
+        requirements: &["HS-ENV-1"],
+        title: "FN_LISTENER=tcp://... makes the process exit non-zero",
+        needs: Needs::Nothing,
+        run: listener_not_unix,
+    },
+    Case {
+        id: "env.format-unset",
+        level: Level::Must,
+        requirements: &["HS-ENV-3"],
+        title: "without FN_FORMAT the function still starts and answers",
+        needs: Needs::Nothing,
+        run: format_unset,
+    },
+    Case {
+        id: "env.long-path",
+        level: Level::Must,
+        requirements: &["HS-ENV-2", "HS-SOCK-2"],
+        title: "a socket path of exactly 107 bytes works",
+        needs: Needs::Nothing,
+        run: long_path,
+    },
+];
+
+fn ready(h: &mut Harness) -> CaseResult {
+    let f = h.start(StartOptions::default())?;
+    let after = f.ready_after();
+    if after > Duration::from_secs(5) {
+        return Err(h.failed_plain(format!("ready after {after:.1?}, the server allows 5 s")));
+    }
+    Ok(())
+}
+
+fn symlink(h: &mut Harness) -> CaseResult {
+    let socket = h.running()?.socket().to_owned();
+    let meta = fs::symlink_metadata(&socket).map_err(|e| Verdict::fail(e.to_string()))?;
+    if !meta.file_type().is_symlink() {
+        return Err(h.failed_plain(
+            "lsnr.sock is not a symlink: binding that name directly makes it appear \
+             before the socket listens (the server dials at once and may be refused)",
+        ));
+    }
+    let target = fs::read_link(&socket).map_err(|e| Verdict::fail(e.to_string()))?;
+    let mut parts = target.components();
+    if !matches!(
+        (parts.next(), parts.next()),
+        (Some(Component::Normal(_)), None)
+    ) {
+        return Err(h.failed_plain(format!(
+            "lsnr.sock links to {target:?}; the server requires a bare name in the same directory"
+        )));
+    }
+    match fs::metadata(&socket) {
+        Ok(m) if m.file_type().is_socket() => Ok(()),
+        _ => Err(h.failed_plain("lsnr.sock does not lead to a socket")),
+    }
+}
+
+fn mode(h: &mut Harness) -> CaseResult {
+    let socket = h.running()?.socket().to_owned();
+    let meta = fs::metadata(&socket).map_err(|e| Verdict::fail(e.to_string()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o666 != 0o666 {
+        return Err(h.failed_plain(format!(
+            "the socket's mode is {mode:o}; the server may run as another user and needs 0666"
+        )));
+    }
+    Ok(())
+}
+
+fn dial_at_once(h: &mut Harness) -> CaseResult {
+    h.start(StartOptions::default())?;
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)
+}
+
+fn stale_files(h: &mut Harness) -> CaseResult {
+    // The private names the official FDKs use, left over by a predecessor.
+    let stale = [
+        "phonylsnr.sock",
+        "lsnr.sock.tmp",
+        "lsnr.sock.private",
+        "phony-lsnr.sock",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), Some(b"stale".to_vec())))
+    .chain([("lsnr.sock".to_owned(), None)])
+    .collect();
+    h.start(StartOptions {
+        stale,
+        ..StartOptions::default()
+    })?;
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)
+}
+
+/// Starts with `options` and expects the process to exit non-zero before
+/// any socket appears, leaving nothing behind.
+fn must_refuse(h: &mut Harness, options: StartOptions, why: &str) -> CaseResult {
+    let dir = h.fresh_dir()?;
+    let result = h.launch(dir.clone(), options);
+    let leftovers = fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    h.discard();
+    match result {
+        Ok(()) => Err(h.failed_plain(format!("{why}: the function started anyway"))),
+        Err(StartError::Exited(status)) if status.success() => {
+            Err(h.failed_plain(format!("{why}: the process exited with status 0")))
+        }
+        Err(StartError::Exited(_)) if leftovers > 0 => Err(h.failed_plain(format!(
+            "{why}: the process exited but left {leftovers} files in the socket directory"
+        ))),
+        Err(StartError::Exited(_)) => Ok(()),
+        Err(other) => Err(h.failed_plain(format!(
+            "{why}: expected a non-zero exit, got: {}",
+            crate::error::display_chain(&other)
+        ))),
+    }
+}
+
+fn listener_missing(h: &mut Harness) -> CaseResult {
+    must_refuse(
+        h,
+        StartOptions {
+            env_remove: vec!["FN_LISTENER".into()],
+            ..StartOptions::default()
+        },
+        "FN_LISTENER was not set",
+    )
+}
+
+fn listener_not_unix(h: &mut Harness) -> CaseResult {
+    must_refuse(
+        h,
+        StartOptions {
+            env_set: vec![("FN_LISTENER".into(), "tcp://127.0.0.1:9".into())],
+            ..StartOptions::default()
+        },
+        "FN_LISTENER was tcp://127.0.0.1:9",
+    )
+}
+
+fn format_unset(h: &mut Harness) -> CaseResult {
+    h.start(StartOptions {
+        env_remove: vec!["FN_FORMAT".into()],
+        ..StartOptions::default()
+    })?;
+    let ex = h.call(&Call::invoke())?;
+    let result = expect_200(h, &ex);
+    h.discard();
+    result
+}
+
+fn long_path(h: &mut Harness) -> CaseResult {
+    let dir = h.fresh_dir()?;
+    // Pad with a subdirectory so that `<dir>/lsnr.sock` is 107 bytes.
+    let base = dir.as_os_str().len() + 1 + "/lsnr.sock".len();
+    let Some(pad) = 107usize.checked_sub(base).filter(|&n| n > 0) else {
+        return Err(Verdict::NotApplicable(format!(
+            "the temporary directory {dir:?} is too long to build a 107-byte path"
+        )));
+    };
+    let padded = dir.join("p".repeat(pad));
+    fs::create_dir(&padded).map_err(|e| Verdict::fail(e.to_string()))?;
+    fs::set_permissions(&padded, fs::Permissions::from_mode(0o777))
+        .map_err(|e| Verdict::fail(e.to_string()))?;
+    debug_assert_eq!(padded.join("lsnr.sock").as_os_str().len(), 107);
+    let result = h.start_in(padded.clone(), StartOptions::default());
+    if let Err(Verdict::Fail(failure)) = &result {
+        h.discard();
+        return Err(h.failed_plain(format!(
+            "with FN_LISTENER={} ({} bytes): {}",
+            socket_url(&padded),
+            padded.join("lsnr.sock").as_os_str().len(),
+            failure.what
+        )));
+    }
+    result?;
+    let ex = h.call(&Call::invoke())?;
+    let outcome = expect_200(h, &ex);
+    h.discard();
+    outcome
+}
+
+fn socket_url(dir: &Path) -> String {
+    format!("unix:{}", dir.join("lsnr.sock").display())
+}

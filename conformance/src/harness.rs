@@ -1,0 +1,405 @@
+//! What a conformance case works with: the function under test, started the
+//! way the server starts it, and calls sent and judged the way the server
+//! sends and judges them.
+//!
+//! A function started by one case is reused by the next unless a case
+//! changed it (signals, a crash, special start options): starting an FDK can
+//! take a second, and the suite must stay under a minute.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::agent::outcome::{CallKind, ServerView, classify};
+use crate::agent::request::GO_USER_AGENT;
+use crate::agent::{
+    CallIds, Connection, FunctionCommand, ReadyWait, RequestTemplate, Response, ResponseError,
+    RunningFunction, StartError, StartOptions, WorkDir, rfc3339,
+};
+use crate::verdict::{Failure, Verdict, show_bytes};
+
+/// The `User-Agent` of invoke calls (the server passes the client's).
+pub const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
+/// How much of a body a report shows.
+const SHOW_BODY: usize = 512;
+/// How much of the function's log a report shows.
+const SHOW_LOG: usize = 2048;
+
+/// The function under test and the run's state.
+#[derive(Debug)]
+pub struct Harness {
+    command: FunctionCommand,
+    work: WorkDir,
+    probe: bool,
+    current: Option<RunningFunction>,
+    ids: CallIds,
+    log: PathBuf,
+    log_mark: u64,
+}
+
+/// One call to send.
+#[derive(Debug, Clone)]
+pub struct Call {
+    kind: CallKind,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    deadline: DeadlineSpec,
+}
+
+/// What `Fn-Deadline` the call carries.
+#[derive(Debug, Clone)]
+enum DeadlineSpec {
+    /// The server's: now plus this, whole seconds, enforced.
+    In(Duration),
+    /// This exact header value; no enforcement.
+    Raw(String),
+}
+
+impl Call {
+    /// An `/invoke` call with a 30 s deadline.
+    pub fn invoke() -> Self {
+        Self {
+            kind: CallKind::Invoke,
+            method: String::new(),
+            url: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            deadline: DeadlineSpec::In(Duration::from_secs(30)),
+        }
+    }
+
+    /// An HTTP-trigger call from a client that used `method` on `url`.
+    pub fn gateway(method: &str, url: &str) -> Self {
+        Self {
+            kind: CallKind::Gateway,
+            method: method.to_owned(),
+            url: url.to_owned(),
+            ..Self::invoke()
+        }
+    }
+
+    /// Adds a client header (canonical case, as Go writes it).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Asks the probe for `op` (a JSON object), through `X-Probe`.
+    pub fn probe(self, op: &str) -> Self {
+        self.header("X-Probe", op)
+    }
+
+    /// The deadline `after` from now.
+    pub fn deadline_in(mut self, after: Duration) -> Self {
+        self.deadline = DeadlineSpec::In(after);
+        self
+    }
+
+    /// Sends this `Fn-Deadline` value as is.
+    pub fn raw_deadline(mut self, value: &str) -> Self {
+        self.deadline = DeadlineSpec::Raw(value.to_owned());
+        self
+    }
+
+    /// The call's kind.
+    pub fn kind(&self) -> CallKind {
+        self.kind
+    }
+
+    /// The request bytes, and the instant the server would give up.
+    fn render(&self, call_id: &str) -> (Vec<u8>, Option<Instant>) {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let user_agent = match self.kind {
+            CallKind::Invoke => {
+                headers.extend(self.headers.iter().cloned());
+                CLIENT_USER_AGENT
+            }
+            CallKind::Gateway => {
+                for (name, value) in &self.headers {
+                    if name.eq_ignore_ascii_case("Content-Type") {
+                        headers.push((name.clone(), value.clone()));
+                    } else {
+                        headers.push((format!("Fn-Http-H-{name}"), value.clone()));
+                    }
+                }
+                headers.push(("Fn-Http-Method".into(), self.method.clone()));
+                headers.push(("Fn-Http-Request-Url".into(), self.url.clone()));
+                headers.push(("Fn-Intent".into(), "httprequest".into()));
+                GO_USER_AGENT
+            }
+        };
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let template = RequestTemplate::new(user_agent, &borrowed, &self.body);
+        let (deadline, enforce) = match &self.deadline {
+            DeadlineSpec::In(after) => {
+                let at = SystemTime::now() + *after;
+                (rfc3339::format_utc(at), Some(Instant::now() + *after))
+            }
+            DeadlineSpec::Raw(value) => (value.clone(), None),
+        };
+        let mut out = Vec::new();
+        template.render(call_id, &deadline, &mut out);
+        (out, enforce)
+    }
+}
+
+/// One call and what came of it.
+#[derive(Debug)]
+pub struct Exchange {
+    /// The bytes sent.
+    pub sent: Vec<u8>,
+    /// The call id sent.
+    pub call_id: String,
+    /// What came back.
+    pub result: Result<Response, ResponseError>,
+    /// What the real server would make of it.
+    pub view: ServerView,
+}
+
+impl Exchange {
+    /// The response, if one came.
+    pub fn response(&self) -> Option<&Response> {
+        self.result.as_ref().ok()
+    }
+
+    /// The socket status, if a response came.
+    pub fn status(&self) -> Option<u16> {
+        self.response().map(|r| r.status)
+    }
+
+    /// The body as text (lossy), empty without a response.
+    pub fn text(&self) -> String {
+        self.response()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The op the probe said it cannot do, if it said so.
+    pub fn unsupported(&self) -> Option<String> {
+        let res = self.response()?;
+        let json: serde_json::Value = serde_json::from_slice(&res.body).ok()?;
+        json.get("probe_unsupported")?.as_str().map(str::to_owned)
+    }
+
+    /// The response as a report shows it.
+    pub fn shown(&self) -> String {
+        match &self.result {
+            Ok(res) => {
+                let mut text = format!("HTTP/1.1 {}\n", res.status);
+                for (k, v) in &res.headers {
+                    text.push_str(&format!("{k}: {v}\n"));
+                }
+                text.push('\n');
+                text.push_str(&show_bytes(&res.body, SHOW_BODY));
+                text
+            }
+            Err(e) => format!("no response: {}", crate::error::display_chain(e)),
+        }
+    }
+}
+
+impl Harness {
+    /// A harness for `command`; `probe` says it speaks the probe protocol.
+    pub fn new(command: FunctionCommand, probe: bool) -> std::io::Result<Self> {
+        let work = WorkDir::create()?;
+        let log = work.path().join("function.log");
+        Ok(Self {
+            command,
+            work,
+            probe,
+            current: None,
+            ids: CallIds::new(),
+            log,
+            log_mark: 0,
+        })
+    }
+
+    /// Does the function speak the probe protocol?
+    pub fn has_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// The function's command.
+    pub fn command(&self) -> &FunctionCommand {
+        &self.command
+    }
+
+    /// Marks the start of a case: reports show the log written after it.
+    pub fn begin_case(&mut self) {
+        self.log_mark = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+    }
+
+    /// The function's output since the case began.
+    pub fn case_log(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
+        let tail = &bytes[from..];
+        let tail = &tail[tail.len().saturating_sub(SHOW_LOG)..];
+        String::from_utf8_lossy(tail).into_owned()
+    }
+
+    /// Starts a fresh process with `options` (readiness by inotify), after
+    /// killing the current one.
+    pub fn start(&mut self, options: StartOptions) -> Result<&mut RunningFunction, Verdict> {
+        let iofs = self.fresh_dir()?;
+        self.start_in(iofs, options)
+    }
+
+    /// A fresh, empty 0777 directory for a function's socket.
+    pub fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
+        self.work
+            .fresh_iofs()
+            .map_err(|e| Verdict::fail(format!("could not prepare a directory: {e}")))
+    }
+
+    /// [`start`](Self::start) with the socket in `iofs`.
+    pub fn start_in(
+        &mut self,
+        iofs: PathBuf,
+        options: StartOptions,
+    ) -> Result<&mut RunningFunction, Verdict> {
+        match self.launch(iofs, options) {
+            Ok(()) => self
+                .current
+                .as_mut()
+                .ok_or_else(|| Verdict::fail("no running function")),
+            Err(e) => {
+                let mut failure = Failure::new(format!(
+                    "the function did not become ready: {}",
+                    crate::error::display_chain(&e)
+                ));
+                failure.server = Some(start_failure_view(&e));
+                failure.log = self.case_log();
+                Err(Verdict::Fail(Box::new(failure)))
+            }
+        }
+    }
+
+    /// Starts a process with its socket in `iofs`, reporting why it did not
+    /// become ready as the start error itself.
+    pub fn launch(&mut self, iofs: PathBuf, options: StartOptions) -> Result<(), StartError> {
+        self.current = None;
+        let options = StartOptions {
+            inotify: true,
+            ..options
+        };
+        let running = RunningFunction::start_with(
+            &self.command,
+            iofs,
+            &self.log,
+            ReadyWait::default(),
+            &options,
+        )?;
+        self.current = Some(running);
+        Ok(())
+    }
+
+    /// The running function, started with the server's defaults if there
+    /// is none or it has exited.
+    pub fn running(&mut self) -> Result<&mut RunningFunction, Verdict> {
+        let alive = match self.current.as_mut() {
+            Some(f) => matches!(f.exit_status(), Ok(None)),
+            None => false,
+        };
+        if !alive {
+            return self.start(StartOptions::default());
+        }
+        self.current
+            .as_mut()
+            .ok_or_else(|| Verdict::fail("no running function"))
+    }
+
+    /// Stops using the current process (the next case starts a fresh one).
+    pub fn discard(&mut self) {
+        self.current = None;
+    }
+
+    /// Opens a connection to the running function.
+    pub fn connect(&mut self) -> Result<Connection, Verdict> {
+        let socket = self.running()?.socket().to_owned();
+        Connection::connect(&socket).map_err(|e| {
+            let mut failure = Failure::new(format!("could not connect to lsnr.sock: {e}"));
+            failure.server = Some(ServerView {
+                client_status: 502,
+                message: Some("error receiving function response"),
+                container: crate::agent::outcome::Fate::Killed,
+            });
+            failure.log = self.case_log();
+            Verdict::Fail(Box::new(failure))
+        })
+    }
+
+    /// Sends `call` on `conn` and reads the answer, giving up at the call's
+    /// deadline as the server does.
+    pub fn exchange(&mut self, conn: &mut Connection, call: &Call) -> Exchange {
+        let call_id = self.ids.next_id();
+        let (sent, enforce) = call.render(&call_id);
+        let limit = enforce.map(|at| {
+            at.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
+        let result = match conn.set_read_timeout(limit) {
+            Ok(()) => conn.call(&sent),
+            Err(e) => Err(ResponseError::Io(e)),
+        };
+        let view = classify(&result, call.kind);
+        Exchange {
+            sent,
+            call_id,
+            result,
+            view,
+        }
+    }
+
+    /// Connects and sends one call.
+    pub fn call(&mut self, call: &Call) -> Result<Exchange, Verdict> {
+        let mut conn = self.connect()?;
+        Ok(self.exchange(&mut conn, call))
+    }
+
+    /// A failure with the evidence of `exchange`.
+    pub fn failed(&self, what: impl Into<String>, exchange: &Exchange) -> Verdict {
+        let mut failure = Failure::new(what);
+        failure.sent = Some(show_bytes(&exchange.sent, SHOW_BODY + 1024));
+        failure.got = Some(exchange.shown());
+        failure.server = Some(exchange.view.clone());
+        failure.log = self.case_log();
+        Verdict::Fail(Box::new(failure))
+    }
+
+    /// A failure without an exchange, with the case's log.
+    pub fn failed_plain(&self, what: impl Into<String>) -> Verdict {
+        let mut failure = Failure::new(what);
+        failure.log = self.case_log();
+        Verdict::Fail(Box::new(failure))
+    }
+}
+
+/// What the server answers when a container does not start (§3).
+fn start_failure_view(e: &StartError) -> ServerView {
+    let (client_status, message) = match e {
+        StartError::TimedOut(_) => (
+            504,
+            "Container initialization timed out, please ensure you are using the latest fdk and check the logs",
+        ),
+        _ => (
+            502,
+            "Container failed to initialize, please ensure you are using the latest fdk and check the logs",
+        ),
+    };
+    ServerView {
+        client_status,
+        message: Some(message),
+        container: crate::agent::outcome::Fate::Killed,
+    }
+}

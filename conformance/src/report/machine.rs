@@ -1,0 +1,155 @@
+//! Files for CI systems: JSON Lines, TAP 13 and JUnit XML.
+
+use serde_json::json;
+
+use super::{Format, Outcome, Summary, describe};
+use crate::agent::FunctionCommand;
+use crate::verdict::Verdict;
+
+/// Renders a run in `format`.
+pub fn render(
+    format: Format,
+    command: &FunctionCommand,
+    outcomes: &[Outcome],
+    s: &Summary,
+) -> String {
+    match format {
+        Format::Json => json_lines(command, outcomes, s),
+        Format::Tap => tap(outcomes, s),
+        Format::Junit => junit(command, outcomes, s),
+    }
+}
+
+fn verdict_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail(_) => "fail",
+        Verdict::NotApplicable(_) => "not_applicable",
+    }
+}
+
+fn evidence(v: &Verdict) -> String {
+    match v {
+        Verdict::Pass => String::new(),
+        Verdict::Fail(f) => f.to_string(),
+        Verdict::NotApplicable(why) => why.clone(),
+    }
+}
+
+fn json_lines(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String {
+    let mut out = String::new();
+    for o in outcomes {
+        let (server, what) = match &o.verdict {
+            Verdict::Fail(f) => (
+                f.server.as_ref().map(ToString::to_string),
+                Some(f.what.clone()),
+            ),
+            _ => (None, None),
+        };
+        let line = json!({
+            "schema_version": 1,
+            "type": "case",
+            "id": o.case.id,
+            "level": o.case.level.to_string(),
+            "requirements": o.case.requirements,
+            "title": o.case.title,
+            "verdict": verdict_word(&o.verdict),
+            "what": what,
+            "real_server": server,
+            "evidence": evidence(&o.verdict),
+            "millis": o.took.as_millis() as u64,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    let summary = json!({
+        "schema_version": 1,
+        "type": "summary",
+        "function": describe(command),
+        "passed": s.passed,
+        "failed": s.failed,
+        "must_failed": s.must_failed,
+        "skipped": s.skipped,
+        "millis": s.took.as_millis() as u64,
+    });
+    out.push_str(&summary.to_string());
+    out.push('\n');
+    out
+}
+
+fn tap(outcomes: &[Outcome], s: &Summary) -> String {
+    let mut out = format!("TAP version 13\n1..{}\n", outcomes.len());
+    for (i, o) in outcomes.iter().enumerate() {
+        let n = i + 1;
+        match &o.verdict {
+            Verdict::Pass => out.push_str(&format!("ok {n} - {} ({})\n", o.case.id, o.case.level)),
+            Verdict::NotApplicable(why) => {
+                out.push_str(&format!("ok {n} - {} # SKIP {why}\n", o.case.id));
+            }
+            Verdict::Fail(f) => {
+                out.push_str(&format!("not ok {n} - {} ({})\n", o.case.id, o.case.level));
+                out.push_str("  ---\n");
+                out.push_str(&format!(
+                    "  requirements: {}\n",
+                    o.case.requirements.join(", ")
+                ));
+                out.push_str("  message: |\n");
+                for l in f.to_string().lines() {
+                    out.push_str(&format!("    {l}\n"));
+                }
+                out.push_str("  ...\n");
+            }
+        }
+    }
+    out.push_str(&format!(
+        "# {} passed, {} failed, {} skipped\n",
+        s.passed, s.failed, s.skipped
+    ));
+    out
+}
+
+fn xml(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"fdk-conformance: {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
+        xml(&describe(command)),
+        outcomes.len(),
+        s.failed,
+        s.skipped,
+        s.took.as_secs_f64()
+    );
+    for o in outcomes {
+        out.push_str(&format!(
+            "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
+            o.case.level,
+            xml(o.case.id),
+            o.took.as_secs_f64()
+        ));
+        match &o.verdict {
+            Verdict::Pass => {}
+            Verdict::NotApplicable(why) => {
+                out.push_str(&format!("<skipped message=\"{}\"/>", xml(why)))
+            }
+            Verdict::Fail(f) => out.push_str(&format!(
+                "<failure message=\"{}\">{}</failure>",
+                xml(&f.what),
+                xml(&f.to_string())
+            )),
+        }
+        out.push_str("</testcase>\n");
+    }
+    out.push_str("</testsuite>\n");
+    out
+}

@@ -1,0 +1,190 @@
+//! `fdk-conformance run`: the case catalog against one function.
+//!
+//! ```text
+//! fdk-conformance run [--probe] [--only ID|PREFIX]... [--level must|should|may]
+//!                     [--output json|tap|junit=FILE]... [--list] -- <command> [args...]
+//! ```
+
+use std::ffi::OsString;
+use std::time::Instant;
+
+use crate::Error;
+use crate::agent::FunctionCommand;
+use crate::cases::{Case, Level, Needs, catalog};
+use crate::harness::Harness;
+use crate::report::{self, Format, Outcome, Summary};
+use crate::verdict::Verdict;
+
+/// Help for `fdk-conformance run`.
+pub const USAGE: &str = "\
+Usage: fdk-conformance run [options] -- <command> [args...]
+
+Plays the Fn server against <command> (a function built with any FDK) and
+reports one verdict per conformance case (protocol-spec/http-stream.md).
+
+Options:
+  --probe              the function speaks the probe protocol (protocol-spec/probe.md);
+                       without it, behaviour cases are reported not applicable
+  --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
+  --level LEVEL        run only cases of LEVEL or stricter: must, should, may (default may)
+  --output FMT=FILE    also write results as json (JSON Lines), tap or junit to FILE; repeatable
+  --list               list the cases and exit
+
+Exit codes: 0 every MUST case passed, 1 a MUST case failed,
+            2 could not run (usage, or the function never became ready).
+";
+
+/// What `run` was asked to do.
+#[derive(Debug)]
+pub struct Args {
+    command: Option<FunctionCommand>,
+    probe: bool,
+    only: Vec<String>,
+    level: Level,
+    outputs: Vec<(Format, OsString)>,
+    list: bool,
+}
+
+/// Parses `run`'s arguments; `Ok(None)` asks for help.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, Error> {
+    let mut parsed = Args {
+        command: None,
+        probe: false,
+        only: Vec::new(),
+        level: Level::May,
+        outputs: Vec::new(),
+        list: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let mut value = |name: &str| {
+            args.next()
+                .map(|v| v.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::Usage(format!("{name} needs a value")))
+        };
+        match text.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--probe" => parsed.probe = true,
+            "--list" => parsed.list = true,
+            "--only" => parsed.only.push(value("--only")?),
+            "--level" => {
+                let v = value("--level")?;
+                parsed.level = Level::parse(&v).ok_or_else(|| {
+                    Error::Usage(format!("--level takes must, should or may, not {v:?}"))
+                })?;
+            }
+            "--output" => {
+                let v = value("--output")?;
+                let (format, file) = v
+                    .split_once('=')
+                    .ok_or_else(|| Error::Usage(format!("--output takes FMT=FILE, not {v:?}")))?;
+                let format = Format::parse(format).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unknown output format {format:?}: json, tap or junit"
+                    ))
+                })?;
+                parsed.outputs.push((format, OsString::from(file)));
+            }
+            "--" => {
+                let rest = args.by_ref();
+                let program = rest
+                    .next()
+                    .ok_or_else(|| Error::Usage("no function command after --".into()))?;
+                let args: Vec<OsString> = rest.collect();
+                let name = std::path::Path::new(&program).file_name().map_or_else(
+                    || "function".to_owned(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                parsed.command = Some(FunctionCommand {
+                    name,
+                    program,
+                    args,
+                });
+                break;
+            }
+            other => return Err(Error::Usage(format!("unknown option {other:?}"))),
+        }
+    }
+    if parsed.command.is_none() && !parsed.list {
+        return Err(Error::Usage("give the function's command after --".into()));
+    }
+    Ok(Some(parsed))
+}
+
+fn selected(args: &Args, case: &Case) -> bool {
+    let level_ok = case.level <= args.level;
+    let only_ok = args.only.is_empty()
+        || args
+            .only
+            .iter()
+            .any(|f| case.id == f || case.id.starts_with(f.as_str()));
+    level_ok && only_ok
+}
+
+/// Runs the suite; returns the exit code (0, 1 or 2).
+pub fn run(args: &Args) -> Result<u8, Error> {
+    let cases: Vec<Case> = catalog()
+        .into_iter()
+        .filter(|c| selected(args, c))
+        .collect();
+    if args.list {
+        print!("{}", report::human::list(&cases));
+        return Ok(0);
+    }
+    let Some(command) = args.command.clone() else {
+        return Err(Error::Usage("give the function's command after --".into()));
+    };
+    let mut harness = Harness::new(command.clone(), args.probe)
+        .map_err(|e| Error::io("could not create a work directory", e))?;
+
+    // Preflight: a function that never starts cannot be judged case by case.
+    harness.begin_case();
+    if let Err(Verdict::Fail(failure)) = harness.running() {
+        eprintln!(
+            "fdk-conformance: {} never became ready:\n{failure}",
+            command.name
+        );
+        return Ok(2);
+    }
+
+    let started = Instant::now();
+    let mut outcomes = Vec::with_capacity(cases.len());
+    eprintln!(
+        "running {} cases against {}{}",
+        cases.len(),
+        command.words().join(" "),
+        if args.probe { " (probe)" } else { "" }
+    );
+    for case in &cases {
+        harness.begin_case();
+        let t = Instant::now();
+        let verdict = if case.needs == Needs::Probe && !args.probe {
+            Verdict::NotApplicable(
+                "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
+            )
+        } else {
+            match (case.run)(&mut harness) {
+                Ok(()) => Verdict::Pass,
+                Err(verdict) => verdict,
+            }
+        };
+        let outcome = Outcome {
+            case: *case,
+            verdict,
+            took: t.elapsed(),
+        };
+        print!("{}", report::human::line(&outcome));
+        outcomes.push(outcome);
+    }
+    drop(harness);
+
+    let summary = Summary::of(&outcomes, started.elapsed());
+    print!("{}", report::human::summary(&outcomes, &summary));
+    for (format, file) in &args.outputs {
+        let text = report::render(*format, &command, &outcomes, &summary);
+        std::fs::write(file, text)
+            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    Ok(if summary.must_failed > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,101 @@
+//! The outcome of one conformance case, with the evidence a failure needs:
+//! what was sent, what came back, what the real server would have done, and
+//! the function's log lines.
+
+use std::fmt;
+
+use crate::agent::outcome::ServerView;
+
+/// How a case ended.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// The function did what the requirement asks.
+    Pass,
+    /// It did not.
+    Fail(Box<Failure>),
+    /// The case does not apply to this function (it needs the probe
+    /// protocol, or the probe's FDK cannot express the knob). Never a pass.
+    NotApplicable(String),
+}
+
+impl Verdict {
+    /// A failure with only a description.
+    pub fn fail(what: impl Into<String>) -> Self {
+        Self::Fail(Box::new(Failure::new(what)))
+    }
+}
+
+/// Why a case failed.
+#[derive(Debug, Clone, Default)]
+pub struct Failure {
+    /// What was expected and what happened, in a sentence or two.
+    pub what: String,
+    /// The request that exposed it (head, and the first bytes of the body).
+    pub sent: Option<String>,
+    /// What came back: status line, headers, the first bytes of the body.
+    pub got: Option<String>,
+    /// What the real Fn server would have done to its client and container.
+    pub server: Option<ServerView>,
+    /// The function's output around the case.
+    pub log: String,
+}
+
+impl Failure {
+    /// A failure described by `what`.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.what)?;
+        if let Some(server) = &self.server {
+            writeln!(f, "real server: {server}")?;
+        }
+        if let Some(sent) = &self.sent {
+            writeln!(f, "sent:\n{}", indent(sent))?;
+        }
+        if let Some(got) = &self.got {
+            writeln!(f, "got:\n{}", indent(got))?;
+        }
+        if !self.log.trim().is_empty() {
+            writeln!(f, "function log:\n{}", indent(self.log.trim_end()))?;
+        }
+        Ok(())
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Shows bytes for a report: text as text (control characters escaped),
+/// at most `max` bytes.
+pub fn show_bytes(bytes: &[u8], max: usize) -> String {
+    let shown = &bytes[..bytes.len().min(max)];
+    let mut text = String::with_capacity(shown.len());
+    for chunk in shown.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => text.push_str("\\r"),
+                '\n' => text.push_str("\\n\n"),
+                c if c.is_control() => text.push_str(&format!("\\x{:02x}", u32::from(c))),
+                c => text.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            text.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if bytes.len() > max {
+        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
+    }
+    text
+}
