@@ -28,9 +28,13 @@ Options:
   --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
   --level LEVEL        run only cases of LEVEL or stricter: must, should, may (default may)
   --output FMT=FILE    also write results as json (JSON Lines), tap or junit to FILE; repeatable
+  --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a>`,
+                       `#` comments); any difference, either way, fails the run
+  --write-expect FILE  write this run's verdicts in that format
   --list               list the cases and exit
 
-Exit codes: 0 every MUST case passed, 1 a MUST case failed,
+Exit codes: 0 every MUST case passed (with --expect: every verdict as expected),
+            1 a MUST case failed (with --expect: a verdict changed),
             2 could not run (usage, or the function never became ready).
 ";
 
@@ -42,6 +46,8 @@ pub struct Args {
     only: Vec<String>,
     level: Level,
     outputs: Vec<(Format, OsString)>,
+    expect: Option<OsString>,
+    write_expect: Option<OsString>,
     list: bool,
 }
 
@@ -53,6 +59,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         only: Vec::new(),
         level: Level::May,
         outputs: Vec::new(),
+        expect: None,
+        write_expect: None,
         list: false,
     };
     let mut args = args.into_iter();
@@ -67,6 +75,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
             "-h" | "--help" => return Ok(None),
             "--probe" => parsed.probe = true,
             "--list" => parsed.list = true,
+            "--expect" => parsed.expect = Some(value("--expect")?.into()),
+            "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
             "--only" => parsed.only.push(value("--only")?),
             "--level" => {
                 let v = value("--level")?;
@@ -185,6 +195,29 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         let text = report::render(*format, &command, &outcomes, &summary);
         std::fs::write(file, text)
             .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    if let Some(file) = &args.write_expect {
+        std::fs::write(file, report::expect::write(&command, &outcomes))
+            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    if let Some(file) = &args.expect {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::io(format!("could not read {file:?}"), e))?;
+        let expected = report::expect::parse(&text).map_err(Error::Usage)?;
+        let changes = report::expect::compare(&expected, &outcomes);
+        if changes.is_empty() {
+            println!("every verdict matches {}", file.to_string_lossy());
+            return Ok(0);
+        }
+        println!(
+            "{} verdict(s) differ from {}:",
+            changes.len(),
+            file.to_string_lossy()
+        );
+        for change in &changes {
+            println!("  {change}");
+        }
+        return Ok(1);
     }
     Ok(if summary.must_failed > 0 { 1 } else { 0 })
 }

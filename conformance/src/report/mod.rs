@@ -1,6 +1,7 @@
 //! Reporting verdicts: one line per case as it finishes and a summary for
 //! people (`human`), and files for CI systems (`json`, `tap`, `junit`).
 
+pub mod expect;
 pub mod human;
 mod machine;
 
