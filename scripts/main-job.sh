@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# The main job: build the bundled example function (`hello`) and a bare
-# reference server (`floor`), then drive both exactly as the Fn server does
-# (FN_LISTENER in a fresh directory, readiness by lsnr.sock, calls with the
-# server's bytes over one keep-alive connection). Every answer is checked;
-# the exit status is non-zero if any call failed or a function never became
-# ready. Extra arguments go to `fdk-conformance bench` (e.g. --calls 100000).
-set -euo pipefail
+# The main job: the conformance suite against the bundled example function,
+# then against the Rust probe (every case, compared with its committed
+# verdicts), then the benchmark against the bare hyper floor.
+#
+# Each function is started exactly as the Fn server starts it (FN_LISTENER in
+# a fresh 0777 directory, readiness by the inotify event for lsnr.sock) and
+# called with the server's bytes. Exit status: non-zero if any step failed.
+# Extra arguments go to the benchmark (e.g. --calls 100000).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p hello -p fdk-conformance
-exec target/release/fdk-conformance bench --calls 20000 "$@" \
-  --fn floor=target/release/floor \
-  --fn hello=target/release/hello
+cargo build --release --locked -p hello -p probe -p fdk-conformance || exit 2
+bin=target/release
+status=0
+
+echo "== conformance: examples/hello (black-box cases)"
+"$bin/fdk-conformance" run -- "$bin/hello" || status=1
+
+echo "== conformance: examples/probe (all cases, against conformance/probes/rust/expected.txt)"
+"$bin/fdk-conformance" run --probe --expect conformance/probes/rust/expected.txt -- "$bin/probe" || status=1
+
+echo "== benchmark: hello against the floor"
+"$bin/fdk-conformance" bench --calls 20000 "$@" \
+  --fn floor="$bin/floor" \
+  --fn hello="$bin/hello" || status=1
+
+exit $status

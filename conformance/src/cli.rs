@@ -23,6 +23,8 @@ Plays the Fn server against a function built with any language's FDK.
 Commands:
   run     Run the conformance cases against a function
           (`fdk-conformance run --help`)
+  matrix  Print a Markdown verdict matrix from expectations files:
+          `fdk-conformance matrix NAME=FILE...`
   bench   Measure exec-to-ready, call latency, CPU and memory against the floor
           (`fdk-conformance bench --help`)
   help    Print this help
@@ -66,12 +68,34 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             },
             Err(e) => usage_error(&e),
         },
+        Some("matrix") => matrix(args),
         Some("help" | "-h" | "--help") => print_out(USAGE),
         Some("--version" | "-V") => {
             print_out(concat!("fdk-conformance ", env!("CARGO_PKG_VERSION"), "\n"))
         }
         _ => usage_error(&Error::Usage(format!("unknown command {command:?}"))),
     }
+}
+
+/// `fdk-conformance matrix NAME=FILE...`
+fn matrix(args: impl Iterator<Item = OsString>) -> ExitCode {
+    let mut columns = Vec::new();
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        let Some((name, file)) = arg.split_once('=') else {
+            return usage_error(&Error::Usage(format!(
+                "matrix takes NAME=FILE, not {arg:?}"
+            )));
+        };
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| Error::io(format!("could not read {file:?}"), e))
+            .and_then(|text| crate::report::expect::parse(&text).map_err(Error::Usage));
+        match parsed {
+            Ok(verdicts) => columns.push((name.to_owned(), verdicts)),
+            Err(e) => return fail(&e),
+        }
+    }
+    print_out(&crate::report::expect::matrix(&columns))
 }
 
 fn print_out(text: &str) -> ExitCode {

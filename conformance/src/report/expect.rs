@@ -102,3 +102,36 @@ mod tests {
         assert!(parse("sock.ready pass extra\n").is_err());
     }
 }
+
+/// A Markdown table of several expectations files: one row per case (in
+/// catalog order), one column per FDK.
+pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
+    let mut out = String::from("| case | level | requirements |");
+    for (name, _) in columns {
+        out.push_str(&format!(" {name} |"));
+    }
+    out.push_str("\n|---|---|---|");
+    for _ in columns {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for case in crate::cases::catalog() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |",
+            case.id,
+            case.level,
+            case.requirements.join(", ")
+        ));
+        for (_, verdicts) in columns {
+            let cell = match verdicts.get(case.id).map(String::as_str) {
+                Some("pass") => "✅",
+                Some("fail") => "❌",
+                Some("n/a") => "n/a",
+                _ => "?",
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
