@@ -34,6 +34,9 @@ pub struct Harness {
     ids: CallIds,
     log: PathBuf,
     log_mark: u64,
+    /// Freeze the process between calls, as the server's freezer does.
+    freeze: bool,
+    frozen: bool,
 }
 
 /// One call to send.
@@ -221,7 +224,24 @@ impl Harness {
             ids: CallIds::new(),
             log,
             log_mark: 0,
+            freeze: false,
+            frozen: false,
         })
+    }
+
+    /// Freeze the function (SIGSTOP) after every call and thaw it
+    /// (SIGCONT) before the next, as `docker pause` does 50 ms after a call.
+    pub fn set_freeze(&mut self, freeze: bool) {
+        self.freeze = freeze;
+    }
+
+    fn thaw(&mut self) {
+        if self.frozen {
+            if let Some(f) = &self.current {
+                let _ = f.signal(nix::sys::signal::Signal::SIGCONT);
+            }
+            self.frozen = false;
+        }
     }
 
     /// Does the function speak the probe protocol?
@@ -288,7 +308,7 @@ impl Harness {
     /// Starts a process with its socket in `iofs`, reporting why it did not
     /// become ready as the start error itself.
     pub fn launch(&mut self, iofs: PathBuf, options: StartOptions) -> Result<(), StartError> {
-        self.current = None;
+        self.discard();
         let options = StartOptions {
             inotify: true,
             ..options
@@ -307,6 +327,7 @@ impl Harness {
     /// The running function, started with the server's defaults if there
     /// is none or it has exited.
     pub fn running(&mut self) -> Result<&mut RunningFunction, Verdict> {
+        self.thaw();
         let alive = match self.current.as_mut() {
             Some(f) => matches!(f.exit_status(), Ok(None)),
             None => false,
@@ -322,6 +343,7 @@ impl Harness {
     /// Stops using the current process (the next case starts a fresh one).
     pub fn discard(&mut self) {
         self.current = None;
+        self.frozen = false;
     }
 
     /// Opens a connection to the running function.
@@ -342,6 +364,7 @@ impl Harness {
     /// Sends `call` on `conn` and reads the answer, giving up at the call's
     /// deadline as the server does.
     pub fn exchange(&mut self, conn: &mut Connection, call: &Call) -> Exchange {
+        self.thaw();
         let call_id = self.ids.next_id();
         let (sent, enforce) = call.render(&call_id);
         let limit = enforce.map(|at| {
@@ -353,6 +376,11 @@ impl Harness {
             Err(e) => Err(ResponseError::Io(e)),
         };
         let view = classify(&result, call.kind);
+        if self.freeze
+            && let Some(f) = &self.current
+        {
+            self.frozen = f.signal(nix::sys::signal::Signal::SIGSTOP).is_ok();
+        }
         Exchange {
             sent,
             call_id,

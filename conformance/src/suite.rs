@@ -31,6 +31,8 @@ Options:
   --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a>`,
                        `#` comments); any difference, either way, fails the run
   --write-expect FILE  write this run's verdicts in that format
+  --freeze             stop the function (SIGSTOP) after every call and continue it
+                       (SIGCONT) before the next, as the server's freezer does
   --list               list the cases and exit
 
 Exit codes: 0 every MUST case passed (with --expect: every verdict as expected),
@@ -48,6 +50,7 @@ pub struct Args {
     outputs: Vec<(Format, OsString)>,
     expect: Option<OsString>,
     write_expect: Option<OsString>,
+    freeze: bool,
     list: bool,
 }
 
@@ -61,6 +64,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         outputs: Vec::new(),
         expect: None,
         write_expect: None,
+        freeze: false,
         list: false,
     };
     let mut args = args.into_iter();
@@ -75,6 +79,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
             "-h" | "--help" => return Ok(None),
             "--probe" => parsed.probe = true,
             "--list" => parsed.list = true,
+            "--freeze" => parsed.freeze = true,
             "--expect" => parsed.expect = Some(value("--expect")?.into()),
             "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
             "--only" => parsed.only.push(value("--only")?),
@@ -148,6 +153,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let mut harness = Harness::new(command.clone(), args.probe)
         .map_err(|e| Error::io("could not create a work directory", e))?;
 
+    harness.set_freeze(args.freeze);
     // Preflight: a function that never starts cannot be judged case by case.
     harness.begin_case();
     if let Err(Verdict::Fail(failure)) = harness.running() {

@@ -409,7 +409,16 @@ fn decide(
     let op = probe_header(head).map(probe_op);
     let body = match op.as_deref() {
         None | Some("echo") => body,
-        Some("error") => b"error".to_vec(),
+        Some("error") => {
+            // Every failed call reaches stderr with its id (HS-LOG-2).
+            let message = probe_header(head)
+                .and_then(|v| v.split_once("\"message\""))
+                .and_then(|(_, rest)| rest.split('"').nth(1))
+                .unwrap_or("");
+            let id = head.get("fn-call-id").unwrap_or("");
+            eprintln!("fixture: call {id} failed: {message}");
+            b"error".to_vec()
+        }
         Some("panic") => b"panic".to_vec(),
         Some("nothing") => return Some(Reply(200, None, Vec::new())),
         Some("sleep") => return Some(sleep_op(head)),

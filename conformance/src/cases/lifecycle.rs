@@ -11,7 +11,7 @@ use crate::agent::StartOptions;
 use crate::harness::{Call, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 9] = [
+pub(super) const CASES: [Case; 10] = [
     Case {
         id: "life.keep-alive",
         level: Level::Must,
@@ -75,6 +75,14 @@ pub(super) const CASES: [Case; 9] = [
         title: "FN_LOGFRAME_NAME/HDR frame lines are written before the call",
         needs: Needs::Nothing,
         run: log_frame,
+    },
+    Case {
+        id: "log.errors",
+        level: Level::Must,
+        requirements: &["HS-LOG-2"],
+        title: "a failed call's message and call id reach stderr (the server discards 502 bodies)",
+        needs: Needs::Probe,
+        run: log_errors,
     },
     Case {
         id: "life.sigterm",
@@ -228,6 +236,37 @@ fn log_frame(h: &mut Harness) -> CaseResult {
     });
     h.discard();
     result
+}
+
+fn log_errors(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let message = "conformance-logged-error-7";
+    let ex =
+        h.call(&Call::invoke().probe(&format!(r#"{{"op":"error","message":"{message}"}}"#)))?;
+    super::supported(&ex)?;
+    // Give the function a moment to flush its log line.
+    let log = (0..20)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            h.case_log()
+        })
+        .find(|log| log.contains(message))
+        .unwrap_or_else(|| h.case_log());
+    let line = log.lines().find(|l| l.contains(message));
+    match line {
+        None => Err(h.failed(
+            format!("the message {message:?} is not in the function's output"),
+            &ex,
+        )),
+        Some(line) if !line.contains(&ex.call_id) => Err(h.failed(
+            format!(
+                "the line with the message does not name the call id {}: {line:?}",
+                ex.call_id
+            ),
+            &ex,
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 fn sigterm(h: &mut Harness) -> CaseResult {

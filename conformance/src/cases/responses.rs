@@ -28,7 +28,7 @@ pub(super) const CASES: [Case; 11] = [
     Case {
         id: "resp.error-502",
         level: Level::Must,
-        requirements: &["HS-RESP-4", "HS-LOG-2"],
+        requirements: &["HS-RESP-4"],
         title: "a handler error is a 502 with a JSON message, and the next call works",
         needs: Needs::Probe,
         run: error_502,
