@@ -89,20 +89,6 @@ pub fn compare(expected: &BTreeMap<String, String>, outcomes: &[Outcome]) -> Vec
     changes
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_verdicts_and_comments_and_refuses_junk() {
-        let map = parse("# c\nsock.ready pass\n\nresp.stream n/a\n").unwrap();
-        assert_eq!(map.get("sock.ready").map(String::as_str), Some("pass"));
-        assert_eq!(map.len(), 2);
-        assert!(parse("sock.ready maybe\n").is_err());
-        assert!(parse("sock.ready pass extra\n").is_err());
-    }
-}
-
 /// A Markdown table of several expectations files: one row per case (in
 /// catalog order), one column per FDK.
 pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
@@ -134,4 +120,18 @@ pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_verdicts_and_comments_and_refuses_junk() {
+        let map = parse("# c\nsock.ready pass\n\nresp.stream n/a\n").unwrap();
+        assert_eq!(map.get("sock.ready").map(String::as_str), Some("pass"));
+        assert_eq!(map.len(), 2);
+        assert!(parse("sock.ready maybe\n").is_err());
+        assert!(parse("sock.ready pass extra\n").is_err());
+    }
 }
