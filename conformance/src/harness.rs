@@ -206,6 +206,16 @@ impl Exchange {
                 text.push_str(&show_bytes(&res.body, SHOW_BODY));
                 text
             }
+            Err(ResponseError::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                "no response before the call's deadline (the server gives up here and kills \
+                 the container)"
+                    .to_owned()
+            }
             Err(e) => format!("no response: {}", crate::error::display_chain(e)),
         }
     }

@@ -26,6 +26,10 @@
  * - `fdk.rawResult(strOrBuffer)`: the bytes as they are (a plain string
  *   would be JSON-quoted under the default `application/json`);
  *   `fdk.streamResult(readable)`: a body piped to the socket as it comes.
+ *
+ * An `X-Probe` that is not a probe (not a JSON object, an unknown op, a field
+ * missing or of the wrong type) fails the call as `error` does: the probe
+ * throws an Error that names the problem.
  */
 
 const crypto = require('crypto')
@@ -64,22 +68,78 @@ function handler (input, ctx) {
       if (op.stdout != null) process.stdout.write(op.stdout + '\n')
       if (op.stderr != null) process.stderr.write(op.stderr + '\n')
       return text(ctx, 'logged')
-    case 'exit':
+    default: // exit
       // At once, mid-call: no response, as a crash would.
       process.exit(op.code)
-      break
-    default:
-      throw new Error(`X-Probe ${JSON.stringify(op)} is not a probe`)
   }
 }
 
-/** The call's `X-Probe` request, from the client's headers; none is `echo`. */
+// Each op's fields: name -> [kind, required]. Kinds are checked by `valid`.
+const OPS = {
+  echo: {},
+  report: { config: ['strings', false] },
+  respond: { status: ['int', true], headers: ['pairs', false], body: ['str', false], content_type: ['str', false] },
+  sleep: { ms: ['count', true] },
+  error: { message: ['str', true] },
+  panic: { message: ['str', true] },
+  nothing: {},
+  emit: { bytes: ['count', true] },
+  stream: { chunks: ['count', true], size: ['count', true] },
+  log: { stdout: ['str', false], stderr: ['str', false] },
+  exit: { code: ['exit code', true] }
+}
+
+const KINDS = {
+  int: 'an integer',
+  count: 'an integer of 0 or more',
+  'exit code': 'an integer from 0 to 255',
+  str: 'a string',
+  strings: 'a list of strings',
+  pairs: 'a list of [name, value] string pairs'
+}
+
+function valid (kind, value) {
+  const isStr = (v) => typeof v === 'string'
+  switch (kind) {
+    case 'int': return Number.isInteger(value)
+    case 'count': return Number.isInteger(value) && value >= 0
+    case 'exit code': return Number.isInteger(value) && value >= 0 && value <= 255
+    case 'str': return isStr(value)
+    case 'strings': return Array.isArray(value) && value.every(isStr)
+    default: // pairs
+      return Array.isArray(value) &&
+        value.every((p) => Array.isArray(p) && p.length === 2 && p.every(isStr))
+  }
+}
+
+/**
+ * The call's `X-Probe` request, from the client's headers; none is `echo`.
+ * A value that is not a probe fails the call as `error` does, saying why.
+ */
 function probeOp (ctx, gateway) {
   const text = gateway ? ctx.httpGateway.getHeader('X-Probe') : ctx.getHeader('X-Probe')
   if (text == null) return { op: 'echo' }
-  const op = JSON.parse(text)
+  const quoted = JSON.stringify(text)
+  let op
+  try {
+    op = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`X-Probe ${quoted} is not JSON: ${err.message}`)
+  }
   if (op === null || typeof op !== 'object' || Array.isArray(op)) {
-    throw new Error(`X-Probe ${JSON.stringify(text)} is not a JSON object`)
+    throw new Error(`X-Probe ${quoted} is not a JSON object`)
+  }
+  if (op.op == null) throw new Error(`X-Probe ${quoted}: \`op\` is missing`)
+  const fields = typeof op.op === 'string' && Object.prototype.hasOwnProperty.call(OPS, op.op)
+    ? OPS[op.op]
+    : null
+  if (fields == null) throw new Error(`X-Probe ${quoted}: unknown op ${JSON.stringify(op.op)}`)
+  for (const [name, [kind, required]] of Object.entries(fields)) {
+    if (op[name] == null) {
+      if (required) throw new Error(`X-Probe ${quoted}: \`${name}\` is missing`)
+    } else if (!valid(kind, op[name])) {
+      throw new Error(`X-Probe ${quoted}: \`${name}\` is not ${KINDS[kind]}`)
+    }
   }
   return op
 }

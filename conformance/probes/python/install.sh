@@ -40,4 +40,4 @@ if got != sys.argv[1]:
     sys.exit("python probe: installed fdk %s, expected %s" % (got, sys.argv[1]))
 PY
 echo "$STAMP" > "$VENV/.probe-install"
-echo "python probe: installed: $("$VENV/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null | tr '\n' ' ')"
+echo "python probe: installed: $("${pip[@]}" freeze --disable-pip-version-check 2>/dev/null | tr '\n' ' ')"

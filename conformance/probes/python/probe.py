@@ -20,6 +20,10 @@ What the FDK offers, and so what the probe uses (fdk/context.py, response.py):
   A dict holds one value per name; for a name given more than once the probe
   passes a list, the FDK's own shape for repeated headers (headers.py).
 * No streaming: the handler's result is one buffer.
+
+An `X-Probe` that is not a probe (not a JSON object, an unknown op, a field
+missing or of the wrong type) fails the call as `error` does: the probe
+raises an exception that names the problem.
 """
 
 import asyncio
@@ -34,7 +38,7 @@ from fdk import response
 
 async def handler(ctx, data=None):
     op = probe_op(ctx)
-    name = op.get("op")
+    name = op["op"]
     if name == "echo":
         return octets(ctx, data.getvalue())
     if name == "report":
@@ -65,20 +69,86 @@ async def handler(ctx, data=None):
         if op.get("stderr") is not None:
             print(op["stderr"], file=sys.stderr, flush=True)
         return "logged"
-    if name == "exit":
-        # At once, mid-call, no cleanup: as a crash would.
-        os._exit(op["code"])
-    raise ValueError("X-Probe {0!r} is not a probe".format(op))
+    # exit: at once, mid-call, no cleanup, as a crash would.
+    os._exit(op["code"])
+
+
+# Each op's fields: name -> (kind, required). Kinds are checked by `valid`.
+OPS = {
+    "echo": {},
+    "report": {"config": ("strings", False)},
+    "respond": {"status": ("int", True), "headers": ("pairs", False),
+                "body": ("str", False), "content_type": ("str", False)},
+    "sleep": {"ms": ("count", True)},
+    "error": {"message": ("str", True)},
+    "panic": {"message": ("str", True)},
+    "nothing": {},
+    "emit": {"bytes": ("count", True)},
+    "stream": {"chunks": ("count", True), "size": ("count", True)},
+    "log": {"stdout": ("str", False), "stderr": ("str", False)},
+    "exit": {"code": ("exit code", True)},
+}
+
+
+KINDS = {
+    "int": "an integer",
+    "count": "an integer of 0 or more",
+    "exit code": "an integer from 0 to 255",
+    "str": "a string",
+    "strings": "a list of strings",
+    "pairs": "a list of [name, value] string pairs",
+}
+
+
+def valid(kind, value):
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    def is_str(v):
+        return isinstance(v, str)
+
+    if kind == "int":
+        return is_int(value)
+    if kind == "count":
+        return is_int(value) and value >= 0
+    if kind == "exit code":
+        return is_int(value) and 0 <= value <= 255
+    if kind == "str":
+        return is_str(value)
+    if kind == "strings":
+        return isinstance(value, list) and all(map(is_str, value))
+    # pairs: a list of [name, value] string pairs
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(map(is_str, p))
+        for p in value)
 
 
 def probe_op(ctx):
-    """The call's `X-Probe` request; a call without one is `echo`."""
+    """The call's `X-Probe` request; a call without one is `echo`. A value
+    that is not a probe fails the call as `error` does, saying why."""
     text = ctx.Headers().get("x-probe")
     if text is None:
         return {"op": "echo"}
-    op = json.loads(text)
+    try:
+        op = json.loads(text)
+    except ValueError as err:
+        raise Exception("X-Probe {0!r} is not JSON: {1}".format(text, err))
     if not isinstance(op, dict):
-        raise ValueError("X-Probe {0!r} is not a JSON object".format(text))
+        raise Exception("X-Probe {0!r} is not a JSON object".format(text))
+    if op.get("op") is None:
+        raise Exception("X-Probe {0!r}: `op` is missing".format(text))
+    fields = OPS.get(op["op"]) if isinstance(op["op"], str) else None
+    if fields is None:
+        raise Exception("X-Probe {0!r}: unknown op {1}".format(
+            text, json.dumps(op.get("op"))))
+    for name, (kind, required) in fields.items():
+        if op.get(name) is None:
+            if required:
+                raise Exception("X-Probe {0!r}: `{1}` is missing".format(
+                    text, name))
+        elif not valid(kind, op[name]):
+            raise Exception("X-Probe {0!r}: `{1}` is not {2}".format(
+                text, name, KINDS[kind]))
     return op
 
 

@@ -71,8 +71,8 @@ pub(super) const CASES: [Case; 10] = [
     Case {
         id: "log.frame",
         level: Level::Must,
-        requirements: &["HS-LOG-3"],
-        title: "FN_LOGFRAME_NAME/HDR frame lines are written before the call",
+        requirements: &["HS-LOG-3", "HS-LOG-4"],
+        title: "FN_LOGFRAME_NAME/HDR frames are written before the call, only when the header is there",
         needs: Needs::Nothing,
         run: log_frame,
     },
@@ -225,14 +225,24 @@ fn log_frame(h: &mut Harness) -> CaseResult {
     let result = expect_200(h, &ex).and_then(|()| {
         // Both streams go to one log; the frame must be there at least once.
         let log = h.case_log();
-        if log.contains("\nopc_request_id=conformance-frame-1\n") {
-            Ok(())
-        } else {
-            Err(h.failed(
+        if !log.contains("\nopc_request_id=conformance-frame-1\n") {
+            return Err(h.failed(
                 "no `\\nopc_request_id=conformance-frame-1\\n` in the function's output",
                 &ex,
-            ))
+            ));
         }
+        // Without the header: no frame at all (fdk-node prints `NAME=null`).
+        let before = log.matches("opc_request_id=").count();
+        let ex = h.call(&Call::invoke())?;
+        expect_200(h, &ex)?;
+        let after = h.case_log().matches("opc_request_id=").count();
+        if after != before {
+            return Err(h.failed(
+                "a call without Opc-Request-Id still wrote a frame line",
+                &ex,
+            ));
+        }
+        Ok(())
     });
     h.discard();
     result

@@ -102,10 +102,28 @@ pub(super) const CASES: [Case; 11] = [
 fn fdk_version(h: &mut Harness) -> CaseResult {
     let ex = h.call(&Call::invoke())?;
     expect_200(h, &ex)?;
-    match ex.response().and_then(|r| r.header("Fn-Fdk-Version")) {
-        Some(v) if !v.trim().is_empty() => Ok(()),
-        _ => Err(h.failed("no Fn-Fdk-Version header", &ex)),
+    let has_version = |ex: &Exchange| {
+        ex.response()
+            .and_then(|r| r.header("Fn-Fdk-Version"))
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    if !has_version(&ex) {
+        return Err(h.failed("no Fn-Fdk-Version header", &ex));
     }
+    // Error answers too, where the probe can produce one.
+    if h.has_probe() {
+        let ex = probe_call(
+            h,
+            Call::invoke().probe(r#"{"op":"error","message":"conformance error"}"#),
+        )?;
+        if ex.status() == Some(502) && !has_version(&ex) {
+            return Err(h.failed(
+                "no Fn-Fdk-Version header on the 502 of a handler error",
+                &ex,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Sends a probe op; when the server would kill the container, the next

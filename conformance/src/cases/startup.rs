@@ -138,23 +138,44 @@ fn dial_at_once(h: &mut Harness) -> CaseResult {
 }
 
 fn stale_files(h: &mut Harness) -> CaseResult {
-    // The private names the official FDKs use, left over by a predecessor.
-    let stale = [
+    // The private names the official FDKs use, left over by a predecessor:
+    // first with a stale `lsnr.sock` beside them, then without one (an FDK
+    // may clean up the private name only when it finds the public one).
+    let private = [
         "phonylsnr.sock",
         "lsnr.sock.tmp",
         "lsnr.sock.private",
         "phony-lsnr.sock",
-    ]
-    .into_iter()
-    .map(|name| (name.to_owned(), Some(b"stale".to_vec())))
-    .chain([("lsnr.sock".to_owned(), None)])
-    .collect();
-    h.start(StartOptions {
-        stale,
-        ..StartOptions::default()
-    })?;
-    let ex = h.call(&Call::invoke())?;
-    expect_200(h, &ex)
+    ];
+    for with_public in [true, false] {
+        let stale = private
+            .into_iter()
+            .map(|name| (name.to_owned(), Some(b"stale".to_vec())))
+            .chain(with_public.then(|| ("lsnr.sock".to_owned(), None)))
+            .collect();
+        h.start(StartOptions {
+            stale,
+            ..StartOptions::default()
+        })
+        .map_err(|v| match v {
+            Verdict::Fail(mut f) => {
+                f.what = format!(
+                    "with stale private socket files{}: {}",
+                    if with_public {
+                        " and a stale lsnr.sock"
+                    } else {
+                        " (no lsnr.sock)"
+                    },
+                    f.what
+                );
+                Verdict::Fail(f)
+            }
+            other => other,
+        })?;
+        let ex = h.call(&Call::invoke())?;
+        expect_200(h, &ex)?;
+    }
+    Ok(())
 }
 
 /// Starts with `options` and expects the process to exit non-zero before
