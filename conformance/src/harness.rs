@@ -116,6 +116,12 @@ impl Call {
         self.kind
     }
 
+    /// The request bytes with a fixed call id, for cases that send them in
+    /// pieces.
+    pub fn render_for_test(&self) -> (Vec<u8>, Option<Instant>) {
+        self.render("01KCONF0RMANCE0PIECEWISE01")
+    }
+
     /// The request bytes, and the instant the server would give up.
     fn render(&self, call_id: &str) -> (Vec<u8>, Option<Instant>) {
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -394,6 +400,23 @@ impl Harness {
         Exchange {
             sent,
             call_id,
+            result,
+            view,
+        }
+    }
+
+    /// Reads the answer to bytes already sent on `conn`.
+    pub fn read_answer(
+        &mut self,
+        conn: &mut Connection,
+        sent: Vec<u8>,
+        kind: CallKind,
+    ) -> Exchange {
+        let result = conn.read();
+        let view = classify(&result, kind);
+        Exchange {
+            sent,
+            call_id: "01KCONF0RMANCE0PIECEWISE01".to_owned(),
             result,
             view,
         }

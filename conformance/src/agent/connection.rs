@@ -29,6 +29,25 @@ impl Connection {
         self.stream.get_ref().set_read_timeout(limit)
     }
 
+    /// Reads one response to bytes sent with [`send_raw`](Self::send_raw).
+    pub fn read(&mut self) -> Result<Response, ResponseError> {
+        read_response(&mut self.stream)
+    }
+
+    /// Whether the peer has sent anything, or closed the connection, within
+    /// the read timeout; nothing is consumed.
+    pub fn has_data(&mut self) -> bool {
+        use std::io::BufRead;
+        match self.stream.fill_buf() {
+            // Bytes, or the end of the stream: either way, the peer acted.
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
     /// Writes raw bytes (half a request, say) without reading.
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.get_mut().write_all(bytes)

@@ -5,7 +5,7 @@ use crate::agent::StartOptions;
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 9] = [
+pub(super) const CASES: [Case; 11] = [
     Case {
         id: "req.empty-body",
         level: Level::Must,
@@ -13,6 +13,22 @@ pub(super) const CASES: [Case; 9] = [
         title: "a call with Content-Length: 0 is answered 200",
         needs: Needs::Nothing,
         run: empty_body,
+    },
+    Case {
+        id: "req.read-before-answer",
+        level: Level::Must,
+        requirements: &["HS-REQ-5"],
+        title: "no answer starts before the whole request body has arrived",
+        needs: Needs::Nothing,
+        run: read_before_answer,
+    },
+    Case {
+        id: "req.no-encoding",
+        level: Level::Must,
+        requirements: &["HS-REQ-6"],
+        title: "the transport's Accept-Encoding: gzip does not make the answer compressed",
+        needs: Needs::Nothing,
+        run: no_encoding,
     },
     Case {
         id: "req.chunked-echo",
@@ -273,4 +289,43 @@ fn config(h: &mut Harness) -> CaseResult {
     });
     h.discard();
     result
+}
+
+fn read_before_answer(h: &mut Harness) -> CaseResult {
+    // A call whose chunked body arrives in two halves, 200 ms apart.
+    let body = vec![b'x'; 64 * 1024];
+    let call = Call::invoke()
+        .header("Content-Type", "text/plain")
+        .body(body);
+    let mut conn = h.connect()?;
+    let (sent, _) = call.render_for_test();
+    let half = sent.len() - 1000;
+    conn.send_raw(&sent[..half])
+        .map_err(|e| Verdict::fail(format!("could not send: {e}")))?;
+    conn.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .map_err(|e| Verdict::fail(e.to_string()))?;
+    if conn.has_data() {
+        return Err(h.failed_plain(
+            "the function answered before the request body was complete \
+             (the server's pure-runner mode answers 502 to such a premature write)",
+        ));
+    }
+    conn.send_raw(&sent[half..])
+        .map_err(|e| Verdict::fail(format!("could not send: {e}")))?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .map_err(|e| Verdict::fail(e.to_string()))?;
+    let ex = h.read_answer(&mut conn, sent, crate::agent::outcome::CallKind::Invoke);
+    expect_200(h, &ex)
+}
+
+fn no_encoding(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)?;
+    match ex.response().and_then(|r| r.header("Content-Encoding")) {
+        None => Ok(()),
+        Some(enc) => Err(h.failed(
+            format!("the answer is {enc}-encoded, though only the transport asked for gzip"),
+            &ex,
+        )),
+    }
 }

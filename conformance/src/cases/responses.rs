@@ -8,7 +8,7 @@ use crate::agent::outcome::{Fate, gateway_client_headers};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 11] = [
+pub(super) const CASES: [Case; 12] = [
     Case {
         id: "resp.fdk-version",
         level: Level::Must,
@@ -56,6 +56,14 @@ pub(super) const CASES: [Case; 11] = [
         title: "invoke calls send user headers unprefixed, every value",
         needs: Needs::Probe,
         run: invoke_headers,
+    },
+    Case {
+        id: "resp.hop-headers",
+        level: Level::Must,
+        requirements: &["HS-RESP-9"],
+        title: "hop-by-hop headers set by user code (Connection, Keep-Alive) never reach the socket",
+        needs: Needs::Probe,
+        run: hop_headers,
     },
     Case {
         id: "resp.invoke-status",
@@ -352,4 +360,37 @@ fn timeout_504(h: &mut Harness) -> CaseResult {
         ));
     }
     next_call_works(h, "a timed-out call")
+}
+
+fn hop_headers(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let op = r#"{"op":"respond","status":200,"headers":[["Connection","close"],["Keep-Alive","timeout=1"]],"body":"hop"}"#;
+    let mut conn = h.connect()?;
+    let ex = h.exchange(&mut conn, &Call::invoke().probe(op));
+    expect_200(h, &ex)?;
+    let hop: Vec<String> = ex
+        .response()
+        .map(|r| {
+            r.headers
+                .iter()
+                // The user's values; an FDK's own `Connection: keep-alive` is fine.
+                .filter(|(k, v)| {
+                    (k.eq_ignore_ascii_case("Connection") && v.eq_ignore_ascii_case("close"))
+                        || (k.eq_ignore_ascii_case("Keep-Alive") && v == "timeout=1")
+                })
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !hop.is_empty() {
+        return Err(h.failed(
+            format!("user code's {hop:?} reached the socket, where they change how the connection is handled"),
+            &ex,
+        ));
+    }
+    let ex = h.exchange(&mut conn, &Call::invoke());
+    if ex.status() != Some(200) {
+        return Err(h.failed("the connection did not carry the next call", &ex));
+    }
+    Ok(())
 }
