@@ -53,15 +53,26 @@ pub fn wait_for_socket(
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(StartError::Setup(e)),
         }
-        let waited = started.elapsed();
-        if waited > wait.limit {
-            return Err(StartError::TimedOut(waited));
-        }
-        if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
-            return Err(StartError::Exited(status));
-        }
-        thread::sleep(wait.poll);
+        pause_or_give_up(child, started, wait)?;
     }
+}
+
+/// Between two looks: gives up past the limit or when the process has
+/// exited, else sleeps one poll interval.
+fn pause_or_give_up(
+    child: &mut Child,
+    started: Instant,
+    wait: ReadyWait,
+) -> Result<(), StartError> {
+    let waited = started.elapsed();
+    if waited > wait.limit {
+        return Err(StartError::TimedOut(waited));
+    }
+    if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
+        return Err(StartError::Exited(status));
+    }
+    thread::sleep(wait.poll);
+    Ok(())
 }
 
 /// An inotify watch on the iofs directory, set up before the function
@@ -104,14 +115,7 @@ impl SocketWatch {
                 Err(nix::errno::Errno::EAGAIN) => {}
                 Err(e) => return Err(StartError::Setup(e.into())),
             }
-            let waited = started.elapsed();
-            if waited > wait.limit {
-                return Err(StartError::TimedOut(waited));
-            }
-            if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
-                return Err(StartError::Exited(status));
-            }
-            thread::sleep(wait.poll);
+            pause_or_give_up(child, started, wait)?;
         }
     }
 }
