@@ -10,7 +10,7 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Component, Path};
+use std::path::Path;
 use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -120,17 +120,38 @@ impl SocketWatch {
     }
 }
 
+/// Go's `filepath.Dir(target) == "."`, the agent's test of a link target:
+/// the part before the last `/`, cleaned, must be `.` (so `x`, `./x` and
+/// `a/../x` pass; `/abs/x`, `../x` and `a/x` do not).
+fn dir_is_dot(target: &str) -> bool {
+    let Some(slash) = target.rfind('/') else {
+        return true;
+    };
+    let dir = &target[..=slash];
+    if dir.starts_with('/') {
+        return false;
+    }
+    // Clean: drop `.` and empty parts, let `..` cancel a preceding name.
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.is_empty()
+}
+
 /// The agent's check of a new `lsnr.sock` (`checkSocketDestination`).
 pub fn validate_socket(socket: &Path) -> Result<(), StartError> {
     let bad = |why: String| Err(StartError::BadSocket(why));
     let meta = fs::symlink_metadata(socket).map_err(StartError::Setup)?;
     if meta.file_type().is_symlink() {
         let target = fs::read_link(socket).map_err(StartError::Setup)?;
-        let mut parts = target.components();
-        if !matches!(
-            (parts.next(), parts.next()),
-            (Some(Component::Normal(_)), None)
-        ) {
+        if !dir_is_dot(&target.to_string_lossy()) {
             return bad(format!(
                 "lsnr.sock links to {target:?}, which is not a name in the same directory"
             ));
@@ -158,6 +179,16 @@ mod tests {
     }
 
     #[test]
+    fn link_targets_are_judged_like_go_filepath_dir() {
+        for ok in ["x", "./x", "a/../x", ".//x"] {
+            assert!(dir_is_dot(ok), "{ok}");
+        }
+        for bad in ["/tmp/x", "../x", "a/x", "a/b/../x", "/x"] {
+            assert!(!dir_is_dot(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn socket_checks() {
         let mut work = WorkDir::create().unwrap();
         let dir = work.fresh_iofs().unwrap();
@@ -173,9 +204,13 @@ mod tests {
         symlink(dir.join("phonylsnr.sock"), &lsnr).unwrap();
         assert!(is_bad(validate_socket(&lsnr)));
 
-        // A target with a directory part.
+        // `./name` is still the same directory for the agent (Go's
+        // `filepath.Dir` is "."); `sub/name` and `../name` are not.
         fs::remove_file(&lsnr).unwrap();
         symlink("./phonylsnr.sock", &lsnr).unwrap();
+        assert!(validate_socket(&lsnr).is_ok());
+        fs::remove_file(&lsnr).unwrap();
+        symlink("../phonylsnr.sock", &lsnr).unwrap();
         assert!(is_bad(validate_socket(&lsnr)));
 
         // Dangling.
