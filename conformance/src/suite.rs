@@ -31,8 +31,9 @@ Options:
   --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a>`,
                        `#` comments); any difference, either way, fails the run
   --write-expect FILE  write this run's verdicts in that format
-  --freeze             stop the function (SIGSTOP) after every call and continue it
-                       (SIGCONT) before the next, as the server's freezer does
+  --no-freeze          do not stop the function (SIGSTOP) between calls; by default it
+                       is stopped after every call and continued (SIGCONT) before the
+                       next, as the server's freezer does
   --list               list the cases and exit
 
 Exit codes: 0 every MUST case passed (with --expect: every verdict as expected),
@@ -64,7 +65,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         outputs: Vec::new(),
         expect: None,
         write_expect: None,
-        freeze: false,
+        freeze: true,
         list: false,
     };
     let mut args = args.into_iter();
@@ -79,7 +80,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
             "-h" | "--help" => return Ok(None),
             "--probe" => parsed.probe = true,
             "--list" => parsed.list = true,
-            "--freeze" => parsed.freeze = true,
+            "--no-freeze" => parsed.freeze = false,
             "--expect" => parsed.expect = Some(value("--expect")?.into()),
             "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
             "--only" => parsed.only.push(value("--only")?),

@@ -136,6 +136,9 @@ fn idle_reuse(h: &mut Harness) -> CaseResult {
     let mut conn = h.connect()?;
     let ex = h.exchange(&mut conn, &Call::invoke());
     expect_200(h, &ex)?;
+    // Idle while running (thawed), so that a timer of the function's own
+    // would fire: the server's freezer only starts 50 ms after a call.
+    h.running()?;
     std::thread::sleep(Duration::from_secs(2));
     let ex = h.exchange(&mut conn, &Call::invoke());
     if ex.status() != Some(200) {
