@@ -108,6 +108,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
                     .next()
                     .ok_or_else(|| Error::Usage("no function command after --".into()))?;
                 let args: Vec<OsString> = rest.collect();
+                // Absolute, so that cases may start it in another directory.
+                let program = if std::path::Path::new(&program).components().count() > 1 {
+                    std::path::absolute(&program).map_or(program, OsString::from)
+                } else {
+                    program
+                };
                 let name = std::path::Path::new(&program).file_name().map_or_else(
                     || "function".to_owned(),
                     |n| n.to_string_lossy().into_owned(),

@@ -124,6 +124,8 @@ pub struct StartOptions {
     /// Files to create in the iofs directory before the start, with their
     /// contents (`None`: a dangling symlink to `nowhere`).
     pub stale: Vec<(String, Option<Vec<u8>>)>,
+    /// The working directory (the server's is the image's, read-only).
+    pub cwd: Option<PathBuf>,
 }
 
 /// A function process that became ready. Dropping it kills the process and
@@ -192,6 +194,9 @@ impl RunningFunction {
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
+        if let Some(cwd) = &options.cwd {
+            cmd.current_dir(cwd);
+        }
         for (key, _) in std::env::vars_os() {
             if key.as_bytes().starts_with(b"FN_") {
                 cmd.env_remove(key);
