@@ -131,6 +131,11 @@ fn refusing_a_stale_private_socket_is_caught() {
 }
 
 #[test]
+fn response_bytes_on_stdout_are_caught() {
+    caught("echo-stdout", "log.no-response-bytes");
+}
+
+#[test]
 fn the_good_fixture_passes_every_applicable_case() {
     let out = suite("good", &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -41,6 +41,7 @@
 //! | `no-version-header` | omits `Fn-Fdk-Version` | HS-RESP-3 every response identifies the FDK |
 //! | `idle-timeout` | closes a connection idle for more than 500 ms | HS-LIFE-2 no connection timeouts |
 //! | `stale-socket-fails` | exits 1 if `phony<name>` already exists (like fdk-python) | HS-SOCK-1 stale files are removed |
+//! | `echo-stdout` | also writes each answer's body to stdout | HS-LOG-1 stdout and stderr are for logs only |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -89,9 +90,10 @@ enum Mode {
     NoVersionHeader,
     IdleTimeout,
     StaleSocketFails,
+    EchoStdout,
 }
 
-const MODES: [(&str, Mode); 16] = [
+const MODES: [(&str, Mode); 17] = [
     ("good", Mode::Good),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
@@ -108,6 +110,7 @@ const MODES: [(&str, Mode); 16] = [
     ("no-version-header", Mode::NoVersionHeader),
     ("idle-timeout", Mode::IdleTimeout),
     ("stale-socket-fails", Mode::StaleSocketFails),
+    ("echo-stdout", Mode::EchoStdout),
 ];
 
 fn main() -> ExitCode {
@@ -440,6 +443,12 @@ fn decide(
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             Some(Reply::echo(200, std::mem::replace(&mut *last, body)))
+        }
+        (_, Mode::EchoStdout) => {
+            // The legacy-format habit: the answer also goes to stdout.
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(&body).and_then(|()| out.flush());
+            Some(Reply::echo(200, body))
         }
         _ => Some(Reply::echo(200, body)),
     }

@@ -11,7 +11,7 @@ use crate::agent::StartOptions;
 use crate::harness::{Call, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 10] = [
+pub(super) const CASES: [Case; 11] = [
     Case {
         id: "life.keep-alive",
         level: Level::Must,
@@ -75,6 +75,14 @@ pub(super) const CASES: [Case; 10] = [
         title: "FN_LOGFRAME_NAME/HDR frames are written before the call, only when the header is there",
         needs: Needs::Nothing,
         run: log_frame,
+    },
+    Case {
+        id: "log.no-response-bytes",
+        level: Level::Must,
+        requirements: &["HS-LOG-1"],
+        title: "request and response bytes never go to stdout or stderr",
+        needs: Needs::Probe,
+        run: no_response_bytes,
     },
     Case {
         id: "log.errors",
@@ -309,4 +317,22 @@ fn sigterm(h: &mut Harness) -> CaseResult {
         ))),
         Some(_) => Ok(()),
     }
+}
+
+fn no_response_bytes(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let marker = "conformance-body-marker-5f2a";
+    let ex = h.call(&Call::invoke().body(marker))?;
+    expect_200(h, &ex)?;
+    if ex.text() != marker {
+        return Err(h.failed("the echo differs", &ex));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    if h.case_log().contains(marker) {
+        return Err(h.failed(
+            "the call's body showed up in the function's stdout/stderr, which the server logs",
+            &ex,
+        ));
+    }
+    Ok(())
 }
