@@ -49,7 +49,7 @@ enum Kind {
 /// The request body as hyper delivers it. If the handler drops it before the
 /// end, it is handed back so the server loop can read the rest before it
 /// answers: the server expects the whole request to be read before the
-/// response head (HS-REQ-6).
+/// response head (HS-REQ-5).
 struct IncomingBody {
     /// `None` only after `drop` handed it back.
     body: Option<hyper::body::Incoming>,

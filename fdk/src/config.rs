@@ -77,7 +77,7 @@ impl Env {
         })
     }
 
-    /// Which protocol the server speaks (HS-ENV-2).
+    /// Which protocol the server speaks (HS-ENV-3).
     pub(crate) fn format(&self) -> Result<Format, Error> {
         match self.get(ENV_FORMAT).unwrap_or("") {
             "" | FORMAT_HTTP_STREAM => Ok(Format::HttpStream),
@@ -131,7 +131,7 @@ pub(crate) enum Format {
     HttpStream,
 }
 
-/// Log framing from `FN_LOGFRAME_NAME` / `FN_LOGFRAME_HDR` (HS-LOG-2).
+/// Log framing from `FN_LOGFRAME_NAME` / `FN_LOGFRAME_HDR` (HS-LOG-3).
 #[derive(Debug, Clone)]
 pub(crate) struct LogFrame {
     pub(crate) name: String,

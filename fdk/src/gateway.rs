@@ -119,7 +119,7 @@ pub(crate) fn client_headers(socket: &HeaderMap) -> HeaderMap {
 }
 
 /// Writes the user's headers for a gateway response: `Content-Type` as is,
-/// everything else as `Fn-Http-H-<Name>`, every value kept (HS-GW-6).
+/// everything else as `Fn-Http-H-<Name>`, every value kept (HS-GW-5).
 pub(crate) fn encode_headers(user: HeaderMap, out: &mut HeaderMap) {
     let mut current: Option<HeaderName> = None;
     for (name, value) in user {

@@ -37,7 +37,7 @@ fn line(level: &str, args: fmt::Arguments<'_>) {
 }
 
 /// Writes `\n<NAME>=<value>\n` to stdout and stderr when the call carries
-/// the framing header (the bytes fdk-go writes; HS-LOG-2). Nothing is
+/// the framing header (the bytes fdk-go writes; HS-LOG-3, HS-LOG-4). Nothing is
 /// written when the header is absent.
 pub(crate) fn write_frame(frame: &LogFrame, headers: &HeaderMap) {
     let Some(value) = headers.get(&frame.header).filter(|v| !v.is_empty()) else {

@@ -1,6 +1,6 @@
 //! The panic boundary: a panic in a handler, in an extractor or while its
 //! future is polled becomes a 502 for that call, and the process keeps
-//! serving (HS-RESP-3).
+//! serving (HS-RESP-5).
 
 use std::any::Any;
 use std::future::Future;

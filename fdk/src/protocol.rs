@@ -8,7 +8,7 @@ use http::HeaderName;
 
 /// `unix:<path>` of the socket the server dials (HS-ENV-1).
 pub(crate) const ENV_LISTENER: &str = "FN_LISTENER";
-/// The protocol the server speaks; unset, empty or `http-stream` (HS-ENV-2).
+/// The protocol the server speaks; unset, empty or `http-stream` (HS-ENV-3).
 pub(crate) const ENV_FORMAT: &str = "FN_FORMAT";
 pub(crate) const ENV_APP_ID: &str = "FN_APP_ID";
 pub(crate) const ENV_FN_ID: &str = "FN_FN_ID";
@@ -16,7 +16,7 @@ pub(crate) const ENV_APP_NAME: &str = "FN_APP_NAME";
 pub(crate) const ENV_FN_NAME: &str = "FN_FN_NAME";
 pub(crate) const ENV_MEMORY: &str = "FN_MEMORY";
 pub(crate) const ENV_TYPE: &str = "FN_TYPE";
-/// Log framing, set by OCI Functions (HS-LOG-2).
+/// Log framing, set by OCI Functions (HS-LOG-3).
 pub(crate) const ENV_LOGFRAME_NAME: &str = "FN_LOGFRAME_NAME";
 pub(crate) const ENV_LOGFRAME_HDR: &str = "FN_LOGFRAME_HDR";
 
@@ -34,7 +34,7 @@ pub(crate) const LEGACY_FORMATS: [&str; 4] = ["default", "http", "json", "cloude
 /// Prefix of the private socket name, bound before the public symlink exists
 /// (the same name fdk-go uses, so operators recognise it).
 pub(crate) const PRIVATE_SOCKET_PREFIX: &str = "phony";
-/// Mode of the socket file: the agent may run under another uid (HS-SOCK-4).
+/// Mode of the socket file: the agent may run under another uid (HS-SOCK-2).
 pub(crate) const SOCKET_MODE: u32 = 0o666;
 
 // ---- request (HS-REQ) -----------------------------------------------------
@@ -60,11 +60,11 @@ pub(crate) const FN_HTTP_H_PREFIX: &str = "fn-http-h-";
 
 // ---- response (HS-RESP) ---------------------------------------------------
 
-/// The user's status, carried next to the socket status (HS-GW-5, HS-RESP-7).
+/// The user's status, carried next to the socket status (HS-GW-4, HS-RESP-8).
 pub(crate) static FN_HTTP_STATUS: HeaderName = HeaderName::from_static("fn-http-status");
-/// `Fn-Fdk-Version: fdk-rust/<version>` on every response (HS-RESP-5).
+/// `Fn-Fdk-Version: fdk-rust/<version>` on every response (HS-RESP-3).
 pub(crate) static FN_FDK_VERSION: HeaderName = HeaderName::from_static("fn-fdk-version");
-/// `Fn-Fdk-Runtime: rust/<rustc version>` on every response (HS-RESP-5).
+/// `Fn-Fdk-Runtime: rust/<rustc version>` on every response (HS-RESP-3).
 pub(crate) static FN_FDK_RUNTIME: HeaderName = HeaderName::from_static("fn-fdk-runtime");
 
 /// The value of `Fn-Fdk-Version`.

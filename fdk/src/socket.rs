@@ -54,7 +54,7 @@ impl Socket {
         let private = dir.join(&private_name);
 
         // Stale files from an earlier process in the same directory
-        // (HS-SOCK-2). Not found is the normal case.
+        // (HS-SOCK-1). Not found is the normal case.
         remove_if_present(public)?;
         remove_if_present(&private)?;
 

@@ -3,7 +3,7 @@
 //! Every rejection is a response: status `400` with a JSON body
 //! `{"message": "..."}` that names the expected type and the problem. The
 //! FDK sends it as `Fn-Http-Status: 400` for gateway calls and as a 502 for
-//! invoke calls, whose socket status cannot carry a client error (HS-RESP-8).
+//! invoke calls, whose socket status cannot carry a client error (HS-RESP-6).
 //!
 //! ```
 //! use fdk::extract::rejection::StringRejection;

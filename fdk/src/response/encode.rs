@@ -169,7 +169,7 @@ mod tests {
             .collect()
     }
 
-    /// The decision table above, row by row (HS-RESP-1..4, HS-GW-5..6, HS-RESP-7..9).
+    /// The decision table above, row by row (HS-RESP-1..9, HS-GW-4..6).
     #[test]
     fn socket_status_follows_the_outcome_table() {
         use CallKind::{Gateway, Invoke};
