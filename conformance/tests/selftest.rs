@@ -47,6 +47,30 @@ fn caught(mode: &str, case: &str) {
     assert_eq!(out.status.code(), Some(0), "good: {stdout}");
 }
 
+/// `mode` fails the SHOULD `case`, which does not fail the run (exit 0),
+/// and `good` passes it.
+fn caught_should(mode: &str, case: &str) {
+    let out = suite(mode, &[case]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        verdict(&stdout, case),
+        Some("FAIL"),
+        "{mode} must fail {case}:\n{stdout}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a SHOULD failure does not fail the run: {stdout}"
+    );
+    let out = suite("good", &[case]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        verdict(&stdout, case),
+        Some("PASS"),
+        "good must pass {case}:\n{stdout}"
+    );
+}
+
 /// `mode` never becomes ready: exit 2 and a reason on stderr.
 fn never_ready(mode: &str, reason: &str) {
     let out = suite(mode, &["sock.ready"]);
@@ -128,6 +152,16 @@ fn an_idle_timeout_is_caught() {
 #[test]
 fn refusing_a_stale_private_socket_is_caught() {
     caught("stale-socket-fails", "sock.stale-files");
+}
+
+#[test]
+fn a_big_response_head_is_caught() {
+    caught_should("big-head", "resp.head-size");
+}
+
+#[test]
+fn a_closed_listener_is_caught() {
+    caught("close-listener", "life.new-connection");
 }
 
 #[test]

@@ -41,6 +41,8 @@
 //! | `no-version-header` | omits `Fn-Fdk-Version` | HS-RESP-3 every response identifies the FDK |
 //! | `idle-timeout` | closes a connection idle for more than 500 ms | HS-LIFE-2 no connection timeouts |
 //! | `stale-socket-fails` | exits 1 if `phony<name>` already exists (like fdk-python) | HS-SOCK-1 stale files are removed |
+//! | `close-listener` | stops listening after its first connection, and stays up | HS-LIFE-3, HS-LIFE-7 a new connection per call works |
+//! | `big-head` | adds a 1.1 KiB `X-Padding` header to every answer | HS-RESP-11 the response head stays small |
 //! | `echo-stdout` | also writes each answer's body to stdout | HS-LOG-1 stdout and stderr are for logs only |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
@@ -91,9 +93,11 @@ enum Mode {
     IdleTimeout,
     StaleSocketFails,
     EchoStdout,
+    CloseListener,
+    BigHead,
 }
 
-const MODES: [(&str, Mode); 17] = [
+const MODES: [(&str, Mode); 19] = [
     ("good", Mode::Good),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
@@ -111,6 +115,8 @@ const MODES: [(&str, Mode); 17] = [
     ("idle-timeout", Mode::IdleTimeout),
     ("stale-socket-fails", Mode::StaleSocketFails),
     ("echo-stdout", Mode::EchoStdout),
+    ("close-listener", Mode::CloseListener),
+    ("big-head", Mode::BigHead),
 ];
 
 fn main() -> ExitCode {
@@ -171,6 +177,12 @@ fn run(mode: Mode, public: &Path) -> io::Result<()> {
     };
     clean_up_on_signal(public)?;
     serve(mode, &listener);
+    if mode == Mode::CloseListener {
+        drop(listener);
+        loop {
+            thread::sleep(Duration::from_secs(3600));
+        }
+    }
     Ok(())
 }
 
@@ -302,6 +314,11 @@ fn serve(mode: Mode, listener: &UnixListener) {
         });
         if let Err(e) = spawned {
             eprintln!("fixture: cannot start a connection thread: {e}");
+        }
+        if mode == Mode::CloseListener {
+            // Like fn-test-utils' isShutdown: stop listening, stay alive.
+            eprintln!("fixture close-listener: no more connections");
+            return;
         }
     }
 }
@@ -529,6 +546,11 @@ fn write_reply(writer: &mut UnixStream, mode: Mode, reply: &Reply) -> io::Result
             write!(out, "Content-Type: {content_type}\r\n")?;
         }
         write!(out, "Content-Length: {}\r\n", body.len())?;
+    }
+    if mode == Mode::BigHead {
+        out.extend_from_slice(b"X-Padding: ");
+        out.extend_from_slice(&[b'x'; 1100]);
+        out.extend_from_slice(b"\r\n");
     }
     if mode != Mode::NoVersionHeader {
         out.extend_from_slice(b"Fn-Fdk-Version: fixture/0\r\n");

@@ -8,7 +8,7 @@ use crate::agent::outcome::{Fate, gateway_client_headers};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 12] = [
+pub(super) const CASES: [Case; 13] = [
     Case {
         id: "resp.fdk-version",
         level: Level::Must,
@@ -16,6 +16,14 @@ pub(super) const CASES: [Case; 12] = [
         title: "responses carry Fn-Fdk-Version",
         needs: Needs::Nothing,
         run: fdk_version,
+    },
+    Case {
+        id: "resp.head-size",
+        level: Level::Should,
+        requirements: &["HS-RESP-11"],
+        title: "a plain answer's head stays under 1 KiB (servers may cap response heads)",
+        needs: Needs::Nothing,
+        run: head_size,
     },
     Case {
         id: "resp.status-discipline",
@@ -391,6 +399,31 @@ fn hop_headers(h: &mut Harness) -> CaseResult {
     let ex = h.exchange(&mut conn, &Call::invoke());
     if ex.status() != Some(200) {
         return Err(h.failed("the connection did not carry the next call", &ex));
+    }
+    Ok(())
+}
+
+fn head_size(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)?;
+    let head: usize = ex
+        .response()
+        .map(|r| {
+            "HTTP/1.1 200 OK\r\n\r\n".len()
+                + r.headers
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len() + 4)
+                    .sum::<usize>()
+        })
+        .unwrap_or_default();
+    if head >= 1024 {
+        return Err(h.failed(
+            format!(
+                "the response head is {head} bytes; with FN_MAX_HDR_RESPONSE_SIZE=1024 the server \
+                 answers 502 \"function response header too large\" and kills the container"
+            ),
+            &ex,
+        ));
     }
     Ok(())
 }
