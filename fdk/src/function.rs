@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::config::{Env, Format};
 use crate::dispatch::App;
 use crate::error::Error;
-use crate::handler::{BoxHandler, Handler, boxed};
+use crate::handler::{BoxHandler, Handler};
 use crate::serve::{serve, stop_signal};
 use crate::socket::Socket;
 
@@ -54,7 +54,7 @@ impl Function {
         H: Handler<T, ()>,
     {
         Self {
-            handler: boxed(handler, ()),
+            handler: handler.boxed(()),
             flavor: Flavor::CurrentThread,
         }
     }
@@ -67,7 +67,7 @@ impl Function {
         S: Send + Sync + 'static,
     {
         Self {
-            handler: boxed(handler, Arc::new(state)),
+            handler: handler.boxed(Arc::new(state)),
             flavor: Flavor::CurrentThread,
         }
     }

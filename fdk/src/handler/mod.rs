@@ -129,12 +129,3 @@ impl_handler!(
 /// A handler with its state, type-erased: what the server loop calls.
 #[doc(hidden)]
 pub type BoxHandler = Arc<dyn Fn(Request) -> BoxFuture<Response> + Send + Sync>;
-
-/// Erases `handler`'s argument types, binding it to `state`.
-pub(crate) fn boxed<H, T, S>(handler: H, state: S) -> BoxHandler
-where
-    H: Handler<T, S>,
-    S: Clone + Send + Sync + 'static,
-{
-    handler.boxed(state)
-}
