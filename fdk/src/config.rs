@@ -9,8 +9,8 @@ use std::str::FromStr;
 use crate::error::Error;
 use crate::protocol::{
     ENV_APP_ID, ENV_APP_NAME, ENV_FN_ID, ENV_FN_NAME, ENV_FORMAT, ENV_LISTENER, ENV_LOGFRAME_HDR,
-    ENV_LOGFRAME_NAME, ENV_MEMORY, ENV_TYPE, FORMAT_HTTP_STREAM, LEGACY_FORMATS, LISTENER_SCHEME,
-    MAX_SOCKET_PATH,
+    ENV_LOGFRAME_NAME, ENV_MEMORY, ENV_TYPE, FORMAT_CLOUDEVENT, FORMAT_DEFAULT, FORMAT_HTTP,
+    FORMAT_HTTP_STREAM, FORMAT_JSON, LISTENER_SCHEME, MAX_SOCKET_PATH,
 };
 
 /// The function's environment: every variable the process started with
@@ -77,16 +77,18 @@ impl Env {
         })
     }
 
-    /// Which protocol the server speaks (HS-ENV-3).
+    /// Which protocol the server speaks (HS-ENV-3, SIO-ENV-1).
     pub(crate) fn format(&self) -> Result<Format, Error> {
         match self.get(ENV_FORMAT).unwrap_or("") {
             "" | FORMAT_HTTP_STREAM => Ok(Format::HttpStream),
-            legacy if LEGACY_FORMATS.contains(&legacy) => Err(Error::format(format!(
-                "FN_FORMAT={legacy} is a stdin/stdout format this FDK does not serve yet; \
-                 expected FN_FORMAT unset, empty or `{FORMAT_HTTP_STREAM}`"
-            ))),
+            FORMAT_JSON => Ok(Format::Json),
+            FORMAT_HTTP => Ok(Format::Http),
+            FORMAT_DEFAULT => Ok(Format::Default),
+            FORMAT_CLOUDEVENT => Ok(Format::CloudEvent),
             other => Err(Error::format(format!(
-                "unknown FN_FORMAT `{other}`; expected it unset, empty or `{FORMAT_HTTP_STREAM}`"
+                "unknown FN_FORMAT `{other}`; expected it unset, empty, `{FORMAT_HTTP_STREAM}`, \
+                 or one of the stdin/stdout formats `{FORMAT_JSON}`, `{FORMAT_HTTP}`, \
+                 `{FORMAT_DEFAULT}`, `{FORMAT_CLOUDEVENT}`"
             ))),
         }
     }
@@ -128,7 +130,16 @@ impl Env {
 /// The protocols the FDK can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
+    /// HTTP/1.1 over the unix socket `FN_LISTENER` names.
     HttpStream,
+    /// One JSON object per call on stdin and stdout.
+    Json,
+    /// One HTTP/1.1 message per call on stdin and stdout.
+    Http,
+    /// One call per process: the body on stdin, the answer on stdout.
+    Default,
+    /// One CloudEvents 0.1 object per call on stdin and stdout.
+    CloudEvent,
 }
 
 /// Log framing from `FN_LOGFRAME_NAME` / `FN_LOGFRAME_HDR` (HS-LOG-3).
@@ -243,7 +254,15 @@ mod tests {
             };
             assert_eq!(e.format().unwrap(), Format::HttpStream);
         }
-        for bad in ["json", "http", "default", "cloudevent", "grpc"] {
+        for (name, format) in [
+            ("json", Format::Json),
+            ("http", Format::Http),
+            ("default", Format::Default),
+            ("cloudevent", Format::CloudEvent),
+        ] {
+            assert_eq!(env(&[("FN_FORMAT", name)]).format().unwrap(), format);
+        }
+        for bad in ["grpc", "JSON", " http", "http-stream2"] {
             let err = env(&[("FN_FORMAT", bad)]).format().unwrap_err();
             assert!(err.is_format() && err.to_string().contains(bad), "{err}");
         }

@@ -161,12 +161,15 @@ impl Context {
         self.header(CONTENT_TYPE.as_str())
     }
 
-    /// Did this call come through an HTTP trigger?
+    /// Does the call carry the HTTP client's view (method, URL, headers)?
+    /// True for calls through an HTTP trigger, and for every call of the
+    /// stdin/stdout formats, which always carried it.
     pub fn is_gateway(&self) -> bool {
         self.inner.gateway.is_some()
     }
 
-    /// The HTTP client's method and URL, for gateway calls.
+    /// The HTTP client's method and URL, for gateway calls (and every call
+    /// of the stdin/stdout formats).
     pub fn gateway(&self) -> Option<&Gateway> {
         self.inner.gateway.as_ref()
     }
@@ -232,6 +235,69 @@ impl Context {
                 socket,
                 gateway,
                 user_headers: OnceLock::new(),
+                trace: OnceLock::new(),
+                env,
+            }),
+        }
+    }
+}
+
+/// What a stdin/stdout format says about one call (SIO-REQ-*).
+#[derive(Debug, Default)]
+pub(crate) struct StdioCall {
+    pub(crate) call_id: String,
+    /// RFC 3339, milliseconds in these formats.
+    pub(crate) deadline: Option<String>,
+    pub(crate) method: Option<String>,
+    pub(crate) request_url: Option<String>,
+    /// The client's headers, without the format's own metadata.
+    pub(crate) headers: HeaderMap,
+}
+
+impl Context {
+    /// Builds the context of a stdin/stdout call: the client's method, URL
+    /// and headers arrive directly, so the gateway view is always there.
+    pub(crate) fn from_stdio(call: StdioCall, env: Arc<Env>) -> Self {
+        let call_id = match HeaderValue::from_str(&call.call_id) {
+            Ok(v) if !call.call_id.is_empty() => Some(v),
+            Ok(_) => None,
+            Err(_) => {
+                logs::warn(format_args!(
+                    "the call id {:?} is not ASCII text; using an empty call id",
+                    call.call_id
+                ));
+                None
+            }
+        };
+        let deadline = call.deadline.as_deref().and_then(|text| {
+            let parsed = deadline::parse_rfc3339(text);
+            if parsed.is_none() {
+                logs::warn(format_args!(
+                    "call {}: ignoring unparseable deadline {text:?}; \
+                     the call runs without a deadline",
+                    call.call_id
+                ));
+            }
+            parsed.map(Deadline::at)
+        });
+        let method = call
+            .method
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .and_then(|m| http::Method::from_bytes(m.as_bytes()).ok())
+            .unwrap_or(http::Method::POST);
+        let url = call
+            .request_url
+            .as_deref()
+            .and_then(|u| http::Uri::try_from(u).ok())
+            .unwrap_or_else(|| http::Uri::from_static("/"));
+        Self {
+            inner: Arc::new(Inner {
+                call_id,
+                deadline,
+                socket: HeaderMap::new(),
+                gateway: Some(Gateway::new(method, url)),
+                user_headers: OnceLock::from(without_framing(&call.headers)),
                 trace: OnceLock::new(),
                 env,
             }),

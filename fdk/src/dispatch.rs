@@ -83,6 +83,36 @@ pub(crate) async fn call(
     } else {
         CallKind::Invoke
     };
+    // A rejected input is a failed call for invoke calls (502), a client
+    // error for gateway calls (`Fn-Http-Status: 400`).
+    let rejections = match kind {
+        CallKind::Invoke => Rejections::FailTheCall,
+        CallKind::Gateway => Rejections::AreClientErrors,
+    };
+    let outcome = run(app, &ctx, parts, body, unread, rejections).await;
+    encode(outcome, kind)
+}
+
+/// How a rejected input is logged: as the call's failure, or as a client
+/// error (a warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejections {
+    FailTheCall,
+    AreClientErrors,
+}
+
+/// Runs the handler for one call whose context is `ctx`, inside the call's
+/// span, the panic boundary and the deadline; logs a failure; reads what
+/// the handler left of the request body. Shared by every format: only the
+/// decoding before and the encoding after differ.
+pub(crate) async fn run(
+    app: &App,
+    ctx: &Context,
+    mut parts: http::request::Parts,
+    body: Body,
+    unread: Option<oneshot::Receiver<Incoming>>,
+    rejections: Rejections,
+) -> Outcome {
     let deadline = ctx.deadline_instant();
     let span = tracing::info_span!(
         "fn_call",
@@ -109,7 +139,7 @@ pub(crate) async fn call(
         },
         None => returned(call.await),
     };
-    report(&ctx, kind, &outcome);
+    report(ctx, rejections, &outcome);
 
     // The server expects the whole request to be read before the response
     // head. After a timeout there is no time left: answer at once.
@@ -118,7 +148,7 @@ pub(crate) async fn call(
     {
         drain(rest, deadline).await;
     }
-    encode(outcome, kind)
+    outcome
 }
 
 fn returned(result: Result<Response, String>) -> Outcome {
@@ -129,15 +159,14 @@ fn returned(result: Result<Response, String>) -> Outcome {
 }
 
 /// Failures go to the function's log: the server discards 502 bodies.
-fn report(ctx: &Context, kind: CallKind, outcome: &Outcome) {
+fn report(ctx: &Context, rejections: Rejections, outcome: &Outcome) {
     let id = ctx.call_id();
     match outcome {
         Outcome::Returned(res) => {
             if let Some(Failed(message)) = res.extensions().get::<Failed>() {
                 logs::error(format_args!("call {id} failed: {message}"));
             } else if let Some(Rejected(message)) = res.extensions().get::<Rejected>() {
-                // A 502 for invoke calls; a client error (400) for triggers.
-                if kind == CallKind::Invoke {
+                if rejections == Rejections::FailTheCall {
                     logs::error(format_args!("call {id} rejected its input: {message}"));
                 } else {
                     logs::warn(format_args!(

@@ -37,6 +37,8 @@ enum Kind {
     Socket,
     Init,
     Runtime,
+    Input,
+    Call,
 }
 
 impl Error {
@@ -54,6 +56,13 @@ impl Error {
     }
     pub(crate) fn runtime(detail: impl Into<String>, source: std::io::Error) -> Self {
         Self::new(Kind::Runtime, detail).with_source(source)
+    }
+
+    pub(crate) fn input(detail: impl Into<String>) -> Self {
+        Self::new(Kind::Input, detail)
+    }
+    pub(crate) fn call(detail: impl Into<String>) -> Self {
+        Self::new(Kind::Call, detail)
     }
 
     fn new(kind: Kind, detail: impl Into<String>) -> Self {
@@ -88,6 +97,16 @@ impl Error {
     /// The async runtime could not be built or a signal handler installed.
     pub fn is_runtime(&self) -> bool {
         self.kind == Kind::Runtime
+    }
+    /// A stdin/stdout format's input ended inside a request or could not
+    /// be read, so nothing more could be served.
+    pub fn is_input(&self) -> bool {
+        self.kind == Kind::Input
+    }
+    /// The one call of a `default`-format process failed (handler error,
+    /// panic, rejected input or deadline); the process exits non-zero.
+    pub fn is_call(&self) -> bool {
+        self.kind == Kind::Call
     }
 }
 

@@ -15,6 +15,7 @@
 //!
 //! Inside a runtime of your own, `fdk::run(hello).await` does the same.
 
+use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::error::Error;
 use crate::handler::{BoxHandler, Handler};
 use crate::serve::{serve, stop_signal};
 use crate::socket::Socket;
+use crate::stdio;
 
 /// A handler ready to serve, with its state and runtime choice.
 pub struct Function {
@@ -101,10 +103,19 @@ impl Function {
 
     pub(crate) async fn serve(self, startup: Startup) -> Result<(), Error> {
         let shutdown = stop_signal()?;
-        let socket = Socket::bind(&startup.listener)?;
         let app = Arc::new(App::new(self.handler, startup.env));
-        serve(socket, app, shutdown).await;
-        Ok(())
+        match startup.transport {
+            Transport::Socket(listener) => {
+                let socket = Socket::bind(&listener)?;
+                serve(socket, app, shutdown).await;
+                Ok(())
+            }
+            Transport::Stdio { format, out } => {
+                let input = stdio::Input::spawn(std::io::stdin())
+                    .map_err(|e| Error::runtime("failed to start reading stdin", e))?;
+                stdio::serve(format, app, input, Box::new(out), shutdown).await
+            }
+        }
     }
 
     #[cfg_attr(not(feature = "testing"), allow(dead_code))]
@@ -142,22 +153,35 @@ where
 #[derive(Debug)]
 pub(crate) struct Startup {
     pub(crate) env: Arc<Env>,
-    pub(crate) listener: PathBuf,
+    pub(crate) transport: Transport,
+}
+
+/// Where calls arrive.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// The http-stream socket, at this path.
+    Socket(PathBuf),
+    /// A stdin/stdout format; `out` is the protocol's copy of stdout.
+    Stdio { format: Format, out: File },
 }
 
 impl Startup {
+    /// Reads the process environment. For a stdin/stdout format this also
+    /// takes stdout for the protocol (fd 1 then points at stderr), before
+    /// any user code (an init function) can print.
     pub(crate) fn from_process() -> Result<Self, Error> {
-        Self::from_env(Env::from_process())
-    }
-
-    pub(crate) fn from_env(env: Env) -> Result<Self, Error> {
-        match env.format()? {
-            Format::HttpStream => {}
-        }
-        let listener = env.listener()?;
+        let env = Env::from_process();
+        let transport = match env.format()? {
+            Format::HttpStream => Transport::Socket(env.listener()?),
+            format => {
+                let out = stdio::claim_stdout()
+                    .map_err(|e| Error::runtime("failed to take stdout for the protocol", e))?;
+                Transport::Stdio { format, out }
+            }
+        };
         Ok(Self {
             env: Arc::new(env),
-            listener,
+            transport,
         })
     }
 }

@@ -93,6 +93,7 @@ mod protocol;
 pub mod response;
 mod serve;
 mod socket;
+mod stdio;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "tower")]

@@ -1,6 +1,7 @@
-//! Every name and number of the Fn http-stream contract, in one place.
+//! Every name and number of the Fn contract, in one place.
 //!
-//! The requirement IDs (`HS-…`) refer to `protocol-spec/http-stream.md`.
+//! The requirement IDs refer to `protocol-spec/http-stream.md` (`HS-…`) and
+//! `protocol-spec/stdio.md` (`SIO-…`, `JSON-…`, `HTTP-…`, `DEF-…`, `CE-…`).
 
 use http::HeaderName;
 
@@ -26,8 +27,12 @@ pub(crate) const LISTENER_SCHEME: &str = "unix:";
 pub(crate) const MAX_SOCKET_PATH: usize = 107;
 /// The value of `FN_FORMAT` that selects this protocol.
 pub(crate) const FORMAT_HTTP_STREAM: &str = "http-stream";
-/// Formats servers up to 0.3.602 used over stdin/stdout (not served yet).
-pub(crate) const LEGACY_FORMATS: [&str; 4] = ["default", "http", "json", "cloudevent"];
+/// `FN_FORMAT` values of the stdin/stdout formats servers up to 0.3.602
+/// used (`protocol-spec/stdio.md`, SIO-ENV-1).
+pub(crate) const FORMAT_JSON: &str = "json";
+pub(crate) const FORMAT_HTTP: &str = "http";
+pub(crate) const FORMAT_DEFAULT: &str = "default";
+pub(crate) const FORMAT_CLOUDEVENT: &str = "cloudevent";
 
 // ---- socket (HS-SOCK) -----------------------------------------------------
 
@@ -98,6 +103,36 @@ pub(crate) const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
 ];
+
+// ---- stdin/stdout formats (protocol-spec/stdio.md) -------------------------
+
+/// The metadata of a `default` (cold) call, one variable each (DEF-REQ-*).
+pub(crate) const ENV_CALL_ID: &str = "FN_CALL_ID";
+pub(crate) const ENV_DEADLINE: &str = "FN_DEADLINE";
+pub(crate) const ENV_METHOD: &str = "FN_METHOD";
+pub(crate) const ENV_REQUEST_URL: &str = "FN_REQUEST_URL";
+/// `FN_HEADER_<Name>`: one request header of a `default` call.
+pub(crate) const ENV_HEADER_PREFIX: &str = "FN_HEADER_";
+
+/// The metadata headers of the `http` format, as Go canonicalises
+/// `FN_CALL_ID` & co. (`Fn_call_id`); `http` stores them lower-case.
+pub(crate) static HTTP_FN_CALL_ID: HeaderName = HeaderName::from_static("fn_call_id");
+pub(crate) static HTTP_FN_DEADLINE: HeaderName = HeaderName::from_static("fn_deadline");
+pub(crate) static HTTP_FN_METHOD: HeaderName = HeaderName::from_static("fn_method");
+pub(crate) static HTTP_FN_REQUEST_URL: HeaderName = HeaderName::from_static("fn_request_url");
+
+/// The statuses the client gets when a call fails in the stdin/stdout
+/// formats, where the server passes the function's status through
+/// (SIO-ERR-*).
+pub(crate) mod stdio_status {
+    use http::StatusCode;
+    /// An extractor rejected the input: the caller's fault.
+    pub(crate) const REJECTED: StatusCode = StatusCode::BAD_REQUEST;
+    /// The handler returned an error or panicked.
+    pub(crate) const FAILED: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
+    /// The deadline passed.
+    pub(crate) const TIMED_OUT: StatusCode = StatusCode::GATEWAY_TIMEOUT;
+}
 
 /// Is `name` (lower-case, as `http` stores it) a hop-by-hop header?
 pub(crate) fn is_hop_by_hop(name: &str) -> bool {

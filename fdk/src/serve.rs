@@ -22,10 +22,10 @@ use crate::logs;
 use crate::socket::Socket;
 
 /// Header lines accepted in one request head (hyper's default is 100).
-const MAX_HEADERS: usize = 1000;
+pub(crate) const MAX_HEADERS: usize = 1000;
 /// Bytes buffered for one request head: Go's default `MaxHeaderBytes`
 /// (1 MiB) plus room for the request line and the first body bytes.
-const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
+pub(crate) const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
 
 /// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

@@ -1,11 +1,25 @@
 //! The smallest Fn function: `Hello <name>`, or `Hello World` for an
-//! empty body.
+//! empty body. The name is the body as text, or the `name` field of a
+//! JSON object body (`{"name":"Jo"}`, what Fn's own hello functions take).
 
 /// Greets the caller by the name in the body.
 #[fdk::handler]
-fn hello(name: String) -> String {
-    let name = name.trim();
-    format!("Hello {}", if name.is_empty() { "World" } else { name })
+fn hello(body: String) -> String {
+    let name = name_in(&body);
+    format!("Hello {}", if name.is_empty() { "World" } else { &name })
+}
+
+/// `{"name": "Jo"}` gives `Jo`; any other body is the name itself.
+fn name_in(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let body = body.trim();
+    match serde_json::from_str::<Named>(body) {
+        Ok(named) if body.starts_with('{') => named.name.trim().to_owned(),
+        _ => body.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -22,6 +36,17 @@ mod tests {
         assert_eq!((res.status(), res.text()), (200, "Hello Jimmy".to_owned()));
         let res = TestCall::invoke().send(handler).await;
         assert_eq!(res.text(), "Hello World");
+        let res = TestCall::invoke()
+            .body(r#"{"name":"Jo Ann"}"#)
+            .send(handler)
+            .await;
+        assert_eq!(res.text(), "Hello Jo Ann");
+        // Not the expected object: the body is the name.
+        let res = TestCall::invoke()
+            .body(r#"{"nom":"x"}"#)
+            .send(handler)
+            .await;
+        assert_eq!(res.text(), r#"Hello {"nom":"x"}"#);
         assert_eq!(
             res.header("content-type"),
             Some("text/plain; charset=utf-8")

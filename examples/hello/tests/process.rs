@@ -186,10 +186,6 @@ fn a_bad_environment_exits_non_zero_with_one_line() {
         (vec![("FN_LISTENER", "tcp://127.0.0.1:8080")], "FN_LISTENER"),
         (vec![("FN_LISTENER", &long)], "FN_LISTENER"),
         (
-            vec![("FN_LISTENER", &sock), ("FN_FORMAT", "json")],
-            "FN_FORMAT",
-        ),
-        (
             vec![("FN_LISTENER", &sock), ("FN_FORMAT", "grpc")],
             "FN_FORMAT",
         ),

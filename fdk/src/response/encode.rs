@@ -114,7 +114,7 @@ fn processed(res: Response, kind: CallKind) -> Response {
 /// (they would change the connection's framing), `Content-Length` (the FDK
 /// frames the body itself), `Fn-Call-Id` (the server adds its own) and the
 /// FDK's own headers (set last, once) (HS-RESP-9).
-fn without_unsendable(mut headers: HeaderMap) -> HeaderMap {
+pub(crate) fn without_unsendable(mut headers: HeaderMap) -> HeaderMap {
     // The common case has nothing to remove: check before allocating.
     if !headers.keys().any(is_unsendable) {
         return headers;

@@ -1,5 +1,6 @@
 //! Test your function: call a handler in-process, or run the real socket
-//! server in a temporary directory and talk to it as the Fn server does.
+//! server in a temporary directory and talk to it as the Fn server does;
+//! [`StdioRun`] serves the stdin/stdout formats in-process.
 //!
 //! [`TestCall`] builds one call (body, headers, gateway method and URL,
 //! deadline, config) and [`TestResponse`] shows what the server would get:
@@ -43,7 +44,9 @@
 
 mod call;
 mod server;
+mod stdio;
 mod wire;
 
 pub use call::{TestCall, TestResponse};
 pub use server::{TestConnection, TestServer};
+pub use stdio::{StdioOutput, StdioRun};

@@ -1,0 +1,221 @@
+//! `FN_FORMAT=cloudevent`: one CloudEvents 0.1 object per call each way
+//! (CE-REQ-*, CE-RESP-*).
+//!
+//! ```text
+//! stdin  {"cloudEventsVersion":"0.1","eventID":"01C…","source":"http://localhost:8080/invoke/01C…","eventType":"http","eventTypeVersion":"","eventTime":"0001-01-01T00:00:00Z","schemaURL":"","contentType":"application/json","extensions":{"deadline":"2018-10-25T19:30:01.123Z","protocol":{"type":"http","method":"POST","request_url":"…","headers":{…}}},"data":{"name":"Jo"}}
+//! stdout {"cloudEventsVersion":"0.1","eventID":"01C…",…,"contentType":"text/plain","extensions":{"protocol":{"status_code":200,"headers":{…}}},"data":"Hello Jo"}
+//! ```
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::json::{ProtocolIn, ProtocolOut, body_text, header_map, json_headers, malformed};
+use super::objects::{Next, Objects};
+use super::{Input, Output, Reply, answer, write_all};
+use crate::context::StdioCall;
+use crate::dispatch::App;
+use crate::error::Error;
+use crate::logs;
+
+/// The two `contentType`s the 0.3.602 server accepts from a function
+/// (it compares the strings exactly; CE-RESP-3).
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain";
+/// Go's zero `time.Time`, which the server wrote as `eventTime`.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// The fields of an event that the response echoes, and the call's data.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+struct Envelope {
+    #[serde(rename = "cloudEventsVersion")]
+    cloud_events_version: String,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    source: String,
+    #[serde(rename = "eventType")]
+    event_type: String,
+    #[serde(rename = "eventTypeVersion")]
+    event_type_version: String,
+    #[serde(rename = "eventTime")]
+    event_time: String,
+    #[serde(rename = "schemaURL")]
+    schema_url: String,
+}
+
+/// A request event.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EventIn {
+    #[serde(flatten)]
+    envelope: Envelope,
+    #[serde(rename = "contentType")]
+    content_type: String,
+    extensions: Option<ExtensionsIn>,
+    data: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ExtensionsIn {
+    deadline: Option<String>,
+    protocol: Option<ProtocolIn>,
+}
+
+/// A response event; field order is the server's.
+#[derive(Debug, Serialize)]
+struct EventOut {
+    #[serde(flatten)]
+    envelope: Envelope,
+    #[serde(rename = "contentType")]
+    content_type: &'static str,
+    extensions: ExtensionsOut,
+    data: Value,
+}
+
+#[derive(Debug, Serialize)]
+struct ExtensionsOut {
+    protocol: ProtocolOut,
+}
+
+pub(super) async fn serve(
+    app: &App,
+    input: Input,
+    mut out: Output,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let mut objects = Objects::new(input);
+    tokio::pin!(shutdown);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut shutdown => return Ok(()),
+            next = objects.next() => next?,
+        };
+        let (envelope, reply) = match next {
+            Next::Value(value) => match serde_json::from_value::<EventIn>(value) {
+                Ok(event) => {
+                    let (envelope, call, body) = event.into_call();
+                    (envelope, answer(app, call, body).await)
+                }
+                Err(e) => (
+                    Envelope::default(),
+                    malformed(&format!("the request is not a CloudEvent: {e}")).await,
+                ),
+            },
+            Next::Malformed(e) => (
+                Envelope::default(),
+                malformed(&format!("the request is not JSON: {e}")).await,
+            ),
+            Next::End => return Ok(()),
+            Next::Truncated => {
+                return Err(Error::input("stdin ended in the middle of a request"));
+            }
+        };
+        write_all(&mut out, &encode(envelope, &reply))?;
+    }
+}
+
+impl EventIn {
+    fn into_call(self) -> (Envelope, StdioCall, Bytes) {
+        let extensions = self.extensions.unwrap_or_default();
+        let protocol = extensions.protocol.unwrap_or_default();
+        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        if !self.content_type.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&self.content_type)
+        {
+            headers.insert(CONTENT_TYPE, value);
+        }
+        // A string is the payload itself unless the event says it is JSON.
+        let body = match self.data {
+            None | Some(Value::Null) => Bytes::new(),
+            Some(Value::String(text)) if !is_json(&self.content_type) => Bytes::from(text),
+            Some(data) => Bytes::from(serde_json::to_vec(&data).unwrap_or_default()),
+        };
+        let call = StdioCall {
+            call_id: self.envelope.event_id.clone(),
+            deadline: extensions.deadline.filter(|d| !d.is_empty()),
+            method: protocol.method,
+            request_url: protocol.request_url.or(Some(self.envelope.source.clone())),
+            headers,
+        };
+        (self.envelope, call, body)
+    }
+}
+
+/// Is `content_type` a JSON media type (`application/json`, `…+json`)?
+fn is_json(content_type: &str) -> bool {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == JSON || media.ends_with("+json")
+}
+
+fn encode(mut envelope: Envelope, reply: &Reply) -> Vec<u8> {
+    if envelope.event_time.is_empty() {
+        envelope.event_time = ZERO_TIME.to_owned();
+    }
+    let declared = reply
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let json = if is_json(declared) && !reply.body.is_empty() {
+        serde_json::from_slice::<Value>(&reply.body).ok()
+    } else {
+        None
+    };
+    let (content_type, data) = match json {
+        Some(value) => (JSON, value),
+        None => {
+            if !declared.is_empty() && !declared.starts_with("text/") && !is_json(declared) {
+                logs::warn(format_args!(
+                    "cloudevent responses carry JSON or text only; \
+                     sending the {declared} body as text/plain"
+                ));
+            }
+            (TEXT, Value::String(body_text(&reply.body).into_owned()))
+        }
+    };
+    let out = EventOut {
+        envelope,
+        content_type,
+        extensions: ExtensionsOut {
+            protocol: ProtocolOut {
+                status_code: reply.status.as_u16(),
+                headers: json_headers(&reply.headers),
+            },
+        },
+        data,
+    };
+    let mut line = serde_json::to_vec(&out).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_media_types() {
+        for yes in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/cloudevents+json",
+            "Application/JSON",
+        ] {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in ["", "text/plain", "application/jsonl", "text/json-ish"] {
+            assert!(!is_json(no), "{no}");
+        }
+    }
+}

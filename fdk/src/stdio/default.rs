@@ -1,0 +1,90 @@
+//! `FN_FORMAT=default`: the cold format, one call per process (DEF-*).
+//!
+//! The body is stdin up to its end; the call's metadata is in the
+//! environment (`FN_CALL_ID`, `FN_DEADLINE`, `FN_METHOD`, `FN_REQUEST_URL`,
+//! `FN_HEADER_<Name>`); the answer is the body on stdout and the exit
+//! status: 0 when the handler returned, 1 when it failed.
+//!
+//! ```text
+//! $ echo '{"name":"Jo"}' | FN_FORMAT=default ./hello
+//! Hello Jo
+//! ```
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::{Input, Output, answer, write_all};
+use crate::config::Env;
+use crate::context::StdioCall;
+use crate::dispatch::App;
+use crate::error::Error;
+use crate::logs;
+use crate::protocol::{ENV_CALL_ID, ENV_DEADLINE, ENV_HEADER_PREFIX, ENV_METHOD, ENV_REQUEST_URL};
+
+pub(super) async fn serve(
+    app: &App,
+    mut input: Input,
+    mut out: Output,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let call = call_from_env(&app.env);
+    let id = call.call_id.clone();
+    let work = async {
+        let body = input
+            .collect_all()
+            .await
+            .map_err(|e| Error::input(format!("failed to read stdin: {e}")))?;
+        Ok::<_, Error>(answer(app, call, Bytes::from(body)).await)
+    };
+    let reply = tokio::select! {
+        biased;
+        () = shutdown => return Err(Error::call(format!("call {id} was stopped by a signal"))),
+        reply = work => reply?,
+    };
+    // The body goes out whatever the status: this format has no way to say
+    // it, so a failure also shows in the exit status (DEF-RESP-2).
+    write_all(&mut out, &reply.body)?;
+    if reply.failed {
+        return Err(Error::call(format!(
+            "call {id} failed with status {}",
+            reply.status.as_u16()
+        )));
+    }
+    if !reply.status.is_success() {
+        logs::warn(format_args!(
+            "call {id}: status {} cannot be carried by FN_FORMAT=default; \
+             only the body was written",
+            reply.status.as_u16()
+        ));
+    }
+    Ok(())
+}
+
+/// The call's metadata, from the variables the server set for it.
+fn call_from_env(env: &Env) -> StdioCall {
+    let mut headers = HeaderMap::new();
+    for (key, value) in env.iter() {
+        let Some(name) = key.strip_prefix(ENV_HEADER_PREFIX) else {
+            continue;
+        };
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => logs::warn(format_args!("skipping the invalid header variable {key}")),
+        }
+    }
+    let get = |key: &str| env.get(key).filter(|v| !v.is_empty()).map(str::to_owned);
+    StdioCall {
+        call_id: get(ENV_CALL_ID).unwrap_or_default(),
+        deadline: get(ENV_DEADLINE),
+        method: get(ENV_METHOD),
+        request_url: get(ENV_REQUEST_URL),
+        headers,
+    }
+}

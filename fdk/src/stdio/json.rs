@@ -1,0 +1,222 @@
+//! `FN_FORMAT=json`: one JSON object per call each way (JSON-REQ-*,
+//! JSON-RESP-*).
+//!
+//! ```text
+//! stdin  {"call_id":"01C…","deadline":"2018-10-25T19:30:01.123Z","body":"{\"name\":\"Jo\"}","content_type":"application/json","protocol":{"type":"http","method":"POST","request_url":"http://localhost:8080/invoke/01C…","headers":{"Content-Type":["application/json"]}}}
+//! stdout {"body":"Hello Jo","content_type":"text/plain","protocol":{"status_code":200,"headers":{"Fn-Fdk-Version":["fdk-rust/0.1.0"]}}}
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::objects::{Next, Objects};
+use super::{Input, Output, Reply, answer, client_response, collect, write_all};
+use crate::context::StdioCall;
+use crate::dispatch::App;
+use crate::error::Error;
+use crate::logs;
+use crate::response::encode::Outcome;
+use crate::response::outcome;
+
+/// The request object, as the server's `json.Encoder` wrote it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct JsonIn {
+    call_id: String,
+    deadline: Option<String>,
+    body: String,
+    content_type: String,
+    protocol: Option<ProtocolIn>,
+}
+
+/// `protocol` of a request (JSON-REQ-3).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProtocolIn {
+    pub(super) method: Option<String>,
+    pub(super) request_url: Option<String>,
+    pub(super) headers: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The response object; field order is the server's (JSON-RESP-1).
+#[derive(Debug, Serialize)]
+struct JsonOut<'a> {
+    body: Cow<'a, str>,
+    content_type: &'a str,
+    protocol: ProtocolOut,
+}
+
+/// `protocol` of a response: the client's status and headers.
+#[derive(Debug, Serialize)]
+pub(super) struct ProtocolOut {
+    pub(super) status_code: u16,
+    pub(super) headers: BTreeMap<String, Vec<String>>,
+}
+
+pub(super) async fn serve(
+    app: &App,
+    input: Input,
+    mut out: Output,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let mut objects = Objects::new(input);
+    tokio::pin!(shutdown);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut shutdown => return Ok(()),
+            next = objects.next() => next?,
+        };
+        let reply = match next {
+            Next::Value(value) => match serde_json::from_value::<JsonIn>(value) {
+                Ok(req) => {
+                    let (call, body) = req.into_call();
+                    answer(app, call, body).await
+                }
+                Err(e) => malformed(&format!("the request is not a json-format object: {e}")).await,
+            },
+            Next::Malformed(e) => malformed(&format!("the request is not JSON: {e}")).await,
+            Next::End => return Ok(()),
+            Next::Truncated => {
+                return Err(Error::input("stdin ended in the middle of a request"));
+            }
+        };
+        write_all(&mut out, &encode(&reply))?;
+    }
+}
+
+impl JsonIn {
+    fn into_call(self) -> (StdioCall, Bytes) {
+        let protocol = self.protocol.unwrap_or_default();
+        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        if !self.content_type.is_empty()
+            && !headers.contains_key(CONTENT_TYPE)
+            && let Ok(value) = HeaderValue::from_str(&self.content_type)
+        {
+            headers.insert(CONTENT_TYPE, value);
+        }
+        let call = StdioCall {
+            call_id: self.call_id,
+            deadline: self.deadline.filter(|d| !d.is_empty()),
+            method: protocol.method,
+            request_url: protocol.request_url,
+            headers,
+        };
+        (call, Bytes::from(self.body))
+    }
+}
+
+/// A request the format cannot decode gets a 400 response object, and the
+/// stream goes on with the next one (SIO-ERR-5).
+pub(super) async fn malformed(message: &str) -> Reply {
+    logs::warn(format_args!("{message}; answered 400"));
+    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())));
+    collect(res, "").await
+}
+
+/// `{"Name": ["v1", "v2"]}` as a header map; names or values that are not
+/// valid HTTP are logged and skipped.
+pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(json.len());
+    for (name, values) in json {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            logs::warn(format_args!("skipping the invalid header name {name:?}"));
+            continue;
+        };
+        for value in values {
+            match HeaderValue::from_str(&value) {
+                Ok(value) => {
+                    headers.append(name.clone(), value);
+                }
+                Err(_) => logs::warn(format_args!("skipping an invalid value of header {name}")),
+            }
+        }
+    }
+    headers
+}
+
+/// The response headers as JSON, Go-canonical names, without
+/// `Content-Type` (it travels in its own field).
+pub(super) fn json_headers(headers: &HeaderMap) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in headers {
+        if name == CONTENT_TYPE {
+            continue;
+        }
+        out.entry(canonical_name(name.as_str()))
+            .or_default()
+            .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    out
+}
+
+/// The response body as a JSON string: the format cannot carry other
+/// bytes (JSON-RESP-2).
+pub(super) fn body_text(body: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(body);
+    if matches!(text, Cow::Owned(_)) {
+        logs::warn(format_args!(
+            "the response body is not UTF-8; invalid bytes were replaced with U+FFFD"
+        ));
+    }
+    text
+}
+
+fn encode(reply: &Reply) -> Vec<u8> {
+    let content_type = reply
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let out = JsonOut {
+        body: body_text(&reply.body),
+        content_type,
+        protocol: ProtocolOut {
+            status_code: reply.status.as_u16(),
+            headers: json_headers(&reply.headers),
+        },
+    };
+    // Serialising strings, numbers and string maps cannot fail.
+    let mut line = serde_json::to_vec(&out).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+/// `content-type` → `Content-Type`: the key Go's `http.Header` prints
+/// (`CanonicalMIMEHeaderKey`), for the formats that carry headers as JSON.
+fn canonical_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        upper = c == '-';
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_match_go() {
+        for (name, canonical) in [
+            ("content-type", "Content-Type"),
+            ("fn-fdk-version", "Fn-Fdk-Version"),
+            ("x-b3-traceid", "X-B3-Traceid"),
+            ("etag", "Etag"),
+            ("www-authenticate", "Www-Authenticate"),
+        ] {
+            assert_eq!(canonical_name(name), canonical);
+        }
+    }
+}
