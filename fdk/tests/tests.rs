@@ -9,5 +9,6 @@ mod calls;
 mod captures;
 mod failures;
 mod observability;
+mod stdio;
 mod util;
 mod vectors;

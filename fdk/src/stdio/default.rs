@@ -2,8 +2,9 @@
 //!
 //! The body is stdin up to its end; the call's metadata is in the
 //! environment (`FN_CALL_ID`, `FN_DEADLINE`, `FN_METHOD`, `FN_REQUEST_URL`,
-//! `FN_HEADER_<Name>`); the answer is the body on stdout and the exit
-//! status: 0 when the handler returned, 1 when it failed.
+//! `FN_HEADER_<Name>`); the answer is the body on stdout and exit status 0
+//! when the handler returned, nothing on stdout and exit status 1 when it
+//! failed (DEF-RESP-1, DEF-RESP-2).
 //!
 //! ```text
 //! $ echo '{"name":"Jo"}' | FN_FORMAT=default ./hello
@@ -43,15 +44,16 @@ pub(super) async fn serve(
         () = shutdown => return Err(Error::call(format!("call {id} was stopped by a signal"))),
         reply = work => reply?,
     };
-    // The body goes out whatever the status: this format has no way to say
-    // it, so a failure also shows in the exit status (DEF-RESP-2).
-    write_all(&mut out, &reply.body)?;
+    // A failure writes nothing: the exit status is this format's only
+    // failure channel, and a partial body would pass for a result; the
+    // error is already on stderr (DEF-RESP-2).
     if reply.failed {
         return Err(Error::call(format!(
             "call {id} failed with status {}",
             reply.status.as_u16()
         )));
     }
+    write_all(&mut out, &reply.body)?;
     if !reply.status.is_success() {
         logs::warn(format_args!(
             "call {id}: status {} cannot be carried by FN_FORMAT=default; \

@@ -3,9 +3,8 @@
 //!
 //! The server wrote the client's request with four extra headers
 //! (`Fn_call_id`, `Fn_deadline`, `Fn_method`, `Fn_request_url`) and read
-//! one length-delimited response per request. hyper's server does the
-//! framing, over stdin and the protocol's copy of stdout, as it does over
-//! the socket.
+//! one length-delimited response per request with Go's
+//! `http.ReadResponse`.
 //!
 //! ```text
 //! stdin  POST /invoke/01C… HTTP/1.1
@@ -23,155 +22,416 @@
 //!
 //!        Hello Jo
 //! ```
+//!
+//! The framing is done here rather than by hyper's server: a malformed
+//! request must get this FDK's own 400 (JSON body, version headers) before
+//! the process exits, and hyper answers those with a bare 400 of its own.
+//! `httparse` (hyper's own head parser) reads the heads.
 
-use std::convert::Infallible;
 use std::future::Future;
-use std::io::{self, Write};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
-use http::HeaderMap;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::oneshot;
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::{Method, StatusCode};
 
-use super::{Input, Output, client_response};
-use crate::body::Body;
-use crate::context::{Context, StdioCall};
-use crate::dispatch::{self, App, Rejections};
+use super::{Input, Output, Reply, answer, client_response, collect, write_all};
+use crate::context::StdioCall;
+use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 use crate::protocol::{HTTP_FN_CALL_ID, HTTP_FN_DEADLINE, HTTP_FN_METHOD, HTTP_FN_REQUEST_URL};
-use crate::response::Response;
+use crate::response::encode::Outcome;
+use crate::response::outcome;
 use crate::serve::{MAX_HEAD_BYTES, MAX_HEADERS};
 
 pub(super) async fn serve(
-    app: Arc<App>,
+    app: &App,
     input: Input,
-    out: Output,
+    mut out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let service = hyper::service::service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(call(&app, req).await) }
-    });
-    let conn = http1::Builder::new()
-        .keep_alive(true)
-        .header_read_timeout(None)
-        .max_headers(MAX_HEADERS)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(Pipe { input, out }), service);
-    tokio::pin!(conn, shutdown);
-    let result = tokio::select! {
-        result = conn.as_mut() => result,
-        () = &mut shutdown => {
-            // Finish the call in flight (if any), then stop.
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
+    let mut stream = Stream {
+        input,
+        buf: Vec::new(),
+        ended: false,
     };
-    match result {
-        Ok(()) => Ok(()),
-        Err(err) if err.is_incomplete_message() => {
-            Err(Error::input("stdin ended in the middle of a request"))
-        }
-        // hyper has answered a malformed head with 400; the stream cannot
-        // be resynchronised after it (HTTP-REQ-5).
-        Err(err) => Err(Error::input(format!(
-            "stdin does not carry a valid HTTP request: {err}"
-        ))),
+    tokio::pin!(shutdown);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut shutdown => return Ok(()),
+            next = stream.request() => next?,
+        };
+        let (head_method, reply) = match next {
+            Next::Request {
+                head_method,
+                call,
+                body,
+            } => (head_method, answer(app, *call, body).await),
+            Next::End => return Ok(()),
+            Next::Truncated => {
+                return Err(Error::input("stdin ended in the middle of a request"));
+            }
+            Next::Malformed(problem) => {
+                // No resynchronisation point in an HTTP stream: answer,
+                // then stop (HTTP-REQ-4).
+                let message = format!("stdin does not carry a valid HTTP request: {problem}");
+                logs::error(format_args!("{message}; answered 400 and stopped"));
+                let res = client_response(Outcome::Returned(outcome::rejected(message.clone())));
+                let reply = collect(res, "").await;
+                write_all(&mut out, &encode(&Method::POST, &reply, true))?;
+                return Err(Error::input(message));
+            }
+        };
+        write_all(&mut out, &encode(&head_method, &reply, false))?;
     }
 }
 
-/// Serves one request of the stream.
-async fn call(app: &App, req: http::Request<Incoming>) -> Response {
-    let (mut parts, incoming) = req.into_parts();
-    let call = stdio_call(&parts);
-    let ctx = Context::from_stdio(call, Arc::clone(&app.env));
-    if let Some(gateway) = ctx.gateway() {
-        parts.method = gateway.method().clone();
-        parts.uri = gateway.url().clone();
-    }
-    parts.headers = ctx.headers().clone();
-    let (body, unread) = if http_body::Body::is_end_stream(&incoming) {
-        (Body::incoming(incoming, None), None)
-    } else {
-        let (give_back, unread) = oneshot::channel();
-        (Body::incoming(incoming, Some(give_back)), Some(unread))
-    };
-    let outcome = dispatch::run(app, &ctx, parts, body, unread, Rejections::AreClientErrors).await;
-    client_response(outcome)
+/// What the stream holds next.
+enum Next {
+    Request {
+        /// The request line's method, which decides whether a body may
+        /// follow the response head (HTTP-RESP-3).
+        head_method: Method,
+        call: Box<StdioCall>,
+        body: Bytes,
+    },
+    End,
+    Truncated,
+    Malformed(String),
 }
 
-/// The call's metadata from the `Fn_*` headers; the request line stands in
-/// for a missing `Fn_method` or `Fn_request_url`.
-fn stdio_call(parts: &http::request::Parts) -> StdioCall {
-    let text = |name| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v: &http::HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let mut headers = HeaderMap::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
-        let meta = [
-            &HTTP_FN_CALL_ID,
-            &HTTP_FN_DEADLINE,
-            &HTTP_FN_METHOD,
-            &HTTP_FN_REQUEST_URL,
-        ];
-        if !meta.contains(&name) {
-            headers.append(name.clone(), value.clone());
+/// The bytes of stdin, read as far as the current request needs.
+struct Stream {
+    input: Input,
+    buf: Vec<u8>,
+    ended: bool,
+}
+
+impl Stream {
+    /// Reads more input into `buf`; false at the end of the input.
+    async fn fill(&mut self) -> Result<bool, Error> {
+        if self.ended {
+            return Ok(false);
+        }
+        match self.input.chunk().await {
+            Some(Ok(chunk)) => {
+                self.buf.extend_from_slice(&chunk);
+                Ok(true)
+            }
+            Some(Err(e)) => Err(Error::input(format!("failed to read stdin: {e}"))),
+            None => {
+                self.ended = true;
+                Ok(false)
+            }
         }
     }
-    if parts.headers.get(&HTTP_FN_CALL_ID).is_none() {
-        logs::warn(format_args!("an http-format request without Fn_call_id"));
+
+    async fn request(&mut self) -> Result<Next, Error> {
+        // The head.
+        let (head_len, method, target, headers) = loop {
+            match parse_head(&self.buf) {
+                Head::Complete {
+                    len,
+                    method,
+                    target,
+                    headers,
+                } => break (len, method, target, headers),
+                Head::Malformed(problem) => return Ok(Next::Malformed(problem)),
+                Head::Partial if self.buf.len() > MAX_HEAD_BYTES => {
+                    return Ok(Next::Malformed(format!(
+                        "the request head is larger than {MAX_HEAD_BYTES} bytes"
+                    )));
+                }
+                Head::Partial => {
+                    if !self.fill().await? {
+                        return Ok(if self.buf.is_empty() {
+                            Next::End
+                        } else {
+                            Next::Truncated
+                        });
+                    }
+                }
+            }
+        };
+        self.buf.drain(..head_len);
+
+        // The body.
+        let body = match framing(&headers) {
+            Ok(Framing::Empty) => Bytes::new(),
+            Ok(Framing::Length(n)) => {
+                while self.buf.len() < n {
+                    if !self.fill().await? {
+                        return Ok(Next::Truncated);
+                    }
+                }
+                Bytes::from(self.buf.drain(..n).collect::<Vec<u8>>())
+            }
+            Ok(Framing::Chunked) => match self.chunked().await? {
+                Some(Ok(body)) => body,
+                Some(Err(problem)) => return Ok(Next::Malformed(problem)),
+                None => return Ok(Next::Truncated),
+            },
+            Err(problem) => return Ok(Next::Malformed(problem)),
+        };
+        Ok(Next::Request {
+            call: Box::new(stdio_call(&method, &target, headers)),
+            head_method: method,
+            body,
+        })
     }
-    StdioCall {
-        call_id: text(&HTTP_FN_CALL_ID).unwrap_or_default(),
-        deadline: text(&HTTP_FN_DEADLINE).filter(|d| !d.is_empty()),
-        method: text(&HTTP_FN_METHOD).or_else(|| Some(parts.method.to_string())),
-        request_url: text(&HTTP_FN_REQUEST_URL).or_else(|| Some(parts.uri.to_string())),
+
+    /// A chunked body; `None` if the input ends inside it.
+    async fn chunked(&mut self) -> Result<Option<Result<Bytes, String>>, Error> {
+        let mut body = Vec::new();
+        loop {
+            let Some(line) = self.line().await? else {
+                return Ok(None);
+            };
+            let size = line.split(|b| *b == b';').next().unwrap_or_default();
+            let size = std::str::from_utf8(size)
+                .ok()
+                .map(str::trim)
+                .and_then(|s| usize::from_str_radix(s, 16).ok());
+            let Some(size) = size else {
+                return Ok(Some(Err("a chunk size is not a hex number".into())));
+            };
+            if size == 0 {
+                // Trailers, up to the empty line; ignored.
+                loop {
+                    match self.line().await? {
+                        None => return Ok(None),
+                        Some(line) if line.is_empty() => return Ok(Some(Ok(body.into()))),
+                        Some(_) => {}
+                    }
+                }
+            }
+            while self.buf.len() < size + 2 {
+                if !self.fill().await? {
+                    return Ok(None);
+                }
+            }
+            if &self.buf[size..size + 2] != b"\r\n" {
+                return Ok(Some(Err("a chunk does not end with CRLF".into())));
+            }
+            body.extend_from_slice(&self.buf[..size]);
+            self.buf.drain(..size + 2);
+        }
+    }
+
+    /// One CRLF-terminated line, without its CRLF.
+    async fn line(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf[..end].to_vec();
+                self.buf.drain(..end + 2);
+                return Ok(Some(line));
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+enum Head {
+    Complete {
+        len: usize,
+        method: Method,
+        target: String,
+        headers: HeaderMap,
+    },
+    Partial,
+    Malformed(String),
+}
+
+fn parse_head(buf: &[u8]) -> Head {
+    // Most heads have a few headers; retry with room for the most the
+    // socket accepts only when needed.
+    for capacity in [64, MAX_HEADERS] {
+        let mut slots = vec![httparse::EMPTY_HEADER; capacity];
+        let mut req = httparse::Request::new(&mut slots);
+        match req.parse(buf) {
+            Ok(httparse::Status::Partial) => return Head::Partial,
+            Ok(httparse::Status::Complete(len)) => return complete(&req, len),
+            Err(httparse::Error::TooManyHeaders) if capacity < MAX_HEADERS => {}
+            Err(e) => return Head::Malformed(e.to_string()),
+        }
+    }
+    Head::Malformed(format!("more than {MAX_HEADERS} headers"))
+}
+
+fn complete(req: &httparse::Request<'_, '_>, len: usize) -> Head {
+    let method = req.method.map(|m| Method::from_bytes(m.as_bytes()));
+    let Some(Ok(method)) = method else {
+        return Head::Malformed("invalid method".into());
+    };
+    if req.version != Some(1) {
+        return Head::Malformed("only HTTP/1.1 requests are served".into());
+    }
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        match (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_bytes(h.value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => return Head::Malformed(format!("invalid header {:?}", h.name)),
+        }
+    }
+    Head::Complete {
+        len,
+        method,
+        target: req.path.unwrap_or("/").to_owned(),
         headers,
     }
 }
 
-/// stdin and the protocol's stdout as one byte stream for hyper.
-struct Pipe {
-    input: Input,
-    out: Output,
+enum Framing {
+    Empty,
+    Length(usize),
+    Chunked,
 }
 
-impl AsyncRead for Pipe {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.input).poll_read(cx, buf)
+/// How the body is framed: chunked wins over `Content-Length`, as in
+/// RFC 9112 §6.3.
+fn framing(headers: &HeaderMap) -> Result<Framing, String> {
+    if let Some(te) = headers.get(TRANSFER_ENCODING) {
+        let last = te
+            .to_str()
+            .ok()
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        return match last.as_deref() {
+            Some("chunked") => Ok(Framing::Chunked),
+            _ => Err(format!("unsupported Transfer-Encoding {te:?}")),
+        };
+    }
+    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = lengths.next() else {
+        return Ok(Framing::Empty);
+    };
+    if lengths.any(|v| v != first) {
+        return Err("conflicting Content-Length headers".into());
+    }
+    match first
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        Some(0) => Ok(Framing::Empty),
+        Some(n) => Ok(Framing::Length(n)),
+        None => Err(format!("invalid Content-Length {first:?}")),
     }
 }
 
-/// Writes block: one call at a time runs, and the server reads each
-/// response as it comes, so there is nothing else this thread could do.
-impl AsyncWrite for Pipe {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.out.write(buf))
+/// The call's metadata from the `Fn_*` headers; the request line stands in
+/// for a missing `Fn_method` or `Fn_request_url` (HTTP-REQ-2).
+fn stdio_call(method: &Method, target: &str, mut headers: HeaderMap) -> StdioCall {
+    let mut take = |name: &HeaderName| {
+        headers
+            .remove(name)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+    };
+    let call_id = take(&HTTP_FN_CALL_ID);
+    let deadline = take(&HTTP_FN_DEADLINE);
+    let fn_method = take(&HTTP_FN_METHOD);
+    let request_url = take(&HTTP_FN_REQUEST_URL);
+    if call_id.is_none() {
+        logs::warn(format_args!("an http-format request without Fn_call_id"));
+    }
+    StdioCall {
+        call_id: call_id.unwrap_or_default(),
+        deadline: deadline.filter(|d| !d.is_empty()),
+        method: fn_method.or_else(|| Some(method.to_string())),
+        request_url: request_url.or_else(|| Some(target.to_owned())),
+        headers,
+    }
+}
+
+/// The response bytes: status line, headers, `Content-Length`, body
+/// (HTTP-RESP-1..3).
+fn encode(method: &Method, reply: &Reply, last: bool) -> Vec<u8> {
+    let status = reply.status;
+    let no_body = *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    if no_body && !reply.body.is_empty() {
+        logs::warn(format_args!(
+            "dropping a {}-byte body that HTTP does not allow after status {} to {method}",
+            reply.body.len(),
+            status.as_u16()
+        ));
+    }
+    let mut out = Vec::with_capacity(256 + reply.body.len());
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &reply.headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !(status.is_informational() || status == StatusCode::NO_CONTENT) {
+        out.extend_from_slice(format!("content-length: {}\r\n", reply.body.len()).as_bytes());
+    }
+    if last {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if !no_body {
+        out.extend_from_slice(&reply.body);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let h = |pairs: &[(&str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.append(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
+            }
+            framing(&m)
+        };
+        assert!(matches!(h(&[]), Ok(Framing::Empty)));
+        assert!(matches!(
+            h(&[("content-length", "12")]),
+            Ok(Framing::Length(12))
+        ));
+        assert!(matches!(
+            h(&[("content-length", "12"), ("transfer-encoding", "chunked")]),
+            Ok(Framing::Chunked)
+        ));
+        assert!(h(&[("content-length", "x")]).is_err());
+        assert!(h(&[("content-length", "1"), ("content-length", "2")]).is_err());
+        assert!(h(&[("transfer-encoding", "gzip")]).is_err());
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.out.flush())
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.out.flush())
+    #[test]
+    fn head_responses_have_a_length_and_no_body() {
+        let reply = Reply {
+            failed: false,
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"abc"),
+        };
+        let head = encode(&Method::HEAD, &reply, false);
+        assert_eq!(head, b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n");
+        let get = encode(&Method::GET, &reply, false);
+        assert!(get.ends_with(b"content-length: 3\r\n\r\nabc"));
     }
 }

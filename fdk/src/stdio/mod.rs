@@ -73,7 +73,7 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
     match format {
-        Format::Http => http::serve(app, input, out, shutdown).await,
+        Format::Http => http::serve(&app, input, out, shutdown).await,
         Format::Default => default::serve(&app, input, out, shutdown).await,
         #[cfg(feature = "json")]
         Format::Json => json::serve(&app, input, out, shutdown).await,
