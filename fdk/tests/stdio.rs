@@ -118,7 +118,10 @@ fn matches(expected: &Value, got: &Value) -> bool {
 
 /// One HTTP/1.1 response off the front of `bytes`: status, headers
 /// (lower-case names), body (sized or chunked), and the rest.
-fn http_response(bytes: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>, &[u8]) {
+/// Status, headers (lower-case names), decoded body.
+type Parsed = (u16, Vec<(String, String)>, Vec<u8>);
+
+fn http_response(bytes: &[u8]) -> (Parsed, &[u8]) {
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -164,7 +167,7 @@ fn http_response(bytes: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>, &[u8]) {
     } else {
         Vec::new()
     };
-    (status, headers, body, rest)
+    ((status, headers, body), rest)
 }
 
 fn check_http(name: &str, out: &StdioOutput, outputs: &[Value]) {
@@ -175,7 +178,7 @@ fn check_http(name: &str, out: &StdioOutput, outputs: &[Value]) {
             "{name} #{i}: no response head in {:?}",
             String::from_utf8_lossy(rest)
         );
-        let (status, headers, body, next) = http_response(rest);
+        let ((status, headers, body), next) = http_response(rest);
         rest = next;
         let ctx = format!("{name} #{i}: {status} {headers:?}");
         assert_eq!(
