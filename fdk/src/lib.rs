@@ -59,6 +59,16 @@
 //! | `Fn-Deadline` passes               | 504 + JSON      | 504, the container is kept  |
 //! | input does not parse (`Json<T>`)   | 502, or 200 + `Fn-Http-Status: 400` for triggers | |
 //!
+//! # The stdin/stdout formats
+//!
+//! With `FN_FORMAT=json`, `http`, `default` or `cloudevent` the same binary
+//! speaks the formats of Fn servers up to 0.3.602 over stdin and stdout
+//! (`echo Jimmy | FN_FORMAT=default ./hello`). Handlers do not change;
+//! statuses go to the client as they are, so failures are 400 (rejected
+//! input), 500 (error, panic) and 504 (deadline). A handler's `println!`
+//! goes to stderr: stdout carries the protocol. See
+//! `protocol-spec/stdio.md`.
+//!
 //! # Feature flags
 //!
 //! | feature        | default | what it adds |
@@ -67,12 +77,12 @@
 //! | `json`         | yes     | [`Json<T>`](Json) (serde_json) |
 //! | `multi-thread` | no      | a multi-thread runtime, `flavor = "multi_thread"` |
 //! | `tower`        | no      | serve calls with any `tower::Service` |
-//! | `testing`      | no      | [`testing`]: in-process calls and a real socket server for tests |
+//! | `testing`      | no      | [`testing`]: in-process calls, a real socket server and in-process stdin/stdout runs for tests |
 //!
 //! # Stability
 //!
-//! The wire behaviour follows `protocol-spec/http-stream.md` and changes only
-//! with it. The wording of log lines and error messages may change.
+//! The wire behaviour follows `protocol-spec/http-stream.md` and
+//! `protocol-spec/stdio.md`, and changes only with them. The wording of log lines and error messages may change.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
