@@ -26,7 +26,8 @@ use crate::response::{IntoResponse, Response};
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// A function that can serve calls; see the [module docs](self).
+/// A function that can serve calls: an `async fn` (or closure) whose
+/// arguments are extractors and whose return type is [`IntoResponse`](crate::IntoResponse).
 ///
 /// `T` only records the argument types, so that one function type can
 /// implement the trait for exactly one argument list; `S` is the state type.

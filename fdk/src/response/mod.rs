@@ -3,7 +3,7 @@
 //! A handler returns anything that implements [`IntoResponse`]: text, bytes,
 //! [`Json`](crate::Json), `()`, a full [`Response`] (status, headers, a
 //! streaming body), or a `Result` of those. That is the *user's* response;
-//! [`encode`] alone decides what goes on the socket, where the status is a
+//! `encode` alone decides what goes on the socket, where the status is a
 //! control channel: 200 when the call was processed (the user's status and
 //! headers travel in `Fn-Http-Status` / `Fn-Http-H-*`), 502 when the function
 //! failed, 504 when it ran out of time (HS-RESP-1).
