@@ -89,6 +89,12 @@ impl Function {
     /// Reads the environment (`FN_LISTENER`, `FN_FORMAT`, config), publishes
     /// the socket and answers calls; returns `Ok` after a clean stop, with
     /// the socket files removed.
+    ///
+    /// With `FN_FORMAT` set to one of the stdin/stdout formats (`json`,
+    /// `http`, `default`, `cloudevent`) it serves stdin instead, until its
+    /// end; it returns an error when the input ends inside a request
+    /// ([`Error::is_input`]) or when the one call of a `default` process
+    /// fails ([`Error::is_call`]), so that the process exits non-zero.
     pub async fn run(self) -> Result<(), Error> {
         let startup = Startup::from_process()?;
         self.serve(startup).await

@@ -137,3 +137,47 @@ fn cloudevent_format_wraps_the_answer_in_an_event() {
     assert_eq!(event["data"], "Hello Jimmy");
     assert_eq!(event["extensions"]["protocol"]["status_code"], 200);
 }
+
+/// SIGTERM between calls, with stdin still open: exit 0 at once
+/// (SIO-LIFE-3).
+#[test]
+fn sigterm_between_calls_exits_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hello"))
+        .env_clear()
+        .env("FN_FORMAT", "json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"{\"body\":\"Jo\"}\n").unwrap();
+    input.flush().unwrap();
+    // The answer arrives, then the process waits for the next request.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.last() != Some(&b'\n') {
+        std::io::Read::read_exact(&mut stdout, &mut byte).unwrap();
+        line.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&line).contains("Hello Jo"));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "still running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status}");
+    drop(input);
+}
