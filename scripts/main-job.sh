@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: the conformance suite against the bundled example function,
 # then against the Rust probe (every case, compared with its committed
-# verdicts), then the benchmark against the bare hyper floor.
+# verdicts; as root, a second time as uid 1000), then the benchmark against
+# the bare hyper floor.
 #
 # Each function is started exactly as the Fn server starts it (FN_LISTENER in
 # a fresh 0777 directory, readiness by the inotify event for lsnr.sock) and
@@ -18,6 +19,29 @@ echo "== conformance: examples/hello (black-box cases)"
 
 echo "== conformance: examples/probe (all cases, against conformance/probes/rust/expected.txt)"
 "$bin/fdk-conformance" run --probe --expect conformance/probes/rust/expected.txt -- "$bin/probe" || status=1
+
+# As the server runs it: uid 1000, and (in life.unprivileged) a read-only working directory.
+# Only root may start a process as another user. The probe is copied into a fresh 0755
+# directory first, since the checkout may be under a 0700 home, and the harness runs from
+# there (the function inherits that working directory, which uid 1000 cannot write to either).
+# Every verdict must be the committed one, except that life.unprivileged must now pass.
+if [ "$(id -u)" -eq 0 ]; then
+  echo "== conformance: examples/probe as uid 1000 (--uid 1000; life.unprivileged must pass)"
+  harness="$PWD/$bin/fdk-conformance"
+  if uid_dir=$(mktemp -d); then
+    chmod 0755 "$uid_dir" && install -m 0755 "$bin/probe" "$uid_dir/probe" \
+      && sed 's/^life\.unprivileged skip$/life.unprivileged pass/' \
+        conformance/probes/rust/expected.txt > "$uid_dir/expected.txt" \
+      && grep -qx 'life.unprivileged pass' "$uid_dir/expected.txt" \
+      && (cd "$uid_dir" && "$harness" run --probe --uid 1000 --expect expected.txt -- ./probe) \
+      || status=1
+    rm -rf "$uid_dir"
+  else
+    status=1
+  fi
+else
+  echo "== conformance: examples/probe as uid 1000: skipped (--uid needs root)"
+fi
 
 echo "== benchmark: hello against the floor"
 "$bin/fdk-conformance" bench --calls 20000 "$@" \

@@ -14,6 +14,11 @@ done
   echo "Every case of \`fdk-conformance run --probe\` against each FDK's probe, from the committed"
   echo "verdicts in \`conformance/probes/<fdk>/expected.txt\` (CI fails when a verdict changes)."
   echo "Each probe's README says why each failure happens. Regenerate with \`bash scripts/matrix.sh\`."
+  echo "\`n/a\`: the case cannot be judged for that FDK (its README says why). \`skip\`: not checked in"
+  echo "these runs: \`life.unprivileged\` needs \`--uid 1000\` as root, which \`scripts/main-job.sh\` gives"
+  echo "the Rust probe, while the peers run without it so that their verdicts do not depend on the"
+  echo "machine. MAY cases are informational (\`req.wrong-path\` sends requests the server never"
+  echo "sends): their failures never fail a run."
   echo
   target/debug/fdk-conformance matrix "${cols[@]}"
 } > docs/conformance-matrix.md

@@ -5,6 +5,12 @@
 //! A function started by one case is reused by the next unless a case
 //! changed it (signals, a crash, special start options): starting an FDK can
 //! take a second, and the suite must stay under a minute.
+//!
+//! Calls go over one pooled keep-alive connection, as the server's transport
+//! sends them (HS-LIFE-9): reused while the last exchange on it ended at most
+//! 1 s ago, closed by the harness after that (`IdleConnTimeout`), never
+//! reused after an answer that was not a plain 200 or that the function
+//! closed. A case that needs another connection opens its own.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -23,6 +29,9 @@ pub const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_
 const SHOW_BODY: usize = 512;
 /// How much of the function's log a report shows.
 const SHOW_LOG: usize = 2048;
+/// The server's transport closes a connection idle for longer than this
+/// (`newHotContainer`: `IdleConnTimeout: 1 * time.Second`).
+pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
 
 /// The function under test and the run's state.
 #[derive(Debug)]
@@ -37,6 +46,90 @@ pub struct Harness {
     /// Freeze the process between calls, as the server's freezer does.
     freeze: bool,
     frozen: bool,
+    /// The idle keep-alive connection the next call goes over.
+    pool: Option<Pooled>,
+    /// Why the last pooled connection went away, told with the next one.
+    pool_ended: Ended,
+    /// Start the function as this uid (and gid), as the server runs it as 1000.
+    uid: Option<u32>,
+}
+
+/// The harness's idle connection (the server keeps at most one).
+#[derive(Debug)]
+struct Pooled {
+    conn: Connection,
+    /// When the last exchange on it ended.
+    last: Instant,
+    /// How many calls it has carried.
+    calls: u32,
+}
+
+/// Which connection carried a call: evidence for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// The pooled connection, reused: it had carried `calls` calls and been
+    /// idle for `idle`.
+    Reused {
+        /// Calls it carried before this one.
+        calls: u32,
+        /// Time since the last exchange on it ended.
+        idle: Duration,
+    },
+    /// A new pooled connection; the previous one ended as told.
+    New(Ended),
+    /// A connection the case opened itself, outside the pool.
+    Own,
+}
+
+/// Why there was no pooled connection to reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// None was ever opened to this process.
+    Never,
+    /// The harness closed it after this long idle, as the server's transport
+    /// does after 1 s.
+    IdleClose(Duration),
+    /// The function had closed it (or sent bytes no call asked for).
+    ByFunction,
+    /// The last answer on it left it unusable: not a 200, `Connection:
+    /// close`, a close-delimited body, or no answer (the server drops it too).
+    AfterAnswer,
+    /// The case opened its own connection; the server never holds two.
+    ForCase,
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Reused { calls, idle } => write!(
+                f,
+                "the pooled keep-alive connection, reused (call {} on it, after {} ms idle)",
+                calls + 1,
+                idle.as_millis()
+            ),
+            Self::New(ended) => {
+                f.write_str("a new connection")?;
+                match ended {
+                    Ended::Never => Ok(()),
+                    Ended::IdleClose(idle) => write!(
+                        f,
+                        ": the harness closed the pooled one after {} ms idle, as the server's \
+                         transport does after 1 s (IdleConnTimeout)",
+                        idle.as_millis()
+                    ),
+                    Ended::ByFunction => f.write_str(": the function had closed the pooled one"),
+                    Ended::AfterAnswer => f.write_str(
+                        ": the previous answer left the pooled one unusable (not a 200, or closed), \
+                         and the server drops such a connection",
+                    ),
+                    Ended::ForCase => {
+                        f.write_str(": the case had opened a connection of its own")
+                    }
+                }
+            }
+            Self::Own => f.write_str("a connection the case opened itself"),
+        }
+    }
 }
 
 /// One call to send.
@@ -173,6 +266,8 @@ pub struct Exchange {
     pub result: Result<Response, ResponseError>,
     /// What the real server would make of it.
     pub view: ServerView,
+    /// The connection it went over.
+    pub via: Via,
 }
 
 impl Exchange {
@@ -242,7 +337,33 @@ impl Harness {
             log_mark: 0,
             freeze: false,
             frozen: false,
+            pool: None,
+            pool_ended: Ended::Never,
+            uid: None,
         })
+    }
+
+    /// Starts every function as `uid` (gid the same, no supplementary
+    /// groups), as the server runs containers as `1000:1000`. Needs root.
+    /// The work directory is made enterable (0711) by that user, whatever
+    /// the umask: the socket directories are inside it.
+    pub fn set_uid(&mut self, uid: Option<u32>) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        if uid.is_some() {
+            std::fs::set_permissions(self.work.path(), std::fs::Permissions::from_mode(0o711))?;
+        }
+        self.uid = uid;
+        Ok(())
+    }
+
+    /// The uid functions run as, if `--uid` was given.
+    pub fn uid(&self) -> Option<u32> {
+        self.uid
+    }
+
+    /// The private work directory (enterable by the `--uid` user).
+    pub fn work_path(&self) -> &std::path::Path {
+        self.work.path()
     }
 
     /// Freeze the function (SIGSTOP) after every call and thaw it
@@ -251,7 +372,8 @@ impl Harness {
         self.freeze = freeze;
     }
 
-    fn thaw(&mut self) {
+    /// Continues a frozen function (SIGCONT) without sending anything.
+    pub fn thaw(&mut self) {
         if self.frozen {
             if let Some(f) = &self.current {
                 let _ = f.signal(nix::sys::signal::Signal::SIGCONT);
@@ -327,6 +449,7 @@ impl Harness {
         self.discard();
         let options = StartOptions {
             inotify: true,
+            uid: options.uid.or(self.uid),
             ..options
         };
         let running = RunningFunction::start_with(
@@ -358,12 +481,54 @@ impl Harness {
 
     /// Stops using the current process (the next case starts a fresh one).
     pub fn discard(&mut self) {
+        self.pool = None;
+        self.pool_ended = Ended::Never;
         self.current = None;
         self.frozen = false;
     }
 
-    /// Opens a connection to the running function.
+    /// The running process's id, without starting or thawing anything.
+    pub fn pid(&self) -> Option<u32> {
+        self.current.as_ref().map(RunningFunction::pid)
+    }
+
+    /// Whether the current process is running (without starting one).
+    pub fn alive(&mut self) -> bool {
+        self.current
+            .as_mut()
+            .is_some_and(|f| matches!(f.exit_status(), Ok(None)))
+    }
+
+    /// Whether a pooled connection waits for the next call.
+    pub fn has_pooled(&self) -> bool {
+        self.pool.is_some()
+    }
+
+    /// What the server's transport does on its idle timer: closes the
+    /// pooled connection if the last exchange on it ended more than 1 s ago.
+    /// Returns how long it had been idle, if it was closed. The process is
+    /// not thawed: the server closes while the container is paused.
+    pub fn close_idle(&mut self) -> Option<Duration> {
+        let idle = self.pool.as_ref()?.last.elapsed();
+        if idle <= SERVER_IDLE_CLOSE {
+            return None;
+        }
+        self.pool = None;
+        self.pool_ended = Ended::IdleClose(idle);
+        Some(idle)
+    }
+
+    /// Opens a connection to the running function, outside the pool (whose
+    /// connection is closed first: the server never holds two).
     pub fn connect(&mut self) -> Result<Connection, Verdict> {
+        if self.pool.take().is_some() {
+            self.pool_ended = Ended::ForCase;
+        }
+        self.dial()
+    }
+
+    /// Dials the running function's socket.
+    fn dial(&mut self) -> Result<Connection, Verdict> {
         let socket = self.running()?.socket().to_owned();
         Connection::connect(&socket).map_err(|e| {
             let mut failure = Failure::new(format!("could not connect to lsnr.sock: {e}"));
@@ -402,6 +567,7 @@ impl Harness {
             call_id,
             result,
             view,
+            via: Via::Own,
         }
     }
 
@@ -419,11 +585,57 @@ impl Harness {
             call_id: "01KCONF0RMANCE0PIECEWISE01".to_owned(),
             result,
             view,
+            via: Via::Own,
         }
     }
 
-    /// Connects and sends one call.
+    /// Sends one call as the server does: over the pooled connection if it
+    /// is still usable, else over a new one, which is then pooled if the
+    /// answer leaves it reusable (HS-LIFE-9).
     pub fn call(&mut self, call: &Call) -> Result<Exchange, Verdict> {
+        // The transport's idle timer fires while the container is paused.
+        self.close_idle();
+        // Thaws the process (or starts a fresh one, which empties the pool).
+        self.running()?;
+        // A connection the function closed is not reused (Go's transport
+        // notices the end of stream on an idle connection and drops it).
+        if let Some(pooled) = self.pool.as_mut()
+            && pooled.conn.peer_closed()
+        {
+            self.pool = None;
+            self.pool_ended = Ended::ByFunction;
+        }
+        let (mut conn, via, calls) = match self.pool.take() {
+            Some(pooled) => {
+                let via = Via::Reused {
+                    calls: pooled.calls,
+                    idle: pooled.last.elapsed(),
+                };
+                (pooled.conn, via, pooled.calls)
+            }
+            None => {
+                let ended = self.pool_ended;
+                (self.dial()?, Via::New(ended), 0)
+            }
+        };
+        let mut ex = self.exchange(&mut conn, call);
+        ex.via = via;
+        let reusable = ex.response().is_some_and(|r| r.status == 200 && !r.close);
+        if reusable {
+            self.pool = Some(Pooled {
+                conn,
+                last: Instant::now(),
+                calls: calls + 1,
+            });
+        } else {
+            self.pool_ended = Ended::AfterAnswer;
+        }
+        Ok(ex)
+    }
+
+    /// Sends one call on a connection of its own, closed after the answer
+    /// (the pooled one is closed first).
+    pub fn call_on_new(&mut self, call: &Call) -> Result<Exchange, Verdict> {
         let mut conn = self.connect()?;
         Ok(self.exchange(&mut conn, call))
     }
@@ -434,6 +646,7 @@ impl Harness {
         failure.sent = Some(show_bytes(&exchange.sent, SHOW_BODY + 1024));
         failure.got = Some(exchange.shown());
         failure.server = Some(exchange.view.clone());
+        failure.connection = Some(exchange.via.to_string());
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))
     }

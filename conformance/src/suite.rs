@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! fdk-conformance run [--probe] [--only ID|PREFIX]... [--level must|should|may]
-//!                     [--output json|tap|junit=FILE]... [--list] -- <command> [args...]
+//!                     [--output json|tap|junit=FILE]... [--uid N] [--list] -- <command> [args...]
 //! ```
 
 use std::ffi::OsString;
@@ -28,12 +28,17 @@ Options:
   --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
   --level LEVEL        run only cases of LEVEL or stricter: must, should, may (default may)
   --output FMT=FILE    also write results as json (JSON Lines), tap or junit to FILE; repeatable
-  --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a>`,
+  --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a|skip>`,
                        `#` comments); any difference, either way, fails the run
   --write-expect FILE  write this run's verdicts in that format
   --no-freeze          do not stop the function (SIGSTOP) between calls; by default it
                        is stopped after every call and continued (SIGCONT) before the
                        next, as the server's freezer does
+  --uid N              start the function as uid N, gid N, no supplementary groups (the
+                       server runs it as 1000:1000); needs root. The command must be
+                       executable by that uid (copy it out of a 0700 home first).
+                       life.unprivileged, which also gives it a read-only working
+                       directory, is skipped without this option
   --list               list the cases and exit
 
 Exit codes: 0 every MUST case passed (with --expect: every verdict as expected),
@@ -52,6 +57,7 @@ pub struct Args {
     expect: Option<OsString>,
     write_expect: Option<OsString>,
     freeze: bool,
+    uid: Option<u32>,
     list: bool,
 }
 
@@ -66,6 +72,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         expect: None,
         write_expect: None,
         freeze: true,
+        uid: None,
         list: false,
     };
     let mut args = args.into_iter();
@@ -84,6 +91,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
             "--expect" => parsed.expect = Some(value("--expect")?.into()),
             "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
             "--only" => parsed.only.push(value("--only")?),
+            "--uid" => {
+                let v = value("--uid")?;
+                parsed.uid = Some(v.parse().map_err(|_| {
+                    Error::Usage(format!("--uid takes a numeric user id, not {v:?}"))
+                })?);
+            }
             "--level" => {
                 let v = value("--level")?;
                 parsed.level = Level::parse(&v).ok_or_else(|| {
@@ -157,10 +170,28 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let Some(command) = args.command.clone() else {
         return Err(Error::Usage("give the function's command after --".into()));
     };
+    if let Some(uid) = args.uid
+        && !nix::unistd::geteuid().is_root()
+    {
+        eprintln!(
+            "fdk-conformance: --uid {uid} needs root: only root may start the function as \
+             another user (run as root, or leave --uid out; life.unprivileged is then skipped)"
+        );
+        return Ok(2);
+    }
     let mut harness = Harness::new(command.clone(), args.probe)
         .map_err(|e| Error::io("could not create a work directory", e))?;
 
     harness.set_freeze(args.freeze);
+    if let Some(uid) = args.uid {
+        harness
+            .set_uid(Some(uid))
+            .map_err(|e| Error::io("could not open the work directory to other users", e))?;
+        if let Err(why) = crate::agent::process::check_access(uid, &command, harness.work_path()) {
+            eprintln!("fdk-conformance: --uid {uid}: {why}");
+            return Ok(2);
+        }
+    }
     // Preflight: a function that never starts cannot be judged case by case.
     harness.begin_case();
     if let Err(Verdict::Fail(failure)) = harness.running() {

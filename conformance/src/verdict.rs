@@ -16,6 +16,9 @@ pub enum Verdict {
     /// The case does not apply to this function (it needs the probe
     /// protocol, or the probe's FDK cannot express the knob). Never a pass.
     NotApplicable(String),
+    /// The case applies, but this run was not set up to check it (it needs
+    /// an option such as `--uid`); the text says how to run it. Never a pass.
+    Skipped(String),
 }
 
 impl Verdict {
@@ -36,6 +39,9 @@ pub struct Failure {
     pub got: Option<String>,
     /// What the real Fn server would have done to its client and container.
     pub server: Option<ServerView>,
+    /// Which connection carried the request: reused from the harness's
+    /// pool, or new (and why the pooled one was closed).
+    pub connection: Option<String>,
     /// The function's output around the case.
     pub log: String,
 }
@@ -55,6 +61,9 @@ impl fmt::Display for Failure {
         writeln!(f, "{}", self.what)?;
         if let Some(server) = &self.server {
             writeln!(f, "real server: {server}")?;
+        }
+        if let Some(connection) = &self.connection {
+            writeln!(f, "connection: {connection}")?;
         }
         if let Some(sent) = &self.sent {
             writeln!(f, "sent:\n{}", indent(sent))?;

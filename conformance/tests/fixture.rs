@@ -71,9 +71,17 @@ impl Fixture {
     /// Spawns `fixture <mode>` with `FN_LISTENER=unix:<dir>/lsnr.sock`. Its
     /// stderr is piped: read only by tests that wait for an exit.
     fn spawn_in(mode: &str, dir: TempDir) -> Self {
+        Self::spawn_with_cwd(mode, dir, None)
+    }
+
+    /// [`spawn_in`](Self::spawn_in) with the working directory `cwd`.
+    fn spawn_with_cwd(mode: &str, dir: TempDir, cwd: Option<&Path>) -> Self {
         let listener = format!("unix:{}", dir.0.join("lsnr.sock").display());
         let mut command = Command::new(env!("CARGO_BIN_EXE_fixture"));
         command.arg(mode).env("FN_LISTENER", listener);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
         command.stdin(Stdio::null()).stdout(Stdio::null());
         let child = ok(command.stderr(Stdio::piped()).spawn(), "spawn fixture");
         Self { child, dir }
@@ -599,4 +607,53 @@ fn stale_socket_fails_refuses_a_stale_private_name() {
     // Without the stale file it starts.
     let fixture = Fixture::start("stale-socket-fails");
     assert_echo(&fixture.client().call(b"hello"), b"hello");
+}
+
+#[test]
+fn wrong_path_404_answers_404_to_other_paths_only() {
+    let fixture = Fixture::start("wrong-path-404");
+    let mut client = fixture.client();
+    client.send_raw(b"GET /other HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+    assert_json_error(&client.response(), 404);
+    client.send_raw(b"POST /other HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi");
+    assert_json_error(&client.response(), 404);
+    assert_echo(&client.call(b"still serving"), b"still serving");
+    assert_json_error(&client.call(b"error"), 502);
+}
+
+#[test]
+fn exit_on_close_exits_when_a_connection_that_carried_a_call_closes() {
+    let mut fixture = Fixture::start("exit-on-close");
+    // A connection closed unused, or one still open, changes nothing.
+    drop(fixture.client());
+    let mut client = fixture.client();
+    assert_echo(&client.call(b"hello"), b"hello");
+    assert_echo(&fixture.client().call(b"second"), b"second");
+    // That second connection was closed after its call: the process ends.
+    let (status, stderr) = fixture.wait_exit();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("exit-on-close"), "{stderr}");
+    drop(client);
+}
+
+#[test]
+fn needs_writable_cwd_exits_1_when_its_working_directory_is_read_only() {
+    // /proc takes no new files, even from root (a 0555 directory would not
+    // stop root, who runs these tests in CI).
+    let mut fixture = Fixture::spawn_with_cwd(
+        "needs-writable-cwd",
+        TempDir::new("ro-cwd"),
+        Some(Path::new("/proc")),
+    );
+    let (status, stderr) = fixture.wait_exit();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("working directory"), "{stderr}");
+    assert!(fs::symlink_metadata(fixture.lsnr()).is_err());
+    // In a writable directory it starts, and leaves nothing there.
+    let cwd = TempDir::new("rw-cwd");
+    let mut fixture =
+        Fixture::spawn_with_cwd("needs-writable-cwd", TempDir::new("rw"), Some(&cwd.0));
+    fixture.wait_ready();
+    assert_echo(&fixture.client().call(b"hello"), b"hello");
+    assert!(cwd.entries().is_empty(), "{:?}", cwd.entries());
 }

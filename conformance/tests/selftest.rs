@@ -5,15 +5,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn suite(mode: &str, only: &[&str]) -> Output {
+    suite_with(Path::new(env!("CARGO_BIN_EXE_fixture")), mode, only, &[])
+}
+
+/// The suite against `fixture` (a copy, maybe) in `mode`, with `extra`
+/// options.
+fn suite_with(fixture: &Path, mode: &str, only: &[&str], extra: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
-    cmd.arg("run").arg("--probe");
+    // A copy runs with the harness (and so the function, except in
+    // life.unprivileged) in its 0777 `cwd/`, which every uid may write to.
+    if let Some(dir) = fixture.parent().filter(|d| d.ends_with("bin")) {
+        cmd.current_dir(dir.with_file_name("cwd"));
+    }
+    cmd.arg("run").arg("--probe").args(extra);
     for id in only {
         cmd.args(["--only", id]);
     }
-    cmd.arg("--").arg(env!("CARGO_BIN_EXE_fixture")).arg(mode);
+    cmd.arg("--").arg(fixture).arg(mode);
     cmd.output().unwrap()
 }
 
@@ -31,8 +45,8 @@ fn caught(mode: &str, case: &str) {
     caught_with_exit(mode, case, 1);
 }
 
-/// `mode` fails the SHOULD `case`, which does not fail the run (exit 0),
-/// and `good` passes it.
+/// `mode` fails the SHOULD or MAY `case`, which does not fail the run
+/// (exit 0), and `good` passes it.
 fn caught_should(mode: &str, case: &str) {
     caught_with_exit(mode, case, 0);
 }
@@ -153,6 +167,217 @@ fn a_closed_listener_is_caught() {
 #[test]
 fn response_bytes_on_stdout_are_caught() {
     caught("echo-stdout", "log.no-response-bytes");
+}
+
+#[test]
+fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
+    caught_should("wrong-path-404", "req.wrong-path");
+    let out = suite("wrong-path-404", &["req.wrong-path"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL MAY"), "{stdout}");
+    assert!(stdout.contains("informational"), "{stdout}");
+    assert!(
+        stdout.contains("GET /other HTTP/1.1 was answered 404"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 MUST failure(s)"), "{stdout}");
+}
+
+#[test]
+fn exiting_when_the_server_closes_an_idle_connection_is_caught() {
+    caught("exit-on-close", "life.idle-close");
+    let out = suite("exit-on-close", &["life.idle-close"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("exited when the harness closed"),
+        "{stdout}"
+    );
+    // The evidence names the idle close.
+    assert!(
+        stdout.contains("ms idle, as the server's transport does"),
+        "{stdout}"
+    );
+}
+
+/// The harness's own connection pool, driven directly: reused within 1 s,
+/// closed by the harness after 1 s idle, never reused once the function
+/// closed it or after a 502.
+#[test]
+fn the_pool_reuses_and_closes_connections_as_the_server_does() {
+    use fdk_conformance::agent::FunctionCommand;
+    use fdk_conformance::harness::{Call, Ended, Harness, Via};
+    use std::time::Duration;
+
+    let harness = |mode: &str| {
+        let command = FunctionCommand {
+            name: mode.to_owned(),
+            program: env!("CARGO_BIN_EXE_fixture").into(),
+            args: vec![mode.into()],
+        };
+        let mut h = Harness::new(command, false).unwrap();
+        h.set_freeze(true);
+        h
+    };
+    let mut h = harness("good");
+    let first = h.call(&Call::invoke()).unwrap();
+    assert_eq!(first.status(), Some(200));
+    assert_eq!(first.via, Via::New(Ended::Never));
+    let second = h.call(&Call::invoke()).unwrap();
+    assert!(
+        matches!(second.via, Via::Reused { calls: 1, .. }),
+        "{:?}",
+        second.via
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let third = h.call(&Call::invoke()).unwrap();
+    assert_eq!(third.status(), Some(200));
+    assert!(
+        matches!(third.via, Via::New(Ended::IdleClose(idle)) if idle > Duration::from_secs(1)),
+        "{:?}",
+        third.via
+    );
+    assert!(
+        third
+            .via
+            .to_string()
+            .contains("as the server's transport does")
+    );
+    // A 502 is not reused.
+    let failed = h.call(&Call::invoke().body("error")).unwrap();
+    assert_eq!(failed.status(), Some(502));
+    let after = h.call(&Call::invoke()).unwrap();
+    assert_eq!(after.via, Via::New(Ended::AfterAnswer));
+    // A case's own connection closes the pooled one.
+    drop(h.connect().unwrap());
+    assert!(!h.has_pooled());
+    assert_eq!(
+        h.call(&Call::invoke()).unwrap().via,
+        Via::New(Ended::ForCase)
+    );
+
+    // idle-timeout closes a connection idle for 500 ms; running (not
+    // frozen), it does so before the harness's 1 s: the harness notices.
+    let mut h = harness("idle-timeout");
+    h.set_freeze(false);
+    assert_eq!(h.call(&Call::invoke()).unwrap().status(), Some(200));
+    std::thread::sleep(Duration::from_millis(800));
+    let ex = h.call(&Call::invoke()).unwrap();
+    assert_eq!(ex.status(), Some(200));
+    assert_eq!(ex.via, Via::New(Ended::ByFunction));
+}
+
+/// A fresh directory with a copy of the fixture in `bin/` (mode
+/// `bin_mode`: 0755 lets another uid run it wherever the checkout is) and a
+/// 0777 `cwd/` for the harness to run in; removed on drop.
+struct FixtureCopy(PathBuf, PathBuf);
+
+impl FixtureCopy {
+    fn new(tag: &str, bin_mode: u32) -> Self {
+        let dir = std::env::temp_dir().join(format!("fdk-selftest-{}-{tag}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        let cwd = dir.join("cwd");
+        fs::create_dir_all(&bin).unwrap();
+        fs::create_dir(&cwd).unwrap();
+        let program = bin.join("fixture");
+        fs::copy(env!("CARGO_BIN_EXE_fixture"), &program).unwrap();
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(bin_mode)).unwrap();
+        fs::set_permissions(&cwd, fs::Permissions::from_mode(0o777)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        Self(dir, program)
+    }
+}
+
+impl Drop for FixtureCopy {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+#[test]
+fn without_uid_the_unprivileged_case_is_skipped_with_how_to_run_it() {
+    let out = suite("needs-writable-cwd", &["life.unprivileged"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        verdict(&stdout, "life.unprivileged"),
+        Some("SKIP"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("run with --uid 1000 (as root) to check"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 0 failed, 1 skipped"), "{stdout}");
+}
+
+#[test]
+fn a_function_that_needs_a_writable_cwd_is_caught_as_uid_1000() {
+    let copy = FixtureCopy::new("uid", 0o755);
+    let uid = ["--uid", "1000"];
+    if !is_root() {
+        // Only root may start a process as another user.
+        let out = suite_with(&copy.1, "good", &["life.unprivileged"], &uid);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--uid 1000 needs root"), "{stderr}");
+        return;
+    }
+    let out = suite_with(&copy.1, "needs-writable-cwd", &["life.unprivileged"], &uid);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        verdict(&stdout, "life.unprivileged"),
+        Some("FAIL"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("as uid 1000"), "{stdout}");
+    assert!(stdout.contains("cannot write"), "{stdout}");
+
+    let out = suite_with(&copy.1, "good", &["life.unprivileged"], &uid);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        verdict(&stdout, "life.unprivileged"),
+        Some("PASS"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_good_fixture_passes_every_applicable_case_as_uid_1000() {
+    if !is_root() {
+        return; // covered by the test above: exit 2 without root
+    }
+    let copy = FixtureCopy::new("uid-all", 0o755);
+    let out = suite_with(&copy.1, "good", &[], &["--uid", "1000"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    assert_eq!(
+        verdict(&stdout, "life.unprivileged"),
+        Some("PASS"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_program_the_uid_cannot_execute_is_refused_before_any_start() {
+    if !is_root() {
+        return;
+    }
+    // A 0700 directory, like a home: uid 1000 cannot reach the program.
+    let copy = FixtureCopy::new("uid-closed", 0o700);
+    let out = suite_with(&copy.1, "good", &[], &["--uid", "1000"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not executable by uid 1000"), "{stderr}");
+    assert!(stderr.contains("0755 directory"), "{stderr}");
 }
 
 #[test]

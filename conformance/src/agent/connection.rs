@@ -48,6 +48,25 @@ impl Connection {
         }
     }
 
+    /// Whether the peer has closed the connection (or sent bytes no request
+    /// asked for), checked without waiting. The server's transport watches
+    /// its idle connections the same way and never reuses such a one.
+    pub fn peer_closed(&mut self) -> bool {
+        use std::io::BufRead;
+        if !self.stream.buffer().is_empty() {
+            return true;
+        }
+        if self.stream.get_ref().set_nonblocking(true).is_err() {
+            return true;
+        }
+        let acted = match self.stream.fill_buf() {
+            // Bytes, or the end of the stream.
+            Ok(_) => true,
+            Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+        };
+        acted || self.stream.get_ref().set_nonblocking(false).is_err()
+    }
+
     /// Writes raw bytes (half a request, say) without reading.
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.get_mut().write_all(bytes)

@@ -8,6 +8,7 @@ use std::fmt;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -59,6 +60,52 @@ pub fn server_env(socket: &Path) -> Vec<(OsString, OsString)> {
     .into_iter()
     .map(|(k, v)| (OsString::from(k), v))
     .collect()
+}
+
+/// Checks, as `uid` (gid the same, no other groups), that `command`'s
+/// program can be executed and that `work` (where the socket directories
+/// are) can be entered, so that `--uid` fails with a reason rather than with
+/// a start that mysteriously never happens. The error says what to fix.
+pub fn check_access(uid: u32, command: &FunctionCommand, work: &Path) -> Result<(), String> {
+    let as_uid = |script: &str, arg: &std::ffi::OsStr| {
+        Command::new("/bin/sh")
+            .arg("-c")
+            .arg(script)
+            .arg("sh")
+            .arg(arg)
+            .uid(uid)
+            .gid(uid)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|status| status.success())
+            .map_err(|e| format!("could not run /bin/sh as uid {uid} to check access: {e}"))
+    };
+    let program = &command.program;
+    let shown = Path::new(program).display();
+    if program.as_bytes().contains(&b'/') {
+        if !as_uid(r#"test -f "$1" && test -x "$1""#, program)? {
+            return Err(format!(
+                "{shown} is not executable by uid {uid}: it, or a directory on its path, is \
+                 closed to other users (a checkout under a 0700 home, say); copy it into a \
+                 0755 directory and run that copy"
+            ));
+        }
+    } else if !as_uid(r#"command -v -- "$1" >/dev/null"#, program)? {
+        return Err(format!(
+            "uid {uid} finds no executable {shown} in PATH; give its full path, in a directory \
+             every user can enter"
+        ));
+    }
+    if !as_uid(r#"test -x "$1""#, work.as_os_str())? {
+        return Err(format!(
+            "uid {uid} cannot enter the work directory {}; set TMPDIR to a directory every user \
+             can enter (/tmp, say)",
+            work.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Why a function did not become ready.
@@ -126,6 +173,9 @@ pub struct StartOptions {
     pub stale: Vec<(String, Option<Vec<u8>>)>,
     /// The working directory (the server's is the image's, read-only).
     pub cwd: Option<PathBuf>,
+    /// Run as this uid, with the same gid and no supplementary groups (the
+    /// server's `1000:1000`). Setting it needs root.
+    pub uid: Option<u32>,
 }
 
 /// A function process that became ready. Dropping it kills the process and
@@ -196,6 +246,11 @@ impl RunningFunction {
             .stderr(stderr);
         if let Some(cwd) = &options.cwd {
             cmd.current_dir(cwd);
+        }
+        if let Some(uid) = options.uid {
+            // std drops the supplementary groups when it changes the uid as
+            // root (`setgroups(0)` before `setuid`), as `--clear-groups` does.
+            cmd.uid(uid).gid(uid);
         }
         for (key, _) in std::env::vars_os() {
             if key.as_bytes().starts_with(b"FN_") {

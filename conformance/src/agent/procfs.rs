@@ -1,5 +1,5 @@
 //! What `/proc` tells about a function process: resident memory, threads,
-//! the CPUs it may run on, and the CPU time it has used.
+//! the CPUs it may run on, the CPU time it has used, and who it runs as.
 
 use std::fs;
 use std::io;
@@ -41,6 +41,44 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
             format!("/proc/{pid}/stat has no utime/stime"),
         )
     })
+}
+
+/// Who a process runs as, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcIds {
+    /// The real, effective, saved and file-system uids.
+    pub uids: Vec<u32>,
+    /// The real, effective, saved and file-system gids.
+    pub gids: Vec<u32>,
+    /// The supplementary groups.
+    pub groups: Vec<u32>,
+}
+
+/// Reads the `Uid`, `Gid` and `Groups` lines of `/proc/<pid>/status`.
+pub fn ids(pid: u32) -> io::Result<ProcIds> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_ids(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("/proc/{pid}/status lacks Uid or Gid"),
+        )
+    })
+}
+
+fn parse_ids(text: &str) -> Option<ProcIds> {
+    let numbers = |name: &str| -> Option<Vec<u32>> {
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))?;
+        value
+            .split_ascii_whitespace()
+            .map(|n| n.parse().ok())
+            .collect()
+    };
+    let uids = numbers("Uid").filter(|v| !v.is_empty())?;
+    let gids = numbers("Gid").filter(|v| !v.is_empty())?;
+    let groups = numbers("Groups").unwrap_or_default();
+    Some(ProcIds { uids, gids, groups })
 }
 
 fn parse_status(text: &str) -> Option<ProcStatus> {
@@ -91,6 +129,20 @@ mod tests {
                 cpus_allowed: "0".into()
             }
         );
+    }
+
+    #[test]
+    fn ids_fields() {
+        let text = "Name:\tfn\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n\
+            FDSize:\t64\nGroups:\t\nThreads:\t1\n";
+        let ids = parse_ids(text).unwrap();
+        assert_eq!(ids.uids, [1000; 4]);
+        assert_eq!(ids.gids, [1000; 4]);
+        assert!(ids.groups.is_empty());
+        let root = parse_ids("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t0 4 27 \n").unwrap();
+        assert_eq!(root.groups, [0, 4, 27]);
+        assert_eq!(parse_ids("Name:\tx\nGid:\t1\n"), None);
+        assert_eq!(parse_ids("Uid:\tx\nGid:\t1\n"), None);
     }
 
     #[test]

@@ -44,6 +44,9 @@
 //! | `close-listener` | stops listening after its first connection, and stays up | HS-LIFE-3, HS-LIFE-7 a new connection per call works |
 //! | `big-head` | adds a 1.1 KiB `X-Padding` header to every answer | HS-RESP-11 the response head stays small |
 //! | `echo-stdout` | also writes each answer's body to stdout | HS-LOG-1 stdout and stderr are for logs only |
+//! | `wrong-path-404` | answers `404` to any method or path but `POST /call` | HS-REQ-7 unexpected requests get 502 (a MAY case: the server never sends them) |
+//! | `exit-on-close` | exits 0 when a connection that carried a call is closed by the peer (a function that lives as long as the server's connection) | HS-LIFE-3, HS-LIFE-7 a new connection after the server's 1 s idle close works |
+//! | `needs-writable-cwd` | at start, writes (then removes) a file in its working directory; exits 1 if it cannot | HS-ENV-6 a read-only working directory, as uid 1000 |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -95,9 +98,12 @@ enum Mode {
     EchoStdout,
     CloseListener,
     BigHead,
+    WrongPath404,
+    ExitOnClose,
+    NeedsWritableCwd,
 }
 
-const MODES: [(&str, Mode); 19] = [
+const MODES: [(&str, Mode); 22] = [
     ("good", Mode::Good),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
@@ -117,6 +123,9 @@ const MODES: [(&str, Mode); 19] = [
     ("echo-stdout", Mode::EchoStdout),
     ("close-listener", Mode::CloseListener),
     ("big-head", Mode::BigHead),
+    ("wrong-path-404", Mode::WrongPath404),
+    ("exit-on-close", Mode::ExitOnClose),
+    ("needs-writable-cwd", Mode::NeedsWritableCwd),
 ];
 
 fn main() -> ExitCode {
@@ -172,6 +181,19 @@ fn run(mode: Mode, public: &Path) -> io::Result<()> {
         Mode::NoSocket => loop {
             thread::sleep(Duration::from_secs(3600));
         },
+        Mode::NeedsWritableCwd => {
+            // A scratch file in the working directory, as some runtimes
+            // write caches there; removed at once.
+            let scratch = format!("fixture-scratch-{}", std::process::id());
+            if let Err(e) = fs::write(&scratch, b"scratch").and_then(|()| fs::remove_file(&scratch))
+            {
+                eprintln!(
+                    "fixture needs-writable-cwd: cannot write {scratch} in the working directory: {e}"
+                );
+                return Err(e);
+            }
+            bind_private(mode, public)?
+        }
         Mode::DirectBind => bind_directly(public)?,
         _ => bind_private(mode, public)?,
     };
@@ -331,9 +353,14 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     let idle = (mode == Mode::IdleTimeout).then_some(IDLE_LIMIT);
+    let mut calls = 0u32;
     loop {
         let head = match read_head(&mut reader, idle) {
             Ok(Some(head)) => head,
+            Ok(None) if mode == Mode::ExitOnClose && calls > 0 => {
+                eprintln!("fixture exit-on-close: the connection was closed, exiting");
+                std::process::exit(0);
+            }
             Ok(None) => return Ok(()),
             Err(e)
                 if matches!(
@@ -353,6 +380,7 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
             return Ok(()); // close without answering
         };
         write_reply(&mut writer, mode, &reply)?;
+        calls += 1;
         if head.close {
             return Ok(());
         }
@@ -411,6 +439,9 @@ fn decide(
         Mode::Status500 => return Some(Reply::echo(500, body)),
         Mode::IgnoreDeadline => thread::sleep(Duration::from_secs(3)),
         _ => {}
+    }
+    if mode == Mode::WrongPath404 && (head.method != "POST" || head.target != "/call") {
+        return Some(Reply::failure(404, "not found: only POST /call is served"));
     }
     if head.method != "POST" || head.target != "/call" {
         return Some(Reply::failure(
@@ -528,6 +559,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         204 => "No Content",
+        404 => "Not Found",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         504 => "Gateway Timeout",

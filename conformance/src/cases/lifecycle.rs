@@ -1,17 +1,20 @@
 //! The connection's and the process's life: keep-alive, new and concurrent
-//! connections, freezing, abandoned calls, signals, limits, logs (HS-LIFE,
-//! HS-LOG).
+//! connections, the server's idle close, freezing, abandoned calls, an
+//! unprivileged start, signals, limits, logs (HS-LIFE, HS-LOG, HS-ENV-6).
 
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe};
 use crate::agent::StartOptions;
-use crate::harness::{Call, Harness};
-use crate::verdict::Verdict;
+use crate::agent::outcome::{Fate, ServerView};
+use crate::harness::{Call, Ended, Harness, SERVER_IDLE_CLOSE, Via};
+use crate::verdict::{Failure, Verdict};
 
-pub(super) const CASES: [Case; 11] = [
+pub(super) const CASES: [Case; 13] = [
     Case {
         id: "life.keep-alive",
         level: Level::Must,
@@ -37,10 +40,18 @@ pub(super) const CASES: [Case; 11] = [
         run: second_connection,
     },
     Case {
+        id: "life.idle-close",
+        level: Level::Must,
+        requirements: &["HS-LIFE-3", "HS-LIFE-9"],
+        title: "after the harness closes a connection idle for over 1 s, as the server does, a new one is served",
+        needs: Needs::Nothing,
+        run: idle_close,
+    },
+    Case {
         id: "life.idle-reuse",
         level: Level::Must,
         requirements: &["HS-LIFE-2"],
-        title: "a connection idle for 2 s is still served (no idle timeout)",
+        title: "a connection held open idle for 2 s (past the server's 1 s close) is still served",
         needs: Needs::Nothing,
         run: idle_reuse,
     },
@@ -59,6 +70,14 @@ pub(super) const CASES: [Case; 11] = [
         title: "an abandoned call's body never shows up in a later call",
         needs: Needs::Probe,
         run: no_leaks,
+    },
+    Case {
+        id: "life.unprivileged",
+        level: Level::Must,
+        requirements: &["HS-ENV-6"],
+        title: "as the --uid user (the server's 1000:1000), in a read-only working directory, it starts and answers",
+        needs: Needs::Nothing,
+        run: unprivileged,
     },
     Case {
         id: "life.limits",
@@ -122,7 +141,7 @@ fn keep_alive(h: &mut Harness) -> CaseResult {
 fn new_connection(h: &mut Harness) -> CaseResult {
     for i in 0..10 {
         drop(h.connect()?);
-        let ex = h.call(&Call::invoke())?;
+        let ex = h.call_on_new(&Call::invoke())?;
         if ex.status() != Some(200) {
             return Err(h.failed(format!("call {} on a new connection failed", i + 1), &ex));
         }
@@ -140,6 +159,65 @@ fn second_connection(h: &mut Harness) -> CaseResult {
     expect_200(h, &ex)
 }
 
+/// The server's transport closes a connection idle for more than 1 s while
+/// the container is paused, and dials a new one for the next call.
+fn idle_close(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)?;
+    if !h.has_pooled() {
+        return Err(Verdict::NotApplicable(
+            "the function closed the connection after its answer (see life.keep-alive), so \
+             there was no idle connection for the harness to close"
+                .into(),
+        ));
+    }
+    // Idle past the transport's timeout; frozen, as the server pauses the
+    // container 50 ms after a call (unless --no-freeze).
+    std::thread::sleep(SERVER_IDLE_CLOSE + Duration::from_millis(200));
+    let Some(idle) = h.close_idle() else {
+        return Err(Verdict::fail(
+            "harness error: the pooled connection was not closed after 1.2 s idle",
+        ));
+    };
+    // The server's next call comes whenever a client sends one: give the
+    // function time to see the close before it.
+    h.thaw();
+    std::thread::sleep(Duration::from_millis(200));
+    if !h.alive() {
+        let mut failure = Failure::new(
+            "the function exited when the harness closed its idle connection, as the server's \
+             transport does after 1 s; it must keep serving new connections",
+        );
+        failure.connection = Some(Via::New(Ended::IdleClose(idle)).to_string());
+        failure.server = Some(ServerView {
+            client_status: 502,
+            message: Some("error receiving function response"),
+            container: Fate::Killed,
+        });
+        failure.log = h.case_log();
+        h.discard();
+        return Err(Verdict::Fail(Box::new(failure)));
+    }
+    let ex = h.call(&Call::invoke())?;
+    if !matches!(ex.via, Via::New(Ended::IdleClose(_))) {
+        return Err(h.failed(
+            "harness error: the call after the idle close did not go over a new connection",
+            &ex,
+        ));
+    }
+    if ex.status() != Some(200) {
+        return Err(h.failed(
+            "the call on a new connection, after the harness closed the idle one as the server \
+             does, failed",
+            &ex,
+        ));
+    }
+    Ok(())
+}
+
+/// fn-contract §12 case 34: unlike the server, which closes an idle
+/// connection after 1 s, this case deliberately holds one of its own (outside
+/// the harness's pool) open for 2 s, to see that the FDK does not close it.
 fn idle_reuse(h: &mut Harness) -> CaseResult {
     let mut conn = h.connect()?;
     let ex = h.exchange(&mut conn, &Call::invoke());
@@ -150,11 +228,17 @@ fn idle_reuse(h: &mut Harness) -> CaseResult {
     std::thread::sleep(Duration::from_secs(2));
     let ex = h.exchange(&mut conn, &Call::invoke());
     if ex.status() != Some(200) {
-        return Err(h.failed("the connection did not survive 2 s idle", &ex));
+        return Err(h.failed(
+            "a connection held open idle for 2 s (the harness keeps it past the server's 1 s \
+             idle close on purpose) was not served: the function must not time it out",
+            &ex,
+        ));
     }
     Ok(())
 }
 
+/// Holds a connection of its own across the freeze (longer than the
+/// server's 1 s idle close, on purpose: the process must resume intact).
 fn freeze(h: &mut Harness) -> CaseResult {
     let mut conn = h.connect()?;
     let ex = h.exchange(&mut conn, &Call::invoke());
@@ -209,8 +293,10 @@ fn limits(h: &mut Harness) -> CaseResult {
         ..StartOptions::default()
     })?;
     let pid = f.pid();
+    // A new connection for every call, so that a descriptor kept per
+    // connection would run out.
     for i in 0..400 {
-        let ex = h.call(&Call::invoke())?;
+        let ex = h.call_on_new(&Call::invoke())?;
         if ex.status() != Some(200) {
             h.discard();
             return Err(h.failed(format!("call {} under 350 files failed", i + 1), &ex));
@@ -222,6 +308,72 @@ fn limits(h: &mut Harness) -> CaseResult {
     h.discard();
     if threads > 50 {
         return Err(h.failed_plain(format!("{threads} threads; the sandbox allows 50 tasks")));
+    }
+    Ok(())
+}
+
+/// The skip reason when `--uid` was not given.
+const UID_SKIP: &str = "run with --uid 1000 (as root) to check";
+
+/// fn-contract §12 case 43: the server runs the container as 1000:1000 with
+/// a read-only root file system.
+fn unprivileged(h: &mut Harness) -> CaseResult {
+    let Some(uid) = h.uid() else {
+        return Err(Verdict::Skipped(UID_SKIP.into()));
+    };
+    let cwd = h.work_path().join("read-only-cwd");
+    let made = fs::create_dir_all(&cwd)
+        .and_then(|()| fs::set_permissions(&cwd, fs::Permissions::from_mode(0o555)));
+    if let Err(e) = made {
+        return Err(Verdict::fail(format!(
+            "harness error: could not make {}: {e}",
+            cwd.display()
+        )));
+    }
+    let context = format!(
+        "as uid {uid} (gid {uid}, no other groups) with the working directory {} (0555, \
+         not writable)",
+        cwd.display()
+    );
+    let started = h.start(StartOptions {
+        cwd: Some(cwd.clone()),
+        ..StartOptions::default()
+    });
+    let pid = match started {
+        Ok(f) => f.pid(),
+        Err(Verdict::Fail(mut failure)) => {
+            failure.what = format!("{context}: {}", failure.what);
+            h.discard();
+            return Err(Verdict::Fail(failure));
+        }
+        Err(other) => return Err(other),
+    };
+    let result = check_unprivileged(h, pid, uid, &context);
+    h.discard();
+    result
+}
+
+fn check_unprivileged(h: &mut Harness, pid: u32, uid: u32, context: &str) -> CaseResult {
+    // The harness's own check: the process really runs as asked.
+    let ids = crate::agent::procfs::ids(pid).map_err(|e| {
+        Verdict::fail(format!(
+            "harness error: could not read the ids of {pid}: {e}"
+        ))
+    })?;
+    if ids.uids.iter().any(|&u| u != uid)
+        || ids.gids.iter().any(|&g| g != uid)
+        || !ids.groups.is_empty()
+    {
+        return Err(Verdict::fail(format!(
+            "harness error: the function runs with uids {:?}, gids {:?}, groups {:?}, not {uid}",
+            ids.uids, ids.gids, ids.groups
+        )));
+    }
+    for n in 1..=2 {
+        let ex = h.call(&Call::invoke())?;
+        if ex.status() != Some(200) {
+            return Err(h.failed(format!("{context}: call {n} failed"), &ex));
+        }
     }
     Ok(())
 }

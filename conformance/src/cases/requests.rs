@@ -1,11 +1,15 @@
-//! What the function sees of a call (HS-REQ, HS-GW-1..3, HS-DL-1..3, HS-ENV-4).
+//! What the function sees of a call (HS-REQ, HS-GW-1..3, HS-DL-1..3, HS-ENV-4),
+//! and what it makes of a request the server never sends.
+
+use std::time::Duration;
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
 use crate::agent::StartOptions;
+use crate::agent::outcome::CallKind;
 use crate::harness::{Call, Exchange, Harness};
-use crate::verdict::Verdict;
+use crate::verdict::{Failure, Verdict, show_bytes};
 
-pub(super) const CASES: [Case; 11] = [
+pub(super) const CASES: [Case; 12] = [
     Case {
         id: "req.empty-body",
         level: Level::Must,
@@ -29,6 +33,14 @@ pub(super) const CASES: [Case; 11] = [
         title: "the transport's Accept-Encoding: gzip does not make the answer compressed",
         needs: Needs::Nothing,
         run: no_encoding,
+    },
+    Case {
+        id: "req.wrong-path",
+        level: Level::May,
+        requirements: &["HS-REQ-7", "HS-RESP-1"],
+        title: "informational (the server never sends them): GET /other and POST /other get 200, 502 or 504 and the process keeps serving",
+        needs: Needs::Nothing,
+        run: wrong_path,
     },
     Case {
         id: "req.chunked-echo",
@@ -328,4 +340,76 @@ fn no_encoding(h: &mut Harness) -> CaseResult {
             &ex,
         )),
     }
+}
+
+/// What every `req.wrong-path` report starts with.
+const INFORMATIONAL: &str = "informational (MAY): the Fn server only ever sends POST /call, so \
+     no real call can meet this";
+
+/// fn-contract §12 case 26's wrong-path sub-case: requests the server never
+/// sends, each on a connection of its own, then a good call.
+fn wrong_path(h: &mut Harness) -> CaseResult {
+    let requests: [&[u8]; 2] = [
+        b"GET /other HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Go-http-client/1.1\r\n\
+          Accept-Encoding: gzip\r\n\r\n",
+        b"POST /other HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Go-http-client/1.1\r\n\
+          Content-Length: 5\r\nContent-Type: text/plain\r\nAccept-Encoding: gzip\r\n\r\nhello",
+    ];
+    h.running()?;
+    let pid = h.pid();
+    let mut problems = Vec::new();
+    let mut evidence = None;
+    for request in requests {
+        let line = String::from_utf8_lossy(request)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut conn = h.connect()?;
+        let sent = conn
+            .send_raw(request)
+            .and_then(|()| conn.set_read_timeout(Some(Duration::from_secs(10))));
+        if let Err(e) = sent {
+            return Err(h.failed_plain(format!("{INFORMATIONAL}. Could not send {line}: {e}")));
+        }
+        let ex = h.read_answer(&mut conn, request.to_vec(), CallKind::Invoke);
+        match ex.status() {
+            Some(200 | 502 | 504) => continue,
+            Some(status) => problems.push(format!("{line} was answered {status}")),
+            None => problems.push(format!("{line} got no answer")),
+        }
+        evidence.get_or_insert(ex);
+    }
+    let ex = h.call(&Call::invoke())?;
+    if h.pid() != pid {
+        problems.push(
+            "the process exited after them (the harness started it again for the next call)"
+                .to_owned(),
+        );
+    } else if ex.status() != Some(200) {
+        problems.push("a good call after them failed".to_owned());
+    }
+    let Some(evidence) = evidence.or((!problems.is_empty()).then_some(ex)) else {
+        return Ok(());
+    };
+    Err(informational(
+        h,
+        format!(
+            "{}; HS-REQ-7 asks for 502 and the process serving on (any of 200, 502 or 504 keeps \
+             HS-RESP-1)",
+            problems.join("; ")
+        ),
+        &evidence,
+    ))
+}
+
+/// A `req.wrong-path` failure: what was sent and what came back, but no
+/// server view, since the server never sends such a request.
+fn informational(h: &Harness, problem: String, ex: &Exchange) -> Verdict {
+    let mut failure = Failure::new(format!("{INFORMATIONAL}. {problem}"));
+    failure.sent = Some(show_bytes(&ex.sent, 1024));
+    failure.got = Some(ex.shown());
+    failure.connection = Some(ex.via.to_string());
+    failure.log = h.case_log();
+    Verdict::Fail(Box::new(failure))
 }

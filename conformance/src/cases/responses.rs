@@ -186,7 +186,8 @@ fn status_discipline(h: &mut Harness) -> CaseResult {
     Ok(())
 }
 
-/// After a failed call, a call on a new connection must work.
+/// After a failed call, the next call must work (on a new connection: the
+/// server does not reuse one after a 502 or 504).
 fn next_call_works(h: &mut Harness, after: &str) -> CaseResult {
     let ex = h.call(&Call::invoke())?;
     if ex.status() != Some(200) {

@@ -7,6 +7,7 @@
 //! resp.error-502 fail
 //! sock.ready pass
 //! resp.stream n/a
+//! life.unprivileged skip
 //! ```
 
 use std::collections::BTreeMap;
@@ -21,13 +22,14 @@ fn word(v: &Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail(_) => "fail",
         Verdict::NotApplicable(_) => "n/a",
+        Verdict::Skipped(_) => "skip",
     }
 }
 
 /// Writes this run's verdicts.
 pub fn write(command: &FunctionCommand, outcomes: &[Outcome]) -> String {
     let mut out = format!(
-        "# fdk-conformance verdicts for: {}\n# <case id> <pass|fail|n/a>; edit the comments, not the verdicts\n",
+        "# fdk-conformance verdicts for: {}\n# <case id> <pass|fail|n/a|skip>; edit the comments, not the verdicts\n",
         command.words().join(" ")
     );
     for o in outcomes {
@@ -53,12 +55,12 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
         }
         let mut words = line.split_whitespace();
         match (words.next(), words.next(), words.next()) {
-            (Some(id), Some(v @ ("pass" | "fail" | "n/a")), None) => {
+            (Some(id), Some(v @ ("pass" | "fail" | "n/a" | "skip")), None) => {
                 map.insert(id.to_owned(), v.to_owned());
             }
             _ => {
                 return Err(format!(
-                    "expectations line {}: `{line}` is not `<case id> <pass|fail|n/a>`",
+                    "expectations line {}: `{line}` is not `<case id> <pass|fail|n/a|skip>`",
                     n + 1
                 ));
             }
@@ -113,6 +115,7 @@ pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
                 Some("pass") => "✅",
                 Some("fail") => "❌",
                 Some("n/a") => "n/a",
+                Some("skip") => "skip",
                 _ => "?",
             };
             out.push_str(&format!(" {cell} |"));
@@ -128,9 +131,14 @@ mod tests {
 
     #[test]
     fn parses_verdicts_and_comments_and_refuses_junk() {
-        let map = parse("# c\nsock.ready pass\n\nresp.stream n/a\n").unwrap();
+        let map =
+            parse("# c\nsock.ready pass\n\nresp.stream n/a\nlife.unprivileged skip\n").unwrap();
         assert_eq!(map.get("sock.ready").map(String::as_str), Some("pass"));
-        assert_eq!(map.len(), 2);
+        assert_eq!(
+            map.get("life.unprivileged").map(String::as_str),
+            Some("skip")
+        );
+        assert_eq!(map.len(), 3);
         assert!(parse("sock.ready maybe\n").is_err());
         assert!(parse("sock.ready pass extra\n").is_err());
     }

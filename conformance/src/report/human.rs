@@ -10,6 +10,7 @@ fn tag(verdict: &Verdict) -> &'static str {
         Verdict::Pass => "PASS",
         Verdict::Fail(_) => "FAIL",
         Verdict::NotApplicable(_) => "N/A ",
+        Verdict::Skipped(_) => "SKIP",
     }
 }
 
@@ -35,7 +36,9 @@ pub fn line(o: &Outcome) -> String {
                 text.push('\n');
             }
         }
-        Verdict::NotApplicable(why) => text.push_str(&format!("       {why}\n")),
+        Verdict::NotApplicable(why) | Verdict::Skipped(why) => {
+            text.push_str(&format!("       {why}\n"));
+        }
         Verdict::Pass => {}
     }
     text

@@ -25,6 +25,7 @@ fn verdict_word(v: &Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail(_) => "fail",
         Verdict::NotApplicable(_) => "not_applicable",
+        Verdict::Skipped(_) => "skipped",
     }
 }
 
@@ -32,7 +33,7 @@ fn evidence(v: &Verdict) -> String {
     match v {
         Verdict::Pass => String::new(),
         Verdict::Fail(f) => f.to_string(),
-        Verdict::NotApplicable(why) => why.clone(),
+        Verdict::NotApplicable(why) | Verdict::Skipped(why) => why.clone(),
     }
 }
 
@@ -83,7 +84,7 @@ fn tap(outcomes: &[Outcome], s: &Summary) -> String {
         let n = i + 1;
         match &o.verdict {
             Verdict::Pass => out.push_str(&format!("ok {n} - {} ({})\n", o.case.id, o.case.level)),
-            Verdict::NotApplicable(why) => {
+            Verdict::NotApplicable(why) | Verdict::Skipped(why) => {
                 out.push_str(&format!("ok {n} - {} # SKIP {why}\n", o.case.id));
             }
             Verdict::Fail(f) => {
@@ -139,7 +140,7 @@ fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String
         ));
         match &o.verdict {
             Verdict::Pass => {}
-            Verdict::NotApplicable(why) => {
+            Verdict::NotApplicable(why) | Verdict::Skipped(why) => {
                 out.push_str(&format!("<skipped message=\"{}\"/>", xml(why)))
             }
             Verdict::Fail(f) => out.push_str(&format!(

@@ -33,7 +33,7 @@ pub struct Summary {
     pub failed: usize,
     /// MUST cases that failed: the run fails.
     pub must_failed: usize,
-    /// Cases that did not apply.
+    /// Cases that did not apply or were not checked in this run.
     pub skipped: usize,
     /// The run's duration.
     pub took: Duration,
@@ -55,7 +55,7 @@ impl Summary {
                         s.must_failed += 1;
                     }
                 }
-                Verdict::NotApplicable(_) => s.skipped += 1,
+                Verdict::NotApplicable(_) | Verdict::Skipped(_) => s.skipped += 1,
             }
         }
         s
