@@ -46,13 +46,13 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "run",
-        summary: "serve the function locally as the Fn server would (not implemented yet)",
+        summary: "serve the function on 127.0.0.1 as the Fn server would: /invoke and triggers",
         help: RUN_HELP,
         run: run_function,
     },
     Command {
         name: "invoke",
-        summary: "send one call to a function started by `cargo fdk run` (not implemented yet)",
+        summary: "send one call to a function served by `cargo fdk run`, like `fn invoke`",
         help: INVOKE_HELP,
         run: invoke_function,
     },
@@ -143,15 +143,47 @@ Then, to a real Fn server:
 ";
 
 const RUN_HELP: &str = "\
-Usage: cargo fdk run
+Usage: cargo fdk run [options]
 
-Not implemented yet: will serve the function on 127.0.0.1 as the Fn server would.
+Builds the function as `cargo fdk build` does and serves it on 127.0.0.1 the way the
+Fn server does: POST /invoke/<name> and the HTTP triggers /t/<app>/<source> of
+func.yaml (the gateway transform both ways). The function runs hot, started with the
+server's environment (FN_LISTENER in a fresh directory, FN_FORMAT=http-stream,
+FN_APP_ID, FN_FN_ID, FN_MEMORY from func.yaml, func.yaml's config), judged ready by
+the same inotify event, frozen between calls, called with the server's exact bytes
+and its deadline (func.yaml timeout, default 30 s). Each call is logged with its call
+id, the client's status, and what the server would do to the container; a container
+the server would kill is replaced for the next call. The function's output is shown
+prefixed with its name. Ctrl-C stops.
+
+Options:
+  --manifest-path PATH  the function's Cargo.toml (default ./Cargo.toml)
+  --bin NAME            the binary, when the package has several
+  --target TRIPLE       build for TRIPLE
+  --binary FILE         serve this binary instead of building one
+  --addr HOST:PORT      where to listen (default 127.0.0.1:8080)
+  --app NAME            the app in trigger URLs (default: app)
+  --no-freeze           do not freeze the function between calls
+  -h, --help            this text
 ";
 
 const INVOKE_HELP: &str = "\
-Usage: cargo fdk invoke
+Usage: cargo fdk invoke [options]
 
-Not implemented yet: will send one call to a function started by `cargo fdk run`.
+Sends one call to the function `cargo fdk run` serves, like `fn invoke`: the body
+from --body, else stdin (when it is not a terminal), with Content-Type text/plain
+unless --content-type says otherwise. Prints the answer's body on stdout. A status
+other than 2xx is printed on stderr and the exit status is 1.
+
+Options:
+  --manifest-path PATH  the function's Cargo.toml, for its name (default ./Cargo.toml)
+  --url URL             the whole URL instead (default http://127.0.0.1:8080/invoke/<name>)
+  --addr HOST:PORT      where `cargo fdk run` listens (default 127.0.0.1:8080)
+  --body TEXT           the request body
+  --content-type TYPE   the request's Content-Type (default text/plain)
+  --timeout SECONDS     how long to wait for the answer (default 60)
+  -v, --verbose         print the status line and headers on stderr
+  -h, --help            this text
 ";
 
 /// Runs the command line `args` (as `std::env::args()` gives it) and
@@ -220,14 +252,130 @@ fn find(name: &str) -> Result<&'static Command> {
     })
 }
 
-/// `cargo fdk run`: to be written (a local stand-in for the Fn server).
-fn run_function(_args: &[String]) -> Result<()> {
-    Err(Error::new("cargo fdk run: not implemented yet"))
+/// `cargo fdk run`: the function behind a local stand-in for the Fn server.
+fn run_function(args: &[String]) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut p = ArgParser::new("run", args);
+    let mut build = BuildOptions::default();
+    let mut binary = None;
+    let mut addr = crate::server::default_addr();
+    let mut app = "app".to_owned();
+    let mut freeze = true;
+    while let Some(arg) = p.next_arg()? {
+        if parse_build_option(&mut p, &arg, &mut build)? {
+            continue;
+        }
+        match &arg {
+            Arg::Option(o) if o == "--binary" => binary = Some(PathBuf::from(p.value(o)?)),
+            Arg::Option(o) if o == "--addr" => {
+                let value = p.value(o)?;
+                addr = value
+                    .parse()
+                    .map_err(|_| p.usage(format!("--addr `{value}` is not HOST:PORT")))?;
+            }
+            Arg::Option(o) if o == "--app" => app = p.value(o)?,
+            Arg::Option(o) if o == "--no-freeze" => freeze = false,
+            _ => return Err(p.unknown(&arg)),
+        }
+    }
+    let (func, binary) = match binary {
+        Some(binary) => (
+            crate::funcfile::FuncFile::load(&build.function_dir())?,
+            binary,
+        ),
+        None => {
+            let (function, built) = commands::build(&build)?;
+            println!(
+                "Built {} ({} bytes, {})",
+                built.path.display(),
+                thousands(built.size),
+                built.elf.linkage()
+            );
+            (function.func, built.path)
+        }
+    };
+    crate::server::run(crate::server::RunOptions {
+        binary,
+        func,
+        app,
+        addr,
+        freeze,
+        started,
+    })
 }
 
-/// `cargo fdk invoke`: to be written (one call to `cargo fdk run`).
-fn invoke_function(_args: &[String]) -> Result<()> {
-    Err(Error::new("cargo fdk invoke: not implemented yet"))
+/// `cargo fdk invoke`: one call to `cargo fdk run`.
+fn invoke_function(args: &[String]) -> Result<()> {
+    let mut p = ArgParser::new("invoke", args);
+    let mut build = BuildOptions::default();
+    let mut url = None;
+    let mut addr = crate::server::default_addr().to_string();
+    let mut body = None;
+    let mut content_type = "text/plain".to_owned();
+    let mut timeout = 60u64;
+    let mut verbose = false;
+    while let Some(arg) = p.next_arg()? {
+        match &arg {
+            Arg::Option(o) if o == "--manifest-path" => {
+                build.manifest_path = Some(PathBuf::from(p.value(o)?));
+            }
+            Arg::Option(o) if o == "--url" => url = Some(p.value(o)?),
+            Arg::Option(o) if o == "--addr" => addr = p.value(o)?,
+            Arg::Option(o) if o == "--body" => body = Some(p.value(o)?.into_bytes()),
+            Arg::Option(o) if o == "--content-type" => content_type = p.value(o)?,
+            Arg::Option(o) if o == "--timeout" => {
+                let value = p.value(o)?;
+                timeout = value.parse().map_err(|_| {
+                    p.usage(format!("--timeout `{value}` is not a number of seconds"))
+                })?;
+            }
+            Arg::Option(o) if o == "-v" || o == "--verbose" => verbose = true,
+            _ => return Err(p.unknown(&arg)),
+        }
+    }
+    let url = match url {
+        Some(url) => url,
+        None => {
+            let func = crate::funcfile::FuncFile::load(&build.function_dir())?;
+            format!("http://{addr}/invoke/{}", func.name)
+        }
+    };
+    let body = match body {
+        Some(body) => body,
+        None => {
+            use std::io::{IsTerminal, Read};
+            let mut stdin = std::io::stdin();
+            let mut all = Vec::new();
+            if !stdin.is_terminal() {
+                stdin
+                    .read_to_end(&mut all)
+                    .map_err(|e| Error::new(format!("could not read stdin: {e}")))?;
+            }
+            all
+        }
+    };
+    let answer = crate::invoke::send(
+        "POST",
+        &url,
+        &content_type,
+        &body,
+        std::time::Duration::from_secs(timeout),
+    )?;
+    if verbose {
+        eprintln!("HTTP/1.1 {}", answer.status);
+        for (k, v) in &answer.headers {
+            eprintln!("{k}: {v}");
+        }
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&answer.body)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::new(format!("could not write the answer: {e}")))?;
+    if !(200..300).contains(&answer.status) {
+        return Err(Error::new(format!("the call answered {}", answer.status)));
+    }
+    Ok(())
 }
 
 /// A small hand-written option parser: `--opt value`, `--opt=value`, flags
@@ -576,15 +724,25 @@ mod tests {
     }
 
     #[test]
-    fn run_and_invoke_say_they_are_not_there_yet() {
-        for name in ["run", "invoke"] {
-            let err = dispatch(&strings(&[name])).unwrap_err();
-            assert_eq!(
-                err.message(),
-                format!("cargo fdk {name}: not implemented yet")
-            );
-            assert_eq!(err.exit_code(), 1);
-        }
+    fn run_and_invoke_refuse_bad_options_with_one_clear_line() {
+        let err = dispatch(&strings(&["run", "--addr", "nope"])).unwrap_err();
+        assert!(
+            err.is_usage() && err.message().contains("HOST:PORT"),
+            "{err}"
+        );
+        let err = dispatch(&strings(&["invoke", "--url", "ftp://x/", "--body", "a"])).unwrap_err();
+        assert!(err.is_usage() && err.message().contains("http://"), "{err}");
+        // Nothing listens on port 1: the message says what to start.
+        let err = dispatch(&strings(&[
+            "invoke",
+            "--url",
+            "http://127.0.0.1:1/invoke/x",
+            "--body",
+            "a",
+        ]))
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.message().contains("cargo fdk run"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   is both an OCI archive and a `docker load` archive;
 //! - [`funcfile`]: Fn's `func.yaml` (schema 20180708); [`reference`](mod@reference): image
 //!   references; [`project`]: the crate as `cargo metadata` sees it;
+//! - [`server`]: `cargo fdk run`, a local stand-in for the Fn server built
+//!   on the conformance harness's server emulation; [`invoke`]: one call to it;
 //! - [`commands`] runs `build` and `image`; [`cli`] parses the command line.
 //!
 //! The binary `cargo-fdk` is [`cli::main`]; see `cargo-fdk/README.md` for
@@ -19,10 +21,12 @@ pub mod commands;
 pub mod elf;
 pub mod error;
 pub mod funcfile;
+pub mod invoke;
 pub mod oci;
 pub mod project;
 pub mod reference;
 pub mod scaffold;
+pub mod server;
 #[cfg(test)]
 mod testutil;
 mod yaml;
