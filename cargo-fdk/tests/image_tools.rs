@@ -503,3 +503,128 @@ fn runs_under_bubblewrap_as_the_fn_server_runs_it() {
         .collect();
     assert!(left.is_empty(), "left in iofs: {left:?}");
 }
+
+/// Opt-in (`FDK_TEST_DOCKER=1` and a daemon that answers `docker info`):
+/// `docker load` the archive and run it with the flags the Fn server's
+/// docker driver uses (fn-contract.md §2.2), then call it on its socket.
+#[test]
+fn docker_loads_and_runs_it_with_the_servers_flags() {
+    if std::env::var_os("FDK_TEST_DOCKER").is_none_or(|v| v != "1") {
+        eprintln!("skipped: set FDK_TEST_DOCKER=1 (with a running Docker daemon) to run");
+        return;
+    }
+    let Some(docker) = tool("docker", "docker.io", "the Docker engine check") else {
+        return;
+    };
+    if !Command::new(&docker)
+        .arg("info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: `docker info` fails, no daemon to talk to");
+        return;
+    }
+    let hello = hello();
+    let loaded = run(&docker, &["load", "-i", hello.archive().to_str().unwrap()]);
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    let reference = format!("hello:{TAG}");
+    assert!(stdout(&loaded).contains(&reference), "{}", stdout(&loaded));
+
+    let tmp = TempDir::new("docker");
+    let iofs = tmp.path().join("iofs");
+    std::fs::create_dir(&iofs).unwrap();
+    std::fs::set_permissions(&iofs, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let name = format!("cargo-fdk-test-{}", std::process::id());
+    let volume = format!("{}:/tmp/iofs", iofs.display());
+    let started = run(
+        &docker,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--user",
+            "1000:1000",
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--cap-drop",
+            "all",
+            "--security-opt",
+            "no-new-privileges",
+            "--init",
+            "--network",
+            "none",
+            "--memory",
+            "128m",
+            "--memory-swap",
+            "128m",
+            "--pids-limit",
+            "50",
+            "--ulimit",
+            "nofile=350:350",
+            "-v",
+            &volume,
+            "-e",
+            "FN_LISTENER=unix:/tmp/iofs/lsnr.sock",
+            "-e",
+            "FN_FORMAT=http-stream",
+            "-e",
+            "FN_APP_ID=app1",
+            "-e",
+            "FN_FN_ID=fn1",
+            "-e",
+            "FN_MEMORY=128",
+            "-e",
+            "FN_TYPE=sync",
+            &reference,
+        ],
+    );
+    struct Container(PathBuf, String);
+    impl Drop for Container {
+        fn drop(&mut self) {
+            let _ = Command::new(&self.0).args(["rm", "-f", &self.1]).output();
+        }
+    }
+    let _container = Container(docker.clone(), name.clone());
+    assert!(started.status.success(), "{}", stderr(&started));
+
+    let link = iofs.join("lsnr.sock");
+    let begin = Instant::now();
+    while std::fs::symlink_metadata(&link).is_err() {
+        assert!(
+            begin.elapsed() < Duration::from_secs(5),
+            "no lsnr.sock after 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut stream = UnixStream::connect(&link).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    call(&mut stream, "01DOCKER1", &["Jimmy"]);
+    let (status, headers, body) = read_response(&mut reader);
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (200, "Hello Jimmy")
+    );
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "fn-fdk-version" && v.starts_with("fdk-rust/"))
+    );
+    drop((stream, reader));
+
+    // `docker stop` sends SIGTERM through --init: a clean exit, socket gone.
+    let stopped = run(&docker, &["stop", "-t", "5", &name]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let code = run(&docker, &["inspect", "-f", "{{.State.ExitCode}}", &name]);
+    assert_eq!(stdout(&code).trim(), "0");
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "lsnr.sock left behind"
+    );
+}
