@@ -10,6 +10,10 @@
 //! benchmarks ([`bench`](mod@bench)): exec-to-ready, per-call latency over one
 //! keep-alive connection, the client's and the function's CPU per call, and
 //! memory growth, next to `floor`, the least work a socket server can do.
+//!
+//! The four legacy stdin/stdout formats of Fn 0.3.602 (`json`, `http`,
+//! `default`, `cloudevent`) have their own server emulation ([`stdio`]) and
+//! catalogs (`run --format <format>`).
 
 pub mod agent;
 pub mod bench;
@@ -18,6 +22,7 @@ pub mod cli;
 pub mod error;
 pub mod harness;
 pub mod report;
+pub mod stdio;
 pub mod suite;
 pub mod verdict;
 

@@ -1,9 +1,12 @@
 //! `fdk-conformance run`: the case catalog against one function.
 //!
 //! ```text
-//! fdk-conformance run [--probe] [--only ID|PREFIX]... [--level must|should|may]
+//! fdk-conformance run [--format FORMAT] [--probe] [--only ID|PREFIX]... [--level must|should|may]
 //!                     [--output json|tap|junit=FILE]... [--uid N] [--list] -- <command> [args...]
 //! ```
+//!
+//! `--format json|http|default|cloudevent` hands the run to the stdio suite
+//! ([`crate::stdio::suite`]).
 
 use std::ffi::OsString;
 use std::time::Instant;
@@ -23,6 +26,9 @@ Plays the Fn server against <command> (a function built with any FDK) and
 reports one verdict per conformance case (protocol-spec/http-stream.md).
 
 Options:
+  --format FORMAT      the contract to play: http-stream (the default), or one of the
+                       stdin/stdout formats of Fn 0.3.602, json, http, default or
+                       cloudevent (protocol-spec/stdio.md; cases json.*, http.*, ...)
   --probe              the function speaks the probe protocol (protocol-spec/probe.md);
                        without it, behaviour cases are reported not applicable
   --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
@@ -59,6 +65,8 @@ pub struct Args {
     freeze: bool,
     uid: Option<u32>,
     list: bool,
+    /// `--format`: a stdin/stdout format, or `None` for http-stream.
+    format: Option<crate::stdio::StdioFormat>,
 }
 
 /// Parses `run`'s arguments; `Ok(None)` asks for help.
@@ -74,6 +82,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         freeze: true,
         uid: None,
         list: false,
+        format: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -87,6 +96,18 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
             "-h" | "--help" => return Ok(None),
             "--probe" => parsed.probe = true,
             "--list" => parsed.list = true,
+            "--format" => {
+                let v = value("--format")?;
+                parsed.format = match v.as_str() {
+                    "http-stream" => None,
+                    name => Some(crate::stdio::StdioFormat::parse(name).ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--format takes http-stream, json, http, default or cloudevent, \
+                             not {v:?}"
+                        ))
+                    })?),
+                };
+            }
             "--no-freeze" => parsed.freeze = false,
             "--expect" => parsed.expect = Some(value("--expect")?.into()),
             "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
@@ -159,6 +180,9 @@ fn selected(args: &Args, case: &Case) -> bool {
 
 /// Runs the suite; returns the exit code (0, 1 or 2).
 pub fn run(args: &Args) -> Result<u8, Error> {
+    if let Some(format) = args.format {
+        return run_stdio(format, args);
+    }
     let cases: Vec<Case> = catalog()
         .into_iter()
         .filter(|c| selected(args, c))
@@ -264,4 +288,26 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         return Ok(1);
     }
     Ok(if summary.must_failed > 0 { 1 } else { 0 })
+}
+
+/// `run --format <json|http|default|cloudevent>`: the stdio suite
+/// ([`crate::stdio::suite`]) with the same options.
+fn run_stdio(format: crate::stdio::StdioFormat, args: &Args) -> Result<u8, Error> {
+    if args.uid.is_some() {
+        return Err(Error::Usage(format!(
+            "--uid applies to the http-stream suite only, not to --format {format}"
+        )));
+    }
+    crate::stdio::suite::run(&crate::stdio::suite::Options {
+        format,
+        command: args.command.clone(),
+        probe: args.probe,
+        only: args.only.clone(),
+        level: args.level,
+        outputs: args.outputs.clone(),
+        expect: args.expect.clone(),
+        write_expect: args.write_expect.clone(),
+        freeze: args.freeze,
+        list: args.list,
+    })
 }

@@ -9,6 +9,7 @@ mod lifecycle;
 mod requests;
 mod responses;
 mod startup;
+pub mod stdio;
 
 use std::fmt;
 

@@ -1,0 +1,112 @@
+//! The `default` catalog (fn-contract §12 case 48): one process per call.
+
+use super::super::{Level::Must, Needs::Nothing, Needs::Probe};
+use super::checks::*;
+use super::{StdioCase, case};
+
+pub(super) const CASES: [StdioCase; 13] = [
+    case(
+        "default.call",
+        Must,
+        &["DEF-REQ-1", "DEF-RESP-1", "DEF-RESP-3"],
+        "a call exits 0 with a body on stdout (the client gets 200)",
+        Nothing,
+        call,
+    ),
+    case(
+        "default.echo",
+        Must,
+        &["DEF-REQ-1", "DEF-RESP-1"],
+        "a binary body written in two parts is stdin until EOF, and exactly stdout",
+        Probe,
+        echo_body,
+    ),
+    case(
+        "default.empty-stdin",
+        Must,
+        &["DEF-REQ-1"],
+        "an empty stdin is an empty body: exit 0, nothing on stdout",
+        Probe,
+        empty_stdin,
+    ),
+    case(
+        "default.metadata",
+        Must,
+        &["SIO-IO-4", "SIO-ENV-3", "DEF-REQ-2"],
+        "the handler sees FN_CALL_ID, FN_DEADLINE, method, URL, FN_HEADER_* as headers, config",
+        Probe,
+        metadata,
+    ),
+    case(
+        "default.user-status",
+        Must,
+        &["DEF-RESP-1"],
+        "a returned 404: its body on stdout, exit 0, and a stderr warning naming 404",
+        Probe,
+        user_status,
+    ),
+    case(
+        "default.exit-status",
+        Must,
+        &["DEF-RESP-2", "DEF-RESP-3", "SIO-ERR-6"],
+        "a handler error: nothing on stdout, the error on stderr, exit 1 (502 container exit code 1)",
+        Probe,
+        error,
+    ),
+    case(
+        "default.panic",
+        Must,
+        &["DEF-RESP-2", "DEF-RESP-3"],
+        "a panic: nothing on stdout, the message on stderr, exit 1",
+        Probe,
+        panic,
+    ),
+    case(
+        "default.deadline-past",
+        Must,
+        &["DEF-RESP-2", "SIO-DL-1", "SIO-DL-2"],
+        "FN_DEADLINE long past: the handler does not run, nothing on stdout, exit 1",
+        Probe,
+        deadline_past,
+    ),
+    case(
+        "default.deadline-running",
+        Must,
+        &["DEF-RESP-2", "SIO-DL-2"],
+        "a handler still running at its deadline: nothing on stdout, exit 1",
+        Probe,
+        deadline_running,
+    ),
+    case(
+        "default.big-body",
+        Must,
+        &["DEF-REQ-1", "DEF-RESP-1"],
+        "6 MiB of binary data on stdin come back exactly on stdout",
+        Probe,
+        big_body,
+    ),
+    case(
+        "default.stray-output",
+        Must,
+        &["SIO-IO-2", "DEF-RESP-1"],
+        "a line printed to stdout by the handler goes to the logs: stdout is exactly the body",
+        Probe,
+        stray_output,
+    ),
+    case(
+        "default.listener-ignored",
+        Must,
+        &["SIO-ENV-2"],
+        "a valid FN_LISTENER changes nothing: the call is served, no socket created",
+        Nothing,
+        listener_ignored,
+    ),
+    case(
+        "default.unknown-format",
+        Must,
+        &["SIO-ENV-1"],
+        "FN_FORMAT=DEFAULT (not an exact name): a stderr line naming it and a non-zero exit",
+        Nothing,
+        unknown_format,
+    ),
+];

@@ -1,0 +1,848 @@
+//! What a stdio case works with: the function run as the 0.3.602 server
+//! ran it in one format (SIO-LIFE-4), calls written and read as that server
+//! wrote and read them (SIO-IO-7, SIO-IO-8, SIO-DL-3, SIO-ERR-7), and the
+//! evidence a failure shows.
+//!
+//! Hot formats: one process serves the calls of every case until a call
+//! gets it killed (excess data, a response that does not decode, a
+//! timeout) or it exits; the next call then starts a new one. After each
+//! call the harness watches stdout for 100 ms more (excess data), then
+//! freezes the process (SIGSTOP) until the next call (SIGCONT), unless
+//! `--no-freeze`. `default`: every call is a new process.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::sys::signal::Signal;
+
+use super::StdioFormat;
+use super::golang::all_unicode_space;
+use super::process::{ColdEnd, HotProcess, Launch, Pulled, run_cold, server_env};
+use super::read::{Decoded, Reader, Step};
+use super::served::{End, Served, exit_code};
+use super::wire::{
+    CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
+    json_request,
+};
+use crate::agent::outcome::Fate;
+use crate::agent::process::FN_ID;
+use crate::agent::{FunctionCommand, WorkDir};
+use crate::verdict::{Failure, Verdict, show_bytes};
+
+/// The client's `User-Agent`.
+pub const USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
+/// The function's timeout: the server's default (30 s).
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long stdout is watched after a response for excess data (SIO-IO-8).
+pub const EXCESS_WINDOW: Duration = Duration::from_millis(100);
+/// How much of the sent bytes a report shows.
+const SHOW_SENT: usize = 1536;
+/// How much of the function's log a report shows.
+const SHOW_LOG: usize = 2048;
+
+/// The URL of an `/invoke` call.
+pub fn invoke_url() -> String {
+    format!("http://localhost:8080/invoke/{FN_ID}")
+}
+
+/// One call to make: the client's request and the deadline.
+#[derive(Debug, Clone)]
+pub struct StdioCall {
+    req: ClientRequest,
+    timeout: Duration,
+    patience: Duration,
+    raw_deadline: Option<String>,
+    pieces: usize,
+    pause: Duration,
+}
+
+impl Default for StdioCall {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StdioCall {
+    /// `POST /invoke/<fn id>` with no body and the server's default
+    /// timeout.
+    pub fn new() -> Self {
+        Self {
+            req: ClientRequest {
+                method: "POST".into(),
+                url: invoke_url(),
+                headers: vec![("User-Agent".into(), USER_AGENT.into())],
+                body: Vec::new(),
+                chunked: false,
+            },
+            timeout: TIMEOUT,
+            patience: Duration::ZERO,
+            raw_deadline: None,
+            pieces: 1,
+            pause: Duration::ZERO,
+        }
+    }
+
+    /// The client's method and URL (an HTTP trigger's, say).
+    pub fn at(mut self, method: &str, url: &str) -> Self {
+        self.req.method = method.to_owned();
+        self.req.url = url.to_owned();
+        self
+    }
+
+    /// Adds a client header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.req.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.req.body = body.into();
+        self
+    }
+
+    /// A text body the handler sees as `text` in every format: for
+    /// `cloudevent` the client sends it as a JSON string (the server wraps
+    /// only JSON bodies), `text/plain` everywhere.
+    pub fn text(self, format: StdioFormat, text: &str) -> Self {
+        let body = if format == StdioFormat::Cloudevent {
+            serde_json::Value::String(text.to_owned()).to_string()
+        } else {
+            text.to_owned()
+        };
+        self.header("Content-Type", "text/plain").body(body)
+    }
+
+    /// The client sends the body chunked.
+    pub fn chunked(mut self) -> Self {
+        self.req.chunked = true;
+        self
+    }
+
+    /// Asks the probe for `op` through the `X-Probe` header.
+    pub fn probe(self, op: &str) -> Self {
+        self.header("X-Probe", op)
+    }
+
+    /// The function's timeout for this call (the deadline is now plus it).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Waits this much past the deadline before giving up: more patient
+    /// than the server, to see what the function itself does at its
+    /// deadline (the server would have answered 504 and killed it).
+    pub fn patience(mut self, extra: Duration) -> Self {
+        self.patience = extra;
+        self
+    }
+
+    /// Writes this deadline as is (a past one, say); the harness still
+    /// gives up after the timeout.
+    pub fn raw_deadline(mut self, deadline: &str) -> Self {
+        self.raw_deadline = Some(deadline.to_owned());
+        self
+    }
+
+    /// `default`: writes the body in `pieces` with `pause` between them.
+    pub fn in_pieces(mut self, pieces: usize, pause: Duration) -> Self {
+        self.pieces = pieces;
+        self.pause = pause;
+        self
+    }
+
+    /// The client's request.
+    pub fn request(&self) -> &ClientRequest {
+        &self.req
+    }
+}
+
+/// A call written to a hot process whose response is not read yet.
+#[derive(Debug)]
+pub struct InFlight {
+    meta: CallMeta,
+    method: String,
+    sent: Vec<u8>,
+    started: Instant,
+    until: Instant,
+}
+
+/// The function under test in one stdio format, and the run's state.
+#[derive(Debug)]
+pub struct StdioHarness {
+    format: StdioFormat,
+    command: FunctionCommand,
+    probe: bool,
+    freeze: bool,
+    work: WorkDir,
+    log: PathBuf,
+    log_mark: u64,
+    current: Option<HotProcess>,
+    /// Why there is no current process, told with the next one.
+    gone: Option<String>,
+    next_id: u64,
+    /// `FN_MAX_RESPONSE_SIZE` (unset by default: no limit).
+    max_response: Option<usize>,
+    /// Variables a case adds to the server's environment for the
+    /// processes it starts (cleared, and such a process discarded, when
+    /// the next case begins).
+    extra_env: Vec<(String, String)>,
+}
+
+impl StdioHarness {
+    /// A harness for `command` in `format`; `probe` says it speaks the probe
+    /// protocol.
+    pub fn new(
+        format: StdioFormat,
+        command: FunctionCommand,
+        probe: bool,
+    ) -> std::io::Result<Self> {
+        let work = WorkDir::create()?;
+        let log = work.path().join("function.log");
+        Ok(Self {
+            format,
+            command,
+            probe,
+            freeze: true,
+            work,
+            log,
+            log_mark: 0,
+            current: None,
+            gone: None,
+            next_id: 0,
+            max_response: None,
+            extra_env: Vec::new(),
+        })
+    }
+
+    /// Plays a server with `FN_MAX_RESPONSE_SIZE` set: a call whose stdout
+    /// goes over `max` bytes is a 502 "function response too large" and the
+    /// container is killed. Unset (the default), as the server's default.
+    pub fn set_max_response(&mut self, max: Option<usize>) {
+        self.max_response = max;
+    }
+
+    /// Ends the run as the server ends a container it no longer needs:
+    /// thaw, close stdin, give the process a second to exit, then kill it.
+    pub fn shut_down(&mut self) {
+        if let Some(p) = self.current.as_mut() {
+            p.close_stdin();
+            let _ = p.wait_exit(Duration::from_secs(1));
+        }
+        self.current = None;
+    }
+
+    /// Freeze the process between calls (the default) or not.
+    pub fn set_freeze(&mut self, freeze: bool) {
+        self.freeze = freeze;
+    }
+
+    /// The format.
+    pub fn format(&self) -> StdioFormat {
+        self.format
+    }
+
+    /// Does the function speak the probe protocol?
+    pub fn has_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// The function's command.
+    pub fn command(&self) -> &FunctionCommand {
+        &self.command
+    }
+
+    /// A fresh, empty 0777 directory (for `FN_LISTENER` cases).
+    pub fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
+        self.work
+            .fresh_iofs()
+            .map_err(|e| Verdict::fail(format!("could not prepare a directory: {e}")))
+    }
+
+    /// Marks the start of a case: reports show the log written after it.
+    /// A process started with a case's own environment is not reused.
+    pub fn begin_case(&mut self) {
+        if !self.extra_env.is_empty() {
+            self.extra_env.clear();
+            self.discard("the previous case had started it with its own environment");
+        }
+        self.log_mark = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+    }
+
+    /// Sets `name` in the environment of every process this case starts
+    /// (after the server's variables, so it may override one).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.extra_env.retain(|(k, _)| k != name);
+        self.extra_env.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The server's environment for a new process, with the case's own.
+    fn env(&self) -> Vec<(String, String)> {
+        let mut env = server_env(self.format);
+        for (k, v) in &self.extra_env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.clone(), v.clone()));
+        }
+        env
+    }
+
+    /// Everything the function wrote to stderr since the case began.
+    pub fn case_output(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
+        String::from_utf8_lossy(&bytes[from..]).into_owned()
+    }
+
+    /// The end of [`case_output`](Self::case_output), for reports.
+    pub fn case_log(&self) -> String {
+        let all = self.case_output();
+        let cut = all.len().saturating_sub(SHOW_LOG);
+        let cut = (cut..all.len())
+            .find(|&i| all.is_char_boundary(i))
+            .unwrap_or(all.len());
+        all[cut..].to_owned()
+    }
+
+    fn next_call_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("01KCONF0RMANCESTDI{:08}", self.next_id)
+    }
+
+    // ------------------------------------------------------------ processes
+
+    /// Starts a new hot process with the server's environment changed by
+    /// `set` and `remove`, replacing the current one.
+    pub fn restart(&mut self, set: &[(&str, &str)], remove: &[&str]) -> Result<u32, Verdict> {
+        self.discard("the case started a new process");
+        let mut env = self.env();
+        env.retain(|(k, _)| !remove.contains(&k.as_str()));
+        for (k, v) in set {
+            env.retain(|(key, _)| key != k);
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        let launch = Launch {
+            command: &self.command,
+            env,
+            log: &self.log,
+        };
+        let process = HotProcess::spawn(&launch).map_err(|e| {
+            self.failed_plain(format!(
+                "could not execute {}: {e}",
+                self.command.words().join(" ")
+            ))
+        })?;
+        let pid = process.pid();
+        self.current = Some(process);
+        Ok(pid)
+    }
+
+    /// The running hot process, started if there is none or it exited
+    /// (the server replaced a container that exited while idle).
+    pub fn running(&mut self) -> Result<&mut HotProcess, Verdict> {
+        if let Some(p) = self.current.as_mut()
+            && let Some(status) = p.exit_status()
+        {
+            self.gone = Some(format!("the previous process had exited ({status})"));
+            self.current = None;
+        }
+        if self.current.is_none() {
+            let gone = self.gone.take();
+            self.restart(&[], &[])?;
+            self.gone = gone;
+        }
+        self.current
+            .as_mut()
+            .ok_or_else(|| Verdict::fail("no running process"))
+    }
+
+    /// Stops using the current process (killing it); `why` is told with
+    /// the next one.
+    pub fn discard(&mut self, why: &str) {
+        if self.current.take().is_some() {
+            self.gone = Some(why.to_owned());
+        }
+    }
+
+    /// The current process's id, without starting one.
+    pub fn pid(&self) -> Option<u32> {
+        self.current.as_ref().map(HotProcess::pid)
+    }
+
+    /// Continues the current process if it is frozen.
+    pub fn thaw(&mut self) {
+        if let Some(p) = self.current.as_mut() {
+            p.thaw();
+        }
+    }
+
+    /// The process that served the last call, still running; never a new
+    /// one (a case that acts on "the process" must not act on a stand-in).
+    fn current(&mut self) -> Result<&mut HotProcess, Verdict> {
+        let status = match self.current.as_mut() {
+            None => None,
+            Some(p) => match p.exit_status() {
+                None => {
+                    return self
+                        .current
+                        .as_mut()
+                        .ok_or_else(|| Verdict::fail("no process"));
+                }
+                Some(status) => Some(status),
+            },
+        };
+        Err(self.failed_plain(match status {
+            Some(status) => format!("the process had already exited ({status})"),
+            None => "the server had already killed the process".to_owned(),
+        }))
+    }
+
+    /// Sends `signal` to the current process (thawed first).
+    pub fn signal(&mut self, signal: Signal) -> Result<(), Verdict> {
+        let p = self.current()?;
+        p.thaw();
+        p.signal(signal)
+            .map_err(|e| Verdict::fail(format!("could not send {signal}: {e}")))
+    }
+
+    /// Writes raw bytes to the current process's stdin.
+    pub fn write_raw(&mut self, bytes: &[u8]) -> Result<(), Verdict> {
+        let p = self.current()?;
+        p.write(bytes.to_vec())
+            .map_err(|e| Verdict::fail(format!("could not write to the function: {e}")))
+    }
+
+    /// Closes the current process's stdin (EOF at the next read).
+    pub fn close_stdin(&mut self) -> Result<(), Verdict> {
+        self.current()?.close_stdin();
+        Ok(())
+    }
+
+    /// Waits up to `limit` for the current process to exit; `None` if it
+    /// did not (it is then killed). The process is gone either way.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let status = self.current.as_mut().and_then(|p| p.wait_exit(limit));
+        let why = match status {
+            Some(s) => format!("the previous process exited ({s})"),
+            None => "the previous process did not exit when expected and was killed".into(),
+        };
+        self.discard(&why);
+        status
+    }
+
+    /// Every stdout byte of the current process that no call consumed
+    /// (waiting up to `limit` for stdout to end).
+    pub fn unread_output(&mut self, limit: Duration) -> Vec<u8> {
+        let until = Instant::now() + limit;
+        let Some(p) = self.current.as_mut() else {
+            return Vec::new();
+        };
+        while p.pull(until) == Pulled::Bytes {}
+        let n = p.pending().len();
+        p.consume(n)
+    }
+
+    /// The current process's exit status, if it has exited (without
+    /// starting one).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.current.as_mut().and_then(HotProcess::exit_status)
+    }
+
+    /// Whether the current process is still running (without starting one).
+    pub fn alive(&mut self) -> bool {
+        self.current
+            .as_mut()
+            .is_some_and(|p| p.exit_status().is_none())
+    }
+
+    // ------------------------------------------------------------ calls
+
+    /// Makes one call as the server made it, and classifies it.
+    pub fn call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
+        if self.format.is_hot() {
+            let flight = self.start_call(call)?;
+            Ok(self.finish_call(flight))
+        } else {
+            self.cold_call(call)
+        }
+    }
+
+    fn meta(&mut self, call: &StdioCall) -> CallMeta {
+        let call_id = self.next_call_id();
+        let deadline = call
+            .raw_deadline
+            .clone()
+            .unwrap_or_else(|| deadline_string(SystemTime::now() + call.timeout));
+        CallMeta { call_id, deadline }
+    }
+
+    /// Writes a call's request to the hot process (hot formats only).
+    pub fn start_call(&mut self, call: &StdioCall) -> Result<InFlight, Verdict> {
+        let (sent, meta) = self.request_bytes(call)?;
+        self.write_request(sent, meta, &call.req.method, call.timeout + call.patience)
+    }
+
+    /// The bytes a call's request would be written as (hot formats), with
+    /// its call id and deadline.
+    pub fn request_bytes(&mut self, call: &StdioCall) -> Result<(Vec<u8>, CallMeta), Verdict> {
+        let meta = self.meta(call);
+        let sent = match self.format {
+            StdioFormat::Json => json_request(&call.req, &meta),
+            StdioFormat::Http => http_request(&call.req, &meta),
+            StdioFormat::Cloudevent => cloudevent_request(&call.req, &meta)
+                .map_err(|e| Verdict::fail(format!("harness error: {e}")))?,
+            StdioFormat::Default => {
+                return Err(Verdict::fail(
+                    "harness error: default calls have no stream to write to",
+                ));
+            }
+        };
+        Ok((sent, meta))
+    }
+
+    /// Writes `bytes` as if they were a request (the server never sent
+    /// such bytes; `method` says how to read the answer) and reads one
+    /// response, giving up after `limit`.
+    pub fn send_raw(
+        &mut self,
+        bytes: &[u8],
+        method: &str,
+        limit: Duration,
+    ) -> Result<Served, Verdict> {
+        let meta = CallMeta {
+            call_id: String::new(),
+            deadline: String::new(),
+        };
+        let flight = self.write_request(bytes.to_vec(), meta, method, limit)?;
+        Ok(self.finish_call(flight))
+    }
+
+    fn write_request(
+        &mut self,
+        sent: Vec<u8>,
+        meta: CallMeta,
+        method: &str,
+        limit: Duration,
+    ) -> Result<InFlight, Verdict> {
+        let p = self.running()?;
+        let started = Instant::now();
+        p.calls += 1;
+        // A failed write shows as the process's end below.
+        let _ = p.write(sent.clone());
+        Ok(InFlight {
+            meta,
+            method: method.to_owned(),
+            sent,
+            started,
+            until: started + limit,
+        })
+    }
+
+    /// Reads and classifies the response to `flight`; kills the process if
+    /// the server would have, else freezes it.
+    pub fn finish_call(&mut self, flight: InFlight) -> Served {
+        let format = self.format;
+        let freeze = self.freeze;
+        let max = self.max_response;
+        let gone = self.gone.take();
+        let Some(p) = self.current.as_mut() else {
+            let end = End::Exited {
+                partial: false,
+                status: None,
+            };
+            return Served {
+                format,
+                call_id: flight.meta.call_id,
+                deadline: flight.meta.deadline,
+                sent: flight.sent,
+                stdout: Vec::new(),
+                trailing: Vec::new(),
+                view: end.view(format),
+                end,
+                took: flight.started.elapsed(),
+                process: "no process".into(),
+            };
+        };
+        let mut process = format!("process {}, call {} on it", p.pid(), p.calls);
+        if p.calls == 1 {
+            process.push_str(&format!(
+                " (a new process{})",
+                gone.map_or(String::new(), |g| format!(": {g}"))
+            ));
+        }
+        let mut reader = Reader::new(format, &flight.method);
+        let mut eof = false;
+        let (end, used) = loop {
+            match reader.feed(p.pending(), eof) {
+                // The server's clamp cut stdout at the limit: the response
+                // never completed (`common.NewClampWriter`).
+                Step::Done { used, .. } if max.is_some_and(|max| used > max) => {
+                    break (End::TooLarge(used), used);
+                }
+                Step::Done { used, decoded } => {
+                    let end = match decoded {
+                        Decoded::Response(response) => End::Answered {
+                            response,
+                            excess: None,
+                        },
+                        Decoded::Undecodable(e) => End::Undecodable(e),
+                        Decoded::Unmappable(e) => End::Unmappable(e),
+                        Decoded::Crash(e) => End::Crash(e),
+                    };
+                    break (end, used);
+                }
+                Step::Bad(e) => break (End::Undecodable(e), p.pending().len()),
+                Step::Ended { partial } => {
+                    let end = match p.read_error() {
+                        Some(e) => End::Undecodable(format!("reading stdout failed: {e}")),
+                        None => End::Exited {
+                            partial,
+                            status: p.wait_exit(Duration::from_millis(200)),
+                        },
+                    };
+                    break (end, p.pending().len());
+                }
+                // Every reader decides at the end of the stream; be safe.
+                Step::More if eof => {
+                    break (
+                        End::Exited {
+                            partial: true,
+                            status: p.wait_exit(Duration::from_millis(200)),
+                        },
+                        p.pending().len(),
+                    );
+                }
+                Step::More => {}
+            }
+            if let Some(max) = max
+                && p.pending().len() > max
+            {
+                break (End::TooLarge(p.pending().len()), p.pending().len());
+            }
+            match p.pull(flight.until) {
+                Pulled::Bytes => {}
+                Pulled::Eof => eof = true,
+                Pulled::Timeout => break (End::TimedOut, p.pending().len()),
+            }
+        };
+        let took = flight.started.elapsed();
+        let stdout = p.consume(used);
+
+        // SIO-IO-8: what follows a response within 100 ms.
+        let mut trailing = Vec::new();
+        let mut end = end;
+        if let End::Answered { excess, .. } = &mut end {
+            let until = Instant::now() + EXCESS_WINDOW;
+            while p.pull(until) == Pulled::Bytes {}
+            trailing = p.consume(p.pending().len());
+            let is_excess = match format {
+                StdioFormat::Json | StdioFormat::Cloudevent => !all_unicode_space(&trailing),
+                _ => !trailing.is_empty(),
+            };
+            if is_excess {
+                *excess = Some(trailing.clone());
+            }
+            // stdout ended with the response: the process is exiting; reap
+            // it, so that the next call knows it is gone.
+            if p.stdout_ended() {
+                let _ = p.wait_exit(Duration::from_millis(200));
+            }
+        }
+        let view = end.view(format);
+        if view.fate == Fate::Killed {
+            let why = match &end {
+                End::TimedOut => "the server killed the previous process at the call's deadline",
+                End::Answered { .. } => "the server killed the previous process for excess data",
+                End::Exited { .. } => "the previous process exited during a call",
+                _ => "the server killed the previous process after a response it could not use",
+            };
+            self.discard(why);
+        } else if freeze && let Some(p) = self.current.as_mut() {
+            p.freeze();
+        }
+        Served {
+            format,
+            call_id: flight.meta.call_id,
+            deadline: flight.meta.deadline,
+            sent: flight.sent,
+            stdout,
+            trailing,
+            view,
+            end,
+            took,
+            process,
+        }
+    }
+
+    /// One `default` call: a new process with the per-call environment.
+    fn cold_call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
+        let meta = self.meta(call);
+        let mut env = self.env();
+        env.extend(default_env(&call.req, &meta));
+        let mut sent = String::new();
+        for (k, v) in &env {
+            sent.push_str(&format!("{k}={v}\n"));
+        }
+        let mut sent = format!("environment:\n{sent}stdin, then EOF:\n").into_bytes();
+        sent.extend_from_slice(&call.req.body);
+        let launch = Launch {
+            command: &self.command,
+            env,
+            log: &self.log,
+        };
+        let started = Instant::now();
+        let until = started + call.timeout + call.patience;
+        let run =
+            run_cold(&launch, &call.req.body, call.pieces, call.pause, until).map_err(|e| {
+                self.failed_plain(format!(
+                    "could not execute {}: {e}",
+                    self.command.words().join(" ")
+                ))
+            })?;
+        let took = started.elapsed();
+        let (end, process) = match run.end {
+            ColdEnd::Exited(status) => {
+                let code = exit_code(status);
+                let end = if code == 0 {
+                    End::cold_success(run.stdout.clone())
+                } else {
+                    End::ExitCode(code)
+                };
+                (end, format!("process {} (one per call), {status}", run.pid))
+            }
+            ColdEnd::TimedOut => (
+                End::TimedOut,
+                format!("process {} (one per call), killed at the deadline", run.pid),
+            ),
+        };
+        Ok(Served {
+            format: self.format,
+            call_id: meta.call_id,
+            deadline: meta.deadline,
+            sent,
+            stdout: run.stdout,
+            trailing: Vec::new(),
+            view: end.view(self.format),
+            end,
+            took,
+            process,
+        })
+    }
+
+    /// Starts a process that must not be given a call (SIO-ENV-1 checks):
+    /// with the server's environment changed, stdin left open.
+    pub fn spawn_plain(&mut self, set: &[(&str, &str)]) -> Result<HotProcess, Verdict> {
+        let mut env = self.env();
+        for (k, v) in set {
+            env.retain(|(key, _)| key != k);
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        let launch = Launch {
+            command: &self.command,
+            env,
+            log: &self.log,
+        };
+        HotProcess::spawn(&launch).map_err(|e| {
+            self.failed_plain(format!(
+                "could not execute {}: {e}",
+                self.command.words().join(" ")
+            ))
+        })
+    }
+
+    // ------------------------------------------------------------ reports
+
+    /// A failure with the evidence of `served`.
+    pub fn failed(&self, what: impl Into<String>, served: &Served) -> Verdict {
+        let mut failure = Failure::new(what);
+        failure.sent = Some(show_bytes(&served.sent, SHOW_SENT));
+        failure.got = Some(served.shown());
+        failure.server = served.server_view();
+        failure.log = self.case_log();
+        Verdict::Fail(Box::new(failure))
+    }
+
+    /// A failure without a call, with the case's log.
+    pub fn failed_plain(&self, what: impl Into<String>) -> Verdict {
+        let mut failure = Failure::new(what);
+        failure.log = self.case_log();
+        Verdict::Fail(Box::new(failure))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn harness(script: &str) -> StdioHarness {
+        let command = FunctionCommand {
+            name: "sh".into(),
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+        };
+        StdioHarness::new(StdioFormat::Json, command, false).unwrap()
+    }
+
+    fn call() -> StdioCall {
+        StdioCall::new()
+            .text(StdioFormat::Json, "hi")
+            .timeout(Duration::from_secs(5))
+    }
+
+    #[test]
+    fn bytes_written_between_calls_start_the_next_calls_stream() {
+        // Answers a request, then 150 ms later (after the excess window)
+        // writes a stray line, then answers the next request.
+        let mut h = harness(
+            r#"read -r l; echo '{"body":"one"}'; sleep 0.15; echo stray; read -r l; echo '{"body":"two"}'; read -r l"#,
+        );
+        h.set_freeze(false);
+        let first = h.call(&call()).unwrap();
+        assert_eq!(first.text(), "one");
+        assert_eq!(first.view.fate, Fate::Kept);
+        std::thread::sleep(Duration::from_millis(300));
+        let second = h.call(&call()).unwrap();
+        assert!(matches!(second.end, End::Undecodable(_)), "{second:?}");
+        assert_eq!(second.view.status, 502);
+        assert_eq!(second.view.fate, Fate::Killed);
+        assert!(second.stdout.starts_with(b"stray"));
+        assert_eq!(h.pid(), None);
+    }
+
+    #[test]
+    fn a_process_that_exits_mid_call_is_a_502_and_is_replaced() {
+        let mut h = harness(r#"read -r l; exit 3"#);
+        let served = h.call(&call()).unwrap();
+        assert!(
+            matches!(served.end, End::Exited { partial: false, status: Some(s) } if s.code() == Some(3)),
+            "{served:?}"
+        );
+        assert_eq!(
+            served.view.message.as_deref(),
+            Some("container exit code 3")
+        );
+        let next = h.call(&call()).unwrap();
+        assert!(next.process.contains("a new process"), "{}", next.process);
+    }
+
+    #[test]
+    fn a_response_over_the_size_limit_is_too_large() {
+        let mut h = harness(r#"read -r l; echo '{"body":"a long body indeed"}'; read -r l"#);
+        h.set_max_response(Some(10));
+        let served = h.call(&call()).unwrap();
+        assert!(matches!(served.end, End::TooLarge(_)), "{served:?}");
+        assert_eq!(
+            served.view.message.as_deref(),
+            Some("function response too large")
+        );
+    }
+
+    #[test]
+    fn no_response_by_the_deadline_is_a_504_and_a_kill() {
+        let mut h = harness(r#"read -r l; sleep 10"#);
+        let served = h.call(&call().timeout(Duration::from_millis(300))).unwrap();
+        assert_eq!(served.end, End::TimedOut);
+        assert_eq!(served.view.status, 504);
+        assert_eq!(h.pid(), None);
+    }
+}

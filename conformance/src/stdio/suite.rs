@@ -1,0 +1,159 @@
+//! `fdk-conformance run --format json|http|default|cloudevent`: the stdio
+//! catalog of one format against one function. Selection, the report,
+//! output files, expectations and exit codes are those of the http-stream
+//! suite ([`crate::suite`]).
+
+use std::ffi::OsString;
+use std::time::Instant;
+
+use super::StdioFormat;
+use super::harness::StdioHarness;
+use crate::Error;
+use crate::agent::FunctionCommand;
+use crate::cases::stdio::{StdioCase, catalog};
+use crate::cases::{Level, Needs};
+use crate::report::{self, Format, Outcome, Summary};
+use crate::verdict::Verdict;
+
+/// What `run --format <stdio format>` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The format.
+    pub format: StdioFormat,
+    /// The function (absent with `--list`).
+    pub command: Option<FunctionCommand>,
+    /// It speaks the probe protocol.
+    pub probe: bool,
+    /// `--only` filters.
+    pub only: Vec<String>,
+    /// `--level`.
+    pub level: Level,
+    /// `--output` files.
+    pub outputs: Vec<(Format, OsString)>,
+    /// `--expect`.
+    pub expect: Option<OsString>,
+    /// `--write-expect`.
+    pub write_expect: Option<OsString>,
+    /// Freeze between calls (not `--no-freeze`).
+    pub freeze: bool,
+    /// `--list`.
+    pub list: bool,
+}
+
+fn selected(opts: &Options, case: &StdioCase) -> bool {
+    let meta = &case.meta;
+    meta.level <= opts.level
+        && (opts.only.is_empty()
+            || opts
+                .only
+                .iter()
+                .any(|f| meta.id == f || meta.id.starts_with(f.as_str())))
+}
+
+/// Runs the suite; returns the exit code (0, 1 or 2).
+pub fn run(opts: &Options) -> Result<u8, Error> {
+    let cases: Vec<StdioCase> = catalog(opts.format)
+        .into_iter()
+        .filter(|c| selected(opts, c))
+        .collect();
+    if opts.list {
+        let metas: Vec<_> = cases.iter().map(|c| c.meta).collect();
+        print!("{}", report::human::list(&metas));
+        return Ok(0);
+    }
+    let Some(command) = opts.command.clone() else {
+        return Err(Error::Usage("give the function's command after --".into()));
+    };
+    let mut harness = StdioHarness::new(opts.format, command.clone(), opts.probe)
+        .map_err(|e| Error::io("could not create a work directory", e))?;
+    harness.set_freeze(opts.freeze);
+
+    // Preflight: a program that cannot be executed cannot be judged.
+    harness.begin_case();
+    if let Err(Verdict::Fail(failure)) = harness.spawn_plain(&[]) {
+        eprintln!(
+            "fdk-conformance: {} could not be started:\n{failure}",
+            command.name
+        );
+        return Ok(2);
+    }
+
+    let started = Instant::now();
+    let mut outcomes = Vec::with_capacity(cases.len());
+    eprintln!(
+        "running {} {} cases against {}{}",
+        cases.len(),
+        opts.format,
+        command.words().join(" "),
+        if opts.probe { " (probe)" } else { "" }
+    );
+    for case in &cases {
+        harness.begin_case();
+        let t = Instant::now();
+        let verdict = if case.meta.needs == Needs::Probe && !opts.probe {
+            Verdict::NotApplicable(
+                "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
+            )
+        } else {
+            match (case.run)(&mut harness) {
+                Ok(()) => Verdict::Pass,
+                Err(verdict) => verdict,
+            }
+        };
+        let outcome = Outcome {
+            case: case.meta,
+            verdict,
+            took: t.elapsed(),
+        };
+        print!("{}", report::human::line(&outcome));
+        outcomes.push(outcome);
+    }
+    harness.shut_down();
+    drop(harness);
+    finish(
+        &command,
+        &outcomes,
+        &Summary::of(&outcomes, started.elapsed()),
+        opts,
+    )
+}
+
+/// The summary, output files and expectations, as the http-stream suite
+/// does them.
+fn finish(
+    command: &FunctionCommand,
+    outcomes: &[Outcome],
+    summary: &Summary,
+    opts: &Options,
+) -> Result<u8, Error> {
+    print!("{}", report::human::summary(outcomes, summary));
+    for (format, file) in &opts.outputs {
+        let text = report::render(*format, command, outcomes, summary);
+        std::fs::write(file, text)
+            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    if let Some(file) = &opts.write_expect {
+        std::fs::write(file, report::expect::write(command, outcomes))
+            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    if let Some(file) = &opts.expect {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::io(format!("could not read {file:?}"), e))?;
+        let expected = report::expect::parse(&text).map_err(Error::Usage)?;
+        let changes = report::expect::compare(&expected, outcomes);
+        if changes.is_empty() {
+            println!("every verdict matches {}", file.to_string_lossy());
+            return Ok(0);
+        }
+        println!(
+            "{} verdict(s) differ from {}:",
+            changes.len(),
+            file.to_string_lossy()
+        );
+        for change in &changes {
+            println!("  {change}");
+        }
+        return Ok(1);
+    }
+    Ok(if summary.must_failed > 0 { 1 } else { 0 })
+}
