@@ -43,6 +43,13 @@ else
   echo "== conformance: examples/probe as uid 1000: skipped (--uid needs root)"
 fi
 
+# The four stdin/stdout formats of Fn 0.3.602 (protocol-spec/stdio.md): the harness plays that
+# server in each (pipes, Go's framing, freezing between calls); every case must pass.
+for format in json http default cloudevent; do
+  echo "== conformance: examples/probe in the $format format (--format $format, every case must pass)"
+  "$bin/fdk-conformance" run --format "$format" --probe -- "$bin/probe" || status=1
+done
+
 echo "== benchmark: hello against the floor"
 "$bin/fdk-conformance" bench --calls 20000 "$@" \
   --fn floor="$bin/floor" \

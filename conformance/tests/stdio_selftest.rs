@@ -1,0 +1,365 @@
+//! Trusting the stdio suites: each broken mode of `stdio_fixture` must be
+//! caught by the case meant for it, and the correct mode (`good`) must pass
+//! that case and every case of all four formats. The Rust probe must pass
+//! every case too, when it has been built.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn suite_of(program: &Path, args: &[&str], format: &str, only: &[&str], extra: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
+    cmd.args(["run", "--probe", "--format", format]).args(extra);
+    for id in only {
+        cmd.args(["--only", id]);
+    }
+    cmd.arg("--").arg(program).args(args);
+    cmd.output().unwrap()
+}
+
+fn suite(format: &str, mode: &str, only: &[&str]) -> Output {
+    suite_of(
+        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &[mode],
+        format,
+        only,
+        &[],
+    )
+}
+
+fn verdict<'a>(stdout: &'a str, id: &str) -> Option<&'a str> {
+    stdout.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let tag = words.next()?;
+        let _level = words.next()?;
+        (words.next()? == id).then_some(tag)
+    })
+}
+
+/// `mode` fails the MUST `case` (exit 1) with `evidence` in the report,
+/// and `good` passes it (exit 0).
+fn caught(format: &str, mode: &str, case: &str, evidence: &str) {
+    let out = suite(format, mode, &[case]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        verdict(&stdout, case),
+        Some("FAIL"),
+        "{mode} must fail {case}:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(evidence),
+        "{mode}: no {evidence:?} in\n{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{mode}: {stdout}");
+
+    let out = suite(format, "good", &[case]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        verdict(&stdout, case),
+        Some("PASS"),
+        "good must pass {case}:\n{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "good: {stdout}");
+}
+
+#[test]
+fn a_status_that_is_always_200_is_caught() {
+    caught(
+        "json",
+        "status-200",
+        "json.user-status",
+        "expected client status 404, got 200",
+    );
+}
+
+#[test]
+fn the_same_defect_is_caught_in_cloudevent() {
+    caught(
+        "cloudevent",
+        "status-200",
+        "cloudevent.user-status",
+        "expected client status 404, got 200",
+    );
+}
+
+#[test]
+fn excess_bytes_after_a_response_are_caught() {
+    caught("json", "excess", "json.call", "excess data");
+}
+
+#[test]
+fn excess_bytes_after_an_http_response_are_caught() {
+    caught("http", "excess", "http.call", "excess data");
+}
+
+#[test]
+fn a_stray_line_on_stdout_is_caught() {
+    caught(
+        "json",
+        "stray-stdout",
+        "json.stray-output",
+        "invalid json response from function err: invalid character 'c'",
+    );
+}
+
+#[test]
+fn a_stray_line_in_the_http_stream_is_caught() {
+    caught(
+        "http",
+        "stray-stdout",
+        "http.stray-output",
+        "invalid http response from function err: malformed HTTP status code \"stray\"",
+    );
+}
+
+#[test]
+fn exiting_after_the_first_call_is_caught() {
+    caught(
+        "json",
+        "exit-after-first",
+        "json.sequential",
+        // After call 1 the process is found gone, or call 2 finds it exiting.
+        "exit status: 0",
+    );
+}
+
+#[test]
+fn an_http_response_without_a_length_is_caught() {
+    caught(
+        "http",
+        "http-no-length",
+        "http.framing",
+        "neither Content-Length nor Transfer-Encoding",
+    );
+}
+
+#[test]
+fn ignoring_the_deadline_is_caught() {
+    caught(
+        "json",
+        "ignore-deadline",
+        "json.deadline-past",
+        "expected client status 504, got 200",
+    );
+}
+
+#[test]
+fn ignoring_the_deadline_is_caught_in_default() {
+    caught(
+        "default",
+        "ignore-deadline",
+        "default.deadline-past",
+        "expected exit status 1",
+    );
+}
+
+#[test]
+fn no_answer_for_a_malformed_line_is_caught() {
+    caught(
+        "json",
+        "malformed-silent",
+        "json.malformed",
+        "no complete response within",
+    );
+}
+
+#[test]
+fn no_answer_for_a_malformed_http_head_is_caught() {
+    caught(
+        "http",
+        "malformed-silent",
+        "http.malformed",
+        "expected a complete response",
+    );
+}
+
+#[test]
+fn exit_0_on_failure_in_default_is_caught() {
+    caught(
+        "default",
+        "default-exit-0",
+        "default.exit-status",
+        "expected exit status 1 with nothing on stdout",
+    );
+}
+
+#[test]
+fn a_body_after_a_204_or_head_response_is_caught() {
+    caught("http", "http-204-body", "http.no-body", "excess data");
+}
+
+#[test]
+fn dying_of_sigterm_is_caught() {
+    caught("json", "no-sigterm", "json.sigterm", "got signal: 15");
+}
+
+/// Every case of `format` passes against `program args`.
+fn passes_everything(program: &Path, args: &[&str], format: &str) {
+    let out = suite_of(program, args, format, &[], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{format}:\n{stdout}");
+    assert!(
+        stdout.contains(" 0 failed, 0 skipped"),
+        "{format}: every case must pass:\n{stdout}"
+    );
+}
+
+#[test]
+fn the_good_fixture_passes_every_json_case() {
+    passes_everything(
+        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &["good"],
+        "json",
+    );
+}
+
+#[test]
+fn the_good_fixture_passes_every_http_case() {
+    passes_everything(
+        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &["good"],
+        "http",
+    );
+}
+
+#[test]
+fn the_good_fixture_passes_every_default_case() {
+    passes_everything(
+        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &["good"],
+        "default",
+    );
+}
+
+#[test]
+fn the_good_fixture_passes_every_cloudevent_case() {
+    passes_everything(
+        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &["good"],
+        "cloudevent",
+    );
+}
+
+/// The Rust probe beside the harness (`cargo build -p probe` builds it
+/// there; `cargo test --workspace` does too).
+fn rust_probe() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_BIN_EXE_fdk-conformance")).parent()?;
+    let probe = dir.join("probe");
+    probe.is_file().then_some(probe)
+}
+
+#[test]
+fn the_rust_probe_passes_every_case_of_every_format() {
+    let Some(probe) = rust_probe() else {
+        eprintln!(
+            "SKIPPED: no probe beside fdk-conformance; build it (cargo build -p probe) to run \
+             this test (scripts/main-job.sh runs the four suites against the release probe)"
+        );
+        return;
+    };
+    let threads: Vec<_> = ["json", "http", "default", "cloudevent"]
+        .into_iter()
+        .map(|format| {
+            let probe = probe.clone();
+            std::thread::spawn(move || passes_everything(&probe, &[], format))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn a_program_that_cannot_run_is_exit_2() {
+    let out = suite_of(
+        Path::new("/nonexistent/stdio-function"),
+        &[],
+        "json",
+        &[],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("could not be started"), "{stderr}");
+}
+
+#[test]
+fn format_selects_the_catalog() {
+    let list = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"))
+            .args(["run", "--list", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for format in ["json", "http", "default", "cloudevent"] {
+        let text = list(format);
+        assert!(!text.is_empty());
+        for line in text.lines() {
+            assert!(line.starts_with(&format!("{format}.")), "{line}");
+        }
+    }
+    assert!(list("http-stream").contains("sock.ready"));
+    let out = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"))
+        .args(["run", "--list", "--format", "JSON"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format takes"));
+}
+
+#[test]
+fn outputs_and_expectations_work_for_stdio_suites() {
+    let dir = std::env::temp_dir().join(format!("stdio-selftest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (junit, jsonl, expect) = (dir.join("r.xml"), dir.join("r.jsonl"), dir.join("e.txt"));
+    let fixture = Path::new(env!("CARGO_BIN_EXE_stdio_fixture"));
+    let arg = |p: &Path| p.to_str().unwrap().to_owned();
+    let out = suite_of(
+        fixture,
+        &["status-200"],
+        "json",
+        &["json.call", "json.user-status"],
+        &[
+            "--output",
+            &format!("junit={}", arg(&junit)),
+            "--output",
+            &format!("json={}", arg(&jsonl)),
+            "--write-expect",
+            &arg(&expect),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let expected = std::fs::read_to_string(&expect).unwrap();
+    assert!(expected.contains("json.call pass"), "{expected}");
+    assert!(expected.contains("json.user-status fail"), "{expected}");
+    let lines = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(lines.contains("\"id\":\"json.user-status\""), "{lines}");
+    assert!(
+        lines.contains("\"real_server\":\"client gets 200, container kept\""),
+        "{lines}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("json.user-status")
+    );
+
+    // The same verdicts match; the good mode's differ (a fixed bug counts).
+    let check = |mode: &str| {
+        suite_of(
+            fixture,
+            &[mode],
+            "json",
+            &["json.call", "json.user-status"],
+            &["--expect", &arg(&expect)],
+        )
+        .status
+        .code()
+    };
+    assert_eq!(check("status-200"), Some(0));
+    assert_eq!(check("good"), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
