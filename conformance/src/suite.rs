@@ -258,21 +258,51 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     drop(harness);
 
     let summary = Summary::of(&outcomes, started.elapsed());
-    print!("{}", report::human::summary(&outcomes, &summary));
-    for (format, file) in &args.outputs {
-        let text = report::render(*format, &command, &outcomes, &summary);
+    finish(
+        &command,
+        &outcomes,
+        &summary,
+        &Ends {
+            outputs: &args.outputs,
+            write_expect: args.write_expect.as_ref(),
+            expect: args.expect.as_ref(),
+        },
+    )
+}
+
+/// Where a run's results go besides the terminal: `--output` files,
+/// `--write-expect`, and the `--expect` comparison that decides the exit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ends<'a> {
+    pub(crate) outputs: &'a [(Format, OsString)],
+    pub(crate) write_expect: Option<&'a OsString>,
+    pub(crate) expect: Option<&'a OsString>,
+}
+
+/// Prints the summary, writes the output files and expectations, and
+/// gives the exit code: with `--expect`, 0 when every verdict is as
+/// expected; otherwise 0 unless a MUST case failed. Shared by every format.
+pub(crate) fn finish(
+    command: &FunctionCommand,
+    outcomes: &[Outcome],
+    summary: &Summary,
+    ends: &Ends<'_>,
+) -> Result<u8, Error> {
+    print!("{}", report::human::summary(outcomes, summary));
+    for (format, file) in ends.outputs {
+        let text = report::render(*format, command, outcomes, summary);
         std::fs::write(file, text)
             .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
     }
-    if let Some(file) = &args.write_expect {
-        std::fs::write(file, report::expect::write(&command, &outcomes))
+    if let Some(file) = ends.write_expect {
+        std::fs::write(file, report::expect::write(command, outcomes))
             .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
     }
-    if let Some(file) = &args.expect {
+    if let Some(file) = ends.expect {
         let text = std::fs::read_to_string(file)
             .map_err(|e| Error::io(format!("could not read {file:?}"), e))?;
         let expected = report::expect::parse(&text).map_err(Error::Usage)?;
-        let changes = report::expect::compare(&expected, &outcomes);
+        let changes = report::expect::compare(&expected, outcomes);
         if changes.is_empty() {
             println!("every verdict matches {}", file.to_string_lossy());
             return Ok(0);

@@ -126,34 +126,14 @@ fn finish(
     summary: &Summary,
     opts: &Options,
 ) -> Result<u8, Error> {
-    print!("{}", report::human::summary(outcomes, summary));
-    for (format, file) in &opts.outputs {
-        let text = report::render(*format, command, outcomes, summary);
-        std::fs::write(file, text)
-            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
-    }
-    if let Some(file) = &opts.write_expect {
-        std::fs::write(file, report::expect::write(command, outcomes))
-            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
-    }
-    if let Some(file) = &opts.expect {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::io(format!("could not read {file:?}"), e))?;
-        let expected = report::expect::parse(&text).map_err(Error::Usage)?;
-        let changes = report::expect::compare(&expected, outcomes);
-        if changes.is_empty() {
-            println!("every verdict matches {}", file.to_string_lossy());
-            return Ok(0);
-        }
-        println!(
-            "{} verdict(s) differ from {}:",
-            changes.len(),
-            file.to_string_lossy()
-        );
-        for change in &changes {
-            println!("  {change}");
-        }
-        return Ok(1);
-    }
-    Ok(if summary.must_failed > 0 { 1 } else { 0 })
+    crate::suite::finish(
+        command,
+        outcomes,
+        summary,
+        &crate::suite::Ends {
+            outputs: &opts.outputs,
+            write_expect: opts.write_expect.as_ref(),
+            expect: opts.expect.as_ref(),
+        },
+    )
 }

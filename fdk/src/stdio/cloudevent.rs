@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json::{ProtocolIn, ProtocolOut, body_text, header_map, json_headers, malformed};
-use super::objects::{Next, Objects};
-use super::{Input, Output, Reply, answer, write_all};
+use super::objects;
+use super::{Input, Output, Reply, answer};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -85,19 +85,12 @@ struct ExtensionsOut {
 pub(super) async fn serve(
     app: &App,
     input: Input,
-    mut out: Output,
+    out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let mut objects = Objects::new(input);
-    tokio::pin!(shutdown);
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = &mut shutdown => return Ok(()),
-            next = objects.next() => next?,
-        };
+    objects::serve(input, out, shutdown, async |next| {
         let (envelope, reply) = match next {
-            Next::Value(value) => match serde_json::from_value::<EventIn>(value) {
+            Ok(value) => match serde_json::from_value::<EventIn>(value) {
                 Ok(event) => {
                     let (envelope, call, body) = event.into_call();
                     (envelope, answer(app, call, body).await)
@@ -107,17 +100,14 @@ pub(super) async fn serve(
                     malformed(&format!("the request is not a CloudEvent: {e}")).await,
                 ),
             },
-            Next::Malformed(e) => (
+            Err(e) => (
                 Envelope::default(),
                 malformed(&format!("the request is not JSON: {e}")).await,
             ),
-            Next::End => return Ok(()),
-            Next::Truncated => {
-                return Err(Error::input("stdin ended in the middle of a request"));
-            }
         };
-        write_all(&mut out, &encode(envelope, &reply))?;
-    }
+        encode(envelope, &reply)
+    })
+    .await
 }
 
 impl EventIn {

@@ -14,8 +14,8 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::objects::{Next, Objects};
-use super::{Input, Output, Reply, answer, client_response, collect, write_all};
+use super::objects;
+use super::{Input, Output, Reply, answer, client_response, collect};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -61,33 +61,23 @@ pub(super) struct ProtocolOut {
 pub(super) async fn serve(
     app: &App,
     input: Input,
-    mut out: Output,
+    out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let mut objects = Objects::new(input);
-    tokio::pin!(shutdown);
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = &mut shutdown => return Ok(()),
-            next = objects.next() => next?,
-        };
+    objects::serve(input, out, shutdown, async |next| {
         let reply = match next {
-            Next::Value(value) => match serde_json::from_value::<JsonIn>(value) {
+            Ok(value) => match serde_json::from_value::<JsonIn>(value) {
                 Ok(req) => {
                     let (call, body) = req.into_call();
                     answer(app, call, body).await
                 }
                 Err(e) => malformed(&format!("the request is not a json-format object: {e}")).await,
             },
-            Next::Malformed(e) => malformed(&format!("the request is not JSON: {e}")).await,
-            Next::End => return Ok(()),
-            Next::Truncated => {
-                return Err(Error::input("stdin ended in the middle of a request"));
-            }
+            Err(e) => malformed(&format!("the request is not JSON: {e}")).await,
         };
-        write_all(&mut out, &encode(&reply))?;
-    }
+        encode(&reply)
+    })
+    .await
 }
 
 impl JsonIn {

@@ -7,10 +7,45 @@
 //! of the input) arrived, which keeps a 6 MiB body from being re-parsed
 //! for every 64 KiB chunk.
 
+use std::future::Future;
+
 use serde_json::Value;
 
-use super::Input;
+use super::{Input, Output, write_all};
 use crate::error::Error;
+
+/// The loop of the JSON-object formats: `respond` turns each value, or the
+/// reason a request is not JSON, into one response line, which is written
+/// before the next request is read. Ends at the end of the input (an error
+/// if it ends inside a value) or at a stop signal between calls.
+pub(crate) async fn serve<F>(
+    input: Input,
+    mut out: Output,
+    shutdown: impl Future<Output = ()>,
+    mut respond: F,
+) -> Result<(), Error>
+where
+    F: AsyncFnMut(Result<Value, String>) -> Vec<u8>,
+{
+    let mut objects = Objects::new(input);
+    tokio::pin!(shutdown);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut shutdown => return Ok(()),
+            next = objects.next() => next?,
+        };
+        let line = match next {
+            Next::Value(value) => respond(Ok(value)).await,
+            Next::Malformed(e) => respond(Err(e)).await,
+            Next::End => return Ok(()),
+            Next::Truncated => {
+                return Err(Error::input("stdin ended in the middle of a request"));
+            }
+        };
+        write_all(&mut out, &line)?;
+    }
+}
 
 /// What the next request on the stream is.
 #[derive(Debug)]
