@@ -25,6 +25,7 @@ use bytes::Bytes;
 use fdk_conformance::agent::outcome::{CallKind, Fate, gateway_client_headers};
 use fdk_conformance::agent::{FunctionCommand, StartOptions};
 use fdk_conformance::harness::{Call, Exchange, Harness};
+use fdk_conformance::verdict::Verdict;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -326,7 +327,10 @@ fn function_thread(
         }
         Err(verdict) => {
             tail.print();
-            let _ = ready.send(Err(format!("the function did not start: {verdict:?}")));
+            let _ = ready.send(Err(format!(
+                "the function did not start: {}",
+                why(&verdict)
+            )));
             return;
         }
     }
@@ -334,6 +338,16 @@ fn function_thread(
     for job in queue {
         let answer = serve_one(&mut harness, &start, &job, &mut tail);
         let _ = job.reply.send(answer);
+    }
+}
+
+/// The harness's reason, in one line (its evidence is the log, already
+/// shown).
+fn why(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Fail(failure) => failure.what.clone(),
+        Verdict::NotApplicable(text) | Verdict::Skipped(text) => text.clone(),
+        Verdict::Pass => "no reason given".to_owned(),
     }
 }
 
@@ -361,7 +375,7 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
                 status: 502,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: Bytes::from(
-                    serde_json::json!({ "message": format!("container failed to start: {verdict:?}") })
+                    serde_json::json!({ "message": format!("container failed to start: {}", why(&verdict)) })
                         .to_string(),
                 ),
             };
@@ -376,7 +390,7 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
                 status: 502,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: Bytes::from(
-                    serde_json::json!({ "message": format!("the call could not be made: {verdict:?}") })
+                    serde_json::json!({ "message": format!("the call could not be made: {}", why(&verdict)) })
                         .to_string(),
                 ),
             };

@@ -200,3 +200,24 @@ fn invoke_triggers_config_and_a_killed_container() {
     assert_eq!((again.status, again.body.as_slice()), (200, &b"again"[..]));
     served.wait_for("starting a new container");
 }
+
+/// A function that exits before its socket appears: one line saying so,
+/// exit 1, nothing served.
+#[test]
+fn a_function_that_never_gets_ready_is_one_clear_error() {
+    let dir = TempDir::new("run-bad");
+    std::fs::write(dir.path().join("func.yaml"), FUNC_YAML).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-fdk"))
+        .args(["fdk", "run", "--binary", "/bin/false", "--addr"])
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: the function did not start:") && stderr.contains("lsnr.sock"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
