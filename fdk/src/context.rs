@@ -263,7 +263,7 @@ impl Context {
             Ok(_) => None,
             Err(_) => {
                 logs::warn(format_args!(
-                    "the call id {:?} is not ASCII text; using an empty call id",
+                    "the call id {:?} is not visible ASCII text; using an empty call id",
                     call.call_id
                 ));
                 None
@@ -272,8 +272,10 @@ impl Context {
         let deadline = call.deadline.as_deref().and_then(|text| {
             let parsed = deadline::parse_rfc3339(text);
             if parsed.is_none() {
+                // `{:?}`: the id is still raw here, and must not be able
+                // to forge a log line of its own.
                 logs::warn(format_args!(
-                    "call {}: ignoring unparseable deadline {text:?}; \
+                    "call {:?}: ignoring unparseable deadline {text:?}; \
                      the call runs without a deadline",
                     call.call_id
                 ));

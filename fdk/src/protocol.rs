@@ -121,6 +121,14 @@ pub(crate) static HTTP_FN_DEADLINE: HeaderName = HeaderName::from_static("fn_dea
 pub(crate) static HTTP_FN_METHOD: HeaderName = HeaderName::from_static("fn_method");
 pub(crate) static HTTP_FN_REQUEST_URL: HeaderName = HeaderName::from_static("fn_request_url");
 
+/// The largest request body the stdin/stdout formats buffer (they read a
+/// whole request before the call): far above the server's own limits, low
+/// enough that garbage cannot take all memory (SIO-ERR-5).
+pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
+/// The longest chunk-size or trailer line of the `http` format (Go's
+/// `net/http` allows 4 KiB).
+pub(crate) const MAX_LINE_BYTES: usize = 4 << 10;
+
 /// The statuses the client gets when a call fails in the stdin/stdout
 /// formats, where the server passes the function's status through
 /// (SIO-ERR-*).

@@ -32,18 +32,16 @@ pub(super) async fn serve(
 ) -> Result<(), Error> {
     let call = call_from_env(&app.env);
     let id = call.call_id.clone();
-    let work = async {
-        let body = input
-            .collect_all()
-            .await
-            .map_err(|e| Error::input(format!("failed to read stdin: {e}")))?;
-        Ok::<_, Error>(answer(app, call, Bytes::from(body)).await)
-    };
-    let reply = tokio::select! {
+    // A stop signal before the body is in means there is no call to
+    // finish; once it is in, the call runs to its end (SIO-LIFE-3).
+    let body = tokio::select! {
         biased;
-        () = shutdown => return Err(Error::call(format!("call {id} was stopped by a signal"))),
-        reply = work => reply?,
+        () = shutdown => return Ok(()),
+        body = input.collect_all() => {
+            body.map_err(|e| Error::input(format!("failed to read stdin: {e}")))?
+        }
     };
+    let reply = answer(app, call, Bytes::from(body)).await;
     // A failure writes nothing: the exit status is this format's only
     // failure channel, and a partial body would pass for a result; the
     // error is already on stderr (DEF-RESP-2).

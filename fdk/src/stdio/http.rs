@@ -40,6 +40,7 @@ use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 use crate::protocol::{HTTP_FN_CALL_ID, HTTP_FN_DEADLINE, HTTP_FN_METHOD, HTTP_FN_REQUEST_URL};
+use crate::protocol::{MAX_BODY_BYTES, MAX_LINE_BYTES};
 use crate::response::encode::Outcome;
 use crate::response::outcome;
 use crate::serve::{MAX_HEAD_BYTES, MAX_HEADERS};
@@ -145,7 +146,9 @@ impl Stream {
                 }
                 Head::Partial => {
                     if !self.fill().await? {
-                        return Ok(if self.buf.is_empty() {
+                        // Blank lines after the last request (an `echo`'s
+                        // newline) are the end, not half a request.
+                        return Ok(if self.buf.iter().all(u8::is_ascii_whitespace) {
                             Next::End
                         } else {
                             Next::Truncated
@@ -196,6 +199,11 @@ impl Stream {
             let Some(size) = size else {
                 return Ok(Some(Err("a chunk size is not a hex number".into())));
             };
+            if size > MAX_BODY_BYTES.saturating_sub(body.len()) {
+                return Ok(Some(Err(format!(
+                    "the chunked body is larger than {MAX_BODY_BYTES} bytes"
+                ))));
+            }
             if size == 0 {
                 // Trailers, up to the empty line; ignored.
                 loop {
@@ -219,14 +227,26 @@ impl Stream {
         }
     }
 
-    /// One CRLF-terminated line, without its CRLF.
+    /// One CRLF-terminated line, without its CRLF; chunk-size and trailer
+    /// lines are short, so a longer one is cut off (and then fails to parse)
+    /// rather than buffered without end.
     async fn line(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let mut searched = 0;
         loop {
-            if let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") {
+            if let Some(end) = self.buf[searched..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .map(|i| i + searched)
+            {
                 let line = self.buf[..end].to_vec();
                 self.buf.drain(..end + 2);
                 return Ok(Some(line));
             }
+            if self.buf.len() > MAX_LINE_BYTES {
+                return Ok(Some(self.buf.drain(..MAX_LINE_BYTES).collect()));
+            }
+            // Only the new bytes (and a CR left at the end) need searching.
+            searched = self.buf.len().saturating_sub(1);
             if !self.fill().await? {
                 return Ok(None);
             }
@@ -322,6 +342,9 @@ fn framing(headers: &HeaderMap) -> Result<Framing, String> {
         .and_then(|v| v.trim().parse::<usize>().ok())
     {
         Some(0) => Ok(Framing::Empty),
+        Some(n) if n > MAX_BODY_BYTES => Err(format!(
+            "Content-Length {n} is larger than the {MAX_BODY_BYTES} bytes this FDK accepts"
+        )),
         Some(n) => Ok(Framing::Length(n)),
         None => Err(format!("invalid Content-Length {first:?}")),
     }
