@@ -325,8 +325,10 @@ fn invoke_function(args: &[String]) -> Result<()> {
             Arg::Option(o) if o == "--content-type" => content_type = p.value(o)?,
             Arg::Option(o) if o == "--timeout" => {
                 let value = p.value(o)?;
-                timeout = value.parse().map_err(|_| {
-                    p.usage(format!("--timeout `{value}` is not a number of seconds"))
+                timeout = value.parse().ok().filter(|&t: &u64| t > 0).ok_or_else(|| {
+                    p.usage(format!(
+                        "--timeout `{value}` is not a positive number of seconds"
+                    ))
                 })?;
             }
             Arg::Option(o) if o == "-v" || o == "--verbose" => verbose = true,

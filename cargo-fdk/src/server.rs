@@ -22,9 +22,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fdk_conformance::agent::outcome::{CallKind, Fate, gateway_client_headers};
+use fdk_conformance::agent::outcome::{CallKind, Fate, HOP_BY_HOP, gateway_client_headers};
 use fdk_conformance::agent::{FunctionCommand, StartOptions};
 use fdk_conformance::harness::{Call, Exchange, Harness};
+use fdk_conformance::stdio::golang::canonical_key;
 use fdk_conformance::verdict::Verdict;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -39,18 +40,6 @@ use crate::funcfile::FuncFile;
 const MAX_BODY: usize = 10 << 20;
 /// Fn's default call timeout, when func.yaml sets none.
 const DEFAULT_TIMEOUT_S: u32 = 30;
-/// Hop-by-hop headers never pass between the function and the client.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// What `cargo fdk run` serves.
 #[derive(Debug, Clone)]
@@ -68,6 +57,14 @@ pub struct RunOptions {
     /// When `cargo fdk run` started (before building), for the timings it
     /// prints.
     pub started: Instant,
+}
+
+/// What the function's thread is asked to do.
+enum Msg {
+    /// Serve one call.
+    Call(Job),
+    /// Stop: the harness kills the function and removes its directory.
+    Stop,
 }
 
 /// One request for the function, and where its answer goes.
@@ -88,10 +85,10 @@ struct Answer {
 /// Serves until Ctrl-C (SIGINT) or SIGTERM. Prints where, and each call.
 pub fn run(options: RunOptions) -> Result<()> {
     let started = options.started;
-    let (jobs, queue) = mpsc::channel::<Job>();
+    let (jobs, queue) = mpsc::channel::<Msg>();
     let (ready_tx, ready_rx) = mpsc::channel::<std::result::Result<Duration, String>>();
     let worker_options = options.clone();
-    std::thread::Builder::new()
+    let worker = std::thread::Builder::new()
         .name("fdk-run-function".into())
         .spawn(move || function_thread(worker_options, queue, ready_tx))
         .map_err(|e| Error::new(format!("could not start the function thread: {e}")))?;
@@ -110,10 +107,17 @@ pub fn run(options: RunOptions) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::new(format!("could not build the async runtime: {e}")))?;
-    runtime.block_on(serve(options, jobs, started))
+    let served = runtime.block_on(serve(options, jobs.clone(), started));
+    // The connections' tasks still hold senders: ask the thread to stop
+    // rather than wait for them, and wait until the function is gone (the
+    // harness kills it and removes its directory when dropped).
+    let _ = jobs.send(Msg::Stop);
+    drop(runtime);
+    let _ = worker.join();
+    served
 }
 
-async fn serve(options: RunOptions, jobs: mpsc::Sender<Job>, started: Instant) -> Result<()> {
+async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| Error::new(format!("could not listen on {}: {e}", options.addr)))?;
@@ -193,7 +197,7 @@ async fn stop_signal() {
 /// One client request: which entry point, then the call.
 async fn handle(
     options: &RunOptions,
-    jobs: &mpsc::Sender<Job>,
+    jobs: &mpsc::Sender<Msg>,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
@@ -215,7 +219,10 @@ async fn handle(
             );
         }
         Call::invoke()
-    } else if let Some(rest) = path.strip_prefix(&format!("/t/{}", options.app)) {
+    } else if let Some(rest) = path
+        .strip_prefix(&format!("/t/{}", options.app))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         let source = if rest.is_empty() { "/" } else { rest };
         let known = options.func.triggers.is_empty()
             || options.func.triggers.iter().any(|t| t.source == source);
@@ -249,11 +256,11 @@ async fn handle(
             continue;
         }
         if let Ok(v) = v.to_str() {
-            call = call.header(&canonical(lower), v);
+            call = call.header(&canonical_key(lower), v);
         }
     }
     let (reply, answer) = oneshot::channel();
-    if jobs.send(Job { call, label, reply }).is_err() {
+    if jobs.send(Msg::Call(Job { call, label, reply })).is_err() {
         return message(500, "the function thread has stopped");
     }
     match answer.await {
@@ -288,21 +295,10 @@ fn message(status: u16, text: &str) -> hyper::Response<Full<Bytes>> {
     res
 }
 
-/// `x-thing` → `X-Thing`, as Go's server hands client headers on.
-fn canonical(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
-    }
-    out
-}
-
 /// The function's thread: owns the harness, serves the queue in order.
 fn function_thread(
     options: RunOptions,
-    queue: mpsc::Receiver<Job>,
+    queue: mpsc::Receiver<Msg>,
     ready: mpsc::Sender<std::result::Result<Duration, String>>,
 ) {
     let command = FunctionCommand {
@@ -335,10 +331,14 @@ fn function_thread(
         }
     }
     tail.print();
-    for job in queue {
+    for msg in queue {
+        let Msg::Call(job) = msg else { break };
         let answer = serve_one(&mut harness, &start, &job, &mut tail);
         let _ = job.reply.send(answer);
     }
+    // Thaws and kills the function, removes its directory.
+    drop(harness);
+    tail.print();
 }
 
 /// The harness's reason, in one line (its evidence is the log, already
@@ -498,12 +498,6 @@ pub fn default_addr() -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn client_header_names_are_canonical() {
-        assert_eq!(canonical("content-type"), "Content-Type");
-        assert_eq!(canonical("x-b3-traceid"), "X-B3-Traceid");
-    }
 
     #[test]
     fn start_options_carry_config_and_memory() {

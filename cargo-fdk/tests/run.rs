@@ -171,6 +171,17 @@ fn invoke_triggers_config_and_a_killed_container() {
     )
     .unwrap();
     assert_eq!(missing.status, 404);
+    // `/t/<app>` is a path segment: `/t/appx/probe` is not app `app`.
+    let other_app = send(
+        "GET",
+        &format!("http://{addr}/t/appx/probe"),
+        "text/plain",
+        b"",
+        timeout,
+    )
+    .unwrap();
+    assert_eq!(other_app.status, 404);
+    assert!(String::from_utf8_lossy(&other_app.body).contains("not an Fn endpoint"));
 
     // The function exits mid-call: the client gets the server's 502, the
     // container is replaced, and the next call is answered.
@@ -199,6 +210,23 @@ fn invoke_triggers_config_and_a_killed_container() {
     .unwrap();
     assert_eq!((again.status, again.body.as_slice()), (200, &b"again"[..]));
     served.wait_for("starting a new container");
+
+    // Ctrl-C: `cargo fdk run` exits 0 and takes the function with it (the
+    // server's containers do not outlive it either).
+    let probe = std::fs::canonicalize(probe_binary()).unwrap();
+    let mut served = served;
+    let _ = Command::new("kill")
+        .args(["-INT", &served.child.id().to_string()])
+        .status();
+    assert!(served.child.wait().unwrap().success());
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == probe))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "probe processes left behind: {left:?}");
 }
 
 /// A function that exits before its socket appears: one line saying so,

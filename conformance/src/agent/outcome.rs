@@ -7,6 +7,20 @@ use std::io;
 
 use super::response::{Response, ResponseError};
 
+/// Hop-by-hop headers (`api/common/io_utils.go`): the server never passes
+/// them between its client and the function, either way.
+pub const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
 /// What happens to the container after a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fate {
