@@ -13,7 +13,9 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::json::{ProtocolIn, ProtocolOut, body_text, header_map, json_headers, malformed};
+use super::json::{
+    ProtocolIn, ProtocolOut, body_text, header_map, json_headers, malformed, nullable,
+};
 use super::objects;
 use super::{Input, Output, Reply, answer};
 use crate::context::StdioCall;
@@ -33,17 +35,24 @@ const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 #[serde(default)]
 struct Envelope {
     #[serde(rename = "cloudEventsVersion")]
+    #[serde(deserialize_with = "nullable")]
     cloud_events_version: String,
     #[serde(rename = "eventID")]
+    #[serde(deserialize_with = "nullable")]
     event_id: String,
+    #[serde(deserialize_with = "nullable")]
     source: String,
     #[serde(rename = "eventType")]
+    #[serde(deserialize_with = "nullable")]
     event_type: String,
     #[serde(rename = "eventTypeVersion")]
+    #[serde(deserialize_with = "nullable")]
     event_type_version: String,
     #[serde(rename = "eventTime")]
+    #[serde(deserialize_with = "nullable")]
     event_time: String,
     #[serde(rename = "schemaURL")]
+    #[serde(deserialize_with = "nullable")]
     schema_url: String,
 }
 
@@ -53,7 +62,7 @@ struct Envelope {
 struct EventIn {
     #[serde(flatten)]
     envelope: Envelope,
-    #[serde(rename = "contentType")]
+    #[serde(rename = "contentType", deserialize_with = "nullable")]
     content_type: String,
     extensions: Option<ExtensionsIn>,
     data: Option<Value>,

@@ -27,11 +27,24 @@ use crate::response::outcome;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct JsonIn {
+    #[serde(deserialize_with = "nullable")]
     call_id: String,
     deadline: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     body: String,
+    #[serde(deserialize_with = "nullable")]
     content_type: String,
     protocol: Option<ProtocolIn>,
+}
+
+/// `null` reads as the field's default, as Go's `json.Unmarshal` leaves a
+/// string untouched for `null` (JSON-REQ-2).
+pub(super) fn nullable<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
 /// `protocol` of a request (JSON-REQ-3).
