@@ -129,6 +129,18 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
 /// `net/http` allows 4 KiB).
 pub(crate) const MAX_LINE_BYTES: usize = 4 << 10;
 
+/// The `cloudevent` format's fixed values (CE-RESP-1, CE-RESP-2); the
+/// format needs the `json` feature.
+#[cfg(feature = "json")]
+pub(crate) mod cloudevent {
+    /// The two `contentType`s the 0.3.602 server accepts from a function:
+    /// it compares the strings exactly (CE-RESP-2).
+    pub(crate) const JSON: &str = "application/json";
+    pub(crate) const TEXT: &str = "text/plain";
+    /// Go's zero `time.Time`, which the server wrote as `eventTime`.
+    pub(crate) const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+}
+
 /// The statuses the client gets when a call fails in the stdin/stdout
 /// formats, where the server passes the function's status through
 /// (SIO-ERR-*).

@@ -23,12 +23,7 @@ use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 
-/// The two `contentType`s the 0.3.602 server accepts from a function
-/// (it compares the strings exactly; CE-RESP-3).
-const JSON: &str = "application/json";
-const TEXT: &str = "text/plain";
-/// Go's zero `time.Time`, which the server wrote as `eventTime`.
-const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+use crate::protocol::cloudevent::{JSON, TEXT, ZERO_TIME};
 
 /// The fields of an event that the response echoes, and the call's data.
 #[derive(Debug, Default, Deserialize, Serialize)]
