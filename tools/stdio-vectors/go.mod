@@ -1,0 +1,3 @@
+module stdiovectors
+
+go 1.21
