@@ -47,6 +47,14 @@ pub(crate) const SOCKET_MODE: u32 = 0o666;
 /// The one path the server calls.
 pub(crate) const CALL_PATH: &str = "/call";
 
+/// Header lines accepted in one request head (hyper's default is 100): a
+/// trigger forwards every client header (HS-REQ-8). The `http` stdin
+/// format uses the same limits.
+pub(crate) const MAX_HEADERS: usize = 1000;
+/// Bytes buffered for one request head: Go's default `MaxHeaderBytes`
+/// (1 MiB) plus room for the request line and the first body bytes.
+pub(crate) const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
+
 /// `Fn-Call-Id`: the call's id.
 pub(crate) static FN_CALL_ID: HeaderName = HeaderName::from_static("fn-call-id");
 /// `Fn-Deadline`: RFC 3339, whole seconds, truncated (HS-DL-1).

@@ -19,13 +19,8 @@ use tokio::task::JoinSet;
 use crate::dispatch::{App, dispatch};
 use crate::error::Error;
 use crate::logs;
+use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS};
 use crate::socket::Socket;
-
-/// Header lines accepted in one request head (hyper's default is 100).
-pub(crate) const MAX_HEADERS: usize = 1000;
-/// Bytes buffered for one request head: Go's default `MaxHeaderBytes`
-/// (1 MiB) plus room for the request line and the first body bytes.
-pub(crate) const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
 
 /// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

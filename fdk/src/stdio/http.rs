@@ -40,10 +40,9 @@ use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 use crate::protocol::{HTTP_FN_CALL_ID, HTTP_FN_DEADLINE, HTTP_FN_METHOD, HTTP_FN_REQUEST_URL};
-use crate::protocol::{MAX_BODY_BYTES, MAX_LINE_BYTES};
+use crate::protocol::{MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_LINE_BYTES};
 use crate::response::encode::Outcome;
 use crate::response::outcome;
-use crate::serve::{MAX_HEAD_BYTES, MAX_HEADERS};
 
 pub(super) async fn serve(
     app: &App,
