@@ -27,6 +27,8 @@ Commands:
           `fdk-conformance matrix NAME=FILE...`
   bench   Measure exec-to-ready, call latency, CPU and memory against the floor
           (`fdk-conformance bench --help`)
+  oracle  Play one call sequence on a real Fn server and in the harness's
+          emulation, and compare them (`fdk-conformance oracle --help`)
   help    Print this help
 
 Exit codes: 0 passed, 1 something failed, 2 could not run (usage, not ready).
@@ -69,6 +71,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             Err(e) => usage_error(&e),
         },
         Some("matrix") => matrix(args),
+        Some("oracle") => crate::oracle::command::run(args),
         Some("help" | "-h" | "--help") => print_out(USAGE),
         Some("--version" | "-V") => {
             print_out(concat!("fdk-conformance ", env!("CARGO_PKG_VERSION"), "\n"))

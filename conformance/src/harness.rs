@@ -255,6 +255,15 @@ impl Call {
     }
 }
 
+/// What the server's client got from one call ([`Harness::serve`]).
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// Status, message and the container's fate.
+    pub view: ServerView,
+    /// The body of a successful answer (empty for the server's errors).
+    pub body: Vec<u8>,
+}
+
 /// One call and what came of it.
 #[derive(Debug)]
 pub struct Exchange {
@@ -307,16 +316,29 @@ impl Exchange {
                 text.push_str(&show_bytes(&res.body, SHOW_BODY));
                 text
             }
-            Err(ResponseError::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                "no response before the call's deadline (the server gives up here and kills \
-                 the container)"
-                    .to_owned()
+            Err(ResponseError::Body {
+                status,
+                headers,
+                error,
+            }) => {
+                let mut text = format!("HTTP/1.1 {status}\n");
+                for (k, v) in headers {
+                    text.push_str(&format!("{k}: {v}\n"));
+                }
+                text.push('\n');
+                if error.timed_out() {
+                    text.push_str("(the body did not end before the call's deadline)");
+                } else {
+                    text.push_str(&format!(
+                        "(the body could not be read: {})",
+                        crate::error::display_chain(error.as_ref())
+                    ));
+                }
+                text
             }
+            Err(e) if e.timed_out() => "no response before the call's deadline (the server \
+                                        gives up here and kills the container)"
+                .to_owned(),
             Err(e) => format!("no response: {}", crate::error::display_chain(e)),
         }
     }
@@ -631,6 +653,54 @@ impl Harness {
             self.pool_ended = Ended::AfterAnswer;
         }
         Ok(ex)
+    }
+
+    /// Serves one call end to end as the server does, and says what its
+    /// client got: the function is started (with `start`) if no process is
+    /// running, a start that fails is the server's init failure, and a
+    /// process the server would kill is killed, so the next call starts a
+    /// fresh one. This is the emulation `scripts/oracle.sh` compares with
+    /// the real server.
+    pub fn serve(&mut self, call: &Call, start: &StartOptions) -> Served {
+        let killed = |status, message| ServerView {
+            client_status: status,
+            message: Some(message),
+            container: crate::agent::outcome::Fate::Killed,
+        };
+        self.close_idle();
+        if !self.alive() {
+            let launched = match self.work.fresh_iofs() {
+                Ok(iofs) => self.launch(iofs, start.clone()),
+                Err(e) => Err(StartError::Setup(e)),
+            };
+            if let Err(e) = launched {
+                self.discard();
+                return Served {
+                    view: start_failure_view(&e),
+                    body: Vec::new(),
+                };
+            }
+        }
+        let Ok(ex) = self.call(call) else {
+            // The socket refused the dial: the agent's request fails before
+            // any head, and the container goes.
+            self.discard();
+            return Served {
+                view: killed(502, "error receiving function response"),
+                body: Vec::new(),
+            };
+        };
+        if ex.view.container == crate::agent::outcome::Fate::Killed {
+            self.discard();
+        }
+        let body = match (&ex.result, ex.view.message) {
+            (Ok(res), None) => res.body.clone(),
+            _ => Vec::new(),
+        };
+        Served {
+            view: ex.view,
+            body,
+        }
     }
 
     /// Sends one call on a connection of its own, closed after the answer

@@ -21,6 +21,7 @@ pub mod cases;
 pub mod cli;
 pub mod error;
 pub mod harness;
+pub mod oracle;
 pub mod report;
 pub mod stdio;
 pub mod suite;

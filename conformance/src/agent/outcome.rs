@@ -3,7 +3,6 @@
 //! kept or killed. Every verdict the harness gives is phrased in these terms.
 
 use std::fmt;
-use std::io;
 
 use super::response::{Response, ResponseError};
 
@@ -71,24 +70,41 @@ pub fn classify(result: &Result<Response, ResponseError>, kind: CallKind) -> Ser
         message,
         container,
     };
-    match result {
-        Ok(res) => match res.status {
-            200 => view(success_status(res, kind), None, Fate::Kept),
-            502 => view(502, Some("function failed"), Fate::Kept),
-            504 => view(504, Some("Timed out"), Fate::Kept),
-            _ => view(502, Some("invalid function response"), Fate::Killed),
-        },
+    // The status decides first: the agent switches on it as soon as the
+    // head arrives, and reads the body of a 200 only.
+    let status = match result {
+        Ok(res) => Some(res.status),
+        Err(ResponseError::Body { status, .. }) => Some(*status),
+        Err(_) => None,
+    };
+    match (status, result) {
+        (Some(502), _) => view(502, Some("function failed"), Fate::Kept),
+        (Some(504), _) => view(504, Some("Timed out"), Fate::Kept),
+        (Some(200), Ok(res)) => view(success_status(res, kind), None, Fate::Kept),
+        // A 200 whose body stalls: the call's deadline passes while the
+        // server copies it (504, killed). One cut short or mangled: the
+        // copy fails with a raw I/O error, which the server answers 500
+        // with an empty body, keeping the container (observed on 0.3.753).
+        (Some(200), Err(e)) if e.timed_out() => view(504, Some("Timed out"), Fate::Killed),
+        (Some(200), Err(ResponseError::Body { error, .. }))
+            if matches!(**error, ResponseError::TooLarge(_)) =>
+        {
+            // The harness's own body limit stands in for the server's
+            // FN_MAX_RESPONSE_SIZE (unlimited by default).
+            view(502, Some("function response body too large"), Fate::Kept)
+        }
+        (Some(200), Err(_)) => view(500, None, Fate::Kept),
+        (Some(_), _) => view(502, Some("invalid function response"), Fate::Killed),
         // No response head by the deadline: the server times the call out
         // and kills the container.
-        Err(ResponseError::Io(e))
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            view(504, Some("Timed out"), Fate::Killed)
-        }
-        Err(_) => view(502, Some("error receiving function response"), Fate::Killed),
+        (None, Err(e)) if e.timed_out() => view(504, Some("Timed out"), Fate::Killed),
+        // Go's `server response headers exceeded` (10 MiB).
+        (None, Err(ResponseError::TooLarge(_))) => view(
+            502,
+            Some("function response header too large"),
+            Fate::Killed,
+        ),
+        (None, _) => view(502, Some("error receiving function response"), Fate::Killed),
     }
 }
 
@@ -126,6 +142,7 @@ pub fn gateway_client_headers(res: &Response) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
 
     fn res(status: u16, headers: &[(&str, &str)]) -> Result<Response, ResponseError> {
         Ok(Response {
@@ -137,6 +154,22 @@ mod tests {
             body: Vec::new(),
             close: false,
         })
+    }
+
+    fn body_error(status: u16, error: ResponseError) -> Result<Response, ResponseError> {
+        Err(ResponseError::Body {
+            status,
+            headers: Vec::new(),
+            error: Box::new(error),
+        })
+    }
+
+    fn malformed() -> ResponseError {
+        ResponseError::Malformed("body ended early".into())
+    }
+
+    fn stalled() -> ResponseError {
+        ResponseError::Io(io::ErrorKind::WouldBlock.into())
     }
 
     #[test]
@@ -199,6 +232,42 @@ mod tests {
                 Invoke,
                 504,
                 Some("Timed out"),
+                Fate::Killed,
+            ),
+            (
+                Err(ResponseError::TooLarge("header section")),
+                Invoke,
+                502,
+                Some("function response header too large"),
+                Fate::Killed,
+            ),
+            (body_error(200, malformed()), Invoke, 500, None, Fate::Kept),
+            (
+                body_error(200, stalled()),
+                Gateway,
+                504,
+                Some("Timed out"),
+                Fate::Killed,
+            ),
+            (
+                body_error(502, malformed()),
+                Invoke,
+                502,
+                Some("function failed"),
+                Fate::Kept,
+            ),
+            (
+                body_error(504, stalled()),
+                Invoke,
+                504,
+                Some("Timed out"),
+                Fate::Kept,
+            ),
+            (
+                body_error(500, malformed()),
+                Invoke,
+                502,
+                Some("invalid function response"),
                 Fate::Killed,
             ),
         ];

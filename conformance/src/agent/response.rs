@@ -10,10 +10,13 @@
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
-/// The longest status or header line accepted.
-const MAX_LINE: u64 = 16 * 1024;
-/// The most header lines accepted in one response.
-const MAX_HEADERS: usize = 256;
+/// The largest response head accepted: the server's transport reads heads
+/// up to Go's default `MaxResponseHeaderBytes` (10 MiB; the server's
+/// `FN_MAX_HDR_RESPONSE_SIZE` is 0, "use the default") and fails the call
+/// past it with "function response header too large".
+pub const MAX_HEAD: u64 = 10 << 20;
+/// The longest chunk-size, chunk-end or trailer line accepted.
+const CHUNK_LINE: u64 = 16 * 1024;
 /// The largest body accepted (the server's default has no limit; this one
 /// only keeps a broken peer from exhausting memory).
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
@@ -30,6 +33,20 @@ pub struct Response {
     /// The connection cannot carry another request (`Connection: close`,
     /// HTTP/1.0 without keep-alive, or a body delimited by closing).
     pub close: bool,
+}
+
+impl ResponseError {
+    /// Whether the read gave up on its timeout (the call's deadline).
+    pub fn timed_out(&self) -> bool {
+        match self {
+            Self::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            Self::Body { error, .. } => error.timed_out(),
+            _ => false,
+        }
+    }
 }
 
 impl Response {
@@ -52,8 +69,19 @@ pub enum ResponseError {
     Closed,
     /// The bytes are not a valid HTTP/1.x response.
     Malformed(String),
-    /// A line, the header count or the body went over the reader's limits.
+    /// The head or the body went over the reader's limits.
     TooLarge(&'static str),
+    /// The head arrived, then reading the body failed (`error`): the
+    /// connection closed or timed out mid-body, or the framing was broken.
+    /// The server has already taken the head as the function's answer.
+    Body {
+        /// The status of the head that arrived.
+        status: u16,
+        /// Its headers.
+        headers: Vec<(String, String)>,
+        /// What went wrong in the body.
+        error: Box<ResponseError>,
+    },
 }
 
 impl fmt::Display for ResponseError {
@@ -63,6 +91,9 @@ impl fmt::Display for ResponseError {
             Self::Closed => f.write_str("connection closed before a response"),
             Self::Malformed(what) => write!(f, "malformed response: {what}"),
             Self::TooLarge(what) => write!(f, "response too large: {what}"),
+            Self::Body { status, .. } => {
+                write!(f, "the body of a {status} response could not be read")
+            }
         }
     }
 }
@@ -71,6 +102,7 @@ impl std::error::Error for ResponseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io(e) => Some(e),
+            Self::Body { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }
@@ -90,11 +122,14 @@ fn malformed(what: impl Into<String>) -> ResponseError {
 pub fn read_response<R: BufRead>(reader: &mut R) -> Result<Response, ResponseError> {
     let mut line = Vec::with_capacity(128);
     loop {
-        if read_line(reader, &mut line, "status line")? == 0 {
+        // Each head, interim ones too, has the whole budget (Go counts per
+        // head).
+        let mut budget = MAX_HEAD;
+        if read_line(reader, &mut line, "status line", &mut budget)? == 0 {
             return Err(ResponseError::Closed);
         }
         let (http10, status) = parse_status_line(&line)?;
-        let headers = read_headers(reader, &mut line)?;
+        let headers = read_headers(reader, &mut line, &mut budget)?;
         if (100..200).contains(&status) && status != 101 {
             continue;
         }
@@ -120,11 +155,42 @@ fn finish<R: BufRead>(
         }
     };
     let no_body = status == 204 || status == 304 || (100..200).contains(&status);
+    // A bad `Content-Length` fails the head (Go's ReadResponse refuses it).
+    let length = if chunked || no_body {
+        None
+    } else {
+        content_length(&headers)?
+    };
     let body = if no_body {
-        Vec::new()
-    } else if chunked {
+        Ok(Vec::new())
+    } else {
+        read_body(reader, chunked, length, &mut close)
+    };
+    match body {
+        Ok(body) => Ok(Response {
+            status,
+            headers,
+            body,
+            close,
+        }),
+        Err(error) => Err(ResponseError::Body {
+            status,
+            headers,
+            error: Box::new(error),
+        }),
+    }
+}
+
+/// The body after a head, framed as the head says.
+fn read_body<R: BufRead>(
+    reader: &mut R,
+    chunked: bool,
+    length: Option<u64>,
+    close: &mut bool,
+) -> Result<Vec<u8>, ResponseError> {
+    let body = if chunked {
         read_chunked(reader)?
-    } else if let Some(len) = content_length(&headers)? {
+    } else if let Some(len) = length {
         if len > MAX_BODY {
             return Err(ResponseError::TooLarge("Content-Length"));
         }
@@ -137,7 +203,7 @@ fn finish<R: BufRead>(
         }
         body
     } else {
-        close = true;
+        *close = true;
         let mut body = Vec::new();
         reader.take(MAX_BODY + 1).read_to_end(&mut body)?;
         if body.len() as u64 > MAX_BODY {
@@ -145,12 +211,7 @@ fn finish<R: BufRead>(
         }
         body
     };
-    Ok(Response {
-        status,
-        headers,
-        body,
-        close,
-    })
+    Ok(body)
 }
 
 /// Reads one line (up to and including `\n`) into `line`, without the line
@@ -159,19 +220,21 @@ fn read_line<R: BufRead>(
     reader: &mut R,
     line: &mut Vec<u8>,
     what: &'static str,
+    budget: &mut u64,
 ) -> Result<usize, ResponseError> {
     line.clear();
-    let n = reader.take(MAX_LINE).read_until(b'\n', line)?;
+    let n = reader.take(*budget).read_until(b'\n', line)?;
     if n == 0 {
         return Ok(0);
     }
     if line.last() != Some(&b'\n') {
-        return Err(if n as u64 >= MAX_LINE {
+        return Err(if n as u64 >= *budget {
             ResponseError::TooLarge(what)
         } else {
             malformed(format!("connection closed inside the {what}"))
         });
     }
+    *budget -= n as u64;
     line.pop();
     if line.last() == Some(&b'\r') {
         line.pop();
@@ -206,17 +269,15 @@ fn parse_status_line(line: &[u8]) -> Result<(bool, u16), ResponseError> {
 fn read_headers<R: BufRead>(
     reader: &mut R,
     line: &mut Vec<u8>,
+    budget: &mut u64,
 ) -> Result<Vec<(String, String)>, ResponseError> {
     let mut headers = Vec::new();
     loop {
-        if read_line(reader, line, "header section")? == 0 {
+        if read_line(reader, line, "header section", budget)? == 0 {
             return Err(malformed("connection closed inside the header section"));
         }
         if line.is_empty() {
             return Ok(headers);
-        }
-        if headers.len() == MAX_HEADERS {
-            return Err(ResponseError::TooLarge("header count"));
         }
         headers.push(parse_header(line)?);
     }
@@ -286,7 +347,7 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, ResponseError> {
     let mut body = Vec::new();
     let mut line = Vec::with_capacity(32);
     loop {
-        if read_line(reader, &mut line, "chunk size")? == 0 {
+        if read_line(reader, &mut line, "chunk size", &mut CHUNK_LINE.clone())? == 0 {
             return Err(malformed("connection closed before the last chunk"));
         }
         let size_text = line
@@ -307,7 +368,13 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, ResponseError> {
         if size == 0 {
             // Trailer fields, then the blank line.
             loop {
-                if read_line(reader, &mut line, "trailer section")? == 0 {
+                if read_line(
+                    reader,
+                    &mut line,
+                    "trailer section",
+                    &mut CHUNK_LINE.clone(),
+                )? == 0
+                {
                     return Err(malformed("connection closed inside the trailers"));
                 }
                 if line.is_empty() {
@@ -322,7 +389,9 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, ResponseError> {
         if got as u64 != size {
             return Err(malformed("connection closed inside a chunk"));
         }
-        if read_line(reader, &mut line, "chunk end")? == 0 || !line.is_empty() {
+        if read_line(reader, &mut line, "chunk end", &mut CHUNK_LINE.clone())? == 0
+            || !line.is_empty()
+        {
             return Err(malformed("chunk data not followed by CRLF"));
         }
     }
@@ -437,13 +506,8 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
             b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n",
         ] {
             let err = read(raw).unwrap_err();
@@ -456,11 +520,44 @@ mod tests {
     }
 
     #[test]
+    fn a_body_cut_short_keeps_the_head() {
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+        ] {
+            let err = read(raw).unwrap_err();
+            let ResponseError::Body { status, error, .. } = &err else {
+                panic!("{:?}: {err:?}", String::from_utf8_lossy(raw));
+            };
+            assert_eq!(*status, 200);
+            assert!(matches!(**error, ResponseError::Malformed(_)), "{error:?}");
+            assert!(!err.timed_out());
+        }
+    }
+
+    #[test]
     fn limits() {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n";
-        assert!(matches!(read(raw), Err(ResponseError::TooLarge(_))));
+        assert!(matches!(
+            read(raw),
+            Err(ResponseError::Body { ref error, .. }) if matches!(**error, ResponseError::TooLarge(_))
+        ));
+        // Heads up to the server's 10 MiB pass, in one line or many.
+        let mut big = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        big.extend(std::iter::repeat_n(b'a', 20 * 1024));
+        big.extend_from_slice(b"\r\n");
+        for i in 0..2000 {
+            big.extend_from_slice(format!("X-{i}: {}\r\n", "b".repeat(100)).as_bytes());
+        }
+        big.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+        assert_eq!(read(&big).unwrap().headers.len(), 2002);
+        // One byte past 10 MiB is too large.
         let mut long = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
-        long.extend(std::iter::repeat_n(b'a', MAX_LINE as usize));
+        long.extend(std::iter::repeat_n(b'a', MAX_HEAD as usize));
+        long.extend_from_slice(b"\r\n\r\n");
         assert!(matches!(read(&long), Err(ResponseError::TooLarge(_))));
     }
 }

@@ -1,5 +1,7 @@
 //! `fixture <mode>`: deliberately broken http-stream functions, to prove that
-//! the conformance cases catch what they claim to catch.
+//! the conformance cases catch what they claim to catch, and (as images on a
+//! real Fn server, `scripts/oracle.sh`) that the harness judges them as the
+//! server does. Without an argument the mode comes from `FIXTURE_MODE`.
 //!
 //! Every mode is a minimal, std-only function that reads
 //! `FN_LISTENER=unix:<dir>/<name>` (exit 2 if it is missing or not `unix:`),
@@ -138,10 +140,19 @@ fn main() -> ExitCode {
         eprintln!("fixture: cannot block signals: {e}");
         return ExitCode::from(2);
     }
-    let arg = std::env::args_os().nth(1).unwrap_or_default();
+    // The mode is the first argument or, in an image whose entrypoint takes
+    // none, the function's config `FIXTURE_MODE` (the server passes config
+    // as environment variables).
+    let arg = std::env::args_os()
+        .nth(1)
+        .or_else(|| std::env::var_os("FIXTURE_MODE"))
+        .unwrap_or_default();
     let Some(&(name, mode)) = MODES.iter().find(|(name, _)| arg == *name) else {
         let names: Vec<&str> = MODES.iter().map(|(name, _)| *name).collect();
-        eprintln!("usage: fixture <mode>\nmodes: {}", names.join(", "));
+        eprintln!(
+            "usage: fixture <mode> (or FIXTURE_MODE=<mode> fixture)\nmodes: {}",
+            names.join(", ")
+        );
         return ExitCode::from(2);
     };
     let public = match listener_path() {

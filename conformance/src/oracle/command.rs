@@ -1,0 +1,181 @@
+//! `fdk-conformance oracle`: the three steps `scripts/oracle.sh` runs.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use super::{Row, compare, emulated, parse_rows, real};
+use crate::Error;
+use crate::error::display_chain;
+
+/// Plays one fixed call sequence on a real Fn server and in the harness's
+/// emulation, and compares the two call by call.
+#[derive(Debug, Parser)]
+#[command(name = "fdk-conformance oracle")]
+pub struct OracleArgs {
+    #[command(subcommand)]
+    step: OracleStep,
+}
+
+#[derive(Debug, Subcommand)]
+enum OracleStep {
+    /// Play the sequence on a real Fn server; write one row per call.
+    Real {
+        /// The server's API, http://host:port.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        api: String,
+        /// The fixture image, loaded into the server's docker; each mode
+        /// runs a tag of it named after the mode.
+        #[arg(long)]
+        image: String,
+        /// The app the functions are created in.
+        #[arg(long, default_value = "oracle")]
+        app: String,
+        /// Where to write the rows (tab-separated).
+        #[arg(long)]
+        out: PathBuf,
+        /// The fixture modes.
+        #[arg(required = true)]
+        modes: Vec<String>,
+    },
+    /// Play the sequence in the harness's emulation; write one row per call.
+    Emulate {
+        /// The fixture binary.
+        #[arg(long)]
+        fixture: PathBuf,
+        /// Run the fixture as this uid and gid, as the server runs
+        /// containers (root only).
+        #[arg(long)]
+        uid: Option<u32>,
+        /// Run the fixture in this working directory (the server's is
+        /// read-only).
+        #[arg(long)]
+        cwd: Option<PathBuf>,
+        /// Where to write the rows (tab-separated).
+        #[arg(long)]
+        out: PathBuf,
+        /// The fixture modes.
+        #[arg(required = true)]
+        modes: Vec<String>,
+    },
+    /// Compare the two sides' rows; exit 1 on any difference.
+    Compare {
+        /// The real server's rows.
+        real: PathBuf,
+        /// The harness's rows.
+        emulated: PathBuf,
+        /// Also write the side-by-side table (Markdown) here.
+        #[arg(long)]
+        table: Option<PathBuf>,
+    },
+}
+
+/// Runs `fdk-conformance oracle ARGS` (ARGS without the subcommand's name).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let argv = std::iter::once(OsString::from("fdk-conformance oracle")).chain(args);
+    let parsed = match OracleArgs::try_parse_from(argv) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match execute(parsed.step) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("fdk-conformance oracle: {}", display_chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn execute(step: OracleStep) -> Result<ExitCode, Error> {
+    match step {
+        OracleStep::Real {
+            api,
+            image,
+            app,
+            out,
+            modes,
+        } => {
+            let server = real::Server::new(&api, &app, &image)?;
+            let mut rows = Vec::new();
+            for mode in &modes {
+                eprintln!("oracle: real server, mode {mode}");
+                rows.extend(server.run_mode(mode)?);
+                write_rows(&out, &rows)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OracleStep::Emulate {
+            fixture,
+            uid,
+            cwd,
+            out,
+            modes,
+        } => {
+            let sandbox = emulated::Sandbox { uid, cwd };
+            let mut rows = Vec::new();
+            for mode in &modes {
+                eprintln!("oracle: harness, mode {mode}");
+                rows.extend(emulated::run_mode(&fixture, mode, &sandbox)?);
+                write_rows(&out, &rows)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OracleStep::Compare {
+            real,
+            emulated,
+            table,
+        } => {
+            let real = read_rows(&real)?;
+            let emulated = read_rows(&emulated)?;
+            let comparison = compare(&real, &emulated);
+            let text = comparison.markdown();
+            if let Some(table) = table {
+                std::fs::write(&table, &text)
+                    .map_err(|e| Error::io(format!("could not write {}", table.display()), e))?;
+            }
+            for (mode, step, r, e) in &comparison.calls {
+                if r != e {
+                    let show =
+                        |row: &Option<Row>| row.as_ref().map_or("(no row)".into(), Row::outcome);
+                    println!(
+                        "DIFFERENT {mode} {step}: real server {} | harness {}",
+                        show(r),
+                        show(e)
+                    );
+                }
+            }
+            println!(
+                "oracle: {} modes x {} calls compared, {} differences",
+                comparison.modes(),
+                super::sequence().len(),
+                comparison.differences()
+            );
+            Ok(if comparison.differences() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn write_rows(path: &std::path::Path, rows: &[Row]) -> Result<(), Error> {
+    let mut text = String::from("# mode\tcall\tstatus\tmessage\tcontainer\n");
+    for row in rows {
+        text.push_str(&row.to_tsv());
+        text.push('\n');
+    }
+    std::fs::write(path, text)
+        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))
+}
+
+fn read_rows(path: &std::path::Path) -> Result<Vec<Row>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("could not read {}", path.display()), e))?;
+    parse_rows(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}

@@ -1,0 +1,87 @@
+//! The sequence played by the harness's own server emulation: the fixture
+//! started as the server starts a container (its mode in the environment,
+//! as the real function gets it from its config; as uid 1000 in a
+//! read-only working directory when the harness runs as root), frozen
+//! between calls, and every call served and judged by [`Harness::serve`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, Step, align_to, sequence};
+use crate::Error;
+use crate::agent::{FunctionCommand, StartOptions};
+use crate::harness::{Call, Harness};
+
+/// How the emulated containers run.
+#[derive(Debug, Clone, Default)]
+pub struct Sandbox {
+    /// Run as this uid (and gid), as the server runs containers as 1000.
+    pub uid: Option<u32>,
+    /// The working directory (the server's is the image's, read-only).
+    pub cwd: Option<PathBuf>,
+}
+
+/// Plays the sequence against `fixture` in `mode`; one row per call.
+pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row>, Error> {
+    let command = FunctionCommand {
+        name: format!("fixture {mode}"),
+        program: OsString::from(fixture),
+        args: Vec::new(),
+    };
+    let mut harness = Harness::new(command, false)
+        .map_err(|e| Error::io("could not create the work directory", e))?;
+    harness.set_freeze(true);
+    harness
+        .set_uid(sandbox.uid)
+        .map_err(|e| Error::io("could not open the work directory to the uid", e))?;
+    let start = StartOptions {
+        env_set: vec![(MODE_VARIABLE.to_owned(), mode.to_owned())],
+        cwd: sandbox.cwd.clone(),
+        uid: sandbox.uid,
+        ..StartOptions::default()
+    };
+    let mut rows = Vec::new();
+    let mut last_end = Instant::now();
+    for step in sequence() {
+        let since = last_end.elapsed();
+        if since < step.idle {
+            std::thread::sleep(step.idle - since);
+        }
+        if let Some(ms) = step.align_ms {
+            align_to(ms);
+        }
+        let served = harness.serve(&call_for(&step, mode), &start);
+        last_end = Instant::now();
+        let view = served.view;
+        let message = match view.message {
+            Some(message) => message.to_owned(),
+            None if view.client_status < 400 => format!("{} bytes", served.body.len()),
+            None => "-".to_owned(),
+        };
+        rows.push(Row {
+            mode: mode.to_owned(),
+            step: step.name.to_owned(),
+            status: view.client_status,
+            message,
+            fate: view.container,
+        });
+    }
+    harness.discard();
+    Ok(rows)
+}
+
+/// The request the server would send the function for `step`.
+fn call_for(step: &Step, mode: &str) -> Call {
+    let call = match step.route {
+        Route::Invoke => Call::invoke(),
+        Route::Trigger => Call::gateway("POST", &format!("http://127.0.0.1/t/oracle/{mode}")),
+    };
+    let call = call
+        .body(step.body.clone())
+        .deadline_in(Duration::from_secs(FN_TIMEOUT_SECS));
+    match step.probe {
+        Some(op) => call.probe(op),
+        None => call,
+    }
+}
