@@ -45,7 +45,7 @@ pub struct Harness {
     log_mark: u64,
     /// Freeze the process between calls, as the server's freezer does.
     freeze: bool,
-    frozen: bool,
+    freezer: Freezer,
     /// The idle keep-alive connection the next call goes over.
     pool: Option<Pooled>,
     /// Why the last pooled connection went away, told with the next one.
@@ -262,6 +262,13 @@ pub struct Served {
     pub view: ServerView,
     /// The body of a successful answer (empty for the server's errors).
     pub body: Vec<u8>,
+    /// The process had exited on its own before this call was sent (so the
+    /// call found a dead container).
+    pub died_before: bool,
+    /// The function's `Content-Length` that the server's error answer
+    /// carries (a 200 head whose body failed): a client reading by length
+    /// sees the error body cut or waits for more than comes.
+    pub leaked_length: Option<u64>,
 }
 
 /// One call and what came of it.
@@ -358,7 +365,7 @@ impl Harness {
             log,
             log_mark: 0,
             freeze: false,
-            frozen: false,
+            freezer: Freezer::default(),
             pool: None,
             pool_ended: Ended::Never,
             uid: None,
@@ -388,20 +395,16 @@ impl Harness {
         self.work.path()
     }
 
-    /// Freeze the function (SIGSTOP) after every call and thaw it
-    /// (SIGCONT) before the next, as `docker pause` does 50 ms after a call.
+    /// Freeze the function (SIGSTOP) 50 ms after every call and thaw it
+    /// (SIGCONT) before the next, as the server's `docker pause` does.
     pub fn set_freeze(&mut self, freeze: bool) {
         self.freeze = freeze;
     }
 
-    /// Continues a frozen function (SIGCONT) without sending anything.
+    /// Continues a frozen function (SIGCONT) without sending anything, and
+    /// cancels a freeze not yet done.
     pub fn thaw(&mut self) {
-        if self.frozen {
-            if let Some(f) = &self.current {
-                let _ = f.signal(nix::sys::signal::Signal::SIGCONT);
-            }
-            self.frozen = false;
-        }
+        self.freezer.thaw();
     }
 
     /// Does the function speak the probe protocol?
@@ -505,8 +508,9 @@ impl Harness {
     pub fn discard(&mut self) {
         self.pool = None;
         self.pool_ended = Ended::Never;
+        // No freeze may land on the process being killed.
+        self.freezer.thaw();
         self.current = None;
-        self.frozen = false;
     }
 
     /// The running process's id, without starting or thawing anything.
@@ -582,7 +586,7 @@ impl Harness {
         if self.freeze
             && let Some(f) = &self.current
         {
-            self.frozen = f.signal(nix::sys::signal::Signal::SIGSTOP).is_ok();
+            self.freezer.freeze_later(f.pid());
         }
         Exchange {
             sent,
@@ -668,7 +672,21 @@ impl Harness {
             container: crate::agent::outcome::Fate::Killed,
         };
         self.close_idle();
-        if !self.alive() {
+        // A process that exited on its own since the last call (it is never
+        // frozen then: a stopped process cannot exit). The server does not
+        // notice at once (measured: 0.3 s after such an exit the next call
+        // still goes to the dead container): the call's dial fails, and only
+        // then is the container replaced.
+        if self.current.is_some() && !self.alive() {
+            self.discard();
+            return Served {
+                view: killed(502, "error receiving function response"),
+                body: Vec::new(),
+                died_before: true,
+                leaked_length: None,
+            };
+        }
+        if self.current.is_none() {
             let launched = match self.work.fresh_iofs() {
                 Ok(iofs) => self.launch(iofs, start.clone()),
                 Err(e) => Err(StartError::Setup(e)),
@@ -678,6 +696,8 @@ impl Harness {
                 return Served {
                     view: start_failure_view(&e),
                     body: Vec::new(),
+                    died_before: false,
+                    leaked_length: None,
                 };
             }
         }
@@ -688,6 +708,8 @@ impl Harness {
             return Served {
                 view: killed(502, "error receiving function response"),
                 body: Vec::new(),
+                died_before: false,
+                leaked_length: None,
             };
         };
         if ex.view.container == crate::agent::outcome::Fate::Killed {
@@ -697,9 +719,25 @@ impl Harness {
             (Ok(res), None) => res.body.clone(),
             _ => Vec::new(),
         };
+        // A 200 head whose body then failed: the server's error answer goes
+        // out with the function's headers already in it (fn-contract §5.3,
+        // observed), its `Content-Length` among them.
+        let leaked_length = match &ex.result {
+            Err(ResponseError::Body {
+                status: 200,
+                headers,
+                ..
+            }) => headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok()),
+            _ => None,
+        };
         Served {
             view: ex.view,
             body,
+            died_before: false,
+            leaked_length,
         }
     }
 
@@ -727,6 +765,76 @@ impl Harness {
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))
     }
+}
+
+/// The server pauses an idle container this long after a call ends
+/// (`FN_FREEZE_IDLE_MSECS`, default 50): long enough for a function to
+/// react to what the call's end did (a closed connection, say).
+pub const SERVER_FREEZE_IDLE: Duration = Duration::from_millis(50);
+
+/// The server's freezer: a process is stopped [`SERVER_FREEZE_IDLE`] after a
+/// call, unless the next call (or a kill) comes first. A timer thread does
+/// the stopping, so the harness's own thread never waits for it.
+#[derive(Debug, Default)]
+struct Freezer {
+    state: std::sync::Arc<std::sync::Mutex<FreezeState>>,
+}
+
+#[derive(Debug, Default)]
+struct FreezeState {
+    /// Bumped by every freeze scheduled and every thaw: a timer whose
+    /// generation is no longer current does nothing.
+    generation: u64,
+    /// The stopped process, if one is.
+    frozen: Option<u32>,
+}
+
+impl Freezer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FreezeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Stops `pid` in [`SERVER_FREEZE_IDLE`], unless thawed before.
+    fn freeze_later(&self, pid: u32) {
+        let generation = {
+            let mut state = self.lock();
+            state.generation += 1;
+            state.generation
+        };
+        let shared = std::sync::Arc::clone(&self.state);
+        let timer = std::thread::Builder::new()
+            .name("freezer".into())
+            .spawn(move || {
+                std::thread::sleep(SERVER_FREEZE_IDLE);
+                let mut state = shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if state.generation == generation
+                    && state.frozen.is_none()
+                    && signal_pid(pid, nix::sys::signal::Signal::SIGSTOP)
+                {
+                    state.frozen = Some(pid);
+                }
+            });
+        // Without a thread the process simply stays unfrozen.
+        drop(timer);
+    }
+
+    /// Cancels a pending freeze and continues a stopped process.
+    fn thaw(&self) {
+        let mut state = self.lock();
+        state.generation += 1;
+        if let Some(pid) = state.frozen.take() {
+            signal_pid(pid, nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+}
+
+fn signal_pid(pid: u32, signal: nix::sys::signal::Signal) -> bool {
+    i32::try_from(pid)
+        .is_ok_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok())
 }
 
 /// What the server answers when a container does not start (§3).

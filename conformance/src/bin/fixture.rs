@@ -49,6 +49,12 @@
 //! | `wrong-path-404` | answers `404` to any method or path but `POST /call` | HS-REQ-7 unexpected requests get 502 (a MAY case: the server never sends them) |
 //! | `exit-on-close` | exits 0 when a connection that carried a call is closed by the peer (a function that lives as long as the server's connection) | HS-LIFE-3, HS-LIFE-7 a new connection after the server's 1 s idle close works |
 //! | `needs-writable-cwd` | at start, writes (then removes) a file in its working directory; exits 1 if it cannot | HS-ENV-6 a read-only working directory, as uid 1000 |
+//! | `close-mid-body` | declares 10 body bytes more than it sends, then closes the connection | HS-RESP-2 (server: 500 with an empty body, container kept) |
+//! | `reuse-length` | every answer declares the first answer's `Content-Length` | HS-RESP-2 on a later call of another size |
+//! | `huge-head` | adds a 20 KiB header to every answer | nothing the server fails (it reads heads up to 10 MiB) |
+//! | `http10` | answers `HTTP/1.0` without keep-alive and closes | nothing the server fails |
+//! | `connection-close` | answers with `Connection: close` and closes | nothing the server fails |
+//! | `log-3k` | writes 3 KiB to stderr on every call | nothing the server fails |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -103,9 +109,15 @@ enum Mode {
     WrongPath404,
     ExitOnClose,
     NeedsWritableCwd,
+    CloseMidBody,
+    ReuseLength,
+    HugeHead,
+    Http10,
+    ConnectionClose,
+    Log3k,
 }
 
-const MODES: [(&str, Mode); 22] = [
+const MODES: [(&str, Mode); 28] = [
     ("good", Mode::Good),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
@@ -128,6 +140,12 @@ const MODES: [(&str, Mode); 22] = [
     ("wrong-path-404", Mode::WrongPath404),
     ("exit-on-close", Mode::ExitOnClose),
     ("needs-writable-cwd", Mode::NeedsWritableCwd),
+    ("close-mid-body", Mode::CloseMidBody),
+    ("reuse-length", Mode::ReuseLength),
+    ("huge-head", Mode::HugeHead),
+    ("http10", Mode::Http10),
+    ("connection-close", Mode::ConnectionClose),
+    ("log-3k", Mode::Log3k),
 ];
 
 fn main() -> ExitCode {
@@ -390,9 +408,18 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
         let Some(reply) = decide(mode, &head, body, late, last_body) else {
             return Ok(()); // close without answering
         };
+        if mode == Mode::Log3k {
+            let line = format!("fixture log-3k: {}\n", "x".repeat(3 * 1024));
+            let _ = io::stderr().lock().write_all(line.as_bytes());
+        }
         write_reply(&mut writer, mode, &reply)?;
         calls += 1;
-        if head.close {
+        if head.close
+            || matches!(
+                mode,
+                Mode::CloseMidBody | Mode::Http10 | Mode::ConnectionClose
+            )
+        {
             return Ok(());
         }
     }
@@ -578,22 +605,39 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// `reuse-length`: the first answer's body length, declared on every answer.
+static FIRST_LENGTH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
 /// Writes the whole response in one `write`.
 fn write_reply(writer: &mut UnixStream, mode: Mode, reply: &Reply) -> io::Result<()> {
     let Reply(status, content_type, body) = reply;
     let mut out = Vec::with_capacity(192 + body.len());
-    write!(out, "HTTP/1.1 {status} {}\r\n", reason(*status))?;
+    let version = if mode == Mode::Http10 { "1.0" } else { "1.1" };
+    write!(out, "HTTP/{version} {status} {}\r\n", reason(*status))?;
     let with_body = *status != 204;
     if with_body {
         if let Some(content_type) = content_type {
             write!(out, "Content-Type: {content_type}\r\n")?;
         }
-        write!(out, "Content-Length: {}\r\n", body.len())?;
+        let declared = match mode {
+            Mode::CloseMidBody => body.len() + 10,
+            Mode::ReuseLength => *FIRST_LENGTH.get_or_init(|| body.len()),
+            _ => body.len(),
+        };
+        write!(out, "Content-Length: {declared}\r\n")?;
     }
-    if mode == Mode::BigHead {
+    let padding = match mode {
+        Mode::BigHead => 1100,
+        Mode::HugeHead => 20 * 1024,
+        _ => 0,
+    };
+    if padding > 0 {
         out.extend_from_slice(b"X-Padding: ");
-        out.extend_from_slice(&[b'x'; 1100]);
+        out.extend(std::iter::repeat_n(b'x', padding));
         out.extend_from_slice(b"\r\n");
+    }
+    if mode == Mode::ConnectionClose {
+        out.extend_from_slice(b"Connection: close\r\n");
     }
     if mode != Mode::NoVersionHeader {
         out.extend_from_slice(b"Fn-Fdk-Version: fixture/0\r\n");

@@ -8,8 +8,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, Step, align_to, sequence};
+use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, align_to, sequence};
 use crate::Error;
+use crate::agent::outcome::Fate;
 use crate::agent::{FunctionCommand, StartOptions};
 use crate::harness::{Call, Harness};
 
@@ -41,7 +42,7 @@ pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row
         uid: sandbox.uid,
         ..StartOptions::default()
     };
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut last_end = Instant::now();
     for step in sequence() {
         let since = last_end.elapsed();
@@ -53,8 +54,24 @@ pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row
         }
         let served = harness.serve(&call_for(&step, mode), &start);
         last_end = Instant::now();
+        // The real side sees a container die in the window from one call's
+        // start to the next's: a process found dead now died in the last
+        // window, and a call to a dead one kills nothing new.
+        if served.died_before
+            && let Some(last) = rows.last_mut()
+        {
+            last.fate = Fate::Killed;
+        }
         let view = served.view;
         let message = match view.message {
+            // The client reads the server's JSON by the function's length.
+            Some(message)
+                if served
+                    .leaked_length
+                    .is_some_and(|len| len != error_body_len(message)) =>
+            {
+                "-".to_owned()
+            }
             Some(message) => message.to_owned(),
             None if view.client_status < 400 => format!("{} bytes", served.body.len()),
             None => "-".to_owned(),
@@ -64,11 +81,29 @@ pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row
             step: step.name.to_owned(),
             status: view.client_status,
             message,
-            fate: view.container,
+            fate: if served.died_before {
+                Fate::Kept
+            } else {
+                view.container
+            },
         });
+    }
+    // As the real side waits for late deaths after the last call.
+    std::thread::sleep(SETTLE);
+    harness.thaw();
+    if harness.pid().is_some()
+        && !harness.alive()
+        && let Some(last) = rows.last_mut()
+    {
+        last.fate = Fate::Killed;
     }
     harness.discard();
     Ok(rows)
+}
+
+/// The length of the server's error body, `{"message":"…"}` and a newline.
+fn error_body_len(message: &str) -> u64 {
+    (message.len() + r#"{"message":""}"#.len() + 1) as u64
 }
 
 /// The request the server would send the function for `step`.

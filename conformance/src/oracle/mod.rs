@@ -34,6 +34,8 @@ pub const FN_TIMEOUT_SECS: u64 = 2;
 pub const FN_IDLE_TIMEOUT_SECS: u64 = 60;
 /// The fn memory, MB (`FN_MEMORY`).
 pub const FN_MEMORY_MB: u64 = 128;
+/// How long after the last call a container's death still counts for it.
+pub const SETTLE: Duration = Duration::from_millis(1000);
 /// The config key that selects the fixture's mode (the server passes config
 /// as environment variables).
 pub const MODE_VARIABLE: &str = "FIXTURE_MODE";
@@ -97,6 +99,8 @@ pub fn sequence() -> Vec<Step> {
         },
         Step::invoke("error", 300, "error"),
         Step::invoke("after-error", 300, "after an error"),
+        Step::invoke("panic", 300, "panic"),
+        Step::invoke("after-panic", 300, "after a panic"),
         Step {
             probe: Some(r#"{"op":"sleep","ms":4000}"#),
             align_ms: Some(250),

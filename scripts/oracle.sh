@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The real Fn server as the harness's oracle (issue: the harness's verdicts
+# must be the real server's). Every mode of the conformance fixture becomes a
+# FROM-scratch image (`cargo fdk image --binary`), is loaded into the real
+# server's dockerd, and one fixed call sequence (conformance/src/oracle/) is
+# played both by a real fnserver 0.3.753 and by the harness's emulation. Per
+# call it compares the client's status, the client's message and whether the
+# container was kept or killed; any difference fails.
+#
+# Usage: scripts/oracle.sh [--write] [MODE...]   (default: every fixture mode)
+#   --write   also copy the side-by-side table to docs/oracle.md
+#
+# Needs root, Go and a C compiler (the server is built from the vendored
+# source once per machine), and Debian's docker.io (installed when missing and
+# apt-get exists). Uses ../shared/fn-server (FN_SERVER_DIR overrides). Starts
+# the server with real-fn.sh unless one is already up, and stops what it
+# started. Output: target/oracle/{real,emulated}.tsv and table.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+write=0
+if [ "${1:-}" = "--write" ]; then write=1; shift; fi
+
+[ "$(id -u)" = 0 ] || { echo "oracle.sh: needs root (dockerd, network namespace, uid 1000)" >&2; exit 2; }
+fn_dir=${FN_SERVER_DIR:-$root/../shared/fn-server}
+[ -f "$fn_dir/real-fn.sh" ] || { echo "oracle.sh: no real-fn.sh in $fn_dir (set FN_SERVER_DIR)" >&2; exit 2; }
+if ! command -v dockerd >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+fi
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+
+echo "== oracle: the real server (built once per machine)"
+eval "$(bash "$fn_dir/build.sh")"
+export FNSERVER
+export REAL_FN_DIR=${REAL_FN_DIR:-/tmp/real-fn}
+export DOCKER_HOST=unix://$REAL_FN_DIR/dockerd.sock
+started=0
+stop() { if [ "$started" = 1 ]; then bash "$fn_dir/real-fn.sh" down >/dev/null 2>&1 || true; fi; }
+trap stop EXIT
+if ! bash "$fn_dir/real-fn.sh" sh curl -fs "http://127.0.0.1:${FN_PORT:-8080}/version" >/dev/null 2>&1; then
+  bash "$fn_dir/real-fn.sh" up
+  started=1
+fi
+
+echo "== oracle: the fixture as a static binary and a FROM-scratch image"
+out=$root/target/oracle
+mkdir -p "$out"
+RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --locked --release -p fdk-conformance \
+  --bin fixture --target x86_64-unknown-linux-gnu --target-dir "$out/build"
+cargo build -q --locked -p fdk-conformance -p cargo-fdk
+fixture=$out/build/x86_64-unknown-linux-gnu/release/fixture
+fnproj=$(mktemp -d)
+work=$(mktemp -d)
+cleanup_dirs() { rm -rf "$fnproj" "$work"; }
+trap 'stop; cleanup_dirs' EXIT
+printf 'schema_version: 20180708\nname: fdk-fixture\nversion: 0.0.1\nruntime: docker\n' >"$fnproj/func.yaml"
+(cd "$fnproj" && "$root/target/debug/cargo-fdk" fdk image --binary "$fixture" \
+  --tag fdk-fixture:oracle --out "$fnproj/image" | sed 's/^/  /')
+docker load -q -i "$fnproj/image/image.tar"
+
+if [ $# -gt 0 ]; then
+  modes=("$@")
+else
+  # Every mode the fixture has (its usage line lists them).
+  read -r -a modes <<<"$("$fixture" 2>&1 | sed -n 's/^modes: //p' | tr -d ',')"
+fi
+echo "== oracle: ${#modes[@]} modes: ${modes[*]}"
+
+# The emulation runs the fixture as the server runs a container: uid 1000,
+# a read-only working directory; so the binary lives where uid 1000 can run it.
+chmod 0755 "$work"
+cp "$fixture" "$work/fixture"
+mkdir "$work/cwd" && chmod 0555 "$work/cwd"
+
+harness=$root/target/debug/fdk-conformance
+# The two sides run side by side: each call waits mostly on timers.
+bash "$fn_dir/real-fn.sh" sh "$harness" oracle real --image fdk-fixture:oracle \
+  --app "oracle$$" --out "$out/real.tsv" "${modes[@]}" 2>"$out/real.log" &
+real_pid=$!
+"$harness" oracle emulate --fixture "$work/fixture" --uid 1000 --cwd "$work/cwd" \
+  --out "$out/emulated.tsv" "${modes[@]}" 2>"$out/emulated.log" || { echo "oracle.sh: the emulation failed:"; cat "$out/emulated.log"; exit 2; }
+wait "$real_pid" || { echo "oracle.sh: the real server's run failed:"; cat "$out/real.log"; exit 2; }
+
+echo "== oracle: compare"
+status=0
+"$harness" oracle compare "$out/real.tsv" "$out/emulated.tsv" --table "$out/table.md" || status=$?
+if [ "$write" = 1 ]; then
+  {
+    echo "# The harness against the real Fn server"
+    echo
+    echo "Written by \`scripts/oracle.sh --write\`: every fixture mode (\`conformance/src/bin/fixture.rs\`)"
+    echo "as a FROM-scratch image on a real fnserver 0.3.753 (dockerd 20.10, cgroup v1), and the same"
+    echo "call sequence (\`conformance/src/oracle/mod.rs\`) through the harness's emulation. A cell is"
+    echo "the client's status, the server's message (or the body's length) and the container's fate."
+    echo
+    cat "$out/table.md"
+  } >docs/oracle.md
+  echo "wrote docs/oracle.md"
+fi
+exit $status
