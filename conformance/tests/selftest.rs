@@ -120,6 +120,11 @@ fn exiting_before_the_socket_is_an_init_failure() {
 }
 
 #[test]
+fn a_length_that_is_right_only_once_is_caught_black_box() {
+    caught("reuse-length", "req.sizes-vary");
+}
+
+#[test]
 fn a_body_leaking_into_the_next_call_is_caught() {
     caught("leak-body", "life.no-leaks");
 }
