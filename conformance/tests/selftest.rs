@@ -299,6 +299,16 @@ fn the_outputs_show_each_failure_level() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// log.frame judges the frame alone: 3 KiB of log lines with every call
+/// (more than a report shows) do not hide it.
+#[test]
+fn a_function_that_logs_a_lot_passes_log_frame() {
+    let out = suite("chatty", &["log.frame"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(verdict(&stdout, "log.frame"), Some("PASS"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
 #[test]
 fn exiting_when_the_server_closes_an_idle_connection_is_caught() {
     caught("exit-on-close", "life.idle-close");

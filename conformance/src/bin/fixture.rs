@@ -21,11 +21,12 @@
 //! always with `Content-Length`, `Fn-Fdk-Version: fixture/0` and
 //! `Fn-Fdk-Runtime: rust/std`. Every 502 and 504 is logged on stderr.
 //!
-//! Each mode but `good` adds exactly one defect:
+//! Each mode but `good` and `chatty` adds exactly one defect:
 //!
 //! | mode | defect | breaks |
 //! |---|---|---|
 //! | `good` | none | nothing: every case must pass |
+//! | `chatty` | none, but 3 KiB of log lines on stderr with every call, after the log frame | nothing: a case that reads the log (log.frame) must look past them |
 //! | `direct-bind` | binds `<name>` itself (no private name, no symlink); the first dial, made when the name appears, is refused for 300 ms | HS-SOCK-5 connectable at the moment it appears (HS-SOCK-3) |
 //! | `absolute-symlink` | `<name>` links to the absolute path of the private socket | HS-SOCK-3/HS-SOCK-6 relative symlink (server: init failure, 502) |
 //! | `mode-0600` | the private socket is `0600` | HS-SOCK-2 mode `0666` |
@@ -80,6 +81,7 @@ const IDLE_LIMIT: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Good,
+    Chatty,
     DirectBind,
     AbsoluteSymlink,
     Mode0600,
@@ -103,8 +105,9 @@ enum Mode {
     NeedsWritableCwd,
 }
 
-const MODES: [(&str, Mode); 22] = [
+const MODES: [(&str, Mode); 23] = [
     ("good", Mode::Good),
+    ("chatty", Mode::Chatty),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
     ("mode-0600", Mode::Mode0600),
@@ -374,6 +377,9 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
             Err(e) => return Err(e),
         };
         log_frame(&head);
+        if mode == Mode::Chatty {
+            chatter();
+        }
         let late = mode != Mode::IgnoreDeadline && deadline_passed(&head);
         let body = read_body(&mut reader, head.framing)?;
         let Some(reply) = decide(mode, &head, body, late, last_body) else {
@@ -404,6 +410,15 @@ fn log_frame(head: &Head) {
         let mut out = io::stdout().lock();
         let _ = out.write_all(frame.as_bytes()).and_then(|()| out.flush());
         let _ = io::stderr().lock().write_all(frame.as_bytes());
+    }
+}
+
+/// `chatty`: 3 KiB of log lines on stderr, as a talkative handler writes.
+fn chatter() {
+    let line = format!("fixture chatty: {}\n", "log ".repeat(12));
+    let mut err = io::stderr().lock();
+    for _ in 0..(3 << 10) / line.len() + 1 {
+        let _ = err.write_all(line.as_bytes());
     }
 }
 
