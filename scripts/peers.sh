@@ -2,6 +2,7 @@
 # The conformance suite against the official FDKs' probes, each pinned and
 # installed by its own install.sh, each compared with its committed verdicts
 # (conformance/probes/<lang>/expected.txt): any change, either way, fails.
+# No --fail-on: the committed verdicts, expected failures included, decide.
 #
 # Usage: scripts/peers.sh [lang...]   (default: every probe directory with
 # install.sh, run.sh and expected.txt)

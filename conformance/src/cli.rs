@@ -2,8 +2,8 @@
 //!
 //! | exit code | meaning |
 //! |---|---|
-//! | 0 | everything passed (bench: every call answered as expected) |
-//! | 1 | something failed (bench: at least one call failed) |
+//! | 0 | everything passed (run: no failure at the `--fail-on` level, MUST by default; bench: every call answered as expected) |
+//! | 1 | something failed (run: a failure at that level; bench: at least one call failed) |
 //! | 2 | the harness could not run: usage error, a function never became ready |
 
 use std::ffi::OsString;
@@ -31,7 +31,8 @@ Commands:
           emulation, and compare them (`fdk-conformance oracle --help`)
   help    Print this help
 
-Exit codes: 0 passed, 1 something failed, 2 could not run (usage, not ready).
+Exit codes: 0 passed, 1 something failed (run: at the --fail-on level, MUST by default),
+            2 could not run (usage, not ready).
 ";
 
 /// Runs the command given by `args` (without the program name).

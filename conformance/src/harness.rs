@@ -422,7 +422,16 @@ impl Harness {
         self.log_mark = std::fs::metadata(&self.log).map_or(0, |m| m.len());
     }
 
-    /// The function's output since the case began.
+    /// Everything the function wrote (stdout and stderr) since the case
+    /// began, uncut.
+    pub fn case_output(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
+        String::from_utf8_lossy(&bytes[from..]).into_owned()
+    }
+
+    /// The function's output since the case began (its last 2 KiB, for
+    /// reports).
     pub fn case_log(&self) -> String {
         let bytes = std::fs::read(&self.log).unwrap_or_default();
         let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());

@@ -2,8 +2,14 @@
 //!
 //! ```text
 //! fdk-conformance run [--format FORMAT] [--probe] [--only ID|PREFIX]... [--level must|should|may]
-//!                     [--output json|tap|junit=FILE]... [--uid N] [--list] -- <command> [args...]
+//!                     [--fail-on must|should|may] [--output json|tap|junit=FILE]... [--uid N]
+//!                     [--list] -- <command> [args...]
 //! ```
+//!
+//! The exit code answers one question: would the real Fn server serve this
+//! function's calls correctly? Only MUST failures say it would not, so only
+//! they fail the run, unless `--fail-on should` (or `may`) asks for more
+//! ([`crate::cases::Level`]).
 //!
 //! `--format json|http|default|cloudevent` hands the run to the stdio suite
 //! ([`crate::stdio::suite`]).
@@ -15,7 +21,7 @@ use crate::Error;
 use crate::agent::FunctionCommand;
 use crate::cases::{Case, Level, Needs, catalog};
 use crate::harness::Harness;
-use crate::report::{self, Format, Outcome, Summary};
+use crate::report::{self, ExitRule, Format, Outcome, Summary};
 use crate::verdict::Verdict;
 
 /// Help for `fdk-conformance run`.
@@ -33,6 +39,10 @@ Options:
                        without it, behaviour cases are reported not applicable
   --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
   --level LEVEL        run only cases of LEVEL or stricter: must, should, may (default may)
+  --fail-on LEVEL      fail the run on a failure at LEVEL or stricter: must (the default:
+                       only what the real server would fail), should (also what only a
+                       good FDK does) or may (any failure). With --expect, a failure at
+                       LEVEL fails the run even if the file expects it
   --output FMT=FILE    also write results as json (JSON Lines), tap or junit to FILE; repeatable
   --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a|skip>`,
                        `#` comments); any difference, either way, fails the run
@@ -47,8 +57,13 @@ Options:
                        directory, is skipped without this option
   --list               list the cases and exit
 
-Exit codes: 0 every MUST case passed (with --expect: every verdict as expected),
-            1 a MUST case failed (with --expect: a verdict changed),
+Levels: MUST: the real Fn server would fail a call or kill the container; SHOULD: what
+only a good FDK does (the server never exercises it or does not care); MAY: informational.
+A failure shows its level; the summary counts the failures of each level.
+
+Exit codes: 0 no failure at the --fail-on level or stricter (MUST by default; with
+              --expect: every verdict as expected),
+            1 a failure at that level (with --expect: a verdict changed),
             2 could not run (usage, or the function never became ready).
 ";
 
@@ -59,6 +74,7 @@ pub struct Args {
     probe: bool,
     only: Vec<String>,
     level: Level,
+    fail_on: Option<Level>,
     outputs: Vec<(Format, OsString)>,
     expect: Option<OsString>,
     write_expect: Option<OsString>,
@@ -76,6 +92,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         probe: false,
         only: Vec::new(),
         level: Level::May,
+        fail_on: None,
         outputs: Vec::new(),
         expect: None,
         write_expect: None,
@@ -123,6 +140,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
                 parsed.level = Level::parse(&v).ok_or_else(|| {
                     Error::Usage(format!("--level takes must, should or may, not {v:?}"))
                 })?;
+            }
+            "--fail-on" => {
+                let v = value("--fail-on")?;
+                parsed.fail_on = Some(Level::parse(&v).ok_or_else(|| {
+                    Error::Usage(format!("--fail-on takes must, should or may, not {v:?}"))
+                })?);
             }
             "--output" => {
                 let v = value("--output")?;
@@ -257,31 +280,46 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     }
     drop(harness);
 
-    let summary = Summary::of(&outcomes, started.elapsed());
-    finish(
-        &command,
-        &outcomes,
-        &summary,
-        &Ends {
-            outputs: &args.outputs,
-            write_expect: args.write_expect.as_ref(),
-            expect: args.expect.as_ref(),
-        },
-    )
+    let ends = Ends {
+        outputs: &args.outputs,
+        write_expect: args.write_expect.as_ref(),
+        expect: args.expect.as_ref(),
+        fail_on: args.fail_on,
+    };
+    let summary = Summary::of(&outcomes, started.elapsed(), ends.rule());
+    finish(&command, &outcomes, &summary, &ends)
 }
 
 /// Where a run's results go besides the terminal: `--output` files,
-/// `--write-expect`, and the `--expect` comparison that decides the exit.
+/// `--write-expect`, and what decides the exit: the `--expect` comparison
+/// and `--fail-on`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ends<'a> {
     pub(crate) outputs: &'a [(Format, OsString)],
     pub(crate) write_expect: Option<&'a OsString>,
     pub(crate) expect: Option<&'a OsString>,
+    pub(crate) fail_on: Option<Level>,
+}
+
+impl Ends<'_> {
+    /// What decides the exit code: `--expect` (with `--fail-on` if given),
+    /// else `--fail-on`, MUST by default.
+    pub(crate) fn rule(&self) -> ExitRule {
+        match self.expect {
+            Some(file) => ExitRule::Expect {
+                file: file.to_string_lossy().into_owned(),
+                fail_on: self.fail_on,
+            },
+            None => ExitRule::FailOn(self.fail_on.unwrap_or(Level::Must)),
+        }
+    }
 }
 
 /// Prints the summary, writes the output files and expectations, and
-/// gives the exit code: with `--expect`, 0 when every verdict is as
-/// expected; otherwise 0 unless a MUST case failed. Shared by every format.
+/// gives the exit code: 1 on a failure at the `--fail-on` level or a
+/// stricter one (MUST by default), or with `--expect` when a verdict
+/// differs from the file (and, only if `--fail-on` was given too, on such
+/// a failure); otherwise 0. Shared by every format.
 pub(crate) fn finish(
     command: &FunctionCommand,
     outcomes: &[Outcome],
@@ -305,19 +343,29 @@ pub(crate) fn finish(
         let changes = report::expect::compare(&expected, outcomes);
         if changes.is_empty() {
             println!("every verdict matches {}", file.to_string_lossy());
-            return Ok(0);
+        } else {
+            println!(
+                "{} verdict(s) differ from {}:",
+                changes.len(),
+                file.to_string_lossy()
+            );
+            for change in &changes {
+                println!("  {change}");
+            }
+            return Ok(1);
         }
+    }
+    let failing = summary.failing();
+    if failing > 0
+        && let Some(level) = summary.rule.fail_on()
+    {
         println!(
-            "{} verdict(s) differ from {}:",
-            changes.len(),
-            file.to_string_lossy()
+            "{failing} failure(s) at {level} or stricter (--fail-on {})",
+            level.word()
         );
-        for change in &changes {
-            println!("  {change}");
-        }
         return Ok(1);
     }
-    Ok(if summary.must_failed > 0 { 1 } else { 0 })
+    Ok(0)
 }
 
 /// `run --format <json|http|default|cloudevent>`: the stdio suite
@@ -334,6 +382,7 @@ fn run_stdio(format: crate::stdio::StdioFormat, args: &Args) -> Result<u8, Error
         probe: args.probe,
         only: args.only.clone(),
         level: args.level,
+        fail_on: args.fail_on,
         outputs: args.outputs.clone(),
         expect: args.expect.clone(),
         write_expect: args.write_expect.clone(),

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::agent::outcome::ServerView;
+use crate::cases::Level;
 
 /// How a case ended.
 #[derive(Debug, Clone)]
@@ -26,6 +27,21 @@ impl Verdict {
     pub fn fail(what: impl Into<String>) -> Self {
         Self::Fail(Box::new(Failure::new(what)))
     }
+
+    /// The same verdict, a failure now at `level` rather than at its case's
+    /// level: for a case whose checks do not all matter equally to the real
+    /// server (a `MUST` case's JSON error body is only `SHOULD`). Other
+    /// verdicts are returned unchanged.
+    #[must_use]
+    pub fn at(self, level: Level) -> Self {
+        match self {
+            Self::Fail(mut failure) => {
+                failure.level = Some(level);
+                Self::Fail(failure)
+            }
+            other => other,
+        }
+    }
 }
 
 /// Why a case failed.
@@ -44,6 +60,9 @@ pub struct Failure {
     pub connection: Option<String>,
     /// The function's output around the case.
     pub log: String,
+    /// The level of the check that failed, when it is not the case's own
+    /// ([`Verdict::at`]); `None` means the case's level.
+    pub level: Option<Level>,
 }
 
 impl Failure {

@@ -32,36 +32,62 @@ fn suite_with(fixture: &Path, mode: &str, only: &[&str], extra: &[&str]) -> Outp
 }
 
 fn verdict<'a>(stdout: &'a str, id: &str) -> Option<&'a str> {
+    line_of(stdout, id).map(|(tag, _)| tag)
+}
+
+/// The verdict and the level shown on `id`'s line (a failure's own level).
+fn line_of<'a>(stdout: &'a str, id: &str) -> Option<(&'a str, &'a str)> {
     stdout.lines().find_map(|line| {
         let mut words = line.split_whitespace();
         let tag = words.next()?;
-        let _level = words.next()?;
-        (words.next()? == id).then_some(tag)
+        let level = words.next()?;
+        (words.next()? == id).then_some((tag, level))
     })
 }
 
 /// `mode` fails the MUST `case` (exit 1), and `good` passes it.
 fn caught(mode: &str, case: &str) {
-    caught_with_exit(mode, case, 1);
+    caught_at(mode, case, "MUST");
 }
 
-/// `mode` fails the SHOULD or MAY `case`, which does not fail the run
-/// (exit 0), and `good` passes it.
+/// `mode` fails the SHOULD `case`, which does not fail the run by default
+/// (exit 0) but does with `--fail-on should` (exit 1); `good` passes it.
 fn caught_should(mode: &str, case: &str) {
-    caught_with_exit(mode, case, 0);
+    caught_at(mode, case, "SHOULD");
 }
 
-fn caught_with_exit(mode: &str, case: &str, exit: i32) {
-    let out = suite(mode, &[case]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        verdict(&stdout, case),
-        Some("FAIL"),
-        "{mode} must fail {case}:\n{stdout}"
-    );
-    assert_eq!(out.status.code(), Some(exit), "{mode}: {stdout}");
+/// `mode` fails `case` with a failure at `level`: the run fails (exit 1)
+/// by default only for MUST, and always with `--fail-on <level>`. `good`
+/// passes the case either way.
+fn caught_at(mode: &str, case: &str, level: &str) {
+    let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
+    for extra in [&[][..], &fail_on[..]] {
+        let out = suite_with(
+            Path::new(env!("CARGO_BIN_EXE_fixture")),
+            mode,
+            &[case],
+            extra,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            line_of(&stdout, case),
+            Some(("FAIL", level)),
+            "{mode} must fail {case} at {level}:\n{stdout}"
+        );
+        let exit = if level == "MUST" || !extra.is_empty() {
+            1
+        } else {
+            0
+        };
+        assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
+    }
 
-    let out = suite("good", &[case]);
+    let out = suite_with(
+        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        "good",
+        &[case],
+        &fail_on,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         verdict(&stdout, case),
@@ -81,7 +107,10 @@ fn never_ready(mode: &str, reason: &str) {
 
 #[test]
 fn binding_lsnr_sock_directly_is_caught() {
-    caught("direct-bind", "sock.symlink");
+    // The server's failure is the refused first dial; the missing symlink
+    // itself is a SHOULD (the server accepts a socket at lsnr.sock).
+    caught("direct-bind", "sock.dial-at-once");
+    caught_should("direct-bind", "sock.symlink");
 }
 
 #[test]
@@ -91,7 +120,7 @@ fn an_absolute_symlink_is_refused_as_the_server_refuses_it() {
 
 #[test]
 fn a_0600_socket_is_caught() {
-    caught("mode-0600", "sock.mode");
+    caught_should("mode-0600", "sock.mode");
 }
 
 #[test]
@@ -131,7 +160,7 @@ fn a_body_leaking_into_the_next_call_is_caught() {
 
 #[test]
 fn ignoring_the_deadline_is_caught() {
-    caught("ignore-deadline", "dl.timeout-504");
+    caught_should("ignore-deadline", "dl.timeout-504");
 }
 
 #[test]
@@ -146,17 +175,17 @@ fn a_500_for_a_handler_error_is_caught() {
 
 #[test]
 fn a_missing_version_header_is_caught() {
-    caught("no-version-header", "resp.fdk-version");
+    caught_should("no-version-header", "resp.fdk-version");
 }
 
 #[test]
 fn an_idle_timeout_is_caught() {
-    caught("idle-timeout", "life.idle-reuse");
+    caught_should("idle-timeout", "life.idle-reuse");
 }
 
 #[test]
 fn refusing_a_stale_private_socket_is_caught() {
-    caught("stale-socket-fails", "sock.stale-files");
+    caught_should("stale-socket-fails", "sock.stale-files");
 }
 
 #[test]
@@ -171,12 +200,12 @@ fn a_closed_listener_is_caught() {
 
 #[test]
 fn response_bytes_on_stdout_are_caught() {
-    caught("echo-stdout", "log.no-response-bytes");
+    caught_should("echo-stdout", "log.no-response-bytes");
 }
 
 #[test]
 fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
-    caught_should("wrong-path-404", "req.wrong-path");
+    caught_at("wrong-path-404", "req.wrong-path", "MAY");
     let out = suite("wrong-path-404", &["req.wrong-path"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("FAIL MAY"), "{stdout}");
@@ -185,7 +214,104 @@ fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
         stdout.contains("GET /other HTTP/1.1 was answered 404"),
         "{stdout}"
     );
-    assert!(stdout.contains("0 MUST failure(s)"), "{stdout}");
+    assert!(
+        stdout.contains("failures by level: 0 MUST, 0 SHOULD, 1 MAY"),
+        "{stdout}"
+    );
+    // --fail-on should does not count a MAY failure.
+    let out = suite_with(
+        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        "wrong-path-404",
+        &["req.wrong-path"],
+        &["--fail-on", "should"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// The exit code answers "would the real server serve this function?": a
+/// function whose only fault is a SHOULD (no Fn-Fdk-Version, which the
+/// server only uses as a metrics tag) exits 0 by default, and 1 only when
+/// `--fail-on should` asks for a good FDK.
+#[test]
+fn a_function_with_only_should_faults_passes_unless_fail_on_should() {
+    let out = suite("no-version-header", &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        line_of(&stdout, "resp.fdk-version"),
+        Some(("FAIL", "SHOULD")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failures by level: 0 MUST, 1 SHOULD, 0 MAY"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" 1 failed, "), "{stdout}");
+    assert!(
+        stdout.contains("the exit code counts MUST failures (--fail-on must)"),
+        "{stdout}"
+    );
+
+    let out = suite_with(
+        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        "no-version-header",
+        &[],
+        &["--fail-on", "should"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("1 failure(s) at SHOULD or stricter (--fail-on should)"),
+        "{stdout}"
+    );
+}
+
+/// A failure's level reaches every output: JSON Lines, TAP (a failure
+/// below the --fail-on level is a TODO) and JUnit.
+#[test]
+fn the_outputs_show_each_failure_level() {
+    let dir = std::env::temp_dir().join(format!("selftest-levels-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let (json, tap, junit) = (dir.join("r.jsonl"), dir.join("r.tap"), dir.join("r.xml"));
+    let arg = |kind: &str, p: &Path| format!("{kind}={}", p.display());
+    let out = suite_with(
+        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        "no-version-header",
+        &["resp.fdk-version", "req.empty-body"],
+        &[
+            "--output",
+            &arg("json", &json),
+            "--output",
+            &arg("tap", &tap),
+            "--output",
+            &arg("junit", &junit),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let json = fs::read_to_string(&json).unwrap();
+    assert!(json.contains(r#""failure_level":"SHOULD""#), "{json}");
+    assert!(json.contains(r#""should_failed":1"#), "{json}");
+    assert!(json.contains(r#""must_failed":0"#), "{json}");
+    assert!(json.contains(r#""fail_on":"MUST""#), "{json}");
+    let tap = fs::read_to_string(&tap).unwrap();
+    assert!(
+        tap.contains("not ok 2 - resp.fdk-version (SHOULD) # TODO"),
+        "{tap}"
+    );
+    assert!(tap.contains("(0 MUST, 1 SHOULD, 0 MAY)"), "{tap}");
+    let junit = fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains(r#"<failure type="SHOULD""#), "{junit}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// log.frame judges the frame alone: 3 KiB of log lines with every call
+/// (more than a report shows) do not hide it.
+#[test]
+fn a_function_that_logs_a_lot_passes_log_frame() {
+    let out = suite("chatty", &["log.frame"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(verdict(&stdout, "log.frame"), Some("PASS"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
 }
 
 #[test]

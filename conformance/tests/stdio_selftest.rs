@@ -29,29 +29,53 @@ fn suite(format: &str, mode: &str, only: &[&str]) -> Output {
 }
 
 fn verdict<'a>(stdout: &'a str, id: &str) -> Option<&'a str> {
+    line_of(stdout, id).map(|(tag, _)| tag)
+}
+
+/// The verdict and the level shown on `id`'s line (a failure's own level).
+fn line_of<'a>(stdout: &'a str, id: &str) -> Option<(&'a str, &'a str)> {
     stdout.lines().find_map(|line| {
         let mut words = line.split_whitespace();
         let tag = words.next()?;
-        let _level = words.next()?;
-        (words.next()? == id).then_some(tag)
+        let level = words.next()?;
+        (words.next()? == id).then_some((tag, level))
     })
 }
 
 /// `mode` fails the MUST `case` (exit 1) with `evidence` in the report,
 /// and `good` passes it (exit 0).
 fn caught(format: &str, mode: &str, case: &str, evidence: &str) {
-    let out = suite(format, mode, &[case]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        verdict(&stdout, case),
-        Some("FAIL"),
-        "{mode} must fail {case}:\n{stdout}"
-    );
-    assert!(
-        stdout.contains(evidence),
-        "{mode}: no {evidence:?} in\n{stdout}"
-    );
-    assert_eq!(out.status.code(), Some(1), "{mode}: {stdout}");
+    caught_at(format, mode, case, evidence, "MUST");
+}
+
+/// `mode` fails the SHOULD `case` with `evidence`: exit 0 by default, 1
+/// with `--fail-on should`; `good` passes it.
+fn caught_should(format: &str, mode: &str, case: &str, evidence: &str) {
+    caught_at(format, mode, case, evidence, "SHOULD");
+}
+
+fn caught_at(format: &str, mode: &str, case: &str, evidence: &str, level: &str) {
+    let program = Path::new(env!("CARGO_BIN_EXE_stdio_fixture"));
+    let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
+    for extra in [&[][..], &fail_on[..]] {
+        let out = suite_of(program, &[mode], format, &[case], extra);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            line_of(&stdout, case),
+            Some(("FAIL", level)),
+            "{mode} must fail {case} at {level}:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(evidence),
+            "{mode}: no {evidence:?} in\n{stdout}"
+        );
+        let exit = if level == "MUST" || !extra.is_empty() {
+            1
+        } else {
+            0
+        };
+        assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
+    }
 
     let out = suite(format, "good", &[case]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -136,7 +160,7 @@ fn an_http_response_without_a_length_is_caught() {
 
 #[test]
 fn ignoring_the_deadline_is_caught() {
-    caught(
+    caught_should(
         "json",
         "ignore-deadline",
         "json.deadline-past",
@@ -146,7 +170,7 @@ fn ignoring_the_deadline_is_caught() {
 
 #[test]
 fn ignoring_the_deadline_is_caught_in_default() {
-    caught(
+    caught_should(
         "default",
         "ignore-deadline",
         "default.deadline-past",
@@ -156,7 +180,7 @@ fn ignoring_the_deadline_is_caught_in_default() {
 
 #[test]
 fn no_answer_for_a_malformed_line_is_caught() {
-    caught(
+    caught_should(
         "json",
         "malformed-silent",
         "json.malformed",
@@ -166,7 +190,7 @@ fn no_answer_for_a_malformed_line_is_caught() {
 
 #[test]
 fn no_answer_for_a_malformed_http_head_is_caught() {
-    caught(
+    caught_should(
         "http",
         "malformed-silent",
         "http.malformed",
@@ -191,7 +215,8 @@ fn a_body_after_a_204_or_head_response_is_caught() {
 
 #[test]
 fn dying_of_sigterm_is_caught() {
-    caught("json", "no-sigterm", "json.sigterm", "got signal: 15");
+    // The 0.3.602 server only ever sent SIGKILL: a SHOULD.
+    caught_should("json", "no-sigterm", "json.sigterm", "got signal: 15");
 }
 
 /// Every case of `format` passes against `program args`.
@@ -361,5 +386,20 @@ fn outputs_and_expectations_work_for_stdio_suites() {
     };
     assert_eq!(check("status-200"), Some(0));
     assert_eq!(check("good"), Some(1));
+    // --fail-on with --expect: an expected MUST failure still fails the run.
+    let out = suite_of(
+        fixture,
+        &["status-200"],
+        "json",
+        &["json.call", "json.user-status"],
+        &["--expect", &arg(&expect), "--fail-on", "must"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("every verdict matches"), "{stdout}");
+    assert!(
+        stdout.contains("1 failure(s) at MUST or stricter (--fail-on must)"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,11 +23,12 @@
 //! always with `Content-Length`, `Fn-Fdk-Version: fixture/0` and
 //! `Fn-Fdk-Runtime: rust/std`. Every 502 and 504 is logged on stderr.
 //!
-//! Each mode but `good` adds exactly one defect:
+//! Each mode but `good` and `chatty` adds exactly one defect:
 //!
 //! | mode | defect | breaks |
 //! |---|---|---|
 //! | `good` | none | nothing: every case must pass |
+//! | `chatty` | none, but 3 KiB of log lines on stderr with every call, after the log frame | nothing: a case that reads the log (log.frame) must look past them |
 //! | `direct-bind` | binds `<name>` itself (no private name, no symlink); the first dial, made when the name appears, is refused for 300 ms | HS-SOCK-5 connectable at the moment it appears (HS-SOCK-3) |
 //! | `absolute-symlink` | `<name>` links to the absolute path of the private socket | HS-SOCK-3/HS-SOCK-6 relative symlink (server: init failure, 502) |
 //! | `mode-0600` | the private socket is `0600` | HS-SOCK-2 mode `0666` |
@@ -54,7 +55,6 @@
 //! | `huge-head` | adds a 20 KiB header to every answer | nothing the server fails (it reads heads up to 10 MiB) |
 //! | `http10` | answers `HTTP/1.0` without keep-alive and closes | nothing the server fails |
 //! | `connection-close` | answers with `Connection: close` and closes | nothing the server fails |
-//! | `log-3k` | writes 3 KiB to stderr on every call | nothing the server fails |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -88,6 +88,7 @@ const IDLE_LIMIT: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Good,
+    Chatty,
     DirectBind,
     AbsoluteSymlink,
     Mode0600,
@@ -114,11 +115,11 @@ enum Mode {
     HugeHead,
     Http10,
     ConnectionClose,
-    Log3k,
 }
 
 const MODES: [(&str, Mode); 28] = [
     ("good", Mode::Good),
+    ("chatty", Mode::Chatty),
     ("direct-bind", Mode::DirectBind),
     ("absolute-symlink", Mode::AbsoluteSymlink),
     ("mode-0600", Mode::Mode0600),
@@ -145,7 +146,6 @@ const MODES: [(&str, Mode); 28] = [
     ("huge-head", Mode::HugeHead),
     ("http10", Mode::Http10),
     ("connection-close", Mode::ConnectionClose),
-    ("log-3k", Mode::Log3k),
 ];
 
 fn main() -> ExitCode {
@@ -403,15 +403,14 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
             Err(e) => return Err(e),
         };
         log_frame(&head);
+        if mode == Mode::Chatty {
+            chatter();
+        }
         let late = mode != Mode::IgnoreDeadline && deadline_passed(&head);
         let body = read_body(&mut reader, head.framing)?;
         let Some(reply) = decide(mode, &head, body, late, last_body) else {
             return Ok(()); // close without answering
         };
-        if mode == Mode::Log3k {
-            let line = format!("fixture log-3k: {}\n", "x".repeat(3 * 1024));
-            let _ = io::stderr().lock().write_all(line.as_bytes());
-        }
         write_reply(&mut writer, mode, &reply)?;
         calls += 1;
         if head.close
@@ -442,6 +441,15 @@ fn log_frame(head: &Head) {
         let mut out = io::stdout().lock();
         let _ = out.write_all(frame.as_bytes()).and_then(|()| out.flush());
         let _ = io::stderr().lock().write_all(frame.as_bytes());
+    }
+}
+
+/// `chatty`: 3 KiB of log lines on stderr, as a talkative handler writes.
+fn chatter() {
+    let line = format!("fixture chatty: {}\n", "log ".repeat(12));
+    let mut err = io::stderr().lock();
+    for _ in 0..(3 << 10) / line.len() + 1 {
+        let _ = err.write_all(line.as_bytes());
     }
 }
 

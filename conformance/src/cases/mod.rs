@@ -16,14 +16,23 @@ use std::fmt;
 use crate::harness::{Exchange, Harness};
 use crate::verdict::Verdict;
 
-/// How binding a requirement is (RFC 2119).
+/// How much a case's failure matters, judged by one question: would the
+/// real Fn server (fnserver 0.3.753; for the stdio cases, 0.3.602) serve
+/// this function's calls correctly? (`protocol-spec/http-stream.md`,
+/// "Levels".) Ordered from strictest to most lenient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    /// Required: a failure fails the run.
+    /// Breaking it makes the real server fail a call (the client gets an
+    /// error status the function did not mean, or not the request or
+    /// response the function saw or produced) or kill the container, in a
+    /// call sequence the server really sends. Fails the run by default.
     Must,
-    /// Expected: a failure is reported, the run still passes.
+    /// What only a good FDK does: the real server never exercises it, or is
+    /// indifferent. Reported with its evidence; fails the run only with
+    /// `--fail-on should` (or `may`).
     Should,
-    /// Optional.
+    /// Informational: requests the server never sends. Fails the run only
+    /// with `--fail-on may`.
     May,
 }
 
@@ -38,6 +47,15 @@ impl fmt::Display for Level {
 }
 
 impl Level {
+    /// The lower-case word (`must`, `should`, `may`), as options take it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Must => "must",
+            Self::Should => "should",
+            Self::May => "may",
+        }
+    }
+
     /// Parses `must`, `should` or `may` (any case).
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
@@ -67,7 +85,9 @@ pub type CaseResult = Result<(), Verdict>;
 pub struct Case {
     /// Stable id, `<group>.<name>`.
     pub id: &'static str,
-    /// How binding it is.
+    /// How much a failure matters (the level of its main check; a failure
+    /// of one of its other checks may carry a level of its own, see
+    /// [`Verdict::at`]).
     pub level: Level,
     /// The requirement ids of `protocol-spec/http-stream.md` it checks.
     pub requirements: &'static [&'static str],

@@ -13,6 +13,8 @@ use crate::verdict::Verdict;
 pub(super) const CASES: [Case; 9] = [
     Case {
         id: "sock.ready",
+        // Level: not ready within 5 s is the server's 504 "Container initialization
+        // timed out", container killed (measured: ready at 4.3 s served, ~5.3 s not).
         level: Level::Must,
         requirements: &["HS-SOCK-3", "HS-SOCK-4"],
         title: "lsnr.sock appears (inotify create) within 5 s of the start",
@@ -21,7 +23,11 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "sock.symlink",
-        level: Level::Must,
+        // Level: what the server refuses (an absolute, `../` or dangling link, no
+        // socket) already fails readiness (HS-SOCK-6, exit 2). Beyond that the server
+        // accepts a socket bound or renamed at lsnr.sock and a `./name` link; the race
+        // of binding lsnr.sock before listen() is judged by sock.dial-at-once (MUST).
+        level: Level::Should,
         requirements: &["HS-SOCK-3"],
         title: "lsnr.sock is a relative symlink to a socket in the same directory",
         needs: Needs::Nothing,
@@ -29,7 +35,10 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "sock.mode",
-        level: Level::Must,
+        // Level: the server (fnserver runs as root, as measured) connects whatever
+        // the socket's mode; only an agent run as another non-root uid needs the
+        // 0666 the docs ask for.
+        level: Level::Should,
         requirements: &["HS-SOCK-2"],
         title: "the socket is readable and writable by all (0666)",
         needs: Needs::Nothing,
@@ -37,6 +46,8 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "sock.dial-at-once",
+        // Level: the server dials at once; a socket that appears before it listens
+        // gets 502 "error receiving function response", container killed (measured).
         level: Level::Must,
         requirements: &["HS-SOCK-5"],
         title: "a call dialed the moment lsnr.sock appears is answered",
@@ -45,7 +56,9 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "sock.stale-files",
-        level: Level::Must,
+        // Level: the server gives every container a fresh, empty iofs directory
+        // (ioutil.TempDir), so no stale file is ever there.
+        level: Level::Should,
         requirements: &["HS-SOCK-1"],
         title: "stale lsnr.sock and private socket files do not stop the start",
         needs: Needs::Nothing,
@@ -53,7 +66,8 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "env.listener-missing",
-        level: Level::Must,
+        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+        level: Level::Should,
         requirements: &["HS-ENV-1"],
         title: "without FN_LISTENER the process exits non-zero",
         needs: Needs::Nothing,
@@ -61,7 +75,8 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "env.listener-not-unix",
-        level: Level::Must,
+        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+        level: Level::Should,
         requirements: &["HS-ENV-1"],
         title: "FN_LISTENER=tcp://... makes the process exit non-zero",
         needs: Needs::Nothing,
@@ -69,7 +84,8 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "env.format-unset",
-        level: Level::Must,
+        // Level: the server always sets FN_FORMAT=http-stream.
+        level: Level::Should,
         requirements: &["HS-ENV-3"],
         title: "without FN_FORMAT the function still starts and answers",
         needs: Needs::Nothing,
@@ -77,7 +93,8 @@ pub(super) const CASES: [Case; 9] = [
     },
     Case {
         id: "env.long-path",
-        level: Level::Must,
+        // Level: the server's listener is always /tmp/iofs/lsnr.sock (27 bytes).
+        level: Level::Should,
         requirements: &["HS-ENV-2", "HS-SOCK-2"],
         title: "a socket path of exactly 107 bytes works",
         needs: Needs::Nothing,

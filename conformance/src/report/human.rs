@@ -14,18 +14,30 @@ fn tag(verdict: &Verdict) -> &'static str {
     }
 }
 
-/// The line (and, for a failure, the evidence) printed when a case ends.
+/// The level shown for an outcome: a failure's own level, else the case's.
+fn shown_level(o: &Outcome) -> String {
+    o.failure_level().unwrap_or(o.case.level).to_string()
+}
+
+/// The line (and, for a failure, the evidence) printed when a case ends. A
+/// failure shows its own level, which may differ from the case's.
 pub fn line(o: &Outcome) -> String {
     let mut text = format!(
         "{} {:<6} {:<24} {} ({} ms)\n",
         tag(&o.verdict),
-        o.case.level.to_string(),
+        shown_level(o),
         o.case.id,
         o.case.title,
         o.took.as_millis()
     );
     match &o.verdict {
         Verdict::Fail(failure) => {
+            if let Some(level) = o.failure_level().filter(|l| *l != o.case.level) {
+                text.push_str(&format!(
+                    "       level: {level} for the check that failed (the case is {})\n",
+                    o.case.level
+                ));
+            }
             text.push_str(&format!(
                 "       requirements: {}\n",
                 o.case.requirements.join(", ")
@@ -44,22 +56,27 @@ pub fn line(o: &Outcome) -> String {
     text
 }
 
-/// The table of all cases and the closing `N passed, M failed, K skipped`.
+/// The table of all cases (a failure with its own level), the failures by
+/// level and what decides the exit code, and the closing
+/// `N passed, M failed, K skipped`.
 pub fn summary(outcomes: &[Outcome], s: &Summary) -> String {
     let mut text = String::from("\ncase                     level   verdict  requirements\n");
     for o in outcomes {
         text.push_str(&format!(
             "{:<24} {:<7} {:<8} {}\n",
             o.case.id,
-            o.case.level.to_string(),
+            shown_level(o),
             tag(&o.verdict).trim(),
             o.case.requirements.join(" ")
         ));
     }
     text.push_str(&format!(
-        "\n{} MUST failure(s); run took {:.1} s\n",
+        "\nfailures by level: {} MUST, {} SHOULD, {} MAY; run took {:.1} s\n{}\n",
         s.must_failed,
-        s.took.as_secs_f64()
+        s.should_failed,
+        s.may_failed,
+        s.took.as_secs_f64(),
+        s.rule.describe()
     ));
     text.push_str(&format!(
         "{} passed, {} failed, {} skipped\n",

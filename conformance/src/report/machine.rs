@@ -52,6 +52,7 @@ fn json_lines(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> S
             "type": "case",
             "id": o.case.id,
             "level": o.case.level.to_string(),
+            "failure_level": o.failure_level().map(|l| l.to_string()),
             "requirements": o.case.requirements,
             "title": o.case.title,
             "verdict": verdict_word(&o.verdict),
@@ -70,6 +71,10 @@ fn json_lines(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> S
         "passed": s.passed,
         "failed": s.failed,
         "must_failed": s.must_failed,
+        "should_failed": s.should_failed,
+        "may_failed": s.may_failed,
+        "fail_on": s.rule.fail_on().map(|l| l.to_string()),
+        "exit_rule": s.rule.describe(),
         "skipped": s.skipped,
         "millis": s.took.as_millis() as u64,
     });
@@ -88,8 +93,19 @@ fn tap(outcomes: &[Outcome], s: &Summary) -> String {
                 out.push_str(&format!("ok {n} - {} # SKIP {why}\n", o.case.id));
             }
             Verdict::Fail(f) => {
-                out.push_str(&format!("not ok {n} - {} ({})\n", o.case.id, o.case.level));
+                let level = o.failure_level().unwrap_or(o.case.level);
+                // A failure below the gate does not fail the run: TAP's TODO.
+                let todo = if level > s.rule.gate() {
+                    format!(
+                        " # TODO {level} failure; the run fails on {} or stricter",
+                        s.rule.gate()
+                    )
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!("not ok {n} - {} ({level}){todo}\n", o.case.id));
                 out.push_str("  ---\n");
+                out.push_str(&format!("  level: {level}\n"));
                 out.push_str(&format!(
                     "  requirements: {}\n",
                     o.case.requirements.join(", ")
@@ -103,8 +119,14 @@ fn tap(outcomes: &[Outcome], s: &Summary) -> String {
         }
     }
     out.push_str(&format!(
-        "# {} passed, {} failed, {} skipped\n",
-        s.passed, s.failed, s.skipped
+        "# {} passed, {} failed ({} MUST, {} SHOULD, {} MAY), {} skipped; {}\n",
+        s.passed,
+        s.failed,
+        s.must_failed,
+        s.should_failed,
+        s.may_failed,
+        s.skipped,
+        s.rule.describe()
     ));
     out
 }
@@ -131,6 +153,13 @@ fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String
         s.skipped,
         s.took.as_secs_f64()
     );
+    out.push_str(&format!(
+        "  <properties>\n    <property name=\"must_failed\" value=\"{}\"/>\n    <property name=\"should_failed\" value=\"{}\"/>\n    <property name=\"may_failed\" value=\"{}\"/>\n    <property name=\"exit_rule\" value=\"{}\"/>\n  </properties>\n",
+        s.must_failed,
+        s.should_failed,
+        s.may_failed,
+        xml(&s.rule.describe())
+    ));
     for o in outcomes {
         out.push_str(&format!(
             "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
@@ -144,9 +173,10 @@ fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String
                 out.push_str(&format!("<skipped message=\"{}\"/>", xml(why)))
             }
             Verdict::Fail(f) => out.push_str(&format!(
-                "<failure message=\"{}\">{}</failure>",
+                "<failure type=\"{level}\" message=\"[{level}] {}\">{}</failure>",
                 xml(&f.what),
-                xml(&f.to_string())
+                xml(&f.to_string()),
+                level = o.failure_level().unwrap_or(o.case.level)
             )),
         }
         out.push_str("</testcase>\n");

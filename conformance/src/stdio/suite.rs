@@ -28,6 +28,8 @@ pub struct Options {
     pub only: Vec<String>,
     /// `--level`.
     pub level: Level,
+    /// `--fail-on`, if given.
+    pub fail_on: Option<Level>,
     /// `--output` files.
     pub outputs: Vec<(Format, OsString)>,
     /// `--expect`.
@@ -110,30 +112,14 @@ pub fn run(opts: &Options) -> Result<u8, Error> {
     }
     harness.shut_down();
     drop(harness);
-    finish(
-        &command,
-        &outcomes,
-        &Summary::of(&outcomes, started.elapsed()),
-        opts,
-    )
-}
-
-/// The summary, output files and expectations, as the http-stream suite
-/// does them.
-fn finish(
-    command: &FunctionCommand,
-    outcomes: &[Outcome],
-    summary: &Summary,
-    opts: &Options,
-) -> Result<u8, Error> {
-    crate::suite::finish(
-        command,
-        outcomes,
-        summary,
-        &crate::suite::Ends {
-            outputs: &opts.outputs,
-            write_expect: opts.write_expect.as_ref(),
-            expect: opts.expect.as_ref(),
-        },
-    )
+    // The summary, output files, expectations and exit code, as the
+    // http-stream suite does them.
+    let ends = crate::suite::Ends {
+        outputs: &opts.outputs,
+        write_expect: opts.write_expect.as_ref(),
+        expect: opts.expect.as_ref(),
+        fail_on: opts.fail_on,
+    };
+    let summary = Summary::of(&outcomes, started.elapsed(), ends.rule());
+    crate::suite::finish(&command, &outcomes, &summary, &ends)
 }

@@ -8,7 +8,7 @@ use nix::sys::signal::Signal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::super::CaseResult;
+use super::super::{CaseResult, Level};
 use crate::agent::outcome::Fate;
 use crate::agent::process::FN_ID;
 use crate::stdio::StdioFormat;
@@ -132,7 +132,20 @@ fn body_is(h: &StdioHarness, s: &Served, want: &[u8]) -> CaseResult {
 /// SIO-ERR-6: status `status`, `Content-Type: application/json`, a JSON
 /// object body whose `message` is a string containing `contains`.
 fn error_response(h: &StdioHarness, s: &Served, status: i64, contains: &str) -> CaseResult {
-    let res = with_status(h, s, status)?;
+    with_status(h, s, status)?;
+    error_body(h, s, contains)
+}
+
+/// SIO-ERR-6's body of an answered call: `Content-Type: application/json`
+/// and a JSON object whose `message` is a string containing `contains`. A
+/// failure is SHOULD: the client's status says what happened, the body only
+/// explains it.
+fn error_body(h: &StdioHarness, s: &Served, contains: &str) -> CaseResult {
+    error_body_problem(h, s, contains).map_err(|v| v.at(Level::Should))
+}
+
+fn error_body_problem(h: &StdioHarness, s: &Served, contains: &str) -> CaseResult {
+    let res = answered(h, s)?;
     let content_type = res.header("content-type").unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Err(h.failed(
@@ -247,10 +260,15 @@ fn cold_failure(h: &StdioHarness, s: &Served, logged: Option<&str>) -> CaseResul
     if let Some(text) = logged
         && !h.case_output().contains(text)
     {
-        return Err(h.failed(
-            format!("the error was not written to stderr: no line mentions {text:?} (SIO-ERR-6)"),
-            s,
-        ));
+        // SHOULD: the server only logs stderr.
+        return Err(h
+            .failed(
+                format!(
+                    "the error was not written to stderr: no line mentions {text:?} (SIO-ERR-6)"
+                ),
+                s,
+            )
+            .at(Level::Should));
     }
     Ok(())
 }
@@ -421,6 +439,25 @@ fn line_problems(s: &Served, problems: &mut Vec<String>) {
             "the response must be followed by exactly one \\n, got {}",
             one_line(&s.trailing, 32)
         ));
+    }
+}
+
+/// Fails with every problem listed: at the case's level if `problems` has
+/// one, else at SHOULD if only `minor` ones (what the server does not care
+/// about) were found.
+fn fail_problems_minor(
+    h: &StdioHarness,
+    s: &Served,
+    what: &str,
+    problems: &[String],
+    minor: &[String],
+) -> CaseResult {
+    let all: Vec<String> = problems.iter().chain(minor).cloned().collect();
+    let result = fail_problems(h, s, what, &all);
+    if problems.is_empty() {
+        result.map_err(|v| v.at(Level::Should))
+    } else {
+        result
     }
 }
 
@@ -620,6 +657,8 @@ pub(super) fn http_framing(h: &mut StdioHarness) -> CaseResult {
         .collect();
     let has = |n: &str| names.iter().any(|k| k == n);
     let mut problems = Vec::new();
+    // What the server's reader does not mind: SHOULD.
+    let mut minor = Vec::new();
     if !(has("content-length") || has("transfer-encoding")) {
         problems.push(
             "neither Content-Length nor Transfer-Encoding: chunked: the server reads such a \
@@ -629,12 +668,12 @@ pub(super) fn http_framing(h: &mut StdioHarness) -> CaseResult {
         );
     }
     if has("connection") {
-        problems.push(
+        minor.push(
             "a Connection header (only the last response before an exit may have one)".into(),
         );
     }
     if !status_line.starts_with("HTTP/1.1 ") {
-        problems.push(format!("the status line {status_line:?} is not HTTP/1.1"));
+        minor.push(format!("the status line {status_line:?} is not HTTP/1.1"));
     }
     if let Some(res) = s.response() {
         let reason = match res.status {
@@ -650,20 +689,23 @@ pub(super) fn http_framing(h: &mut StdioHarness) -> CaseResult {
         if let Some(reason) = reason {
             let want = format!("HTTP/1.1 {} {reason}", res.status);
             if status_line != want {
-                problems.push(format!(
+                minor.push(format!(
                     "the status line is {status_line:?}, not {want:?} (the standard reason phrase)"
                 ));
             }
         }
     }
-    fail_problems(
+    if problems.is_empty() {
+        // What the server's reader needs, before the cosmetics.
+        answered(h, &s)?;
+    }
+    fail_problems_minor(
         h,
         &s,
         "the response is not an HTTP/1.1 response framed by length (HTTP-RESP-1):",
         &problems,
-    )?;
-    answered(h, &s)?;
-    Ok(())
+        &minor,
+    )
 }
 
 /// The body reaches the handler unchanged and comes back as the body.
@@ -812,13 +854,15 @@ pub(super) fn metadata(h: &mut StdioHarness) -> CaseResult {
             ));
         }
     }
+    // Framing headers shown to user code: SHOULD (the server sent them).
+    let mut minor = Vec::new();
     let mut absent = vec!["content-length", "host", "transfer-encoding"];
     if format == StdioFormat::Http {
         absent.extend(["fn_call_id", "fn_deadline", "fn_method", "fn_request_url"]);
     }
     for name in absent {
         if !values(name).is_empty() {
-            problems.push(format!(
+            minor.push(format!(
                 "header {name} is shown to user code: framing{} headers are not",
                 if name.starts_with("fn_") {
                     " and Fn_ metadata"
@@ -828,11 +872,12 @@ pub(super) fn metadata(h: &mut StdioHarness) -> CaseResult {
             ));
         }
     }
-    fail_problems(
+    fail_problems_minor(
         h,
         &s,
         "the handler's view of the call differs from what the server sent:",
         &problems,
+        &minor,
     )
 }
 
@@ -852,10 +897,13 @@ pub(super) fn user_status(h: &mut StdioHarness) -> CaseResult {
             )
         })?;
         if !h.case_output().contains("404") {
-            return Err(h.failed(
-                "the status 404 was lost without a warning naming it on stderr (DEF-RESP-1)",
-                &s,
-            ));
+            // SHOULD: the server only logs stderr.
+            return Err(h
+                .failed(
+                    "the status 404 was lost without a warning naming it on stderr (DEF-RESP-1)",
+                    &s,
+                )
+                .at(Level::Should));
         }
         return Ok(());
     }
@@ -892,9 +940,11 @@ pub(super) fn dropped_headers(h: &mut StdioHarness) -> CaseResult {
     let s = h.call(&probe_call(op))?;
     let res = with_status(h, &s, 200)?;
     let mut problems = Vec::new();
+    // What the server's client does not mind: SHOULD.
+    let mut minor = Vec::new();
     for name in ["Connection", "Keep-Alive", "Upgrade"] {
         if res.header(name).is_some() {
-            problems.push(format!("{name} was sent"));
+            minor.push(format!("{name} was sent"));
         }
     }
     let lengths = res.header_values("Content-Length");
@@ -913,11 +963,12 @@ pub(super) fn dropped_headers(h: &mut StdioHarness) -> CaseResult {
     if res.body != b"ok" {
         problems.push(format!("the body is {}", show_bytes(&res.body, 64)));
     }
-    fail_problems(
+    fail_problems_minor(
         h,
         &s,
         "headers the FDK must drop (SIO-IO-6) were sent:",
         &problems,
+        &minor,
     )
 }
 
@@ -927,9 +978,10 @@ fn failing_op(h: &mut StdioHarness, op: &str, message: &str, what: &str) -> Case
     if h.format() == StdioFormat::Default {
         return cold_failure(h, &s, Some(message));
     }
-    error_response(h, &s, 500, message).map_err(|v| prefix(v, &format!("{what}: ")))?;
+    with_status(h, &s, 500).map_err(|v| prefix(v, &format!("{what}: ")))?;
     let pid = kept(h, &s)?;
-    next_call_served(h, pid, what)
+    next_call_served(h, pid, what)?;
+    error_body(h, &s, message).map_err(|v| prefix(v, &format!("{what}: ")))
 }
 
 /// A handler error is a 500 with a JSON message, and the process goes on
@@ -1019,7 +1071,8 @@ pub(super) fn deadline_running(h: &mut StdioHarness) -> CaseResult {
     }
     if h.format().is_hot() {
         let pid = kept(h, &s)?;
-        next_call_served(h, pid, "a 504 for a running handler")?;
+        // After the FDK's own 504 the server keeps the process: MUST.
+        next_call_served(h, pid, "a 504 for a running handler").map_err(|v| v.at(Level::Must))?;
     }
     Ok(())
 }
@@ -1082,15 +1135,19 @@ pub(super) fn stray_output(h: &mut StdioHarness) -> CaseResult {
              (SIO-IO-2): ",
         )
     })?;
-    if !h.case_output().contains(line) {
-        return Err(h.failed(
-            format!("the line printed to stdout ({line:?}) is not in the logs (stderr)"),
-            &s,
-        ));
-    }
+    let logged = h.case_output().contains(line);
     if h.format().is_hot() {
         let pid = kept(h, &s)?;
         next_call_served(h, pid, "a handler printed to stdout")?;
+    }
+    if !logged {
+        // SHOULD: the server is served either way; the line is only lost.
+        return Err(h
+            .failed(
+                format!("the line printed to stdout ({line:?}) is not in the logs (stderr)"),
+                &s,
+            )
+            .at(Level::Should));
     }
     Ok(())
 }
@@ -1326,13 +1383,18 @@ pub(super) fn no_body(h: &mut StdioHarness) -> CaseResult {
     let op = r#"{"op":"respond","status":204,"headers":[["X-Kept","yes"]],"body":"ignored"}"#;
     let s = h.call(&probe_call(op))?;
     let res = with_status(h, &s, 204).map_err(|v| prefix(v, "204: "))?;
-    for name in ["Content-Length", "Transfer-Encoding"] {
-        if res.header(name).is_some() {
-            return Err(h.failed(format!("a 204 response carries {name} (HTTP-RESP-3)"), &s));
-        }
-    }
+    let length = ["Content-Length", "Transfer-Encoding"]
+        .into_iter()
+        .find(|name| res.header(name).is_some());
     let pid = kept(h, &s)?;
-    next_call_served(h, pid, "a 204 and a HEAD")
+    next_call_served(h, pid, "a 204 and a HEAD")?;
+    if let Some(name) = length {
+        // SHOULD: Go reads no body after a 204 whatever its headers say.
+        return Err(h
+            .failed(format!("a 204 response carries {name} (HTTP-RESP-3)"), &s)
+            .at(Level::Should));
+    }
+    Ok(())
 }
 
 /// `cloudevent`: a text/plain string `data` reaches the handler unquoted
