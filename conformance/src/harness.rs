@@ -402,9 +402,13 @@ impl Harness {
     }
 
     /// Continues a frozen function (SIGCONT) without sending anything, and
-    /// cancels a freeze not yet done.
+    /// cancels a freeze not yet done. A process that was frozen runs for
+    /// [`SERVER_UNFREEZE_LEAD`] before this returns, as a container does
+    /// between `docker unpause` and the server's request.
     pub fn thaw(&mut self) {
-        self.freezer.thaw();
+        if self.freezer.thaw() {
+            std::thread::sleep(SERVER_UNFREEZE_LEAD);
+        }
     }
 
     /// Does the function speak the probe protocol?
@@ -518,7 +522,7 @@ impl Harness {
         self.pool = None;
         self.pool_ended = Ended::Never;
         // No freeze may land on the process being killed.
-        self.freezer.thaw();
+        let _ = self.freezer.thaw();
         self.current = None;
     }
 
@@ -695,6 +699,19 @@ impl Harness {
                 leaked_length: None,
             };
         }
+        // Thawed, a process may exit on what happened while it was frozen
+        // (the server's idle close of its connection, say) before the call
+        // reaches it; the call then fails as one to a dead container.
+        self.thaw();
+        if self.current.is_some() && !self.alive() {
+            self.discard();
+            return Served {
+                view: killed(502, "error receiving function response"),
+                body: Vec::new(),
+                died_before: false,
+                leaked_length: None,
+            };
+        }
         if self.current.is_none() {
             let launched = match self.work.fresh_iofs() {
                 Ok(iofs) => self.launch(iofs, start.clone()),
@@ -781,6 +798,13 @@ impl Harness {
 /// react to what the call's end did (a closed connection, say).
 pub const SERVER_FREEZE_IDLE: Duration = Duration::from_millis(50);
 
+/// A thawed container runs this long before the server's request reaches
+/// it: `docker unpause` is an API round trip, and the agent sends only once
+/// it returns. A function that has a closed connection to notice (and exits
+/// on it, say) does so first, as on the real server (`docs/oracle.md`,
+/// mode `exit-on-close`).
+pub const SERVER_UNFREEZE_LEAD: Duration = Duration::from_millis(10);
+
 /// The server's freezer: a process is stopped [`SERVER_FREEZE_IDLE`] after a
 /// call, unless the next call (or a kill) comes first. A timer thread does
 /// the stopping, so the harness's own thread never waits for it.
@@ -831,12 +855,17 @@ impl Freezer {
         drop(timer);
     }
 
-    /// Cancels a pending freeze and continues a stopped process.
-    fn thaw(&self) {
+    /// Cancels a pending freeze and continues a stopped process; says
+    /// whether one was stopped.
+    fn thaw(&self) -> bool {
         let mut state = self.lock();
         state.generation += 1;
-        if let Some(pid) = state.frozen.take() {
-            signal_pid(pid, nix::sys::signal::Signal::SIGCONT);
+        match state.frozen.take() {
+            Some(pid) => {
+                signal_pid(pid, nix::sys::signal::Signal::SIGCONT);
+                true
+            }
+            None => false,
         }
     }
 }
