@@ -456,13 +456,26 @@ fn start_options(func: &FuncFile) -> StartOptions {
     }
 }
 
-/// Serves one call as the server does: a container that is gone is
-/// replaced first (a cold start), the call goes over the harness, and a
-/// container the server would kill is discarded, so the next call starts
-/// a new one.
+/// Serves one call as the server does: a process that exited on its own
+/// since the last call fails this one (the server's call finds a dead
+/// container: 502 "error receiving function response"), a container that
+/// is gone is replaced first (a cold start), the call goes over the
+/// harness, and a container the server would kill is discarded, so the next
+/// call starts a new one. The same model as [`Harness::serve`], which gives
+/// no call id or headers.
 fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut LogTail) -> Wire {
     let began = Instant::now();
-    if !harness.alive() {
+    if harness.pid().is_some() && !harness.alive() {
+        tail.print();
+        println!("  the function exited on its own since the last call");
+        let view = ServerView {
+            client_status: 502,
+            message: Some("error receiving function response"),
+            container: Fate::Killed,
+        };
+        return failed_call(harness, job, view, began);
+    }
+    if harness.pid().is_none() {
         println!("starting a new container");
         let name = harness.command().name.clone();
         match harness.start(start.clone()) {
@@ -473,8 +486,8 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
             ),
             Err(verdict) => {
                 tail.print();
-                let call_id = harness.next_call_id();
-                return failed_call(harness, job, &call_id, &verdict, began);
+                println!("  {}", why(&verdict));
+                return failed_call(harness, job, failure_view(&verdict), began);
             }
         }
     }
@@ -482,8 +495,8 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
         Ok(ex) => ex,
         Err(verdict) => {
             tail.print();
-            let call_id = harness.next_call_id();
-            return failed_call(harness, job, &call_id, &verdict, began);
+            println!("  {}", why(&verdict));
+            return failed_call(harness, job, failure_view(&verdict), began);
         }
     };
     tail.print();
@@ -496,25 +509,18 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
     answer
 }
 
-/// A call that failed before it got an answer: the container did not
-/// start, or its socket refused the dial.
-fn failed_call(
-    harness: &mut Harness,
-    job: &Job,
-    call_id: &str,
-    verdict: &Verdict,
-    began: Instant,
-) -> Wire {
-    let view = failure_view(verdict);
-    println!("  {}", why(verdict));
+/// A call that failed before it got an answer (the container did not
+/// start, had died, or refused the dial): the server's error with a new
+/// call id; whatever is left of the container is not used again.
+fn failed_call(harness: &mut Harness, job: &Job, view: ServerView, began: Instant) -> Wire {
+    let call_id = harness.next_call_id();
     let mut map = GoHeader::default();
-    map.add("Fn-Call-Id", call_id);
+    map.add("Fn-Call-Id", &call_id);
     let answer = server_error(view.client_status, view.message.unwrap_or(INTERNAL), map);
-    log_call(call_id, job, answer.status, began, &view);
-    if view.container == Fate::Killed && harness.pid().is_some() {
+    log_call(&call_id, job, answer.status, began, &view);
+    if harness.pid().is_some() {
         println!("  the server would kill this container: the next call starts a new one");
     }
-    // Whatever is left of it is not used again.
     harness.discard();
     answer
 }

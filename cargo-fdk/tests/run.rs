@@ -598,3 +598,43 @@ fn bodies_cut_short_are_the_server_answers() {
     assert_ne!(first, second);
     assert_eq!(body, format!("pid {}", second[0]).into_bytes());
 }
+
+/// A function that exits on its own between calls (the fixture's
+/// `exit-on-close` exits when the connection of its last call is closed,
+/// which the server does after a 502): the next call finds a dead container
+/// and gets the server's 502 "error receiving function response", and the
+/// one after that a new process.
+#[test]
+fn a_function_that_exited_on_its_own_fails_the_next_call() {
+    let dir = TempDir::new("run-exited");
+    let served = serve_binary(
+        &dir,
+        &func_yaml("ex", 10, &[("FIXTURE_MODE", "exit-on-close")]),
+        &fixture_binary(),
+    );
+    let first = ready_pids(&served.startup);
+    let addr = served.addr.clone();
+
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/ex", "", "error"),
+        server_error("502 Bad Gateway", "function failed")
+    );
+    served.wait_for("-> 502");
+    // Time for the fixture to see the close and exit.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        raw_call(&addr, "GET", "/t/app/ex", "", ""),
+        server_error("502 Bad Gateway", "error receiving function response")
+    );
+    let lines = served.wait_for("-> 502");
+    assert!(
+        lines.iter().any(|l| l.contains("exited on its own")),
+        "{lines:?}"
+    );
+    let (head, body) = raw_call(&addr, "POST", "/invoke/ex", "", "back");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"back");
+    let second = ready_pids(&served.wait_for("-> 200"));
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
+}
