@@ -151,7 +151,9 @@ func.yaml (the gateway transform both ways). The function runs hot, started with
 server's environment (FN_LISTENER in a fresh directory, FN_FORMAT=http-stream,
 FN_APP_ID, FN_FN_ID, FN_MEMORY from func.yaml, func.yaml's config), judged ready by
 the same inotify event, frozen between calls, called with the server's exact bytes
-and its deadline (func.yaml timeout, default 30 s). Each call is logged with its call
+and its deadline (func.yaml timeout, default 30 s). Each answer is classified as the
+server classifies it, and the client gets the server's status, headers and exact
+error bodies ({\"message\":\"...\"} and a newline). Each call is logged with its call
 id, the client's status, and what the server would do to the container; a container
 the server would kill is replaced for the next call. The function's output is shown
 prefixed with its name. Ctrl-C stops.
@@ -173,7 +175,8 @@ Usage: cargo fdk invoke [options]
 Sends one call to the function `cargo fdk run` serves, like `fn invoke`: the body
 from --body, else stdin (when it is not a terminal), with Content-Type text/plain
 unless --content-type says otherwise. Prints the answer's body on stdout. A status
-other than 2xx is printed on stderr and the exit status is 1.
+other than 2xx is printed on stderr, with the server's error message, and the exit
+status is 1; so is an answer whose body ends before its Content-Length.
 
 Options:
   --manifest-path PATH  the function's Cargo.toml, for its name (default ./Cargo.toml)
@@ -375,7 +378,10 @@ fn invoke_function(args: &[String]) -> Result<()> {
         .and_then(|()| out.flush())
         .map_err(|e| Error::new(format!("could not write the answer: {e}")))?;
     if !(200..300).contains(&answer.status) {
-        return Err(Error::new(format!("the call answered {}", answer.status)));
+        return Err(Error::new(match crate::invoke::server_message(&answer) {
+            Some(message) => format!("the call answered {}: {message}", answer.status),
+            None => format!("the call answered {}", answer.status),
+        }));
     }
     Ok(())
 }

@@ -53,33 +53,95 @@ pub fn send(
     stream.write_all(body).map_err(io)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).map_err(io)?;
-    parse(&raw).ok_or_else(|| Error::new(format!("{url} did not answer with HTTP")))
+    match parse(&raw) {
+        Parsed::Whole(answer) => Ok(answer),
+        Parsed::Short {
+            status,
+            got,
+            declared,
+        } => Err(Error::new(format!(
+            "{url} answered {status}, then closed the connection after {got} of the \
+             {declared} body bytes it announced (the Fn server does this when a function's \
+             body fails after its head)"
+        ))),
+        Parsed::NotHttp => Err(Error::new(format!("{url} did not answer with HTTP"))),
+    }
+}
+
+/// What a response read to the end of the connection turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Parsed {
+    /// A complete answer.
+    Whole(Answer),
+    /// A head whose `Content-Length` body did not arrive whole.
+    Short {
+        status: u16,
+        got: usize,
+        declared: usize,
+    },
+    /// Not an HTTP/1.1 response.
+    NotHttp,
 }
 
 /// Parses a whole HTTP/1.1 response read to the end of the connection.
-fn parse(raw: &[u8]) -> Option<Answer> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
+fn parse(raw: &[u8]) -> Parsed {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Parsed::NotHttp;
+    };
+    let Ok(head) = std::str::from_utf8(&raw[..end]) else {
+        return Parsed::NotHttp;
+    };
     let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let Some(status) = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse::<u16>().ok())
+    else {
+        return Parsed::NotHttp;
+    };
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
     let rest = &raw[end + 4..];
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)?
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        match dechunk(rest) {
+            Some(body) => body,
+            None => return Parsed::NotHttp,
+        }
+    } else if let Some(declared) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if rest.len() < declared {
+            return Parsed::Short {
+                status,
+                got: rest.len(),
+                declared,
+            };
+        }
+        rest[..declared].to_vec()
     } else {
         rest.to_vec()
     };
-    Some(Answer {
+    Parsed::Whole(Answer {
         status,
         headers,
         body,
     })
+}
+
+/// The text of the Fn server's own error answer, `{"message":"…"}`.
+pub fn server_message(answer: &Answer) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+    json.as_object()
+        .filter(|o| o.len() == 1)?
+        .get("message")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
@@ -101,13 +163,43 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn whole(raw: &[u8]) -> Answer {
+        match parse(raw) {
+            Parsed::Whole(answer) => answer,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn sized_and_chunked_answers_parse() {
-        let a = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").unwrap();
+        let a = whole(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
         assert_eq!((a.status, a.body.as_slice()), (200, &b"hello"[..]));
-        let b = parse(b"HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
-            .unwrap();
+        let b = whole(b"HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
         assert_eq!((b.status, b.body.as_slice()), (502, &b"abcde"[..]));
-        assert!(parse(b"garbage").is_none());
+        assert_eq!(parse(b"garbage"), Parsed::NotHttp);
+    }
+
+    /// The server's 500 after a function's body was cut short carries the
+    /// function's `Content-Length` and no body.
+    #[test]
+    fn a_body_shorter_than_announced_is_reported() {
+        assert_eq!(
+            parse(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 10\r\n\r\n"),
+            Parsed::Short {
+                status: 500,
+                got: 0,
+                declared: 10
+            }
+        );
+    }
+
+    #[test]
+    fn server_messages_are_read() {
+        let a = whole(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 30\r\n\r\n{\"message\":\"function failed\"}\n",
+        );
+        assert_eq!(server_message(&a).as_deref(), Some("function failed"));
+        let b = whole(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        assert_eq!(server_message(&b), None);
     }
 }

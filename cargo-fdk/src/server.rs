@@ -8,10 +8,14 @@
 //! event, frozen between calls, called with the server's exact bytes, and
 //! every answer classified as the server would (the client's status and
 //! message, and whether the container is kept or killed). Nothing about
-//! the contract is written twice.
+//! the classification is written twice: this module only turns the
+//! harness's verdict into the bytes the server's front end writes
+//! ([`wire`]), with the server's exact error bodies and head order.
 //!
 //! One call at a time reaches the function, as on the server: the harness
 //! lives on a thread of its own and takes calls from a queue.
+
+mod wire;
 
 use std::convert::Infallible;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,25 +25,31 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use fdk_conformance::agent::outcome::{CallKind, Fate, HOP_BY_HOP, gateway_client_headers};
-use fdk_conformance::agent::{FunctionCommand, StartOptions};
+use fdk_conformance::agent::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
+use fdk_conformance::agent::{FunctionCommand, ResponseError, StartOptions};
 use fdk_conformance::harness::{Call, Exchange, Harness};
 use fdk_conformance::stdio::golang::canonical_key;
 use fdk_conformance::verdict::Verdict;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::error::{Error, Result};
 use crate::funcfile::FuncFile;
+use wire::{GoHeader, Raw, Wire, go_write, gunzip, server_error};
 
 /// The Fn CLI's limit on an invoke body (`fn invoke`: 10 MiB).
 const MAX_BODY: usize = 10 << 20;
 /// Fn's default call timeout, when func.yaml sets none.
 const DEFAULT_TIMEOUT_S: u32 = 30;
+/// The server's answer to an error that is not one of its own API errors
+/// (`api/server/error_response.go`), a body cut short among them.
+const INTERNAL: &str = "internal server error";
+/// How long hyper gets to flush an answer cut short before its connection
+/// is closed (the bytes are a few hundred at most, on loopback).
+const CUT_GRACE: Duration = Duration::from_millis(100);
 
 /// What `cargo fdk run` serves.
 #[derive(Debug, Clone)]
@@ -71,30 +81,25 @@ enum Msg {
 struct Job {
     call: Call,
     label: String,
-    reply: oneshot::Sender<Answer>,
-}
-
-/// What the client gets.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Bytes,
+    /// The server's transport asked for gzip itself (the call carries no
+    /// `Accept-Encoding` of the client's), so it decodes a gzip answer.
+    transport_gzip: bool,
+    reply: oneshot::Sender<Wire>,
 }
 
 /// Serves until Ctrl-C (SIGINT) or SIGTERM. Prints where, and each call.
 pub fn run(options: RunOptions) -> Result<()> {
     let started = options.started;
     let (jobs, queue) = mpsc::channel::<Msg>();
-    let (ready_tx, ready_rx) = mpsc::channel::<std::result::Result<Duration, String>>();
+    let (ready_tx, ready_rx) = mpsc::channel::<std::result::Result<(Duration, u32), String>>();
     let worker_options = options.clone();
     let worker = std::thread::Builder::new()
         .name("fdk-run-function".into())
         .spawn(move || function_thread(worker_options, queue, ready_tx))
         .map_err(|e| Error::new(format!("could not start the function thread: {e}")))?;
     match ready_rx.recv() {
-        Ok(Ok(ready)) => println!(
-            "{} is ready ({} ms after exec, {} ms after `cargo fdk run` started)",
+        Ok(Ok((ready, pid))) => println!(
+            "{} is ready (pid {pid}, {} ms after exec, {} ms after `cargo fdk run` started)",
             options.func.name,
             ready.as_millis(),
             started.elapsed().as_millis()
@@ -154,14 +159,19 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
         let jobs = jobs.clone();
         let options = Arc::clone(&shared);
         let first = Arc::clone(&first);
+        // Told when an answer is shorter than its `Content-Length`: the
+        // connection then ends, as the Fn server's does.
+        let cut = Arc::new(Notify::new());
+        let cut_body = Arc::clone(&cut);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let jobs = jobs.clone();
                 let options = Arc::clone(&options);
                 let first = Arc::clone(&first);
+                let cut = Arc::clone(&cut_body);
                 async move {
                     let since_start = first.lock().ok().and_then(|mut f| f.take());
-                    let res = handle(&options, &jobs, req).await;
+                    let res = respond(handle(&options, &jobs, req).await, cut);
                     if let Some(t) = since_start {
                         println!(
                             "first call answered {} ms after `cargo fdk run` started",
@@ -171,9 +181,19 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
                     Ok::<_, Infallible>(res)
                 }
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            // Go writes canonical header names (`Fn-Call-Id`), not hyper's
+            // lower case.
+            let conn = http1::Builder::new()
+                .title_case_headers(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = cut.notified() => {
+                    // hyper has the short body; let it flush, then close.
+                    let _ = tokio::time::timeout(CUT_GRACE, conn.as_mut()).await;
+                }
+            }
         });
     }
 }
@@ -194,40 +214,102 @@ async fn stop_signal() {
     }
 }
 
-/// One client request: which entry point, then the call.
+/// The answer as hyper sends it: the head in the given order, the body
+/// framed by it.
+fn respond(wire: Wire, cut: Arc<Notify>) -> hyper::Response<Raw> {
+    let mut res = hyper::Response::new(Raw::new(&wire, cut));
+    *res.status_mut() =
+        hyper::StatusCode::from_u16(wire.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    for (k, v) in &wire.headers {
+        // Values pass as bytes, as Go passes them (UTF-8 included).
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            res.headers_mut().append(k, v);
+        }
+    }
+    res
+}
+
+/// One of the server's own errors, before any call exists (no
+/// `Fn-Call-Id`): the router's 404 and 405, a missing app, trigger or
+/// function.
+fn route_error(status: u16, message: &str) -> Wire {
+    server_error(status, message, GoHeader::default())
+}
+
+/// The function's request headers as the server forwards them: hop-by-hop
+/// headers dropped (`common.StripHopHeaders`: a header whose first value is
+/// empty stays, and so does `Te: trailers`), `Host` and the client's framing
+/// left to the transport, names in Go's canonical case.
+fn forwarded_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    let stripped = |name: &str| {
+        if !HOP_BY_HOP.contains(&name) {
+            return false;
+        }
+        match headers.get(name).map(hyper::header::HeaderValue::as_bytes) {
+            None | Some(b"") => false,
+            Some(b"trailers") => name != "te",
+            Some(_) => true,
+        }
+    };
+    headers
+        .iter()
+        .filter(|(k, _)| {
+            let name = k.as_str();
+            name != "host" && name != "content-length" && !stripped(name)
+        })
+        .filter_map(|(k, v)| {
+            let value = std::str::from_utf8(v.as_bytes()).ok()?;
+            Some((canonical_key(k.as_str()), value.to_owned()))
+        })
+        .collect()
+}
+
+/// One client request: which entry point (the server's router), then the
+/// call.
 async fn handle(
     options: &RunOptions,
     jobs: &mpsc::Sender<Msg>,
     req: hyper::Request<Incoming>,
-) -> hyper::Response<Full<Bytes>> {
+) -> Wire {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
+    let method = parts.method.as_str().to_owned();
     let label = format!("{} {}", parts.method, parts.uri);
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(e) => return message(413, &format!("could not read the request body: {e}")),
-    };
     let name = &options.func.name;
-    let call = if let Some(target) = path.strip_prefix("/invoke/") {
+    // gin's router: `POST /invoke/:fn_id`, `ANY /t/:app_name` and
+    // `ANY /t/:app_name/*trigger_source`; the rest is its 405 or 404.
+    let invoke_target = path
+        .strip_prefix("/invoke/")
+        .filter(|t| !t.is_empty() && !t.contains('/'));
+    let trigger = path.strip_prefix("/t/").and_then(|rest| {
+        let (app, source) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        (!app.is_empty()).then_some((app, source))
+    });
+    let call = if let Some(target) = invoke_target {
         if parts.method != hyper::Method::POST {
-            return message(405, "invoke calls are POST");
+            return route_error(405, &format!("Method not allowed: {method} {path}"));
         }
         if target != name && target != fdk_conformance::agent::process::FN_ID {
-            return message(
-                404,
-                &format!("no function `{target}` here; this is `{name}`"),
-            );
+            return route_error(404, "Fn not found");
         }
         Call::invoke()
-    } else if let Some(rest) = path
-        .strip_prefix(&format!("/t/{}", options.app))
-        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-    {
-        let source = if rest.is_empty() { "/" } else { rest };
-        let known = options.func.triggers.is_empty()
-            || options.func.triggers.iter().any(|t| t.source == source);
+    } else if let Some((app, source)) = trigger {
+        if app != options.app {
+            return route_error(404, "App not found");
+        }
+        let known = options
+            .func
+            .triggers
+            .iter()
+            .any(|t| t.kind == "http" && t.source == source);
         if !known {
-            return message(404, &format!("no trigger at {source} (func.yaml triggers)"));
+            return route_error(404, "Trigger not found");
         }
         let host = parts
             .headers
@@ -237,69 +319,62 @@ async fn handle(
         let url = format!("http://{host}{}", parts.uri);
         Call::gateway(parts.method.as_str(), &url)
     } else {
-        return message(
-            404,
-            &format!(
-                "not an Fn endpoint: use POST /invoke/{name} or /t/{}/<trigger>",
-                options.app
-            ),
+        return route_error(404, &format!("Path not found: {method} {path}"));
+    };
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared.filter(|&n| n > MAX_BODY as u64) {
+        return route_error(
+            413,
+            &format!("Content-Length too large for this server, {n} > max {MAX_BODY}"),
         );
+    }
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) => {
+            return route_error(
+                413,
+                &format!("could not read the request body (at most {MAX_BODY} bytes): {e}"),
+            );
+        }
     };
     let mut call = call
         .deadline_in(Duration::from_secs(u64::from(
             options.func.timeout.unwrap_or(DEFAULT_TIMEOUT_S),
         )))
         .body(body.to_vec());
-    for (k, v) in &parts.headers {
-        let lower = k.as_str();
-        if HOP_BY_HOP.contains(&lower) || lower == "host" || lower == "content-length" {
-            continue;
-        }
-        if let Ok(v) = v.to_str() {
-            call = call.header(&canonical_key(lower), v);
-        }
+    let headers = forwarded_headers(&parts.headers);
+    // Go's transport adds `Accept-Encoding: gzip` (and so decodes a gzip
+    // answer) unless the request has its own; a trigger's client header is
+    // sent as `Fn-Http-H-Accept-Encoding`.
+    let transport_gzip = call.kind() == CallKind::Gateway
+        || !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"));
+    for (k, v) in &headers {
+        call = call.header(k, v);
     }
     let (reply, answer) = oneshot::channel();
-    if jobs.send(Msg::Call(Job { call, label, reply })).is_err() {
-        return message(500, "the function thread has stopped");
+    let job = Job {
+        call,
+        label,
+        transport_gzip,
+        reply,
+    };
+    if jobs.send(Msg::Call(job)).is_err() {
+        return route_error(500, INTERNAL);
     }
-    match answer.await {
-        Ok(answer) => {
-            let mut res = hyper::Response::new(Full::new(answer.body));
-            *res.status_mut() = hyper::StatusCode::from_u16(answer.status)
-                .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-            for (k, v) in answer.headers {
-                if let (Ok(k), Ok(v)) = (
-                    hyper::header::HeaderName::from_bytes(k.as_bytes()),
-                    hyper::header::HeaderValue::from_str(&v),
-                ) {
-                    res.headers_mut().append(k, v);
-                }
-            }
-            res
-        }
-        Err(_) => message(500, "the function thread dropped the call"),
-    }
-}
-
-/// `{"message": …}`, as the Fn server answers its own errors.
-fn message(status: u16, text: &str) -> hyper::Response<Full<Bytes>> {
-    let body = serde_json::json!({ "message": text }).to_string();
-    let mut res = hyper::Response::new(Full::new(Bytes::from(body)));
-    *res.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    res.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    res
+    answer.await.unwrap_or_else(|_| route_error(500, INTERNAL))
 }
 
 /// The function's thread: owns the harness, serves the queue in order.
 fn function_thread(
     options: RunOptions,
     queue: mpsc::Receiver<Msg>,
-    ready: mpsc::Sender<std::result::Result<Duration, String>>,
+    ready: mpsc::Sender<std::result::Result<(Duration, u32), String>>,
 ) {
     let command = FunctionCommand {
         name: options.func.name.clone(),
@@ -319,7 +394,7 @@ fn function_thread(
     let mut tail = LogTail::new(log, &options.func.name);
     match harness.start(start.clone()) {
         Ok(f) => {
-            let _ = ready.send(Ok(f.ready_after()));
+            let _ = ready.send(Ok((f.ready_after(), f.pid())));
         }
         Err(verdict) => {
             tail.print();
@@ -351,6 +426,21 @@ fn why(verdict: &Verdict) -> String {
     }
 }
 
+/// What the server makes of a harness failure: the view the harness
+/// attached (a start failure, a refused dial), else the server's generic
+/// 500.
+fn failure_view(verdict: &Verdict) -> ServerView {
+    match verdict {
+        Verdict::Fail(failure) => failure.server.clone(),
+        _ => None,
+    }
+    .unwrap_or(ServerView {
+        client_status: 500,
+        message: Some(INTERNAL),
+        container: Fate::Killed,
+    })
+}
+
 fn start_options(func: &FuncFile) -> StartOptions {
     let mut env_set: Vec<(String, String)> = func
         .config
@@ -366,91 +456,210 @@ fn start_options(func: &FuncFile) -> StartOptions {
     }
 }
 
-fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut LogTail) -> Answer {
-    if !harness.alive() {
+/// Serves one call as the server does: a process that exited on its own
+/// since the last call fails this one (the server's call finds a dead
+/// container: 502 "error receiving function response"), a container that
+/// is gone is replaced first (a cold start), the call goes over the
+/// harness, and a container the server would kill is discarded, so the next
+/// call starts a new one. The same model as [`Harness::serve`], which gives
+/// no call id or headers.
+fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut LogTail) -> Wire {
+    let began = Instant::now();
+    if harness.pid().is_some() && !harness.alive() {
+        tail.print();
+        println!("  the function exited on its own since the last call");
+        let view = ServerView {
+            client_status: 502,
+            message: Some("error receiving function response"),
+            container: Fate::Killed,
+        };
+        return failed_call(harness, job, view, began);
+    }
+    if harness.pid().is_none() {
         println!("starting a new container");
-        if let Err(verdict) = harness.start(start.clone()) {
-            tail.print();
-            return Answer {
-                status: 502,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: Bytes::from(
-                    serde_json::json!({ "message": format!("container failed to start: {}", why(&verdict)) })
-                        .to_string(),
-                ),
-            };
+        let name = harness.command().name.clone();
+        match harness.start(start.clone()) {
+            Ok(f) => println!(
+                "{name} is ready (pid {}, {} ms after exec)",
+                f.pid(),
+                f.ready_after().as_millis()
+            ),
+            Err(verdict) => {
+                tail.print();
+                println!("  {}", why(&verdict));
+                return failed_call(harness, job, failure_view(&verdict), began);
+            }
         }
     }
-    let began = Instant::now();
     let exchange = match harness.call(&job.call) {
         Ok(ex) => ex,
         Err(verdict) => {
             tail.print();
-            return Answer {
-                status: 502,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: Bytes::from(
-                    serde_json::json!({ "message": format!("the call could not be made: {}", why(&verdict)) })
-                        .to_string(),
-                ),
-            };
+            println!("  {}", why(&verdict));
+            return failed_call(harness, job, failure_view(&verdict), began);
         }
     };
-    let took = began.elapsed();
     tail.print();
-    let answer = client_answer(&exchange, job.call.kind());
-    println!(
-        "call {}: {} -> {} in {:.1} ms ({})",
-        exchange.call_id,
-        job.label,
-        answer.status,
-        took.as_secs_f64() * 1000.0,
-        exchange.view
-    );
-    if exchange.view.container == Fate::Killed {
+    let (answer, view) = client_answer(&exchange, job.call.kind(), job.transport_gzip);
+    log_call(&exchange.call_id, job, answer.status, began, &view);
+    if view.container == Fate::Killed {
         println!("  the server would kill this container: the next call starts a new one");
         harness.discard();
     }
     answer
 }
 
-/// What the Fn server sends its client (contract §5.2, §5.3): the server's
-/// error message when the call failed; for invoke, the function's headers
-/// (minus hop-by-hop) and body; for triggers, the decoded gateway headers
-/// and status.
-fn client_answer(ex: &Exchange, kind: CallKind) -> Answer {
-    let mut headers = vec![("fn-call-id".to_owned(), ex.call_id.clone())];
-    let view = &ex.view;
-    match (view.message, ex.response()) {
-        (None, Some(res)) => {
-            match kind {
-                CallKind::Invoke => headers.extend(
-                    res.headers
-                        .iter()
-                        .filter(|(k, _)| {
-                            let k = k.to_ascii_lowercase();
-                            !HOP_BY_HOP.contains(&k.as_str()) && k != "content-length"
-                        })
-                        .cloned(),
-                ),
-                CallKind::Gateway => headers.extend(gateway_client_headers(res)),
-            }
-            Answer {
-                status: view.client_status,
-                headers,
-                body: Bytes::from(res.body.clone()),
-            }
-        }
-        (message, _) => {
-            headers.push(("content-type".into(), "application/json".into()));
-            let text = message.unwrap_or("function failed");
-            Answer {
-                status: view.client_status,
-                headers,
-                body: Bytes::from(serde_json::json!({ "message": text }).to_string()),
-            }
+/// A call that failed before it got an answer (the container did not
+/// start, had died, or refused the dial): the server's error with a new
+/// call id; whatever is left of the container is not used again.
+fn failed_call(harness: &mut Harness, job: &Job, view: ServerView, began: Instant) -> Wire {
+    let call_id = harness.next_call_id();
+    let mut map = GoHeader::default();
+    map.add("Fn-Call-Id", &call_id);
+    let answer = server_error(view.client_status, view.message.unwrap_or(INTERNAL), map);
+    log_call(&call_id, job, answer.status, began, &view);
+    if harness.pid().is_some() {
+        println!("  the server would kill this container: the next call starts a new one");
+    }
+    harness.discard();
+    answer
+}
+
+fn log_call(call_id: &str, job: &Job, status: u16, began: Instant, view: &ServerView) {
+    println!(
+        "call {call_id}: {} -> {status} in {:.1} ms ({view})",
+        job.label,
+        began.elapsed().as_secs_f64() * 1000.0,
+    );
+}
+
+/// The function's response headers as Go's transport hands them to the
+/// server: canonical names, hop-by-hop headers stripped
+/// (`common.StripHopHeaders`), and, when the transport decodes a gzip body
+/// it asked for, no `Content-Encoding` or `Content-Length`.
+fn function_headers(headers: &[(String, String)], gzip_decoded: bool) -> GoHeader {
+    let mut map = GoHeader::default();
+    for (k, v) in headers {
+        map.add(k, v);
+    }
+    for name in HOP_BY_HOP {
+        match map.get(name) {
+            None | Some("") => {}
+            Some("trailers") if name == "te" => {}
+            Some(_) => map.del(name),
         }
     }
+    if gzip_decoded {
+        map.del("Content-Encoding");
+        map.del("Content-Length");
+    }
+    map
+}
+
+/// Whether Go's transport decodes an answer with these headers: it asked
+/// for gzip itself, the answer says `Content-Encoding: gzip`, and it has a
+/// body (a `Content-Length: 0` answer is left alone).
+fn decodes_gzip(headers: &[(String, String)], transport_gzip: bool) -> bool {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    transport_gzip
+        && header("Content-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip"))
+        && header("Content-Length") != Some("0")
+}
+
+/// What the Fn server sends its client, and the view it acts on.
+///
+/// * A 200: for invoke (`runner_fninvoke.go`), the function's headers with
+///   the server's `Fn-Call-Id` and its own `Content-Length`; for a trigger
+///   (`runner_httptrigger.go`), only `Fn-Http-H-*` (unprefixed),
+///   `Content-Type` and `Fn-Call-Id`, with the status from `Fn-Http-Status`.
+/// * Any error: the server's `{"message":…}\n`. When a 200 head had
+///   arrived and its body then failed (cut short, stalled past the
+///   deadline, over the size limit), the server had already copied the
+///   function's headers into its answer, unfiltered, and they go out with
+///   the error, its `Content-Length` included: so a body cut short is a
+///   500 with an empty body, as observed on fnserver 0.3.753.
+fn client_answer(ex: &Exchange, kind: CallKind, transport_gzip: bool) -> (Wire, ServerView) {
+    let mut view = ex.view.clone();
+    let mut map = GoHeader::default();
+    map.add("Fn-Call-Id", &ex.call_id);
+    match &ex.result {
+        Ok(res) if view.message.is_none() => {
+            let gzip = decodes_gzip(&res.headers, transport_gzip);
+            let mut decoded = None;
+            if gzip {
+                match gunzip(&res.body) {
+                    Ok(body) => decoded = Some(body),
+                    Err(_) => {
+                        // The body fails inside Go's gzip reader: a plain
+                        // I/O error, as for a body cut short.
+                        view = ServerView {
+                            client_status: 500,
+                            message: None,
+                            container: Fate::Kept,
+                        };
+                        carry(&mut map, &function_headers(&res.headers, true));
+                        return (server_error(500, INTERNAL, map), view);
+                    }
+                }
+            }
+            let body = decoded.as_deref().unwrap_or(&res.body);
+            carry(&mut map, &function_headers(&res.headers, gzip));
+            map.set("Content-Length", &body.len().to_string());
+            let wire = match kind {
+                CallKind::Invoke => go_write(200, map, body),
+                CallKind::Gateway => go_write(view.client_status, gateway_map(&map), body),
+            };
+            (wire, view)
+        }
+        Err(ResponseError::Body {
+            status: 200,
+            headers,
+            ..
+        }) => {
+            let gzip = decodes_gzip(headers, transport_gzip);
+            carry(&mut map, &function_headers(headers, gzip));
+            let message = view.message.unwrap_or(INTERNAL);
+            (server_error(view.client_status, message, map), view)
+        }
+        _ => {
+            let message = view.message.unwrap_or(INTERNAL);
+            (server_error(view.client_status, message, map), view)
+        }
+    }
+}
+
+/// Adds the function's headers to the server's map (`Header.Add`, after
+/// the server's `Fn-Call-Id`).
+fn carry(map: &mut GoHeader, function: &GoHeader) {
+    for (name, values) in function.entries() {
+        for value in values {
+            map.add(name, value);
+        }
+    }
+}
+
+/// The trigger writer's filter (`triggerResponseWriter.WriteHeader`):
+/// `Fn-Http-H-<Name>` becomes `<Name>`, `Content-Type` and `Fn-Call-Id`
+/// stay, everything else (the `Content-Length` the server set included)
+/// goes. Each kept name replaces any earlier one of the same name, as
+/// `gwHeaders[k] = vs` does.
+fn gateway_map(map: &GoHeader) -> GoHeader {
+    let mut out = GoHeader::default();
+    for (name, values) in map.entries() {
+        if let Some(rest) = name.strip_prefix("Fn-Http-H-") {
+            if !rest.is_empty() {
+                out.put(rest.to_owned(), values.clone());
+            }
+        } else if name == "Content-Type" || name == "Fn-Call-Id" {
+            out.put(name.clone(), values.clone());
+        }
+    }
+    out
 }
 
 /// Prints the function's log as it grows, each line prefixed with its name.
@@ -498,6 +707,479 @@ pub fn default_addr() -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fdk_conformance::agent::outcome::classify;
+    use fdk_conformance::agent::response::read_response;
+    use fdk_conformance::harness::Via;
+
+    /// One `h-*` scenario of the captures (fnserver 0.3.753): the bytes the
+    /// function wrote, and everything the client got but the `Date` value.
+    struct Capture {
+        name: &'static str,
+        kind: CallKind,
+        transport_gzip: bool,
+        call_id: &'static str,
+        function: &'static [u8],
+        status: u16,
+        headers: &'static [(&'static str, &'static str)],
+        body: &'static [u8],
+        kept: bool,
+    }
+
+    /// The function's answer `raw`, read and classified by the harness,
+    /// as the client gets it.
+    fn answer(
+        raw: &[u8],
+        kind: CallKind,
+        transport_gzip: bool,
+        call_id: &str,
+    ) -> (Wire, ServerView) {
+        let result = read_response(&mut &raw[..]);
+        let view = classify(&result, kind);
+        let ex = Exchange {
+            sent: Vec::new(),
+            call_id: call_id.to_owned(),
+            result,
+            view,
+            via: Via::Own,
+        };
+        client_answer(&ex, kind, transport_gzip)
+    }
+
+    fn head(wire: &Wire) -> Vec<(&str, &str)> {
+        wire.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), if k == "Date" { "<date>" } else { v.as_str() }))
+            .collect()
+    }
+
+    /// Every canned answer of the captures gives the client the captured
+    /// status, head (names, order, values) and body, and the captured
+    /// container fate.
+    #[test]
+    fn clients_get_what_the_captured_server_sent() {
+        let captures = [
+        Capture {
+            name: "h-bad-204-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQ8QCFW0000A6M0000012",
+            function: b"HTTP/1.1 204 No Content\r\nFn-Fdk-Version: fdk-capture/0.0.1\r\n\r\n",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTQ8QCFW0000A6M0000012"), ("Date", "<date>"), ("Content-Length", "40")],
+            body: b"{\"message\":\"invalid function response\"}\n",
+            kept: false,
+        },
+        Capture {
+            name: "h-bad-204-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTQBQTFW0000A6M0000016",
+            function: b"HTTP/1.1 204 No Content\r\nFn-Fdk-Version: fdk-capture/0.0.1\r\n\r\n",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTQBQTFW0000A6M0000016"), ("Date", "<date>"), ("Content-Length", "40")],
+            body: b"{\"message\":\"invalid function response\"}\n",
+            kept: false,
+        },
+        Capture {
+            name: "h-bad-500-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQ2KWFW0000A6M000000T",
+            function: b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn bad-500 body\"}",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTQ2KWFW0000A6M000000T"), ("Date", "<date>"), ("Content-Length", "40")],
+            body: b"{\"message\":\"invalid function response\"}\n",
+            kept: false,
+        },
+        Capture {
+            name: "h-bad-500-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTQ5KEFW0000A6M000000Y",
+            function: b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn bad-500 body\"}",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTQ5KEFW0000A6M000000Y"), ("Date", "<date>"), ("Content-Length", "40")],
+            body: b"{\"message\":\"invalid function response\"}\n",
+            kept: false,
+        },
+        Capture {
+            name: "h-chunked-resp-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTR54CFW0000A6M000001T",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunk1\r\n7\r\n-chunk2\r\n8\r\n-chunk3\n\r\n0\r\n\r\n",
+            status: 200,
+            headers: &[("Content-Length", "21"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTR54CFW0000A6M000001T"), ("Date", "<date>")],
+            body: b"chunk1-chunk2-chunk3\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-chunked-resp-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTR7VGFW0000A6M000001W",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunk1\r\n7\r\n-chunk2\r\n8\r\n-chunk3\n\r\n0\r\n\r\n",
+            status: 200,
+            headers: &[("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTR7VGFW0000A6M000001W"), ("Date", "<date>"), ("Content-Length", "21")],
+            body: b"chunk1-chunk2-chunk3\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-err-502-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTPQV1FW0000A6M000000J",
+            function: b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn err-502 body\"}",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTPQV1FW0000A6M000000J"), ("Date", "<date>"), ("Content-Length", "30")],
+            body: b"{\"message\":\"function failed\"}\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-err-502-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTPTGRFW0000A6M000000M",
+            function: b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn err-502 body\"}",
+            status: 502,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTPTGRFW0000A6M000000M"), ("Date", "<date>"), ("Content-Length", "30")],
+            body: b"{\"message\":\"function failed\"}\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-err-504-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTPX6XFW0000A6M000000P",
+            function: b"HTTP/1.1 504 Gateway Timeout\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn err-504 body\"}",
+            status: 504,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTPX6XFW0000A6M000000P"), ("Date", "<date>"), ("Content-Length", "24")],
+            body: b"{\"message\":\"Timed out\"}\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-err-504-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTPZXZFW0000A6M000000R",
+            function: b"HTTP/1.1 504 Gateway Timeout\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"message\":\"capture-fn err-504 body\"}",
+            status: 504,
+            headers: &[("Content-Type", "application/json; charset=utf-8"), ("Fn-Call-Id", "01M8CTPZXZFW0000A6M000000R"), ("Date", "<date>"), ("Content-Length", "24")],
+            body: b"{\"message\":\"Timed out\"}\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-gw-404-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQF9VFW0000A6M000001A",
+            function: b"HTTP/1.1 200 OK\r\nFn-Http-Status: 404\r\nFn-Http-H-X-Thing: v1\r\nFn-Http-H-X-Thing: v2\r\nContent-Type: application/json\r\nX-Unprefixed: z\r\nContent-Length: 21\r\n\r\n{\"error\":\"not found\"}",
+            status: 200,
+            headers: &[("Content-Length", "21"), ("Content-Type", "application/json"), ("Fn-Call-Id", "01M8CTQF9VFW0000A6M000001A"), ("Fn-Http-H-X-Thing", "v1"), ("Fn-Http-H-X-Thing", "v2"), ("Fn-Http-Status", "404"), ("X-Unprefixed", "z"), ("Date", "<date>")],
+            body: b"{\"error\":\"not found\"}",
+            kept: true,
+        },
+        Capture {
+            name: "h-gw-404-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTQJ1NFW0000A6M000001C",
+            function: b"HTTP/1.1 200 OK\r\nFn-Http-Status: 404\r\nFn-Http-H-X-Thing: v1\r\nFn-Http-H-X-Thing: v2\r\nContent-Type: application/json\r\nX-Unprefixed: z\r\nContent-Length: 21\r\n\r\n{\"error\":\"not found\"}",
+            status: 404,
+            headers: &[("Content-Type", "application/json"), ("Fn-Call-Id", "01M8CTQJ1NFW0000A6M000001C"), ("X-Thing", "v1"), ("X-Thing", "v2"), ("Date", "<date>"), ("Content-Length", "21")],
+            body: b"{\"error\":\"not found\"}",
+            kept: true,
+        },
+        Capture {
+            name: "h-gw-bad-status-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQMSNFW0000A6M000001E",
+            function: b"HTTP/1.1 200 OK\r\nFn-Http-Status: abc\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\ngw-bad-status body\n",
+            status: 200,
+            headers: &[("Content-Length", "19"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTQMSNFW0000A6M000001E"), ("Fn-Http-Status", "abc"), ("Date", "<date>")],
+            body: b"gw-bad-status body\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-gw-bad-status-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTQQGRFW0000A6M000001G",
+            function: b"HTTP/1.1 200 OK\r\nFn-Http-Status: abc\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\ngw-bad-status body\n",
+            status: 200,
+            headers: &[("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTQQGRFW0000A6M000001G"), ("Date", "<date>"), ("Content-Length", "19")],
+            body: b"gw-bad-status body\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-gzip-invoke-client-accept-encoding",
+            kind: CallKind::Invoke,
+            transport_gzip: false,
+            call_id: "01M8CTRG0HFW0000A6M0000022",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: 25\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00",
+            status: 200,
+            headers: &[("Content-Encoding", "gzip"), ("Content-Length", "25"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTRG0HFW0000A6M0000022"), ("Date", "<date>")],
+            body: b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00",
+            kept: true,
+        },
+        Capture {
+            name: "h-gzip-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTRAJDFW0000A6M000001Y",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: 25\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00",
+            status: 200,
+            headers: &[("Content-Length", "5"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTRAJDFW0000A6M000001Y"), ("Date", "<date>")],
+            body: b"hello",
+            kept: true,
+        },
+        Capture {
+            name: "h-gzip-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTRD9TFW0000A6M0000020",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: 25\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00",
+            status: 200,
+            headers: &[("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTRD9TFW0000A6M0000020"), ("Date", "<date>"), ("Content-Length", "5")],
+            body: b"hello",
+            kept: true,
+        },
+        Capture {
+            name: "h-hop-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQZP0FW0000A6M000001P",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nKeep-Alive: timeout=5\r\nContent-Length: 9\r\n\r\nhop body\n",
+            status: 200,
+            headers: &[("Content-Length", "9"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTQZP0FW0000A6M000001P"), ("Date", "<date>")],
+            body: b"hop body\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-hop-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTR2CSFW0000A6M000001R",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nKeep-Alive: timeout=5\r\nContent-Length: 9\r\n\r\nhop body\n",
+            status: 200,
+            headers: &[("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTR2CSFW0000A6M000001R"), ("Date", "<date>"), ("Content-Length", "9")],
+            body: b"hop body\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-no-ct-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTQT8AFW0000A6M000001J",
+            function: b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n<html>hi</html>",
+            status: 200,
+            headers: &[("Content-Length", "15"), ("Fn-Call-Id", "01M8CTQT8AFW0000A6M000001J"), ("Date", "<date>"), ("Content-Type", "text/html; charset=utf-8")],
+            body: b"<html>hi</html>",
+            kept: true,
+        },
+        Capture {
+            name: "h-no-ct-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTQWZGFW0000A6M000001M",
+            function: b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n<html>hi</html>",
+            status: 200,
+            headers: &[("Fn-Call-Id", "01M8CTQWZGFW0000A6M000001M"), ("Date", "<date>"), ("Content-Length", "15"), ("Content-Type", "text/html; charset=utf-8")],
+            body: b"<html>hi</html>",
+            kept: true,
+        },
+        Capture {
+            name: "h-ok-headers-invoke",
+            kind: CallKind::Invoke,
+            transport_gzip: true,
+            call_id: "01M8CTPJF2FW0000A6M000000E",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Custom: a\r\nX-Custom: b\r\nFn-Fdk-Version: fdk-capture/0.0.1\r\nContent-Length: 16\r\n\r\nok-headers body\n",
+            status: 200,
+            headers: &[("Content-Length", "16"), ("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTPJF2FW0000A6M000000E"), ("Fn-Fdk-Version", "fdk-capture/0.0.1"), ("X-Custom", "a"), ("X-Custom", "b"), ("Date", "<date>")],
+            body: b"ok-headers body\n",
+            kept: true,
+        },
+        Capture {
+            name: "h-ok-headers-trigger",
+            kind: CallKind::Gateway,
+            transport_gzip: true,
+            call_id: "01M8CTPN51FW0000A6M000000G",
+            function: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Custom: a\r\nX-Custom: b\r\nFn-Fdk-Version: fdk-capture/0.0.1\r\nContent-Length: 16\r\n\r\nok-headers body\n",
+            status: 200,
+            headers: &[("Content-Type", "text/plain"), ("Fn-Call-Id", "01M8CTPN51FW0000A6M000000G"), ("Date", "<date>"), ("Content-Length", "16")],
+            body: b"ok-headers body\n",
+            kept: true,
+        },
+
+        ];
+        for c in captures {
+            let (wire, view) = answer(c.function, c.kind, c.transport_gzip, c.call_id);
+            assert_eq!(wire.status, c.status, "{}", c.name);
+            assert_eq!(head(&wire), c.headers, "{}", c.name);
+            assert_eq!(&wire.body[..], c.body, "{}", c.name);
+            assert_eq!(view.container == Fate::Kept, c.kept, "{}", c.name);
+        }
+    }
+
+    /// fnserver 0.3.753, observed: a 200 whose body ends early is a 500
+    /// and the container is kept; the server had already copied the
+    /// function's headers, so they go out with it, its `Content-Length`
+    /// included (an empty body, then the connection ends).
+    #[test]
+    fn a_body_cut_short_is_an_empty_500_with_the_function_headers() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nFn-Fdk-Version: x/1\r\n\
+                    Connection: close\r\nContent-Length: 10\r\n\r\nabc";
+        for kind in [CallKind::Invoke, CallKind::Gateway] {
+            let (wire, view) = answer(raw, kind, true, "ID");
+            assert_eq!(view.container, Fate::Kept);
+            assert_eq!(wire.status, 500);
+            assert_eq!(
+                head(&wire),
+                [
+                    ("Content-Length", "10"),
+                    ("Content-Type", "application/json; charset=utf-8"),
+                    ("Fn-Call-Id", "ID"),
+                    ("Fn-Fdk-Version", "x/1"),
+                    ("Date", "<date>"),
+                ]
+            );
+            assert!(wire.body.is_empty());
+        }
+        // Chunked: no length to keep, the whole JSON goes out.
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n";
+        let (wire, _) = answer(raw, CallKind::Invoke, true, "ID");
+        assert_eq!(
+            head(&wire),
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Fn-Call-Id", "ID"),
+                ("Date", "<date>"),
+                ("Content-Length", "36"),
+            ]
+        );
+        assert_eq!(&wire.body[..], b"{\"message\":\"internal server error\"}\n");
+        // A 502 head is a "function failed" whatever its body does.
+        let raw = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 10\r\n\r\nabc";
+        let (wire, view) = answer(raw, CallKind::Invoke, true, "ID");
+        assert_eq!((wire.status, view.container), (502, Fate::Kept));
+        assert_eq!(&wire.body[..], b"{\"message\":\"function failed\"}\n");
+    }
+
+    /// Closed before a head, or no head at all: the server's 502, killed.
+    #[test]
+    fn no_head_is_error_receiving_function_response() {
+        let (wire, view) = answer(b"", CallKind::Gateway, true, "ID");
+        assert_eq!((wire.status, view.container), (502, Fate::Killed));
+        assert_eq!(
+            &wire.body[..],
+            b"{\"message\":\"error receiving function response\"}\n"
+        );
+        assert_eq!(
+            head(&wire),
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Fn-Call-Id", "ID"),
+                ("Date", "<date>"),
+                ("Content-Length", "48"),
+            ]
+        );
+    }
+
+    /// Over the size limit (the harness's stands in for the server's
+    /// `FN_MAX_RESPONSE_SIZE`): the server's 502, the function's headers
+    /// already copied, the container kept.
+    #[test]
+    fn a_body_over_the_limit_is_a_502_with_the_function_headers() {
+        let ex = Exchange {
+            sent: Vec::new(),
+            call_id: "ID".into(),
+            result: Err(ResponseError::Body {
+                status: 200,
+                headers: vec![("X-Mine".into(), "m".into())],
+                error: Box::new(ResponseError::TooLarge("Content-Length")),
+            }),
+            view: ServerView {
+                client_status: 502,
+                message: Some("function response body too large"),
+                container: Fate::Kept,
+            },
+            via: Via::Own,
+        };
+        let (wire, view) = client_answer(&ex, CallKind::Gateway, true);
+        assert_eq!(view.container, Fate::Kept);
+        assert_eq!(
+            head(&wire),
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Fn-Call-Id", "ID"),
+                ("X-Mine", "m"),
+                ("Date", "<date>"),
+                ("Content-Length", "47"),
+            ]
+        );
+        assert_eq!(
+            &wire.body[..],
+            b"{\"message\":\"function response body too large\"}\n"
+        );
+    }
+
+    /// A gzip body the transport cannot decode fails inside the copy: the
+    /// server's 500, container kept.
+    #[test]
+    fn a_broken_gzip_body_is_a_500() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc";
+        let (wire, view) = answer(raw, CallKind::Invoke, true, "ID");
+        assert_eq!((wire.status, view.container), (500, Fate::Kept));
+        assert_eq!(&wire.body[..], b"{\"message\":\"internal server error\"}\n");
+        // Not asked for by the transport: passed as it is.
+        let (wire, _) = answer(raw, CallKind::Invoke, false, "ID");
+        assert_eq!((wire.status, &wire.body[..]), (200, &b"abc"[..]));
+    }
+
+    /// The harness's failures before an answer: its view (a start failure,
+    /// a refused dial), else the server's generic 500.
+    #[test]
+    fn failures_before_an_answer_use_the_harness_view() {
+        let mut failure = fdk_conformance::verdict::Failure::new("could not connect");
+        failure.server = Some(ServerView {
+            client_status: 502,
+            message: Some("error receiving function response"),
+            container: Fate::Killed,
+        });
+        let view = failure_view(&Verdict::Fail(Box::new(failure)));
+        assert_eq!(view.client_status, 502);
+        assert_eq!(failure_view(&Verdict::fail("x")).client_status, 500);
+    }
+
+    #[test]
+    fn forwarded_headers_strip_hop_by_hop_as_the_server_does() {
+        let mut h = hyper::HeaderMap::new();
+        for (k, v) in [
+            ("host", "x"),
+            ("content-length", "3"),
+            ("connection", "keep-alive"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("upgrade", ""),
+            ("x-multi", "1"),
+            ("x-multi", "2"),
+        ] {
+            h.append(
+                hyper::header::HeaderName::from_static(k),
+                hyper::header::HeaderValue::from_static(v),
+            );
+        }
+        assert_eq!(
+            forwarded_headers(&h),
+            [
+                ("Te".to_owned(), "trailers".to_owned()),
+                ("Upgrade".to_owned(), String::new()),
+                ("X-Multi".to_owned(), "1".to_owned()),
+                ("X-Multi".to_owned(), "2".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn start_options_carry_config_and_memory() {

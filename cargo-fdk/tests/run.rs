@@ -1,12 +1,16 @@
 //! `cargo fdk run` and `cargo fdk invoke` end to end: the probe function
 //! served on loopback, called through both entry points, and a container
-//! the server would kill replaced for the next call.
+//! the server would kill replaced for the next call; then deliberately
+//! broken functions (the conformance crate's `fixture`, and
+//! `functions/cut_short.rs`), answered with the server's exact bytes for
+//! each row of its classification.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -51,6 +55,8 @@ struct Served {
     child: Child,
     lines: mpsc::Receiver<String>,
     addr: String,
+    /// What `cargo fdk run` printed up to `Serving … on`.
+    startup: Vec<String>,
 }
 
 impl Served {
@@ -81,11 +87,21 @@ impl Drop for Served {
 }
 
 fn serve(dir: &TempDir) -> Served {
-    std::fs::write(dir.path().join("func.yaml"), FUNC_YAML).unwrap();
+    serve_binary(dir, FUNC_YAML, &probe_binary())
+}
+
+/// `cargo fdk run --binary <binary>` with `func_yaml`, on a free port.
+fn serve_binary(dir: &TempDir, func_yaml: &str, binary: &Path) -> Served {
+    std::fs::write(dir.path().join("func.yaml"), func_yaml).unwrap();
+    let name = func_yaml
+        .lines()
+        .find_map(|l| l.strip_prefix("name: "))
+        .unwrap()
+        .to_owned();
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fdk"))
         .args(["fdk", "run", "--binary"])
-        .arg(probe_binary())
+        .arg(binary)
         .args(["--addr", &addr])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
@@ -101,8 +117,13 @@ fn serve(dir: &TempDir) -> Served {
             }
         }
     });
-    let served = Served { child, lines, addr };
-    served.wait_for("Serving probe on");
+    let mut served = Served {
+        child,
+        lines,
+        addr,
+        startup: Vec::new(),
+    };
+    served.startup = served.wait_for(&format!("Serving {name} on"));
     served
 }
 
@@ -145,7 +166,6 @@ fn invoke_triggers_config_and_a_killed_container() {
         let req = format!(
             "GET /t/app/probe?x=1 HTTP/1.1\r\nHost: {addr}\r\nX-Probe: {{\"op\":\"report\",\"config\":[\"GREETING\"]}}\r\nConnection: close\r\n\r\n"
         );
-        use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         s.write_all(req.as_bytes()).unwrap();
         let mut raw = String::new();
@@ -161,32 +181,45 @@ fn invoke_triggers_config_and_a_killed_container() {
     );
     served.wait_for("GET /t/app/probe?x=1 -> 200");
 
-    // Unknown entry points are the server's 404s, not calls.
-    let missing = send(
-        "GET",
-        &format!("http://{addr}/t/app/nope"),
-        "text/plain",
-        b"",
-        timeout,
-    )
-    .unwrap();
-    assert_eq!(missing.status, 404);
+    // Unknown entry points are the server's 404s and 405, not calls, with
+    // its bodies (`api/server/server.go`, `api/models`).
+    let not_found = |method: &str, path: &str| {
+        let answer = send(
+            method,
+            &format!("http://{addr}{path}"),
+            "text/plain",
+            b"",
+            timeout,
+        )
+        .unwrap();
+        (answer.status, String::from_utf8(answer.body).unwrap())
+    };
+    let message = |text: &str| format!("{{\"message\":\"{text}\"}}\n");
+    assert_eq!(
+        not_found("GET", "/t/app/nope"),
+        (404, message("Trigger not found"))
+    );
     // `/t/<app>` is a path segment: `/t/appx/probe` is not app `app`.
-    let other_app = send(
-        "GET",
-        &format!("http://{addr}/t/appx/probe"),
-        "text/plain",
-        b"",
-        timeout,
-    )
-    .unwrap();
-    assert_eq!(other_app.status, 404);
-    assert!(String::from_utf8_lossy(&other_app.body).contains("not an Fn endpoint"));
+    assert_eq!(
+        not_found("GET", "/t/appx/probe"),
+        (404, message("App not found"))
+    );
+    assert_eq!(
+        not_found("POST", "/invoke/other"),
+        (404, message("Fn not found"))
+    );
+    assert_eq!(
+        not_found("GET", "/invoke/probe"),
+        (405, message("Method not allowed: GET /invoke/probe"))
+    );
+    assert_eq!(
+        not_found("GET", "/elsewhere"),
+        (404, message("Path not found: GET /elsewhere"))
+    );
 
     // The function exits mid-call: the client gets the server's 502, the
     // container is replaced, and the next call is answered.
     let exit = {
-        use std::io::{Read, Write};
         let body = b"";
         let req = format!(
             "POST /invoke/probe HTTP/1.1\r\nHost: {addr}\r\nX-Probe: {{\"op\":\"exit\",\"code\":3}}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -248,4 +281,360 @@ fn a_function_that_never_gets_ready_is_one_clear_error() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// The conformance crate's deliberately broken `fixture` function, built if
+/// needed.
+fn fixture_binary() -> PathBuf {
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "-q", "-p", "fdk-conformance", "--bin", "fixture"])
+        .current_dir(repo())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    target_dir().join("debug").join("fixture")
+}
+
+/// An executable shell script at `dir/name`, for a function that must
+/// behave differently from one start to the next.
+fn script(dir: &TempDir, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A func.yaml for `name` with an HTTP trigger at `/<name>`, `timeout`
+/// seconds, and `config` (passed to the function as environment variables,
+/// as the server passes it).
+fn func_yaml(name: &str, timeout: u32, config: &[(&str, &str)]) -> String {
+    let mut yaml = format!(
+        "schema_version: 20180708\nname: {name}\nversion: 0.0.1\nruntime: docker\n\
+         timeout: {timeout}\ntriggers:\n- name: {name}\n  type: http\n  source: /{name}\n"
+    );
+    if !config.is_empty() {
+        yaml.push_str("config:\n");
+        for (k, v) in config {
+            yaml.push_str(&format!("  {k}: {v}\n"));
+        }
+    }
+    yaml
+}
+
+/// One raw exchange with `cargo fdk run` on a keep-alive connection, as
+/// curl makes it: the head as text (`Date` and `Fn-Call-Id` values replaced
+/// by `<date>` and `<id>`), and the body: `Content-Length` bytes, or fewer
+/// when the server ends the connection first.
+fn raw_call(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (String, Vec<u8>) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "no head in {:?}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8(raw[..end].to_vec()).unwrap();
+    let length: usize = head
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .map_or(0, |v| v.parse().unwrap());
+    let mut body = raw[end..].to_vec();
+    while body.len() < length {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    let head = head
+        .split("\r\n")
+        .map(|line| match line.split_once(": ") {
+            Some(("Date", _)) => "Date: <date>".to_owned(),
+            Some(("Fn-Call-Id", _)) => "Fn-Call-Id: <id>".to_owned(),
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    (head, body)
+}
+
+/// The server's own error answer, head and body, as the captures show it.
+fn server_error(status_line: &str, message: &str) -> (String, Vec<u8>) {
+    let body = format!("{{\"message\":\"{message}\"}}\n");
+    (
+        format!(
+            "HTTP/1.1 {status_line}\r\nContent-Type: application/json; charset=utf-8\r\n\
+             Fn-Call-Id: <id>\r\nDate: <date>\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        ),
+        body.into_bytes(),
+    )
+}
+
+/// The pids in the `<name> is ready (pid N, …` lines among `lines`.
+fn ready_pids(lines: &[String]) -> Vec<u32> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            l.split_once("is ready (pid ")?
+                .1
+                .split([',', ' '])
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// A function that stops listening after its first connection: a 502 of
+/// its own ("function failed") keeps it, the refused dial that follows is
+/// the server's "error receiving function response" and kills it, and the
+/// next call is served by a new process.
+#[test]
+fn a_refused_connection_kills_and_replaces_the_function() {
+    let dir = TempDir::new("run-refused");
+    // The fixture takes its mode from the function's config, as in the
+    // images `scripts/oracle.sh` runs on a real server.
+    let served = serve_binary(
+        &dir,
+        &func_yaml("fx", 10, &[("FIXTURE_MODE", "close-listener")]),
+        &fixture_binary(),
+    );
+    let first = ready_pids(&served.startup);
+    let addr = served.addr.clone();
+
+    let (head, body) = raw_call(&addr, "POST", "/invoke/fx", "", "ok");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"ok");
+    served.wait_for("-> 200");
+
+    // The fixture's 502 for a handler error: the server's exact answer,
+    // container kept (and the connection dropped, so the next call dials).
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/fx", "", "error"),
+        server_error("502 Bad Gateway", "function failed")
+    );
+    let lines = served.wait_for("-> 502");
+    assert!(
+        lines.last().unwrap().contains("container kept"),
+        "{lines:?}"
+    );
+
+    // The dial is refused: 502, and the server kills the container.
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/fx", "", "refused"),
+        server_error("502 Bad Gateway", "error receiving function response")
+    );
+    let lines = served.wait_for("-> 502");
+    assert!(
+        lines.last().unwrap().contains("container killed"),
+        "{lines:?}"
+    );
+
+    // The next call cold-starts a new process, which answers.
+    let (head, body) = raw_call(&addr, "POST", "/invoke/fx", "", "again");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"again");
+    let lines = served.wait_for("-> 200");
+    assert!(
+        lines.iter().any(|l| l == "starting a new container"),
+        "{lines:?}"
+    );
+    let second = ready_pids(&lines);
+    assert_eq!((first.len(), second.len()), (1, 1), "{lines:?}");
+    assert_ne!(first, second, "the same process served after the kill");
+}
+
+/// Start-up and status failures, each as the server answers it: a status
+/// other than 200/502/504 (502 "invalid function response", killed), a
+/// replacement that exits before its socket (502 "Container failed to
+/// initialize…"), one that never makes a socket (504 "Container
+/// initialization timed out…" after 5 s), and then a working one.
+#[test]
+fn invalid_statuses_and_failed_starts_are_the_server_answers() {
+    let dir = TempDir::new("run-starts");
+    let fixture = fixture_binary();
+    let count = dir.path().join("starts");
+    let binary = script(
+        &dir,
+        "starts.sh",
+        &format!(
+            "n=$(cat '{count}' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '{count}'\n\
+             case $n in\n\
+             1) exec '{fixture}' status-500 ;;\n\
+             2) echo 'start 2 exits before its socket' >&2; exit 3 ;;\n\
+             3) exec sleep 60 ;;\n\
+             *) exec '{fixture}' good ;;\n\
+             esac",
+            count = count.display(),
+            fixture = fixture.display()
+        ),
+    );
+    let served = serve_binary(&dir, &func_yaml("st", 10, &[]), &binary);
+    let first = ready_pids(&served.startup);
+    let addr = served.addr.clone();
+
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/st", "", "x"),
+        server_error("502 Bad Gateway", "invalid function response")
+    );
+    let lines = served.wait_for("-> 502");
+    assert!(
+        lines.last().unwrap().contains("container killed"),
+        "{lines:?}"
+    );
+
+    // The trigger gets the same answers.
+    assert_eq!(
+        raw_call(&addr, "GET", "/t/app/st", "", ""),
+        server_error(
+            "502 Bad Gateway",
+            "Container failed to initialize, please ensure you are using the latest fdk and \
+             check the logs"
+        )
+    );
+    served.wait_for("-> 502");
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/st", "", "x"),
+        server_error(
+            "504 Gateway Timeout",
+            "Container initialization timed out, please ensure you are using the latest fdk \
+             and check the logs"
+        )
+    );
+    served.wait_for("-> 504");
+
+    let (head, body) = raw_call(&addr, "POST", "/invoke/st", "", "fine");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"fine");
+    let second = ready_pids(&served.wait_for("-> 200"));
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
+}
+
+/// The std-only function of `tests/functions/cut_short.rs`, compiled with
+/// `rustc` into `dir`.
+fn cut_short_binary(dir: &TempDir) -> PathBuf {
+    let out = dir.path().join("cut_short");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let status = Command::new(rustc)
+        .args(["--edition", "2021", "-o"])
+        .arg(&out)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/functions/cut_short.rs"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+/// Bodies that end early, as fnserver 0.3.753 answers them: after a 200
+/// head the server's 500, carrying the function's headers (its
+/// `Content-Length` too, so the client gets an empty body and the end of
+/// the connection), container kept; a body still short at the deadline is
+/// a 504, container killed.
+#[test]
+fn bodies_cut_short_are_the_server_answers() {
+    let dir = TempDir::new("run-cut");
+    let binary = cut_short_binary(&dir);
+    let served = serve_binary(&dir, &func_yaml("cut", 1, &[]), &binary);
+    let first = ready_pids(&served.startup);
+    let addr = served.addr.clone();
+    let pid_body = format!("pid {}", first[0]).into_bytes();
+
+    for (method, path) in [("POST", "/invoke/cut"), ("GET", "/t/app/cut")] {
+        let (head, body) = raw_call(&addr, method, path, "X-Cut: length\r\n", "");
+        assert_eq!(
+            head,
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 10\r\n\
+             Content-Type: application/json; charset=utf-8\r\nFn-Call-Id: <id>\r\n\
+             Fn-Fdk-Version: cut/0\r\nX-Mine: m\r\nDate: <date>\r\n\r\n"
+        );
+        assert!(body.is_empty(), "{body:?}");
+        let lines = served.wait_for("-> 500");
+        assert!(
+            lines.last().unwrap().contains("container kept"),
+            "{lines:?}"
+        );
+    }
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/cut", "X-Cut: chunked\r\n", ""),
+        server_error("500 Internal Server Error", "internal server error")
+    );
+    served.wait_for("-> 500");
+    // Kept: the same process answers.
+    let (_, body) = raw_call(&addr, "POST", "/invoke/cut", "", "");
+    assert_eq!(body, pid_body);
+    served.wait_for("-> 200");
+
+    // Short at the deadline (1 s): 504, with the function's head.
+    let (head, body) = raw_call(&addr, "POST", "/invoke/cut", "X-Cut: stall\r\n", "");
+    assert_eq!(
+        head,
+        "HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 100\r\n\
+         Content-Type: application/json; charset=utf-8\r\nFn-Call-Id: <id>\r\n\
+         Date: <date>\r\n\r\n"
+    );
+    assert_eq!(body, b"{\"message\":\"Timed out\"}\n");
+    let lines = served.wait_for("-> 504");
+    assert!(
+        lines.last().unwrap().contains("container killed"),
+        "{lines:?}"
+    );
+    let (_, body) = raw_call(&addr, "POST", "/invoke/cut", "", "");
+    let second = ready_pids(&served.wait_for("-> 200"));
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
+    assert_eq!(body, format!("pid {}", second[0]).into_bytes());
+}
+
+/// A function that exits on its own between calls (the fixture's
+/// `exit-on-close` exits when the connection of its last call is closed,
+/// which the server does after a 502): the next call finds a dead container
+/// and gets the server's 502 "error receiving function response", and the
+/// one after that a new process.
+#[test]
+fn a_function_that_exited_on_its_own_fails_the_next_call() {
+    let dir = TempDir::new("run-exited");
+    let served = serve_binary(
+        &dir,
+        &func_yaml("ex", 10, &[("FIXTURE_MODE", "exit-on-close")]),
+        &fixture_binary(),
+    );
+    let first = ready_pids(&served.startup);
+    let addr = served.addr.clone();
+
+    assert_eq!(
+        raw_call(&addr, "POST", "/invoke/ex", "", "error"),
+        server_error("502 Bad Gateway", "function failed")
+    );
+    served.wait_for("-> 502");
+    // Time for the fixture to see the close and exit.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        raw_call(&addr, "GET", "/t/app/ex", "", ""),
+        server_error("502 Bad Gateway", "error receiving function response")
+    );
+    let lines = served.wait_for("-> 502");
+    assert!(
+        lines.iter().any(|l| l.contains("exited on its own")),
+        "{lines:?}"
+    );
+    let (head, body) = raw_call(&addr, "POST", "/invoke/ex", "", "back");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"back");
+    let second = ready_pids(&served.wait_for("-> 200"));
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
 }

@@ -531,6 +531,13 @@ impl Harness {
         self.current.as_ref().map(RunningFunction::pid)
     }
 
+    /// The next call id of the harness's sequence, for a call that fails
+    /// before anything is sent (the server gives every call an id, and its
+    /// error answers carry it).
+    pub fn next_call_id(&mut self) -> String {
+        self.ids.next_id()
+    }
+
     /// Whether the current process is running (without starting one).
     pub fn alive(&mut self) -> bool {
         self.current
