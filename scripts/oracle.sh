@@ -79,11 +79,42 @@ bash "$fn_dir/real-fn.sh" sh "$harness" oracle real --image fdk-fixture:oracle \
 real_pid=$!
 "$harness" oracle emulate --fixture "$work/fixture" --uid 1000 --cwd "$work/cwd" \
   --out "$out/emulated.tsv" "${modes[@]}" 2>"$out/emulated.log" || { echo "oracle.sh: the emulation failed:"; cat "$out/emulated.log"; exit 2; }
+# While the real server works through the sequence: the whole suite against
+# every mode, as the server runs a container (uid 1000, read-only cwd).
+: >"$out/suites.txt"
+for mode in "${modes[@]}"; do
+  code=0
+  (cd "$work/cwd" && "$harness" run --probe --uid 1000 -- "$work/fixture" "$mode") \
+    >"$out/suite-$mode.txt" 2>&1 || code=$?
+  echo "$mode $code" >>"$out/suites.txt"
+done
 wait "$real_pid" || { echo "oracle.sh: the real server's run failed:"; cat "$out/real.log"; exit 2; }
 
 echo "== oracle: compare"
 status=0
 "$harness" oracle compare "$out/real.tsv" "$out/emulated.tsv" --table "$out/table.md" || status=$?
+
+# The suite's exit code answers one question: would the real server serve
+# this function's calls correctly? Non-zero exactly for the modes the real
+# server failed in the sequence.
+echo "== oracle: the suite's exit code against the real server's verdict"
+"$harness" oracle served "$out/real.tsv" >"$out/served.txt"
+{
+  echo
+  echo "| mode | real server | \`fdk-conformance run\` exit | agree |"
+  echo "|---|---|---|---|"
+} >>"$out/table.md"
+while read -r verdict mode why; do
+  mode=${mode%:}
+  code=$(awk -v m="$mode" '$1 == m { print $2 }' "$out/suites.txt")
+  agree=yes
+  if { [ "$verdict" = served ] && [ "$code" != 0 ]; } || { [ "$verdict" = failed ] && [ "$code" = 0 ]; }; then
+    agree="**NO**"
+    status=1
+    echo "DISAGREE $mode: real server $verdict${why:+ ($why)}, suite exit $code (see $out/suite-$mode.txt)"
+  fi
+  echo "| $mode | $verdict${why:+: $why} | $code | $agree |" >>"$out/table.md"
+done <"$out/served.txt"
 if [ "$write" = 1 ]; then
   {
     echo "# The harness against the real Fn server"

@@ -60,6 +60,12 @@ enum OracleStep {
         #[arg(required = true)]
         modes: Vec<String>,
     },
+    /// Say, per mode, whether the real server served every call as the
+    /// fixture meant it (`served MODE` or `failed MODE: first call`).
+    Served {
+        /// The real server's rows.
+        real: PathBuf,
+    },
     /// Compare the two sides' rows; exit 1 on any difference.
     Compare {
         /// The real server's rows.
@@ -122,6 +128,18 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
                 eprintln!("oracle: harness, mode {mode}");
                 rows.extend(emulated::run_mode(&fixture, mode, &sandbox)?);
                 write_rows(&out, &rows)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OracleStep::Served { real } => {
+            let rows = read_rows(&real)?;
+            let mut modes: Vec<&str> = rows.iter().map(|r| r.mode.as_str()).collect();
+            modes.dedup();
+            for mode in modes {
+                match super::served_as_meant(&rows, mode) {
+                    Ok(()) => println!("served {mode}"),
+                    Err(why) => println!("failed {mode}: {why}"),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -110,6 +110,57 @@ pub fn sequence() -> Vec<Step> {
     ]
 }
 
+/// What the fixture means a step's call to come to (every mode but its
+/// defect answers as a correct function would).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meant {
+    /// 200 with the request body echoed, the container kept.
+    Echo(usize),
+    /// A handler error or panic: 502 "function failed", the container kept.
+    Failure,
+    /// Past the fn's timeout: 504 "Timed out" (the container may go: only
+    /// a good FDK answers 504 itself before the server's own timer).
+    Late,
+}
+
+impl Step {
+    /// What the fixture means this call to come to.
+    pub fn meant(&self) -> Meant {
+        if self.probe.is_some() {
+            Meant::Late
+        } else if self.body == b"error" || self.body == b"panic" {
+            Meant::Failure
+        } else {
+            Meant::Echo(self.body.len())
+        }
+    }
+}
+
+/// Whether the real server served `mode`'s calls as the fixture meant them:
+/// `Ok` if every row is what [`Step::meant`] says, else the first call that
+/// was not. The harness's `run` must exit non-zero exactly for the modes
+/// that fail here (`scripts/oracle.sh` checks it).
+pub fn served_as_meant(rows: &[Row], mode: &str) -> Result<(), String> {
+    for step in sequence() {
+        let Some(row) = rows.iter().find(|r| r.mode == mode && r.step == step.name) else {
+            return Err(format!("no row for {}", step.name));
+        };
+        let ok = match step.meant() {
+            Meant::Echo(len) => {
+                row.status == 200 && row.message == format!("{len} bytes") && row.fate == Fate::Kept
+            }
+            Meant::Failure => {
+                row.status == 502 && row.message == "function failed" && row.fate == Fate::Kept
+            }
+            Meant::Late => row.status == 504 && row.message == "Timed out",
+        };
+        if !ok {
+            return Err(format!("{}: {}", step.name, row.outcome()));
+        }
+    }
+    Ok(())
+}
+
 /// Waits until the wall clock's fraction of a second is `ms`.
 pub fn align_to(ms: u32) {
     let now = SystemTime::now()
@@ -308,6 +359,30 @@ mod tests {
             "function failed"
         );
         assert_eq!(message_of(500, b""), "-");
+    }
+
+    #[test]
+    fn served_as_meant_reads_each_step_as_the_fixture_means_it() {
+        let good: Vec<Row> = sequence()
+            .iter()
+            .map(|step| match step.meant() {
+                Meant::Echo(len) => row("m", step.name, 200, &format!("{len} bytes"), Fate::Kept),
+                Meant::Failure => row("m", step.name, 502, "function failed", Fate::Kept),
+                Meant::Late => row("m", step.name, 504, "Timed out", Fate::Killed),
+            })
+            .collect();
+        assert_eq!(served_as_meant(&good, "m"), Ok(()));
+        let mut leaked = good.clone();
+        leaked[1].message = "5 bytes".into();
+        assert!(
+            served_as_meant(&leaked, "m")
+                .unwrap_err()
+                .starts_with("other-size")
+        );
+        let mut killed = good.clone();
+        killed[0].fate = Fate::Killed;
+        assert!(served_as_meant(&killed, "m").is_err());
+        assert!(served_as_meant(&good[1..], "m").is_err());
     }
 
     #[test]
