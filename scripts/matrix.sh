@@ -26,8 +26,9 @@ done
   echo "failures fail a run (\`--fail-on should\` asks for more; CI asks it of the Rust FDK). Some MUST"
   echo "cases fail at SHOULD when only a minor check failed (\`resp.error-502\` with a 502 whose body is"
   echo "not JSON, \`life.keep-alive\` and \`life.no-leaks\` when the function closed the connection"
-  echo "itself, \`gw.request\` when a header is only also seen with its prefix): a run's report shows"
-  echo "each failure's level, this table only the case's."
+  echo "itself, \`gw.request\` when a header is only also seen with its prefix, \`env.server-vars\` when"
+  echo "only \`FN_LISTENER\` or \`FN_FORMAT\` is hidden): a run's report shows each failure's level, this"
+  echo "table only the case's."
   echo
   echo "The stdin/stdout formats (\`run --format json|http|default|cloudevent\`, 87 cases) are run"
   echo "against the Rust probe only, which passes all of them (\`scripts/main-job.sh\`): the pinned"

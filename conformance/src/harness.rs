@@ -150,6 +150,10 @@ enum DeadlineSpec {
     In(Duration),
     /// This exact header value; no enforcement.
     Raw(String),
+    /// This exact header value, or none at all; the harness gives up this
+    /// long from now, as the server does at its own deadline (which it
+    /// always has, and always sends).
+    Sent(Option<String>, Duration),
 }
 
 impl Call {
@@ -204,6 +208,21 @@ impl Call {
         self
     }
 
+    /// Sends this `Fn-Deadline` value as is (an offset the server never
+    /// writes, say), and gives up on the answer `after` from now, as the
+    /// server does at its own deadline.
+    pub fn deadline_header(mut self, value: &str, after: Duration) -> Self {
+        self.deadline = DeadlineSpec::Sent(Some(value.to_owned()), after);
+        self
+    }
+
+    /// Sends no `Fn-Deadline` at all (the server always sends one), and
+    /// gives up on the answer 30 s from now, as the server would.
+    pub fn no_deadline(mut self) -> Self {
+        self.deadline = DeadlineSpec::Sent(None, Duration::from_secs(30));
+        self
+    }
+
     /// The call's kind.
     pub fn kind(&self) -> CallKind {
         self.kind
@@ -245,12 +264,16 @@ impl Call {
         let (deadline, enforce) = match &self.deadline {
             DeadlineSpec::In(after) => {
                 let at = SystemTime::now() + *after;
-                (rfc3339::format_utc(at), Some(Instant::now() + *after))
+                (Some(rfc3339::format_utc(at)), Some(Instant::now() + *after))
             }
-            DeadlineSpec::Raw(value) => (value.clone(), None),
+            DeadlineSpec::Raw(value) => (Some(value.clone()), None),
+            DeadlineSpec::Sent(value, after) => (value.clone(), Some(Instant::now() + *after)),
         };
         let mut out = Vec::new();
-        template.render(call_id, &deadline, &mut out);
+        match deadline {
+            Some(deadline) => template.render(call_id, &deadline, &mut out),
+            None => template.render_without_deadline(call_id, &mut out),
+        }
         (out, enforce)
     }
 }

@@ -657,3 +657,120 @@ fn needs_writable_cwd_exits_1_when_its_working_directory_is_read_only() {
     assert_echo(&fixture.client().call(b"hello"), b"hello");
     assert!(cwd.entries().is_empty(), "{:?}", cwd.entries());
 }
+
+/// A `report` of `FN_APP_ID` and `FN_FORMAT` for an invoke call with a JSON
+/// body, this `Fn-Deadline` (none: `None`) and `Content-Type`.
+fn report(client: &mut Client, deadline: Option<&str>) -> serde_json::Value {
+    let deadline = deadline.map_or(String::new(), |d| format!("Fn-Deadline: {d}\r\n"));
+    let request = format!(
+        "POST /call HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nContent-Length: 2\r\n\
+         Content-Type: application/json\r\nFn-Call-Id: 01FIXTUREREPORT\r\n{deadline}\
+         X-Probe: {{\"op\":\"report\",\"config\":[\"FN_APP_ID\",\"FN_FORMAT\",\"FN_LISTENER\"]}}\r\n\
+         \r\n{{}}"
+    );
+    client.send_raw(request.as_bytes());
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    ok(serde_json::from_slice(&response.body), "the report is JSON")
+}
+
+#[test]
+fn good_reports_what_the_handler_sees() {
+    let fixture = Fixture::start("good");
+    let mut client = fixture.client();
+    let json = report(&mut client, Some("2999-01-01T02:00:00.5+02:00"));
+    assert_eq!(json["call_id"], "01FIXTUREREPORT");
+    assert_eq!(json["deadline"], "2999-01-01T00:00:00Z");
+    assert_eq!(json["gateway"], false);
+    assert_eq!(json["content_type"], "application/json");
+    let headers = json["headers"].as_array().cloned().unwrap_or_default();
+    assert!(headers.contains(&serde_json::json!(["content-type", "application/json"])));
+    assert!(
+        !headers
+            .iter()
+            .any(|h| h[0] == "content-length" || h[0] == "host")
+    );
+    assert_eq!(json["config"]["FN_APP_ID"], serde_json::Value::Null);
+    assert_eq!(json["config"]["FN_FORMAT"], serde_json::Value::Null);
+    assert_eq!(json["body_len"], 2);
+    let json = report(&mut client, None);
+    assert_eq!(json["deadline"], serde_json::Value::Null);
+}
+
+#[test]
+fn no_runtime_header_omits_fn_fdk_runtime() {
+    let fixture = Fixture::start("no-runtime-header");
+    let response = fixture.client().call(b"hello");
+    assert_echo(&response, b"hello");
+    assert_eq!(response.header("fn-fdk-runtime"), None);
+    let response = Fixture::start("good").client().call(b"hello");
+    assert_eq!(response.header("fn-fdk-runtime"), Some("rust/std"));
+}
+
+#[test]
+fn empty_listener_exit_0_exits_0_for_an_empty_listener_only() {
+    for (mode, code) in [("empty-listener-exit-0", 0), ("good", 2)] {
+        let dir = TempDir::new("empty-listener");
+        let output = Command::new(env!("CARGO_BIN_EXE_fixture"))
+            .arg(mode)
+            .env("FN_LISTENER", "")
+            .current_dir(&dir.0)
+            .stdin(Stdio::null())
+            .output();
+        let output = ok(output, "run the fixture");
+        assert_eq!(output.status.code(), Some(code), "{mode}");
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+    }
+    // With a listener it serves.
+    let fixture = Fixture::start("empty-listener-exit-0");
+    assert_echo(&fixture.client().call(b"hello"), b"hello");
+}
+
+#[test]
+fn ignore_deadline_offset_reads_the_clock_time_as_utc() {
+    let fixture = Fixture::start("ignore-deadline-offset");
+    let mut client = fixture.client();
+    let json = report(&mut client, Some("2999-01-01T02:00:00+02:00"));
+    assert_eq!(json["deadline"], "2999-01-01T02:00:00Z");
+    let json = report(&mut client, Some("2999-01-01T00:00:00Z"));
+    assert_eq!(json["deadline"], "2999-01-01T00:00:00Z");
+}
+
+#[test]
+fn require_deadline_answers_500_without_fn_deadline() {
+    let fixture = Fixture::start("require-deadline");
+    let mut client = fixture.client();
+    client.send_raw(b"POST /call HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+    assert_json_error(&client.response(), 500);
+    assert_echo(&fixture.client().call(b"hello"), b"hello");
+}
+
+#[test]
+fn drop_content_type_hides_the_requests_content_type() {
+    let fixture = Fixture::start("drop-content-type");
+    let json = report(&mut fixture.client(), Some(FUTURE));
+    assert_eq!(json["content_type"], serde_json::Value::Null);
+    let headers = json["headers"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !headers.iter().any(|h| h[0] == "content-type"),
+        "{headers:?}"
+    );
+}
+
+#[test]
+fn hide_fn_vars_and_hide_fn_plumbing_hide_their_variables() {
+    let listener = |f: &Fixture| format!("unix:{}", f.lsnr().display());
+    // FN_APP_ID is not set by Fixture::spawn; FN_LISTENER is.
+    let fixture = Fixture::start("good");
+    let json = report(&mut fixture.client(), Some(FUTURE));
+    assert_eq!(json["config"]["FN_LISTENER"], listener(&fixture));
+    for mode in ["hide-fn-vars", "hide-fn-plumbing"] {
+        let fixture = Fixture::start(mode);
+        let json = report(&mut fixture.client(), Some(FUTURE));
+        assert_eq!(
+            json["config"]["FN_LISTENER"],
+            serde_json::Value::Null,
+            "{mode}"
+        );
+    }
+}

@@ -518,3 +518,36 @@ fn the_good_fixture_passes_every_applicable_case() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
 }
+
+#[test]
+fn a_missing_runtime_header_is_caught() {
+    caught_should("no-runtime-header", "resp.fdk-runtime");
+}
+
+#[test]
+fn exiting_0_on_an_empty_listener_is_caught() {
+    caught_should("empty-listener-exit-0", "env.listener-empty");
+}
+
+#[test]
+fn a_deadline_offset_read_as_utc_is_caught() {
+    caught_should("ignore-deadline-offset", "req.deadline-offset");
+}
+
+#[test]
+fn refusing_a_call_without_a_deadline_is_caught() {
+    caught_should("require-deadline", "req.no-deadline");
+}
+
+#[test]
+fn a_content_type_the_handler_never_sees_is_caught() {
+    caught("drop-content-type", "req.invoke-headers");
+}
+
+/// The platform variables are MUST; the FDK's plumbing alone (FN_LISTENER,
+/// FN_FORMAT), as fdk-java hides FN_FORMAT, only SHOULD.
+#[test]
+fn server_variables_the_handler_cannot_read_are_caught() {
+    caught("hide-fn-vars", "env.server-vars");
+    caught_should("hide-fn-plumbing", "env.server-vars");
+}

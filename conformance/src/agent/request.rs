@@ -101,6 +101,17 @@ impl RequestTemplate {
         push_header(out, DEADLINE, deadline);
         out.extend_from_slice(&self.after_deadline);
     }
+
+    /// Writes one call's bytes into `out` (cleared first) with no
+    /// `Fn-Deadline` at all, which the server never does: for the cases that
+    /// check an FDK copes without one (HS-DL-2).
+    pub fn render_without_deadline(&self, call_id: &str, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.before_call_id);
+        push_header(out, CALL_ID, call_id);
+        out.extend_from_slice(&self.between);
+        out.extend_from_slice(&self.after_deadline);
+    }
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
@@ -331,5 +342,17 @@ mod tests {
         assert_eq!(crockford(31, 2), "0Z");
         assert_eq!(crockford(32, 2), "10");
         assert_eq!(crockford(u64::MAX, 13), "FZZZZZZZZZZZZ");
+    }
+
+    #[test]
+    fn without_a_deadline_only_that_line_is_missing() {
+        let template = RequestTemplate::new(GO_USER_AGENT, &[("Accept", "*/*")], b"hi");
+        let with = render(&template, "ID", "2026-11-26T21:03:13Z");
+        let mut out = Vec::new();
+        template.render_without_deadline("ID", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            with.replace("Fn-Deadline: 2026-11-26T21:03:13Z\r\n", "")
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! real Fn server, `scripts/oracle.sh`) that the harness judges them as the
 //! server does. Without an argument the mode comes from `FIXTURE_MODE`.
 //!
-//! Every mode is a minimal, std-only function that reads
+//! Every mode is a minimal function (std, plus `nix` for signals and
+//! `serde_json` for the probe's `report`) that reads
 //! `FN_LISTENER=unix:<dir>/<name>` (exit 2 if it is missing or not `unix:`),
 //! removes stale files at `<name>` and `phony<name>`, binds `phony<name>`,
 //! listens, makes it `0666` and then creates `<name>` as a relative symlink to
@@ -19,6 +20,9 @@
 //! * `Fn-Deadline` already passed when the call arrives → `504` with a JSON
 //!   body (a missing or invalid deadline means no deadline);
 //! * any other method or path → `502` with a JSON body;
+//! * of the probe protocol's `X-Probe` ops (`protocol-spec/probe.md`),
+//!   `echo`, `error`, `panic`, `nothing`, `sleep` and `report` (the body
+//!   hashed as `""`); any other op is answered as unsupported;
 //!
 //! always with `Content-Length`, `Fn-Fdk-Version: fixture/0` and
 //! `Fn-Fdk-Runtime: rust/std`. Every 502 and 504 is logged on stderr.
@@ -55,6 +59,13 @@
 //! | `huge-head` | adds a 20 KiB header to every answer | nothing the server fails (it reads heads up to 10 MiB) |
 //! | `http10` | answers `HTTP/1.0` without keep-alive and closes | nothing the server fails |
 //! | `connection-close` | answers with `Connection: close` and closes | nothing the server fails |
+//! | `no-runtime-header` | omits `Fn-Fdk-Runtime` | HS-RESP-3 every response identifies the FDK |
+//! | `empty-listener-exit-0` | exits 0 (nothing to listen on) when `FN_LISTENER` is set but empty | HS-ENV-1 an empty `FN_LISTENER` is an error |
+//! | `ignore-deadline-offset` | reads `Fn-Deadline`'s clock time as UTC, ignoring a `±hh:mm` offset | HS-DL-1, HS-DL-3 the handler sees the header's instant |
+//! | `require-deadline` | answers `500` to a call without `Fn-Deadline` | HS-DL-2 a missing deadline means no deadline |
+//! | `drop-content-type` | the handler never sees the request's `Content-Type` (not in its headers, no field) | HS-REQ-4 invoke calls expose every header but framing |
+//! | `hide-fn-vars` | its config hides every `FN_*` variable | HS-ENV-4, HS-ENV-5 the server's variables reach the handler |
+//! | `hide-fn-plumbing` | its config hides `FN_LISTENER` and `FN_FORMAT` only | HS-ENV-4 (the plumbing only: a SHOULD failure) |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -77,6 +88,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
 
 /// The longest request head (request line and headers) accepted, in bytes.
 const HEAD_MAX: usize = 2 << 20;
@@ -115,9 +128,16 @@ enum Mode {
     HugeHead,
     Http10,
     ConnectionClose,
+    NoRuntimeHeader,
+    EmptyListenerExit0,
+    IgnoreDeadlineOffset,
+    RequireDeadline,
+    DropContentType,
+    HideFnVars,
+    HideFnPlumbing,
 }
 
-const MODES: [(&str, Mode); 28] = [
+const MODES: [(&str, Mode); 35] = [
     ("good", Mode::Good),
     ("chatty", Mode::Chatty),
     ("direct-bind", Mode::DirectBind),
@@ -146,6 +166,13 @@ const MODES: [(&str, Mode); 28] = [
     ("huge-head", Mode::HugeHead),
     ("http10", Mode::Http10),
     ("connection-close", Mode::ConnectionClose),
+    ("no-runtime-header", Mode::NoRuntimeHeader),
+    ("empty-listener-exit-0", Mode::EmptyListenerExit0),
+    ("ignore-deadline-offset", Mode::IgnoreDeadlineOffset),
+    ("require-deadline", Mode::RequireDeadline),
+    ("drop-content-type", Mode::DropContentType),
+    ("hide-fn-vars", Mode::HideFnVars),
+    ("hide-fn-plumbing", Mode::HideFnPlumbing),
 ];
 
 fn main() -> ExitCode {
@@ -177,6 +204,12 @@ fn main() -> ExitCode {
         Ok(path) => path,
         Err(message) => {
             eprintln!("fixture {name}: {message}");
+            if mode == Mode::EmptyListenerExit0
+                && std::env::var_os("FN_LISTENER").is_some_and(|v| v.is_empty())
+            {
+                eprintln!("fixture {name}: nothing to listen on, exiting 0");
+                return ExitCode::SUCCESS;
+            }
             return ExitCode::from(2);
         }
     };
@@ -406,7 +439,7 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
         if mode == Mode::Chatty {
             chatter();
         }
-        let late = mode != Mode::IgnoreDeadline && deadline_passed(&head);
+        let late = mode != Mode::IgnoreDeadline && deadline_passed(mode, &head);
         let body = read_body(&mut reader, head.framing)?;
         let Some(reply) = decide(mode, &head, body, late, last_body) else {
             return Ok(()); // close without answering
@@ -495,6 +528,9 @@ fn decide(
             "unexpected request: only POST /call is served",
         ));
     }
+    if mode == Mode::RequireDeadline && head.get("fn-deadline").is_none() {
+        return Some(Reply::failure(500, "the call has no Fn-Deadline"));
+    }
     if late {
         return Some(Reply::failure(
             504,
@@ -518,7 +554,11 @@ fn decide(
         }
         Some("panic") => b"panic".to_vec(),
         Some("nothing") => return Some(Reply(200, None, Vec::new())),
-        Some("sleep") => return Some(sleep_op(head)),
+        Some("sleep") => return Some(sleep_op(mode, head)),
+        Some("report") => {
+            let report = report(mode, head, &body);
+            return Some(Reply(200, Some("application/json"), report.into_bytes()));
+        }
         Some(other) => {
             let body = format!("{{\"probe_unsupported\":\"{other}\"}}");
             return Some(Reply(200, Some("application/json"), body.into_bytes()));
@@ -567,7 +607,7 @@ fn probe_op(value: &str) -> String {
 
 /// `{"op":"sleep","ms":N}`: sleeps N ms, or answers 504 when `Fn-Deadline`
 /// comes first.
-fn sleep_op(head: &Head) -> Reply {
+fn sleep_op(mode: Mode, head: &Head) -> Reply {
     let ms: u64 = probe_header(head)
         .and_then(|v| v.split_once("\"ms\""))
         .and_then(|(_, rest)| {
@@ -582,7 +622,7 @@ fn sleep_op(head: &Head) -> Reply {
     let wake = SystemTime::now() + Duration::from_millis(ms);
     let deadline = head
         .get("fn-deadline")
-        .and_then(parse_rfc3339)
+        .and_then(|value| deadline_of(mode, value))
         .and_then(|(secs, nanos)| {
             let secs = u64::try_from(secs).ok()?;
             Some(UNIX_EPOCH + Duration::new(secs, nanos))
@@ -599,6 +639,74 @@ fn sleep_op(head: &Head) -> Reply {
             Reply(200, Some("text/plain"), b"slept".to_vec())
         }
     }
+}
+
+/// `{"op":"report","config":[...]}`: what the handler would see of the call,
+/// as `protocol-spec/probe.md` words it (the body is not hashed: `""`).
+fn report(mode: Mode, head: &Head, body: &[u8]) -> String {
+    let op: Value = probe_header(head)
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or(Value::Null);
+    let gateway = head.get("fn-intent") == Some("httprequest");
+    let hidden = |name: &str| mode == Mode::DropContentType && name == "content-type";
+    // Invoke calls: every header but the framing. Gateway calls: the
+    // client's, `Fn-Http-H-*` unprefixed, and `Content-Type`.
+    let headers: Vec<Value> = head
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let name = name.to_ascii_lowercase();
+            let shown = if gateway {
+                match name.strip_prefix("fn-http-h-") {
+                    Some(bare) => Some(bare.to_owned()).filter(|b| !b.is_empty()),
+                    None => (name == "content-type").then_some(name),
+                }
+            } else {
+                (!matches!(
+                    name.as_str(),
+                    "host" | "transfer-encoding" | "content-length"
+                ))
+                .then_some(name)
+            };
+            shown.filter(|n| !hidden(n)).map(|n| json!([n, value]))
+        })
+        .collect();
+    let mut config = Map::new();
+    let keys = op["config"].as_array().into_iter().flatten();
+    for key in keys.filter_map(Value::as_str) {
+        let value = config_value(mode, key).map_or(Value::Null, Value::from);
+        config.insert(key.to_owned(), value);
+    }
+    let deadline = head
+        .get("fn-deadline")
+        .and_then(|value| deadline_of(mode, value))
+        .map(|(secs, _)| format_utc(secs));
+    json!({
+        "call_id": head.get("fn-call-id").filter(|id| !id.is_empty()),
+        "deadline": deadline,
+        "gateway": gateway,
+        "method": head.get("fn-http-method").filter(|_| gateway),
+        "url": head.get("fn-http-request-url").filter(|_| gateway),
+        "content_type": head.get("content-type").filter(|_| !hidden("content-type")),
+        "headers": headers,
+        "config": config,
+        "body_len": body.len(),
+        "body_sha256": "",
+    })
+    .to_string()
+}
+
+/// A config value (an environment variable), as the mode shows it.
+fn config_value(mode: Mode, key: &str) -> Option<String> {
+    let hidden = match mode {
+        Mode::HideFnVars => key.starts_with("FN_"),
+        Mode::HideFnPlumbing => key == "FN_LISTENER" || key == "FN_FORMAT",
+        _ => false,
+    };
+    if hidden {
+        return None;
+    }
+    std::env::var_os(key).map(|v| v.to_string_lossy().into_owned())
 }
 
 fn reason(status: u16) -> &'static str {
@@ -650,7 +758,10 @@ fn write_reply(writer: &mut UnixStream, mode: Mode, reply: &Reply) -> io::Result
     if mode != Mode::NoVersionHeader {
         out.extend_from_slice(b"Fn-Fdk-Version: fixture/0\r\n");
     }
-    out.extend_from_slice(b"Fn-Fdk-Runtime: rust/std\r\n\r\n");
+    if mode != Mode::NoRuntimeHeader {
+        out.extend_from_slice(b"Fn-Fdk-Runtime: rust/std\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
     if with_body {
         out.extend_from_slice(body);
     }
@@ -856,12 +967,12 @@ fn read_body(reader: &mut impl BufRead, framing: Framing) -> io::Result<Vec<u8>>
 
 /// Whether the call's `Fn-Deadline` has passed. Missing or invalid: no
 /// deadline (with a warning on stderr).
-fn deadline_passed(head: &Head) -> bool {
+fn deadline_passed(mode: Mode, head: &Head) -> bool {
     let Some(value) = head.get("fn-deadline") else {
         eprintln!("fixture: no Fn-Deadline, running the call without a deadline");
         return false;
     };
-    let Some(deadline) = parse_rfc3339(value) else {
+    let Some(deadline) = deadline_of(mode, value) else {
         eprintln!("fixture: invalid Fn-Deadline {value:?}, running the call without a deadline");
         return false;
     };
@@ -869,6 +980,41 @@ fn deadline_passed(head: &Head) -> bool {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     deadline <= (now.as_secs() as i64, now.subsec_nanos())
+}
+
+/// `Fn-Deadline` as the mode reads it: strict RFC 3339, except that
+/// `ignore-deadline-offset` takes a `±hh:mm` offset for `Z`.
+fn deadline_of(mode: Mode, value: &str) -> Option<(i64, u32)> {
+    if mode == Mode::IgnoreDeadlineOffset
+        && let Some(at) = value.len().checked_sub(6)
+        && matches!(value.as_bytes().get(at), Some(b'+' | b'-'))
+        && let Some(clock) = value.get(..at)
+    {
+        return parse_rfc3339(&format!("{clock}Z"));
+    }
+    parse_rfc3339(value)
+}
+
+/// Seconds since the Unix epoch as RFC 3339 in UTC, `2026-11-26T21:03:13Z`
+/// (the date from Howard Hinnant's `civil_from_days`).
+fn format_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Parses strict RFC 3339 (`T`/`t`, optional fraction, `Z`/`z`/`±hh:mm`, no

@@ -1,15 +1,15 @@
 //! What the function sees of a call (HS-REQ, HS-GW-1..3, HS-DL-1..3, HS-ENV-4),
 //! and what it makes of a request the server never sends.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
-use crate::agent::StartOptions;
 use crate::agent::outcome::CallKind;
+use crate::agent::{StartOptions, rfc3339};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::{Failure, Verdict, show_bytes};
 
-pub(super) const CASES: [Case; 13] = [
+pub(super) const CASES: [Case; 16] = [
     Case {
         id: "req.empty-body",
         // Level: the server sends every empty call so (Content-Length: 0); an answer
@@ -98,6 +98,18 @@ pub(super) const CASES: [Case; 13] = [
         run: deadline,
     },
     Case {
+        id: "req.deadline-offset",
+        // Level: the server writes Fn-Deadline with Go's time.RFC3339 in its own
+        // process's zone; the fnserver image has no zone data and runs in UTC, so it
+        // sends `Z` (as captured and measured). Only a server run in another zone
+        // (built and run outside its image) would send an offset.
+        level: Level::Should,
+        requirements: &["HS-DL-1", "HS-DL-3"],
+        title: "an Fn-Deadline with an offset (+02:00, -05:30) is seen as the same instant in UTC",
+        needs: Needs::Probe,
+        run: deadline_offset,
+    },
+    Case {
         id: "req.garbled-deadline",
         // Level: the server always sets a valid Fn-Deadline (RFC 3339, whole
         // seconds), overwriting any the client sent.
@@ -108,12 +120,23 @@ pub(super) const CASES: [Case; 13] = [
         run: garbled_deadline,
     },
     Case {
+        id: "req.no-deadline",
+        // Level: the server sets Fn-Deadline on every call (the call's context always
+        // has a deadline), overwriting any the client sent.
+        level: Level::Should,
+        requirements: &["HS-DL-2"],
+        title: "a call without Fn-Deadline is answered normally, and the handler sees no deadline",
+        needs: Needs::Nothing,
+        run: no_deadline,
+    },
+    Case {
         id: "req.invoke-headers",
-        // Level: the server forwards the client's headers, repeats included; a
-        // value the handler does not see is a call served wrong.
+        // Level: the server forwards the client's headers, repeats and Content-Type
+        // included (unprefixed, as for triggers); a value the handler does not see is
+        // a call served wrong.
         level: Level::Must,
         requirements: &["HS-REQ-4"],
-        title: "invoke calls see client headers, every value of a repeated one",
+        title: "invoke calls see client headers, every value of a repeated one, and the client's Content-Type",
         needs: Needs::Probe,
         run: invoke_headers,
     },
@@ -137,6 +160,19 @@ pub(super) const CASES: [Case; 13] = [
         title: "config variables (commas, equals signs) and FN_APP_ID reach the handler",
         needs: Needs::Probe,
         run: config,
+    },
+    Case {
+        id: "env.server-vars",
+        // Level: the server sets FN_APP_ID, FN_FN_ID, FN_MEMORY and FN_TYPE in every
+        // container's config; a handler that cannot read them, or reads other values,
+        // does not see the configuration the server sent. FN_LISTENER and FN_FORMAT
+        // are the FDK's own plumbing (FN_FORMAT is deprecated, "TODO: remove this after
+        // fdk's forget what it means"): hiding only those is a SHOULD failure.
+        level: Level::Must,
+        requirements: &["HS-ENV-4", "HS-ENV-5"],
+        title: "FN_APP_ID, FN_FN_ID, FN_MEMORY, FN_TYPE, FN_FORMAT and FN_LISTENER reach the handler with the server's values",
+        needs: Needs::Probe,
+        run: server_vars,
     },
 ];
 
@@ -248,9 +284,65 @@ fn deadline(h: &mut Harness) -> CaseResult {
     Ok(())
 }
 
+/// The same instant as `at` (whole seconds), written with the offset
+/// `minutes` east of UTC: the UTC clock time shifted by the offset, then
+/// the offset instead of `Z`.
+fn with_offset(at: SystemTime, minutes: i32) -> String {
+    let shift = Duration::from_secs(u64::from(minutes.unsigned_abs()) * 60);
+    let local = if minutes >= 0 { at + shift } else { at - shift };
+    let clock = rfc3339::format_utc(local);
+    let (sign, abs) = (if minutes >= 0 { '+' } else { '-' }, minutes.unsigned_abs());
+    format!(
+        "{}{sign}{:02}:{:02}",
+        clock.trim_end_matches('Z'),
+        abs / 60,
+        abs % 60
+    )
+}
+
+fn deadline_offset(h: &mut Harness) -> CaseResult {
+    for minutes in [120, -330] {
+        let at = SystemTime::now() + Duration::from_secs(30);
+        let utc = rfc3339::format_utc(at);
+        let sent = with_offset(at, minutes);
+        let call = Call::invoke().deadline_header(&sent, Duration::from_secs(30));
+        let (json, ex) = report_call(h, call)?;
+        if json["deadline"].as_str() != Some(utc.as_str()) {
+            return Err(h.failed(
+                format!(
+                    "the handler saw deadline {}; the call sent Fn-Deadline: {sent}, which is {utc}",
+                    json["deadline"]
+                ),
+                &ex,
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn garbled_deadline(h: &mut Harness) -> CaseResult {
     let ex = h.call(&Call::invoke().raw_deadline("next tuesday"))?;
     expect_200(h, &ex)?;
+    let ex = h.call(&Call::invoke())?;
+    expect_200(h, &ex)
+}
+
+fn no_deadline(h: &mut Harness) -> CaseResult {
+    let ex = h.call(&Call::invoke().no_deadline())?;
+    expect_200(h, &ex)?;
+    if h.has_probe() {
+        let (json, ex) = report_call(h, Call::invoke().no_deadline())?;
+        if !json["deadline"].is_null() {
+            return Err(h.failed(
+                format!(
+                    "the handler saw deadline {} though the call carried no Fn-Deadline \
+                     (HS-DL-2: no deadline)",
+                    json["deadline"]
+                ),
+                &ex,
+            ));
+        }
+    }
     let ex = h.call(&Call::invoke())?;
     expect_200(h, &ex)
 }
@@ -275,7 +367,9 @@ fn invoke_headers(h: &mut Harness) -> CaseResult {
     let call = Call::invoke()
         .header("X-Multi", "1")
         .header("X-Multi", "2")
-        .header("Authorization", "Bearer t0k3n");
+        .header("Authorization", "Bearer t0k3n")
+        .header("Content-Type", "application/json")
+        .body(r#"{"name":"conformance"}"#);
     let (json, ex) = report_call(h, call)?;
     let headers = headers_of(&json);
     let multi: Vec<&str> = headers
@@ -291,6 +385,26 @@ fn invoke_headers(h: &mut Harness) -> CaseResult {
         .any(|(k, v)| k == "authorization" && v == "Bearer t0k3n")
     {
         return Err(h.failed("the Authorization header did not reach the handler", &ex));
+    }
+    // The client's Content-Type arrives unprefixed, as a header like any other;
+    // an FDK may also expose it as a field of its own, which must agree.
+    if !headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "application/json")
+    {
+        return Err(h.failed(
+            "the client's Content-Type: application/json did not reach the handler's headers",
+            &ex,
+        ));
+    }
+    if !(json["content_type"].is_null() || json["content_type"] == "application/json") {
+        return Err(h.failed(
+            format!(
+                "the handler's content type is {}, the client sent application/json",
+                json["content_type"]
+            ),
+            &ex,
+        ));
     }
     Ok(())
 }
@@ -367,6 +481,53 @@ fn config(h: &mut Harness) -> CaseResult {
     });
     h.discard();
     result
+}
+
+/// The variables the server sets in every container that are neither app
+/// nor function config: the FDK's plumbing, the rest user code may use.
+const PLUMBING: [&str; 2] = ["FN_LISTENER", "FN_FORMAT"];
+
+fn server_vars(h: &mut Harness) -> CaseResult {
+    needs_probe(h)?;
+    let socket = h.running()?.socket().to_owned();
+    let expected: Vec<(String, String)> = crate::agent::process::server_env(&socket)
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let keys: Vec<&str> = expected.iter().map(|(k, _)| k.as_str()).collect();
+    let op = serde_json::json!({ "op": "report", "config": keys }).to_string();
+    let ex = h.call(&Call::invoke().probe(&op))?;
+    let json = report(h, &ex)?;
+    let wrong: Vec<(&str, String)> = expected
+        .iter()
+        .filter(|(k, v)| json["config"][k.as_str()].as_str() != Some(v.as_str()))
+        .map(|(k, v)| {
+            let seen = &json["config"][k.as_str()];
+            (
+                k.as_str(),
+                format!("{k} seen as {seen} (the server set {v:?})"),
+            )
+        })
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    let what = wrong
+        .iter()
+        .map(|(_, w)| w.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let failure = h.failed(what, &ex);
+    if wrong.iter().all(|(k, _)| PLUMBING.contains(k)) {
+        // SHOULD: user code has no use for the FDK's own plumbing.
+        return Err(failure.at(Level::Should));
+    }
+    Err(failure)
 }
 
 fn read_before_answer(h: &mut Harness) -> CaseResult {

@@ -8,7 +8,7 @@ use crate::agent::outcome::{Fate, gateway_client_headers};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 13] = [
+pub(super) const CASES: [Case; 14] = [
     Case {
         id: "resp.fdk-version",
         // Level: the server only uses Fn-Fdk-Version as a metrics tag.
@@ -17,6 +17,16 @@ pub(super) const CASES: [Case; 13] = [
         title: "responses carry Fn-Fdk-Version",
         needs: Needs::Nothing,
         run: fdk_version,
+    },
+    Case {
+        id: "resp.fdk-runtime",
+        // Level: nothing in the server reads Fn-Fdk-Runtime (an FDK convention since
+        // 2019); /invoke clients get it passed through, triggers drop it.
+        level: Level::Should,
+        requirements: &["HS-RESP-3"],
+        title: "responses carry Fn-Fdk-Runtime",
+        needs: Needs::Nothing,
+        run: fdk_runtime,
     },
     Case {
         id: "resp.head-size",
@@ -146,15 +156,25 @@ pub(super) const CASES: [Case; 13] = [
 ];
 
 fn fdk_version(h: &mut Harness) -> CaseResult {
+    identifies(h, "Fn-Fdk-Version")
+}
+
+fn fdk_runtime(h: &mut Harness) -> CaseResult {
+    identifies(h, "Fn-Fdk-Runtime")
+}
+
+/// The header `name`, not blank, on a plain answer and (where the probe can
+/// produce one) on the 502 of a handler error.
+fn identifies(h: &mut Harness, name: &str) -> CaseResult {
     let ex = h.call(&Call::invoke())?;
     expect_200(h, &ex)?;
-    let has_version = |ex: &Exchange| {
+    let has = |ex: &Exchange| {
         ex.response()
-            .and_then(|r| r.header("Fn-Fdk-Version"))
+            .and_then(|r| r.header(name))
             .is_some_and(|v| !v.trim().is_empty())
     };
-    if !has_version(&ex) {
-        return Err(h.failed("no Fn-Fdk-Version header", &ex));
+    if !has(&ex) {
+        return Err(h.failed(format!("no {name} header"), &ex));
     }
     // Error answers too, where the probe can produce one.
     if h.has_probe() {
@@ -162,9 +182,9 @@ fn fdk_version(h: &mut Harness) -> CaseResult {
             h,
             Call::invoke().probe(r#"{"op":"error","message":"conformance error"}"#),
         )?;
-        if ex.status() == Some(502) && !has_version(&ex) {
+        if ex.status() == Some(502) && !has(&ex) {
             return Err(h.failed(
-                "no Fn-Fdk-Version header on the 502 of a handler error",
+                format!("no {name} header on the 502 of a handler error"),
                 &ex,
             ));
         }

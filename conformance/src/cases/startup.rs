@@ -10,7 +10,7 @@ use crate::agent::{StartError, StartOptions};
 use crate::harness::{Call, Harness};
 use crate::verdict::Verdict;
 
-pub(super) const CASES: [Case; 9] = [
+pub(super) const CASES: [Case; 10] = [
     Case {
         id: "sock.ready",
         // Level: not ready within 5 s is the server's 504 "Container initialization
@@ -81,6 +81,16 @@ pub(super) const CASES: [Case; 9] = [
         title: "FN_LISTENER=tcp://... makes the process exit non-zero",
         needs: Needs::Nothing,
         run: listener_not_unix,
+    },
+    Case {
+        id: "env.listener-empty",
+        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock, never
+        // an empty value.
+        level: Level::Should,
+        requirements: &["HS-ENV-1"],
+        title: "FN_LISTENER set but empty makes the process exit non-zero",
+        needs: Needs::Nothing,
+        run: listener_empty,
     },
     Case {
         id: "env.format-unset",
@@ -237,6 +247,17 @@ fn listener_not_unix(h: &mut Harness) -> CaseResult {
             ..StartOptions::default()
         },
         "FN_LISTENER was tcp://127.0.0.1:9",
+    )
+}
+
+fn listener_empty(h: &mut Harness) -> CaseResult {
+    must_refuse(
+        h,
+        StartOptions {
+            env_set: vec![("FN_LISTENER".into(), String::new())],
+            ..StartOptions::default()
+        },
+        "FN_LISTENER was set but empty",
     )
 }
 
