@@ -81,8 +81,15 @@ real_pid=$!
   --out "$out/emulated.tsv" "${modes[@]}" 2>"$out/emulated.log" || { echo "oracle.sh: the emulation failed:"; cat "$out/emulated.log"; exit 2; }
 # While the real server works through the sequence: the whole suite against
 # every mode, as the server runs a container (uid 1000, read-only cwd).
+# Not compared, with the reason:
+#   ignore-deadline  sleeps 3 s on every call: past the oracle's 2 s fn timeout
+#                    the server times out every call, as it would any function
+#                    that slow; under the suite's 30 s deadlines it is served,
+#                    and its FDK fault (no 504 of its own) is a SHOULD.
+not_compared=" ignore-deadline "
 : >"$out/suites.txt"
 for mode in "${modes[@]}"; do
+  case $not_compared in *" $mode "*) continue ;; esac
   code=0
   (cd "$work/cwd" && "$harness" run --probe --uid 1000 -- "$work/fixture" "$mode") \
     >"$out/suite-$mode.txt" 2>&1 || code=$?
@@ -106,6 +113,10 @@ echo "== oracle: the suite's exit code against the real server's verdict"
 } >>"$out/table.md"
 while read -r verdict mode why; do
   mode=${mode%:}
+  case $not_compared in *" $mode "*)
+    echo "| $mode | $verdict${why:+: $why} | (not compared: see scripts/oracle.sh) | - |" >>"$out/table.md"
+    continue ;;
+  esac
   code=$(awk -v m="$mode" '$1 == m { print $2 }' "$out/suites.txt")
   agree=yes
   if { [ "$verdict" = served ] && [ "$code" != 0 ]; } || { [ "$verdict" = failed ] && [ "$code" = 0 ]; }; then

@@ -36,6 +36,10 @@ enum OracleStep {
         /// Where to write the rows (tab-separated).
         #[arg(long)]
         out: PathBuf,
+        /// How many modes to play at once (each has its own function and
+        /// process; the calls of one mode stay in order).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        jobs: u16,
         /// The fixture modes.
         #[arg(required = true)]
         modes: Vec<String>,
@@ -56,6 +60,10 @@ enum OracleStep {
         /// Where to write the rows (tab-separated).
         #[arg(long)]
         out: PathBuf,
+        /// How many modes to play at once (each has its own function and
+        /// process; the calls of one mode stay in order).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        jobs: u16,
         /// The fixture modes.
         #[arg(required = true)]
         modes: Vec<String>,
@@ -104,15 +112,14 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             image,
             app,
             out,
+            jobs,
             modes,
         } => {
-            let server = real::Server::new(&api, &app, &image)?;
-            let mut rows = Vec::new();
-            for mode in &modes {
+            let rows = each_mode(&modes, jobs, || real::Server::new(&api, &app, &image), |server, mode| {
                 eprintln!("oracle: real server, mode {mode}");
-                rows.extend(server.run_mode(mode)?);
-                write_rows(&out, &rows)?;
-            }
+                server.run_mode(mode)
+            })?;
+            write_rows(&out, &rows)?;
             Ok(ExitCode::SUCCESS)
         }
         OracleStep::Emulate {
@@ -120,15 +127,15 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             uid,
             cwd,
             out,
+            jobs,
             modes,
         } => {
             let sandbox = emulated::Sandbox { uid, cwd };
-            let mut rows = Vec::new();
-            for mode in &modes {
+            let rows = each_mode(&modes, jobs, || Ok(()), |(), mode| {
                 eprintln!("oracle: harness, mode {mode}");
-                rows.extend(emulated::run_mode(&fixture, mode, &sandbox)?);
-                write_rows(&out, &rows)?;
-            }
+                emulated::run_mode(&fixture, mode, &sandbox)
+            })?;
+            write_rows(&out, &rows)?;
             Ok(ExitCode::SUCCESS)
         }
         OracleStep::Served { real } => {
@@ -180,6 +187,55 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             })
         }
     }
+}
+
+/// Runs `play` for every mode, `jobs` modes at a time, each worker with its
+/// own context from `setup`; the rows come back in the modes' order.
+fn each_mode<C>(
+    modes: &[String],
+    jobs: u16,
+    setup: impl Fn() -> Result<C, Error> + Sync,
+    play: impl Fn(&C, &str) -> Result<Vec<Row>, Error> + Sync,
+) -> Result<Vec<Row>, Error> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Vec<Row>, Error>>>> =
+        Mutex::new((0..modes.len()).map(|_| None).collect());
+    let store = |i: usize, result| {
+        results
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(u16::try_from(modes.len()).unwrap_or(u16::MAX)) {
+            scope.spawn(|| {
+                let context = setup();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(mode) = modes.get(i) else { break };
+                    let result = match &context {
+                        Ok(context) => play(context, mode),
+                        Err(e) => Err(Error::Usage(format!("could not start: {e}"))),
+                    };
+                    store(i, result);
+                }
+            });
+        }
+    });
+    let mut rows = Vec::new();
+    for (mode, result) in modes.iter().zip(
+        results
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    ) {
+        match result {
+            Some(Ok(more)) => rows.extend(more),
+            Some(Err(e)) => return Err(Error::Usage(format!("mode {mode}: {}", display_chain(&e)))),
+            None => return Err(Error::Usage(format!("mode {mode} was not played"))),
+        }
+    }
+    Ok(rows)
 }
 
 fn write_rows(path: &std::path::Path, rows: &[Row]) -> Result<(), Error> {
