@@ -234,7 +234,9 @@ mod tests {
         });
         // tmpfs, ext4, xfs and btrfs punch holes; others may not.
         if punched {
-            assert!(log.dropped() >= 48 * (1 << 20) - LOG_KEEP - 4096);
+            // Punched while being written, maybe: what is kept stays under
+            // the cap either way.
+            assert!(log.len() - log.dropped() <= LOG_CAP + 4096);
             use std::os::unix::fs::MetadataExt;
             let blocks = fs::metadata(log.path()).unwrap().blocks() * 512;
             assert!(blocks < 2 * LOG_CAP, "{blocks} bytes on disk");

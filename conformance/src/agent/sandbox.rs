@@ -769,6 +769,20 @@ impl Jail {
     /// Refused once an emergency stop has begun, so that no process can
     /// start behind its back.
     pub fn spawn(&mut self, cmd: &mut Command) -> io::Result<Child> {
+        // Through the trampoline, a program that cannot be executed would
+        // only show as the trampoline's exit 127: say it now, as a failed
+        // spawn, as std would.
+        if self.trampoline.is_some() {
+            let mut args = cmd.get_args().skip_while(|a| *a != "--").skip(1);
+            if let Some(program) = args.next() {
+                let path_var = cmd
+                    .get_envs()
+                    .find(|(k, _)| *k == "PATH")
+                    .and_then(|(_, v)| v.map(OsStr::to_owned))
+                    .or_else(|| std::env::var_os("PATH"));
+                check_executable(program, path_var.as_deref())?;
+            }
+        }
         cmd.process_group(0);
         let mut live = live();
         if live.stopping {
@@ -872,6 +886,36 @@ impl Drop for Jail {
             dirs.remove();
         }
         live().jails.remove(&self.id);
+    }
+}
+
+/// What `execvp` would say about `program`, as far as the harness's own
+/// user can tell: not found, or not executable.
+fn check_executable(program: &OsStr, path_var: Option<&OsStr>) -> io::Result<()> {
+    use nix::unistd::{AccessFlags, access};
+    use std::os::unix::ffi::OsStrExt;
+    let executable = |path: &Path| -> io::Result<()> {
+        let meta = fs::metadata(path)?;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("{} is a directory", path.display()),
+            ));
+        }
+        access(path, AccessFlags::X_OK).map_err(io::Error::from)
+    };
+    if program.as_bytes().contains(&b'/') {
+        return executable(Path::new(program));
+    }
+    let path_var = path_var.unwrap_or(OsStr::new("/usr/local/bin:/usr/bin:/bin"));
+    let found = std::env::split_paths(path_var).any(|dir| executable(&dir.join(program)).is_ok());
+    if found {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no executable {program:?} in PATH"),
+        ))
     }
 }
 
