@@ -558,6 +558,36 @@ fn a_killed_function_takes_its_grandchild_along() {
                     .unwrap_or_default();
                 assert!(line.contains("/fdk-conformance-"), "{groups}");
             }
+            // v1: pids.max 50 and 128 MB (FN_MEMORY) without swap.
+            let dir = |controller: &str| {
+                let line = groups
+                    .lines()
+                    .find(|l| {
+                        l.split(':')
+                            .nth(1)
+                            .is_some_and(|c| c.split(',').any(|x| x == controller))
+                    })
+                    .unwrap_or_default();
+                let path = line.splitn(3, ':').nth(2).unwrap_or_default();
+                Path::new("/sys/fs/cgroup")
+                    .join(controller)
+                    .join(path.trim_start_matches('/'))
+            };
+            let read = |controller: &str, file: &str| {
+                fs::read_to_string(dir(controller).join(file)).map(|v| v.trim().to_owned())
+            };
+            if let Ok(pids_max) = read("pids", "pids.max") {
+                assert_eq!(pids_max, "50");
+                assert_eq!(
+                    read("memory", "memory.limit_in_bytes").unwrap(),
+                    (128u64 << 20).to_string()
+                );
+                if let Ok(memsw) = read("memory", "memory.memsw.limit_in_bytes") {
+                    assert_eq!(memsw, (128u64 << 20).to_string());
+                }
+                // Frozen after the call, as docker pause leaves it.
+                assert_eq!(read("freezer", "freezer.state").unwrap(), "FROZEN");
+            }
             let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
             let nofile = limits
                 .lines()

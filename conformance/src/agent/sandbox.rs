@@ -821,7 +821,11 @@ impl Jail {
     /// frozen), or SIGSTOP to the process group.
     pub fn freeze(&mut self) -> io::Result<()> {
         match &self.cgroups {
-            Some(dirs) => dirs.freeze(),
+            Some(dirs) => dirs.freeze().inspect_err(|_| {
+                // Stuck half-way (FREEZING): back to running, rather than a
+                // state the next call cannot count on.
+                let _ = dirs.thaw();
+            }),
             None => {
                 self.signal_group(Signal::SIGSTOP)?;
                 self.signals_frozen = true;
