@@ -58,8 +58,11 @@ impl WorkDir {
     pub fn fresh_iofs(&mut self) -> io::Result<PathBuf> {
         self.next += 1;
         let dir = self.path.join(format!("iofs{}", self.next));
-        fs::create_dir(&dir)?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777))?;
+        // Not while SIGINT or SIGTERM removes the work directory.
+        super::sandbox::unless_stopping(|| {
+            fs::create_dir(&dir)?;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o777))
+        })?;
         Ok(dir)
     }
 }

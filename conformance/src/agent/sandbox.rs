@@ -309,6 +309,22 @@ pub fn register_dir(path: &Path) -> u64 {
     id
 }
 
+/// Runs `make` (which creates something in a recorded directory) unless an
+/// emergency stop has begun, and never at the same time as one: what it
+/// creates cannot appear after the stop removed the directory.
+pub fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let live = live();
+    if live.stopping {
+        return Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "the harness is stopping",
+        ));
+    }
+    let made = make();
+    drop(live);
+    made
+}
+
 /// Forgets a directory recorded by [`register_dir`] (it was removed).
 pub fn forget_dir(id: u64) {
     live().dirs.remove(&id);
@@ -332,7 +348,15 @@ pub fn emergency_stop() {
     }
     live.jails.clear();
     for dir in live.dirs.values() {
-        let _ = fs::remove_dir_all(dir);
+        // Another thread may still be writing into it (a log line, a
+        // failure's evidence): try again while it reappears.
+        for _ in 0..5 {
+            let _ = fs::remove_dir_all(dir);
+            if !dir.exists() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
     live.dirs.clear();
     for parents in live.parents.values() {
