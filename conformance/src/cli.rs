@@ -5,6 +5,11 @@
 //! | 0 | everything passed (run: no failure at the `--fail-on` level, MUST by default; bench: every call answered as expected) |
 //! | 1 | something failed (run: a failure at that level; bench: at least one call failed) |
 //! | 2 | the harness could not run: usage error, a function never became ready |
+//! | 130, 143 | `run` was stopped by SIGINT, SIGTERM (the function killed, the work directory removed) |
+//!
+//! The hidden command `__sandbox-exec` is the sandbox's trampoline
+//! ([`crate::agent::sandbox::trampoline`]): the harness starts every function
+//! through it.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -63,12 +68,21 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             },
             Err(e) => usage_error(&e),
         },
+        Some(crate::agent::sandbox::TRAMPOLINE_ARG) => crate::agent::sandbox::trampoline(args),
         Some("run") => match crate::suite::parse(args) {
             Ok(None) => print_out(crate::suite::USAGE),
-            Ok(Some(run_args)) => match crate::suite::run(&run_args) {
-                Ok(code) => ExitCode::from(code),
-                Err(e) => fail(&e),
-            },
+            Ok(Some(run_args)) => {
+                if let Err(e) = crate::suite::stop_on_signals() {
+                    eprintln!(
+                        "fdk-conformance: cannot handle SIGINT/SIGTERM ({e}); stopping the run \
+                         that way may leave the function running"
+                    );
+                }
+                match crate::suite::run(&run_args) {
+                    Ok(code) => ExitCode::from(code),
+                    Err(e) => fail(&e),
+                }
+            }
             Err(e) => usage_error(&e),
         },
         Some("matrix") => matrix(args),

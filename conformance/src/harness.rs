@@ -11,12 +11,23 @@
 //! 1 s ago, closed by the harness after that (`IdleConnTimeout`), never
 //! reused after an answer that was not a plain 200 or that the function
 //! closed. A case that needs another connection opens its own.
+//!
+//! Nothing waits without a limit, as the server never does: a call waits
+//! until its own deadline, or the server's default timeout (30 s,
+//! `--call-timeout`) when its `Fn-Deadline` is garbled or absent; no call
+//! outlasts the case's limit (`--case-timeout`), and once that has passed
+//! nothing more is sent or started. Functions run in the run's
+//! [`Sandbox`]: every start in a jail of its own, frozen between calls as
+//! the server pauses containers, and killed with everything it started.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::agent::iofs::LogFile;
 use crate::agent::outcome::{CallKind, ServerView, classify};
 use crate::agent::request::GO_USER_AGENT;
+use crate::agent::sandbox::{Freezable, Sandbox};
 use crate::agent::{
     CallIds, Connection, FunctionCommand, ReadyWait, RequestTemplate, Response, ResponseError,
     RunningFunction, StartError, StartOptions, WorkDir, rfc3339,
@@ -27,11 +38,15 @@ use crate::verdict::{Failure, Verdict, show_bytes};
 pub const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
 /// How much of a body a report shows.
 const SHOW_BODY: usize = 512;
+/// How much of the function's output since a case began a case may read.
+const CASE_OUTPUT_MAX: usize = 4 << 20;
 /// How much of the function's log a report shows.
 const SHOW_LOG: usize = 2048;
 /// The server's transport closes a connection idle for longer than this
 /// (`newHotContainer`: `IdleConnTimeout: 1 * time.Second`).
 pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
+/// The server's default fn timeout: every call has at least this limit.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The function under test and the run's state.
 #[derive(Debug)]
@@ -41,8 +56,17 @@ pub struct Harness {
     probe: bool,
     current: Option<RunningFunction>,
     ids: CallIds,
-    log: PathBuf,
+    log: LogFile,
     log_mark: u64,
+    /// The container every start runs in.
+    sandbox: Arc<Sandbox>,
+    /// A call without a usable deadline of its own waits this long.
+    call_timeout: Duration,
+    /// No call outlasts this (the case's limit), and past it nothing more
+    /// is sent or started.
+    case_deadline: Option<Instant>,
+    /// Why `case_deadline` is what it is (for reports).
+    case_limit: String,
     /// Freeze the process between calls, as the server's freezer does.
     freeze: bool,
     freezer: Freezer,
@@ -307,6 +331,9 @@ pub struct Exchange {
     pub view: ServerView,
     /// The connection it went over.
     pub via: Via,
+    /// The harness stopped waiting at the case's limit, not the call's own
+    /// deadline: what that limit was.
+    pub cut_short: Option<String>,
 }
 
 impl Exchange {
@@ -366,6 +393,21 @@ impl Exchange {
                 }
                 text
             }
+            Err(ResponseError::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                match &self.cut_short {
+                    Some(limit) => {
+                        format!("no complete response when the harness stopped waiting at {limit}")
+                    }
+                    None => "no complete response before the call's deadline (the server gives \
+                             up here and kills the container)"
+                        .to_owned(),
+                }
+            }
             Err(e) if e.timed_out() => "no response before the call's deadline (the server \
                                         gives up here and kills the container)"
                 .to_owned(),
@@ -378,7 +420,7 @@ impl Harness {
     /// A harness for `command`; `probe` says it speaks the probe protocol.
     pub fn new(command: FunctionCommand, probe: bool) -> std::io::Result<Self> {
         let work = WorkDir::create()?;
-        let log = work.path().join("function.log");
+        let log = LogFile::create(work.path().join("function.log"))?;
         Ok(Self {
             command,
             work,
@@ -387,6 +429,10 @@ impl Harness {
             ids: CallIds::new(),
             log,
             log_mark: 0,
+            sandbox: Arc::new(Sandbox::process_groups()),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            case_deadline: None,
+            case_limit: String::new(),
             freeze: false,
             freezer: Freezer::default(),
             pool: None,
@@ -418,19 +464,81 @@ impl Harness {
         self.work.path()
     }
 
-    /// Freeze the function (SIGSTOP) 50 ms after every call and thaw it
-    /// (SIGCONT) before the next, as the server's `docker pause` does.
+    /// Freeze the function 50 ms after every call and thaw it before the
+    /// next, as the server's `docker pause` does: with the cgroup freezer
+    /// if the sandbox has cgroups, else SIGSTOP/SIGCONT to its process
+    /// group.
     pub fn set_freeze(&mut self, freeze: bool) {
         self.freeze = freeze;
     }
 
-    /// Continues a frozen function (SIGCONT) without sending anything, and
-    /// cancels a freeze not yet done. A process that was frozen runs for
+    /// Starts every function in `sandbox` from now on (the default: a
+    /// process group of its own, frozen with signals).
+    pub fn set_sandbox(&mut self, sandbox: Arc<Sandbox>) {
+        self.sandbox = sandbox;
+    }
+
+    /// The container functions run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// How long a call without a usable deadline of its own (a garbled or
+    /// absent `Fn-Deadline`, or bytes a case sent itself) waits: the
+    /// server's fn timeout, 30 s by default.
+    pub fn set_call_timeout(&mut self, timeout: Duration) {
+        self.call_timeout = timeout;
+    }
+
+    /// No call outlasts `deadline`, and past it no call is sent and no
+    /// process started; `limit` names it in reports (`the case's limit of
+    /// 120 s (--case-timeout)`, say). `None` lifts it.
+    pub fn set_case_deadline(&mut self, deadline: Option<Instant>, limit: &str) {
+        self.case_deadline = deadline;
+        self.case_limit = limit.to_owned();
+    }
+
+    /// Whether the case's limit has passed.
+    pub fn past_case_deadline(&self) -> bool {
+        self.case_deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// A failure if the case's limit has passed.
+    fn check_case_deadline(&self) -> Result<(), Verdict> {
+        if self.past_case_deadline() {
+            return Err(self.failed_plain(format!(
+                "{} passed; the harness sends and starts nothing more in this case",
+                self.case_limit
+            )));
+        }
+        Ok(())
+    }
+
+    /// The instant a wait of `wanted` from now must end: `wanted`, or the
+    /// case's deadline if that comes first (then also what cut it short).
+    fn wait_until(&self, wanted: Duration) -> (Instant, Option<String>) {
+        let at = Instant::now() + wanted;
+        match self.case_deadline {
+            Some(deadline) if deadline < at => (deadline, Some(self.case_limit.clone())),
+            _ => (at, None),
+        }
+    }
+
+    /// Continues a frozen function without sending anything, and cancels
+    /// a freeze not yet done. A process that was frozen runs for
     /// [`SERVER_UNFREEZE_LEAD`] before this returns, as a container does
     /// between `docker unpause` and the server's request.
     pub fn thaw(&mut self) {
         if self.freezer.thaw() {
             std::thread::sleep(SERVER_UNFREEZE_LEAD);
+        }
+    }
+
+    /// Freezes the function now, as the server does after a call (whether
+    /// or not freezing between calls is on); the next call thaws it.
+    pub fn freeze_now(&mut self) {
+        if let Some(f) = &self.current {
+            self.freezer.freeze_now(f.jail().freezer());
         }
     }
 
@@ -446,25 +554,19 @@ impl Harness {
 
     /// Marks the start of a case: reports show the log written after it.
     pub fn begin_case(&mut self) {
-        self.log_mark = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+        self.log_mark = self.log.len();
     }
 
-    /// Everything the function wrote (stdout and stderr) since the case
-    /// began, uncut.
+    /// What the function wrote (stdout and stderr) since the case began,
+    /// up to its last 4 MiB (a function may log gigabytes).
     pub fn case_output(&self) -> String {
-        let bytes = std::fs::read(&self.log).unwrap_or_default();
-        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
-        String::from_utf8_lossy(&bytes[from..]).into_owned()
+        self.log.tail_since(self.log_mark, CASE_OUTPUT_MAX)
     }
 
-    /// The function's output since the case began (its last 2 KiB, for
-    /// reports).
+    /// The end of the function's output since the case began (only that
+    /// much is read: a function may log gigabytes).
     pub fn case_log(&self) -> String {
-        let bytes = std::fs::read(&self.log).unwrap_or_default();
-        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
-        let tail = &bytes[from..];
-        let tail = &tail[tail.len().saturating_sub(SHOW_LOG)..];
-        String::from_utf8_lossy(tail).into_owned()
+        self.log.tail_since(self.log_mark, SHOW_LOG)
     }
 
     /// Starts a fresh process with `options` (readiness by inotify), after
@@ -508,15 +610,23 @@ impl Harness {
     /// become ready as the start error itself.
     pub fn launch(&mut self, iofs: PathBuf, options: StartOptions) -> Result<(), StartError> {
         self.discard();
+        if self.past_case_deadline() {
+            let _ = std::fs::remove_dir_all(&iofs);
+            return Err(StartError::Setup(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{} passed; no more starts in this case", self.case_limit),
+            )));
+        }
         let options = StartOptions {
             inotify: true,
             uid: options.uid.or(self.uid),
+            sandbox: options.sandbox.or_else(|| Some(Arc::clone(&self.sandbox))),
             ..options
         };
         let running = RunningFunction::start_with(
             &self.command,
             iofs,
-            &self.log,
+            self.log.path(),
             ReadyWait::default(),
             &options,
         )?;
@@ -598,8 +708,11 @@ impl Harness {
 
     /// Dials the running function's socket.
     fn dial(&mut self) -> Result<Connection, Verdict> {
+        self.check_case_deadline()?;
         let socket = self.running()?.socket().to_owned();
-        Connection::connect(&socket).map_err(|e| {
+        let (until, _) = self.wait_until(self.call_timeout);
+        let limit = until.saturating_duration_since(Instant::now());
+        Connection::connect_within(&socket, limit).map_err(|e| {
             let mut failure = Failure::new(format!("could not connect to lsnr.sock: {e}"));
             failure.server = Some(ServerView {
                 client_status: 502,
@@ -612,46 +725,57 @@ impl Harness {
     }
 
     /// Sends `call` on `conn` and reads the answer, giving up at the call's
-    /// deadline as the server does.
+    /// deadline as the server does: its `Fn-Deadline`, or the call timeout
+    /// when that is garbled (the server always has one), and never after
+    /// the case's limit.
     pub fn exchange(&mut self, conn: &mut Connection, call: &Call) -> Exchange {
         self.thaw();
         let call_id = self.ids.next_id();
         let (sent, enforce) = call.render(&call_id);
-        let limit = enforce.map(|at| {
+        let wanted = enforce.map_or(self.call_timeout, |at| {
             at.saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(1))
         });
-        let result = match conn.set_read_timeout(limit) {
-            Ok(()) => conn.call(&sent),
+        let (until, cut_short) = self.wait_until(wanted);
+        let result = match conn.set_read_timeout(None) {
+            Ok(()) => {
+                conn.set_deadline(Some(until));
+                conn.call(&sent)
+            }
             Err(e) => Err(ResponseError::Io(e)),
         };
         let view = classify(&result, call.kind);
         if self.freeze
             && let Some(f) = &self.current
         {
-            self.freezer.freeze_later(f.pid());
+            self.freezer.freeze_later(f.jail().freezer());
         }
         Exchange {
             sent,
             call_id,
+            cut_short: cut_short.filter(|_| result.is_err()),
             result,
             view,
             via: Via::Own,
         }
     }
 
-    /// Reads the answer to bytes already sent on `conn`.
+    /// Reads the answer to bytes already sent on `conn`: within the
+    /// connection's own read timeout, and never longer than the call
+    /// timeout or past the case's limit.
     pub fn read_answer(
         &mut self,
         conn: &mut Connection,
         sent: Vec<u8>,
         kind: CallKind,
     ) -> Exchange {
+        let (until, cut_short) = self.wait_until(self.call_timeout);
+        conn.set_deadline(Some(until));
         let result = conn.read();
         let view = classify(&result, kind);
         Exchange {
             sent,
             call_id: "01KCONF0RMANCE0PIECEWISE01".to_owned(),
+            cut_short: cut_short.filter(|_| result.is_err()),
             result,
             view,
             via: Via::Own,
@@ -662,6 +786,7 @@ impl Harness {
     /// is still usable, else over a new one, which is then pooled if the
     /// answer leaves it reusable (HS-LIFE-9).
     pub fn call(&mut self, call: &Call) -> Result<Exchange, Verdict> {
+        self.check_case_deadline()?;
         // The transport's idle timer fires while the container is paused.
         self.close_idle();
         // Thaws the process (or starts a fresh one, which empties the pool).
@@ -807,6 +932,9 @@ impl Harness {
     /// A failure with the evidence of `exchange`.
     pub fn failed(&self, what: impl Into<String>, exchange: &Exchange) -> Verdict {
         let mut failure = Failure::new(what);
+        if let Some(note) = self.oom_note() {
+            failure.what.push_str(&note);
+        }
         failure.sent = Some(show_bytes(&exchange.sent, SHOW_BODY + 1024));
         failure.got = Some(exchange.shown());
         failure.server = Some(exchange.view.clone());
@@ -820,6 +948,28 @@ impl Harness {
         let mut failure = Failure::new(what);
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))
+    }
+
+    /// Evidence that the kernel's OOM killer struck in the current jail, as
+    /// it does to a container over its memory limit.
+    fn oom_note(&self) -> Option<String> {
+        let jail = self.current.as_ref()?.jail();
+        let kills = jail.oom_kills().filter(|&n| n > 0)?;
+        Some(format!(
+            " (the kernel's OOM killer killed {kills} process(es) of the function: it went \
+             over its memory limit of {} MB, FN_MEMORY; the server answers 502 \
+             \"error receiving function response\" and the container is gone)",
+            jail.memory_mb()
+        ))
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // The function (and everything it started) goes before the work
+        // directory that holds its socket and log.
+        self.pool = None;
+        self.current = None;
     }
 }
 
@@ -840,7 +990,7 @@ pub const SERVER_UNFREEZE_LEAD: Duration = Duration::from_millis(10);
 /// the stopping, so the harness's own thread never waits for it.
 #[derive(Debug, Default)]
 struct Freezer {
-    state: std::sync::Arc<std::sync::Mutex<FreezeState>>,
+    state: Arc<std::sync::Mutex<FreezeState>>,
 }
 
 #[derive(Debug, Default)]
@@ -848,51 +998,54 @@ struct FreezeState {
     /// Bumped by every freeze scheduled and every thaw: a timer whose
     /// generation is no longer current does nothing.
     generation: u64,
-    /// The stopped process, if one is.
-    frozen: Option<u32>,
+    /// The frozen jail, if one is.
+    frozen: Option<Freezable>,
 }
 
 impl Freezer {
     fn lock(&self) -> std::sync::MutexGuard<'_, FreezeState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock_state(&self.state)
     }
 
-    /// Stops `pid` in [`SERVER_FREEZE_IDLE`], unless thawed before.
-    fn freeze_later(&self, pid: u32) {
+    /// Freezes `jail` in [`SERVER_FREEZE_IDLE`], unless thawed before.
+    fn freeze_later(&self, jail: Freezable) {
         let generation = {
             let mut state = self.lock();
             state.generation += 1;
             state.generation
         };
-        let shared = std::sync::Arc::clone(&self.state);
+        let shared = Arc::clone(&self.state);
         let timer = std::thread::Builder::new()
             .name("freezer".into())
             .spawn(move || {
                 std::thread::sleep(SERVER_FREEZE_IDLE);
-                let mut state = shared
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if state.generation == generation
-                    && state.frozen.is_none()
-                    && signal_pid(pid, nix::sys::signal::Signal::SIGSTOP)
+                let mut state = lock_state(&shared);
+                if state.generation == generation && state.frozen.is_none() && jail.freeze().is_ok()
                 {
-                    state.frozen = Some(pid);
+                    state.frozen = Some(jail);
                 }
             });
         // Without a thread the process simply stays unfrozen.
         drop(timer);
     }
 
-    /// Cancels a pending freeze and continues a stopped process; says
-    /// whether one was stopped.
+    /// Freezes `jail` at once (a pending timer is cancelled).
+    fn freeze_now(&self, jail: Freezable) {
+        let mut state = self.lock();
+        state.generation += 1;
+        if state.frozen.is_none() && jail.freeze().is_ok() {
+            state.frozen = Some(jail);
+        }
+    }
+
+    /// Cancels a pending freeze and thaws a frozen jail; says whether one
+    /// was frozen.
     fn thaw(&self) -> bool {
         let mut state = self.lock();
         state.generation += 1;
         match state.frozen.take() {
-            Some(pid) => {
-                signal_pid(pid, nix::sys::signal::Signal::SIGCONT);
+            Some(jail) => {
+                let _ = jail.thaw();
                 true
             }
             None => false,
@@ -900,9 +1053,10 @@ impl Freezer {
     }
 }
 
-fn signal_pid(pid: u32, signal: nix::sys::signal::Signal) -> bool {
-    i32::try_from(pid)
-        .is_ok_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok())
+fn lock_state(state: &std::sync::Mutex<FreezeState>) -> std::sync::MutexGuard<'_, FreezeState> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What the server answers when a container does not start (§3).

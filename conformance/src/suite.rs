@@ -3,7 +3,8 @@
 //! ```text
 //! fdk-conformance run [--format FORMAT] [--probe] [--only ID|PREFIX]... [--level must|should|may]
 //!                     [--fail-on must|should|may] [--output json|tap|junit=FILE]... [--uid N]
-//!                     [--list] -- <command> [args...]
+//!                     [--list] [--sandbox auto|cgroup|signals] [--call-timeout D]
+//!                     [--case-timeout D] [--run-timeout D] -- <command> [args...]
 //! ```
 //!
 //! The exit code answers one question: would the real Fn server serve this
@@ -13,16 +14,27 @@
 //!
 //! `--format json|http|default|cloudevent` hands the run to the stdio suite
 //! ([`crate::stdio::suite`]).
+//!
+//! A run never hangs: every call has a limit (its deadline, else
+//! `--call-timeout`), every case one (`--case-timeout`, enforced by the
+//! harness on every call and start, and past a grace period by a watchdog
+//! that reports the case failed, writes the `--output` files, kills the
+//! function and exits), and the run one (`--run-timeout`: the cases left
+//! are reported not run, as failures). SIGINT and SIGTERM kill the function
+//! and everything it started and remove the work directory before the
+//! harness exits 130 or 143 ([`stop_on_signals`]).
 
 use std::ffi::OsString;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::agent::FunctionCommand;
+use crate::agent::sandbox::{self, Sandbox};
 use crate::cases::{Case, Level, Needs, catalog};
-use crate::harness::Harness;
+use crate::harness::{DEFAULT_CALL_TIMEOUT, Harness};
 use crate::report::{self, ExitRule, Format, Outcome, Summary};
-use crate::verdict::Verdict;
+use crate::verdict::{Failure, Verdict};
 
 /// Help for `fdk-conformance run`.
 pub const USAGE: &str = "\
@@ -55,6 +67,15 @@ Options:
                        executable by that uid (copy it out of a 0700 home first).
                        life.unprivileged, which also gives it a read-only working
                        directory, is skipped without this option
+  --sandbox MODE       the function's container: auto (the default: cgroups when root and
+                       they are writable, else a process group and signals), cgroup (exit 2
+                       without), or signals (SIGSTOP/SIGCONT to the process group as the
+                       freezer, no pids or memory limit)
+  --call-timeout D     a call whose Fn-Deadline is garbled or absent waits this long, as
+                       the server's fn timeout (default 30s; D is 500ms, 30s, 2m, ...)
+  --case-timeout D     a case's limit (default 120s): past it nothing more is sent, and the
+                       case fails
+  --run-timeout D      the run's limit (default 30m): the cases left fail as not run
   --list               list the cases and exit
 
 Levels: MUST: the real Fn server would fail a call or kill the container; SHOULD: what
@@ -64,8 +85,57 @@ A failure shows its level; the summary counts the failures of each level.
 Exit codes: 0 no failure at the --fail-on level or stricter (MUST by default; with
               --expect: every verdict as expected),
             1 a failure at that level (with --expect: a verdict changed),
-            2 could not run (usage, or the function never became ready).
+            2 could not run (usage, or the function never became ready),
+            130, 143 stopped by SIGINT, SIGTERM (the function killed, the work directory
+            removed).
 ";
+
+/// The default `--case-timeout`.
+pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default `--run-timeout`.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long past a case's limit the watchdog waits for the harness to end
+/// the case itself before it gives up on the run.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(30);
+
+/// The run's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A call without a usable deadline of its own.
+    pub call: Duration,
+    /// One case.
+    pub case: Duration,
+    /// The whole run.
+    pub run: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call: DEFAULT_CALL_TIMEOUT,
+            case: DEFAULT_CASE_TIMEOUT,
+            run: DEFAULT_RUN_TIMEOUT,
+        }
+    }
+}
+
+/// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    };
+    (!d.is_zero()).then_some(d)
+}
 
 /// What `run` was asked to do.
 #[derive(Debug)]
@@ -83,6 +153,10 @@ pub struct Args {
     list: bool,
     /// `--format`: a stdin/stdout format, or `None` for http-stream.
     format: Option<crate::stdio::StdioFormat>,
+    /// `--sandbox`.
+    sandbox: sandbox::Mode,
+    /// `--call-timeout`, `--case-timeout`, `--run-timeout`.
+    limits: Limits,
 }
 
 /// Parses `run`'s arguments; `Ok(None)` asks for help.
@@ -100,6 +174,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
         uid: None,
         list: false,
         format: None,
+        sandbox: sandbox::Mode::Auto,
+        limits: Limits::default(),
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -126,6 +202,27 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, 
                 };
             }
             "--no-freeze" => parsed.freeze = false,
+            "--sandbox" => {
+                let v = value("--sandbox")?;
+                parsed.sandbox = sandbox::Mode::parse(&v).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--sandbox takes auto, cgroup or signals, not {v:?}"
+                    ))
+                })?;
+            }
+            name @ ("--call-timeout" | "--case-timeout" | "--run-timeout") => {
+                let v = value(name)?;
+                let d = parse_duration(&v).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{name} takes a duration such as 500ms, 30s or 2m, not {v:?}"
+                    ))
+                })?;
+                match name {
+                    "--call-timeout" => parsed.limits.call = d,
+                    "--case-timeout" => parsed.limits.case = d,
+                    _ => parsed.limits.run = d,
+                }
+            }
             "--expect" => parsed.expect = Some(value("--expect")?.into()),
             "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
             "--only" => parsed.only.push(value("--only")?),
@@ -226,9 +323,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         );
         return Ok(2);
     }
+    let sandbox = Arc::new(open_sandbox(args.sandbox)?);
     let mut harness = Harness::new(command.clone(), args.probe)
         .map_err(|e| Error::io("could not create a work directory", e))?;
-
+    harness.set_sandbox(Arc::clone(&sandbox));
+    harness.set_call_timeout(args.limits.call);
     harness.set_freeze(args.freeze);
     if let Some(uid) = args.uid {
         harness
@@ -236,20 +335,35 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             .map_err(|e| Error::io("could not open the work directory to other users", e))?;
         if let Err(why) = crate::agent::process::check_access(uid, &command, harness.work_path()) {
             eprintln!("fdk-conformance: --uid {uid}: {why}");
+            not_run(
+                &command,
+                &cases,
+                &Failure::new(format!("--uid {uid}: {why}")),
+                &args.outputs,
+            )?;
             return Ok(2);
         }
     }
+    eprintln!("{}", sandbox.describe());
     // Preflight: a function that never starts cannot be judged case by case.
     harness.begin_case();
+    harness.set_case_deadline(
+        Some(Instant::now() + args.limits.case),
+        &case_limit_text(args.limits.case),
+    );
     if let Err(Verdict::Fail(failure)) = harness.running() {
         eprintln!(
             "fdk-conformance: {} never became ready:\n{failure}",
             command.name
         );
+        drop(harness);
+        let mut failure = *failure;
+        failure.what = format!("the function never became ready: {}", failure.what);
+        not_run(&command, &cases, &failure, &args.outputs)?;
         return Ok(2);
     }
 
-    let started = Instant::now();
+    let guard = Guard::start(&command, &cases, &args.outputs, args.limits);
     let mut outcomes = Vec::with_capacity(cases.len());
     eprintln!(
         "running {} cases against {}{}",
@@ -265,9 +379,17 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
             )
         } else {
-            match (case.run)(&mut harness) {
-                Ok(()) => Verdict::Pass,
-                Err(verdict) => verdict,
+            match guard.begin(case) {
+                Err(not_run) => not_run,
+                Ok(deadline) => {
+                    harness.set_case_deadline(Some(deadline), &guard.limit_text(deadline));
+                    let verdict = match (case.run)(&mut harness) {
+                        Ok(()) => Verdict::Pass,
+                        Err(verdict) => verdict,
+                    };
+                    harness.set_case_deadline(None, "");
+                    guard.judge(verdict, t.elapsed(), deadline)
+                }
             }
         };
         let outcome = Outcome {
@@ -276,9 +398,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             took: t.elapsed(),
         };
         print!("{}", report::human::line(&outcome));
+        guard.end(&outcome);
         outcomes.push(outcome);
     }
     drop(harness);
+    let started = guard.finish();
 
     let ends = Ends {
         outputs: &args.outputs,
@@ -327,11 +451,7 @@ pub(crate) fn finish(
     ends: &Ends<'_>,
 ) -> Result<u8, Error> {
     print!("{}", report::human::summary(outcomes, summary));
-    for (format, file) in ends.outputs {
-        let text = report::render(*format, command, outcomes, summary);
-        std::fs::write(file, text)
-            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
-    }
+    write_outputs(command, outcomes, summary, ends.outputs)?;
     if let Some(file) = ends.write_expect {
         std::fs::write(file, report::expect::write(command, outcomes))
             .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
@@ -368,6 +488,302 @@ pub(crate) fn finish(
     Ok(0)
 }
 
+/// Writes the `--output` files.
+fn write_outputs(
+    command: &FunctionCommand,
+    outcomes: &[Outcome],
+    summary: &Summary,
+    outputs: &[(Format, OsString)],
+) -> Result<(), Error> {
+    for (format, file) in outputs {
+        let text = report::render(*format, command, outcomes, summary);
+        std::fs::write(file, text)
+            .map_err(|e| Error::io(format!("could not write {file:?}"), e))?;
+    }
+    Ok(())
+}
+
+/// When the function cannot be run at all: every selected case fails with
+/// `failure`, in the `--output` files only (the exit code says the rest).
+pub(crate) fn not_run(
+    command: &FunctionCommand,
+    cases: &[Case],
+    failure: &Failure,
+    outputs: &[(Format, OsString)],
+) -> Result<(), Error> {
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let outcomes: Vec<Outcome> = cases
+        .iter()
+        .map(|case| Outcome {
+            case: *case,
+            verdict: Verdict::Fail(Box::new(failure.clone())),
+            took: Duration::ZERO,
+        })
+        .collect();
+    let summary = Summary::of(
+        &outcomes,
+        Duration::ZERO,
+        ExitRule::FailOn(crate::cases::Level::Must),
+    );
+    write_outputs(command, &outcomes, &summary, outputs)
+}
+
+/// The sandbox `mode` asks for, started through this very binary as the
+/// trampoline when it is `fdk-conformance` (see [`crate::agent::sandbox`]).
+pub(crate) fn open_sandbox(mode: sandbox::Mode) -> Result<Sandbox, Error> {
+    let trampoline = TRAMPOLINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    Sandbox::new(mode, trampoline)
+        .map_err(|why| Error::Usage(format!("--sandbox cgroup: cgroups cannot be used: {why}")))
+}
+
+/// The program that runs [`sandbox::trampoline`] for this process, if any.
+static TRAMPOLINE: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
+
+/// Starts functions through `program` (which must run
+/// [`sandbox::trampoline`] when its first argument is
+/// [`sandbox::TRAMPOLINE_ARG`]); the `fdk-conformance` binary names itself.
+pub fn set_trampoline(program: Option<std::path::PathBuf>) {
+    *TRAMPOLINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = program;
+}
+
+/// How a case's limit is named in reports.
+fn case_limit_text(limit: Duration) -> String {
+    format!("the case's limit of {limit:?} (--case-timeout)")
+}
+
+/// On SIGINT or SIGTERM: thaw and kill every function process and its
+/// descendants, remove the work directories and cgroups, and exit 130 or
+/// 143. The handlers are installed before this returns; a thread waits for
+/// the signals. Through tokio's safe handlers (the workspace denies
+/// `unsafe_code`): unlike blocking the signals for a signalfd, that leaves
+/// the signal mask alone, which every child would inherit (std's `Command`
+/// does not reset it), and exec resets handled signals to their default.
+pub fn stop_on_signals() -> std::io::Result<()> {
+    use std::task::Poll;
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let (mut interrupt, mut terminate) = {
+        let _context = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let (name, code) = rt.block_on(std::future::poll_fn(|cx| {
+                if interrupt.poll_recv(cx).is_ready() {
+                    return Poll::Ready(("SIGINT", 130));
+                }
+                if terminate.poll_recv(cx).is_ready() {
+                    return Poll::Ready(("SIGTERM", 143));
+                }
+                Poll::Pending
+            }));
+            sandbox::emergency_stop();
+            eprintln!(
+                "fdk-conformance: stopped by {name}: the function and everything it started \
+                 were killed, the work directory removed"
+            );
+            std::process::exit(code);
+        })?;
+    Ok(())
+}
+
+/// What the watchdog knows of the run.
+#[derive(Debug)]
+struct Watched {
+    command: FunctionCommand,
+    cases: Vec<Case>,
+    outputs: Vec<(Format, OsString)>,
+    outcomes: Vec<Outcome>,
+    /// The case running, and when its limit passes.
+    current: Option<(Case, Instant)>,
+    run_deadline: Instant,
+    done: bool,
+}
+
+/// The run's limits around its cases: each case's deadline, the run's, and
+/// a watchdog thread for a case that outlasts its limit anyway (a wait the
+/// harness does not control): the run then ends as a failure, with its
+/// output files, instead of hanging.
+#[derive(Debug)]
+pub(crate) struct Guard {
+    state: Arc<Mutex<Watched>>,
+    limits: Limits,
+    started: Instant,
+}
+
+impl Guard {
+    /// Starts the watchdog for a run of `cases`.
+    pub(crate) fn start(
+        command: &FunctionCommand,
+        cases: &[Case],
+        outputs: &[(Format, OsString)],
+        limits: Limits,
+    ) -> Self {
+        let started = Instant::now();
+        let state = Arc::new(Mutex::new(Watched {
+            command: command.clone(),
+            cases: cases.to_vec(),
+            outputs: outputs.to_vec(),
+            outcomes: Vec::new(),
+            current: None,
+            run_deadline: started + limits.run,
+            done: false,
+        }));
+        let watched = Arc::clone(&state);
+        let spawned = std::thread::Builder::new()
+            .name("watchdog".into())
+            .spawn(move || watchdog(&watched, limits));
+        if let Err(e) = spawned {
+            eprintln!("fdk-conformance: no watchdog ({e}); the limits are the harness's alone");
+        }
+        Self {
+            state,
+            limits,
+            started,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Watched> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A case begins: its deadline, or the verdict of a case the run's
+    /// limit leaves no time for.
+    pub(crate) fn begin(&self, case: &Case) -> Result<Instant, Verdict> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        if now >= state.run_deadline {
+            return Err(Verdict::fail(format!(
+                "not run: the run's limit of {:?} (--run-timeout) had passed",
+                self.limits.run
+            )));
+        }
+        let deadline = (now + self.limits.case).min(state.run_deadline);
+        state.current = Some((*case, deadline));
+        Ok(deadline)
+    }
+
+    /// How the limit ending at `deadline` is named in reports.
+    pub(crate) fn limit_text(&self, deadline: Instant) -> String {
+        if deadline >= self.started + self.limits.run {
+            format!("the run's limit of {:?} (--run-timeout)", self.limits.run)
+        } else {
+            case_limit_text(self.limits.case)
+        }
+    }
+
+    /// The verdict of a case that took `took` against its `deadline`: a
+    /// case that outlasted it fails, whatever it found.
+    pub(crate) fn judge(&self, verdict: Verdict, took: Duration, deadline: Instant) -> Verdict {
+        if Instant::now() < deadline {
+            return verdict;
+        }
+        let note = format!(
+            "the case did not end within {} (it took {:.1} s)",
+            self.limit_text(deadline),
+            took.as_secs_f64()
+        );
+        match verdict {
+            Verdict::Fail(mut failure) => {
+                failure.what = format!("{}; {note}", failure.what);
+                Verdict::Fail(failure)
+            }
+            _ => Verdict::fail(note),
+        }
+    }
+
+    /// A case ended.
+    pub(crate) fn end(&self, outcome: &Outcome) {
+        let mut state = self.lock();
+        state.current = None;
+        state.outcomes.push(Outcome {
+            case: outcome.case,
+            verdict: outcome.verdict.clone(),
+            took: outcome.took,
+        });
+    }
+
+    /// The run is over: the watchdog stands down. Returns when it began.
+    pub(crate) fn finish(self) -> Instant {
+        self.lock().done = true;
+        self.started
+    }
+}
+
+/// Watches a run: when a case outlasts its limit by [`WATCHDOG_GRACE`],
+/// reports it failed (and the cases after it not run) in the output files,
+/// kills the function and everything it started, removes the work
+/// directory and exits 1.
+fn watchdog(state: &Mutex<Watched>, limits: Limits) {
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let state = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.done {
+            return;
+        }
+        let Some((case, deadline)) = state.current else {
+            continue;
+        };
+        if Instant::now() < deadline + WATCHDOG_GRACE {
+            continue;
+        }
+        let what = format!(
+            "the case was still running {:?} after its limit ({:?} per case, --case-timeout; \
+             {:?} per run, --run-timeout): the harness gave up on the run",
+            WATCHDOG_GRACE, limits.case, limits.run
+        );
+        eprintln!("fdk-conformance: {}: {what}", case.id);
+        let mut outcomes: Vec<Outcome> = state
+            .outcomes
+            .iter()
+            .map(|o| Outcome {
+                case: o.case,
+                verdict: o.verdict.clone(),
+                took: o.took,
+            })
+            .collect();
+        outcomes.push(Outcome {
+            case,
+            verdict: Verdict::fail(what),
+            took: limits.case + WATCHDOG_GRACE,
+        });
+        for rest in state.cases.iter().skip(outcomes.len()) {
+            outcomes.push(Outcome {
+                case: *rest,
+                verdict: Verdict::fail(format!("not run: {} never ended", case.id)),
+                took: Duration::ZERO,
+            });
+        }
+        let summary = Summary::of(
+            &outcomes,
+            Duration::ZERO,
+            ExitRule::FailOn(crate::cases::Level::Must),
+        );
+        if let Err(e) = write_outputs(&state.command, &outcomes, &summary, &state.outputs) {
+            eprintln!("fdk-conformance: {}", crate::error::display_chain(&e));
+        }
+        sandbox::emergency_stop();
+        std::process::exit(1);
+    }
+}
+
 /// `run --format <json|http|default|cloudevent>`: the stdio suite
 /// ([`crate::stdio::suite`]) with the same options.
 fn run_stdio(format: crate::stdio::StdioFormat, args: &Args) -> Result<u8, Error> {
@@ -388,5 +804,56 @@ fn run_stdio(format: crate::stdio::StdioFormat, args: &Args) -> Result<u8, Error
         write_expect: args.write_expect.clone(),
         freeze: args.freeze,
         list: args.list,
+        sandbox: args.sandbox,
+        limits: args.limits,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("2 weeks"), None);
+        assert_eq!(parse_duration("s"), None);
+    }
+
+    #[test]
+    fn limits_parse() {
+        let args = parse(
+            [
+                "--call-timeout",
+                "2s",
+                "--case-timeout",
+                "1m",
+                "--run-timeout",
+                "10m",
+                "--sandbox",
+                "signals",
+                "--",
+                "f",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            args.limits,
+            Limits {
+                call: Duration::from_secs(2),
+                case: Duration::from_secs(60),
+                run: Duration::from_secs(600),
+            }
+        );
+        assert_eq!(args.sandbox, sandbox::Mode::Signals);
+        assert!(parse(["--sandbox", "docker", "--", "f"].map(OsString::from)).is_err());
+        assert!(parse(["--case-timeout", "soon", "--", "f"].map(OsString::from)).is_err());
+    }
 }

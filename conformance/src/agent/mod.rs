@@ -4,6 +4,10 @@
 //!
 //! * [`iofs`]: a fresh 0777 directory for each start;
 //! * [`process`]: spawning with the `FN_*` environment, and killing;
+//! * [`sandbox`]: the container each start runs in (cgroups with the
+//!   server's limits and freezer, or a process group and signals), the
+//!   trampoline that puts a process there before it runs, and the
+//!   emergency stop for SIGINT and SIGTERM;
 //! * [`ready`]: waiting for `lsnr.sock` and checking it as the agent does;
 //! * [`request`]: the bytes of a call, in the order the server writes them;
 //! * [`rfc3339`]: `Fn-Deadline` timestamps;
@@ -20,6 +24,7 @@ pub mod ready;
 pub mod request;
 pub mod response;
 pub mod rfc3339;
+pub mod sandbox;
 
 pub use connection::Connection;
 pub use iofs::WorkDir;

@@ -1,7 +1,9 @@
 //! Starting a function the way the agent starts a hot container: a fresh 0777
 //! iofs directory, the `FN_*` environment pointing `FN_LISTENER` into it, no
-//! stdin, stdout and stderr to one log; then waiting for `lsnr.sock`.
-//! Stopping is the agent's forced removal: SIGKILL, no signal first.
+//! stdin, stdout and stderr to one log, in a [`Jail`] of its own (cgroups
+//! with the server's limits when the run has them, a process group always);
+//! then waiting for `lsnr.sock`. Stopping is the agent's forced removal:
+//! SIGKILL to every process in the jail, no signal first.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -11,10 +13,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::iofs::MAX_SOCKET_PATH;
 use super::ready::{ReadyWait, wait_for_socket};
+use super::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 
 /// The socket name the agent waits for (`udsFilename`).
 pub const SOCKET_NAME: &str = "lsnr.sock";
@@ -176,13 +180,28 @@ pub struct StartOptions {
     /// Run as this uid, with the same gid and no supplementary groups (the
     /// server's `1000:1000`). Setting it needs root.
     pub uid: Option<u32>,
+    /// The container to start it in; `None`: a process group of its own,
+    /// frozen with signals, no cgroups ([`Sandbox::process_groups`]).
+    pub sandbox: Option<Arc<Sandbox>>,
+}
+
+/// `FN_MEMORY` as `env_set` leaves it, in MB: the memory limit of the jail.
+fn memory_mb(options: &StartOptions) -> u64 {
+    options
+        .env_set
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "FN_MEMORY")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(DEFAULT_MEMORY_MB)
 }
 
 /// A function process that became ready. Dropping it kills the process and
-/// removes its iofs directory.
+/// everything it started (its jail), and removes its iofs directory.
 #[derive(Debug)]
 pub struct RunningFunction {
     child: Child,
+    jail: Jail,
     iofs: PathBuf,
     socket: PathBuf,
     log: PathBuf,
@@ -232,26 +251,33 @@ impl RunningFunction {
             }
         };
 
-        let mut cmd = match options.wrapper.split_first() {
-            Some((program, args)) => {
-                let mut cmd = Command::new(program);
-                cmd.args(args).arg(&command.program);
-                cmd
-            }
-            None => Command::new(&command.program),
+        let jail = match options.sandbox.as_deref() {
+            Some(sandbox) => sandbox.jail(memory_mb(options)),
+            None => Sandbox::process_groups().jail(memory_mb(options)),
         };
-        cmd.args(&command.args)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
-        if let Some(cwd) = &options.cwd {
-            cmd.current_dir(cwd);
-        }
-        if let Some(uid) = options.uid {
-            // std drops the supplementary groups when it changes the uid as
-            // root (`setgroups(0)` before `setuid`), as `--clear-groups` does.
-            cmd.uid(uid).gid(uid);
-        }
+        let mut jail = match jail {
+            Ok(jail) => jail,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&iofs);
+                return Err(StartError::Setup(e));
+            }
+        };
+        let (program, args) = match options.wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut args = wrapper_args.to_vec();
+                args.push(command.program.clone());
+                args.extend(command.args.iter().cloned());
+                (program.as_os_str(), args)
+            }
+            None => (command.program.as_os_str(), command.args.clone()),
+        };
+        let mut cmd = jail.command(&Target {
+            program,
+            args: &args,
+            uid: options.uid,
+            cwd: options.cwd.as_deref(),
+        });
+        cmd.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         for (key, _) in std::env::vars_os() {
             if key.as_bytes().starts_with(b"FN_") {
                 cmd.env_remove(key);
@@ -293,7 +319,7 @@ impl RunningFunction {
         };
 
         let started = Instant::now();
-        let child = match cmd.spawn() {
+        let child = match jail.spawn(&mut cmd) {
             Ok(child) => child,
             Err(e) => {
                 let _ = fs::remove_dir_all(&iofs);
@@ -302,6 +328,7 @@ impl RunningFunction {
         };
         let mut running = Self {
             child,
+            jail,
             iofs,
             socket,
             log: log.to_owned(),
@@ -344,7 +371,24 @@ impl RunningFunction {
         &self.iofs
     }
 
-    /// Sends `signal` to the process.
+    /// Freezes the process and everything it started, as `docker pause`
+    /// does: the cgroup freezer when the run has cgroups (returns once every
+    /// task is frozen), else SIGSTOP to its process group.
+    pub fn freeze(&mut self) -> io::Result<()> {
+        self.jail.freeze()
+    }
+
+    /// Undoes [`freeze`](Self::freeze).
+    pub fn thaw(&mut self) -> io::Result<()> {
+        self.jail.thaw()
+    }
+
+    /// The container the process runs in.
+    pub fn jail(&self) -> &Jail {
+        &self.jail
+    }
+
+    /// Sends `signal` to the process (only; see [`Jail::signal_group`]).
     pub fn signal(&self, signal: nix::sys::signal::Signal) -> io::Result<()> {
         let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(io::Error::from)
@@ -372,17 +416,19 @@ impl RunningFunction {
 
 impl Drop for RunningFunction {
     fn drop(&mut self) {
+        // Every process in the jail (thawed first if frozen), then the
+        // direct child's zombie; the jail's cgroups go when it drops.
+        self.jail.kill();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.iofs);
     }
 }
 
-/// The last `max` bytes of the file at `path`, as lossy UTF-8 (empty if unreadable).
+/// The last `max` bytes of the file at `path`, as lossy UTF-8 (empty if
+/// unreadable). Only those bytes are read: a function may log gigabytes.
 pub fn output_tail(path: &Path, max: usize) -> String {
-    let bytes = fs::read(path).unwrap_or_default();
-    let start = bytes.len().saturating_sub(max);
-    String::from_utf8_lossy(&bytes[start..]).into_owned()
+    String::from_utf8_lossy(&super::iofs::read_tail(path, 0, max)).into_owned()
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@
 //! | `drop-content-type` | the handler never sees the request's `Content-Type` (not in its headers, no field) | HS-REQ-4 invoke calls expose every header but framing |
 //! | `hide-fn-vars` | its config hides every `FN_*` variable | HS-ENV-4, HS-ENV-5 the server's variables reach the handler |
 //! | `hide-fn-plumbing` | its config hides `FN_LISTENER` and `FN_FORMAT` only | HS-ENV-4 (the plumbing only: a SHOULD failure) |
+//! | `grandchild` | at start, leaves a child of its own behind (`fixture sleeper`, with the same further arguments), never reaped | nothing the server sees; the harness must kill it with the function |
+//! | `length-too-long` | declares a `Content-Length` 2 bytes longer than the body it sends | the call runs into its deadline (server: 504, killed); the harness must give up at the call's limit even when `Fn-Deadline` is garbled |
+//! | `no-final-crlf` | answers chunked, and ends the body with `0\r\n`, without the final CRLF | as `length-too-long` |
+//! | `log-flood` | writes 50 MiB to stderr at every call before answering | nothing the server sees; the harness's memory must not grow with the log |
+//! | `sleeper` | sleeps for ever; needs no `FN_LISTENER` (the child `grandchild` leaves behind) | never ready |
+//! | `eintr-fatal` | waits for each request with a 60 s `SO_RCVTIMEO` and exits if that wait is interrupted (`EINTR`) | nothing under the server's cgroup freezer; under SIGSTOP/SIGCONT the wait is interrupted (signal(7)) |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -135,9 +141,15 @@ enum Mode {
     DropContentType,
     HideFnVars,
     HideFnPlumbing,
+    Grandchild,
+    LengthTooLong,
+    NoFinalCrlf,
+    LogFlood,
+    Sleeper,
+    EintrFatal,
 }
 
-const MODES: [(&str, Mode); 35] = [
+const MODES: [(&str, Mode); 41] = [
     ("good", Mode::Good),
     ("chatty", Mode::Chatty),
     ("direct-bind", Mode::DirectBind),
@@ -173,7 +185,16 @@ const MODES: [(&str, Mode); 35] = [
     ("drop-content-type", Mode::DropContentType),
     ("hide-fn-vars", Mode::HideFnVars),
     ("hide-fn-plumbing", Mode::HideFnPlumbing),
+    ("grandchild", Mode::Grandchild),
+    ("length-too-long", Mode::LengthTooLong),
+    ("no-final-crlf", Mode::NoFinalCrlf),
+    ("log-flood", Mode::LogFlood),
+    ("sleeper", Mode::Sleeper),
+    ("eintr-fatal", Mode::EintrFatal),
 ];
+
+/// `log-flood`: what it writes to stderr at every call.
+const FLOOD: usize = 50 << 20;
 
 fn main() -> ExitCode {
     // Block SIGTERM/SIGINT in every thread; one thread takes them from a
@@ -200,6 +221,11 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    if mode == Mode::Sleeper {
+        loop {
+            thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let public = match listener_path() {
         Ok(path) => path,
         Err(message) => {
@@ -257,6 +283,17 @@ fn run(mode: Mode, public: &Path) -> io::Result<()> {
             bind_private(mode, public)?
         }
         Mode::DirectBind => bind_directly(public)?,
+        Mode::Grandchild => {
+            // A child that outlives every call, never waited for: the
+            // harness must take it down with the function.
+            let mut args = std::env::args_os().skip(2);
+            let _child = std::process::Command::new(std::env::current_exe()?)
+                .arg("sleeper")
+                .args(&mut args)
+                .stdin(std::process::Stdio::null())
+                .spawn()?;
+            bind_private(mode, public)?
+        }
         _ => bind_private(mode, public)?,
     };
     clean_up_on_signal(public)?;
@@ -417,6 +454,9 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
     let idle = (mode == Mode::IdleTimeout).then_some(IDLE_LIMIT);
     let mut calls = 0u32;
     loop {
+        if mode == Mode::EintrFatal {
+            wait_uninterrupted(&mut reader)?;
+        }
         let head = match read_head(&mut reader, idle) {
             Ok(Some(head)) => head,
             Ok(None) if mode == Mode::ExitOnClose && calls > 0 => {
@@ -454,6 +494,30 @@ fn serve_connection(mode: Mode, stream: UnixStream, last_body: &Mutex<Vec<u8>>) 
         {
             return Ok(());
         }
+    }
+}
+
+/// `eintr-fatal`: waits for the next request with a 60 s `SO_RCVTIMEO`, as
+/// a function with an idle timer of its own might; an interrupted wait
+/// (`EINTR`, which a stop signal causes and the cgroup freezer does not)
+/// ends the process.
+fn wait_uninterrupted(reader: &mut BufReader<UnixStream>) -> io::Result<()> {
+    if !reader.buffer().is_empty() {
+        return Ok(());
+    }
+    reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(60)))?;
+    let waited = reader.fill_buf().map(|_| ());
+    reader.get_ref().set_read_timeout(None)?;
+    match waited {
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+            eprintln!(
+                "fixture eintr-fatal: the wait for a request was interrupted (EINTR), exiting"
+            );
+            std::process::exit(3);
+        }
+        other => other,
     }
 }
 
@@ -510,6 +574,19 @@ fn decide(
     late: bool,
     last_body: &Mutex<Vec<u8>>,
 ) -> Option<Reply> {
+    if mode == Mode::LogFlood {
+        let line = [b'f'; 1023]
+            .iter()
+            .chain(b"\n")
+            .copied()
+            .collect::<Vec<u8>>();
+        let mut err = io::stderr().lock();
+        for _ in 0..FLOOD / line.len() {
+            if err.write_all(&line).is_err() {
+                break;
+            }
+        }
+    }
     match mode {
         Mode::CloseConnection => return None,
         Mode::Status204 => {
@@ -738,9 +815,15 @@ fn write_reply(writer: &mut UnixStream, mode: Mode, reply: &Reply) -> io::Result
         let declared = match mode {
             Mode::CloseMidBody => body.len() + 10,
             Mode::ReuseLength => *FIRST_LENGTH.get_or_init(|| body.len()),
+            // Promises two bytes it never sends.
+            Mode::LengthTooLong => body.len() + 2,
             _ => body.len(),
         };
-        write!(out, "Content-Length: {declared}\r\n")?;
+        if mode == Mode::NoFinalCrlf {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else {
+            write!(out, "Content-Length: {declared}\r\n")?;
+        }
     }
     let padding = match mode {
         Mode::BigHead => 1100,
@@ -762,7 +845,15 @@ fn write_reply(writer: &mut UnixStream, mode: Mode, reply: &Reply) -> io::Result
         out.extend_from_slice(b"Fn-Fdk-Runtime: rust/std\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    if with_body {
+    if with_body && mode == Mode::NoFinalCrlf {
+        if !body.is_empty() {
+            write!(out, "{:x}\r\n", body.len())?;
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n");
+        }
+        // The last chunk, without the CRLF that ends the (empty) trailer.
+        out.extend_from_slice(b"0\r\n");
+    } else if with_body {
         out.extend_from_slice(body);
     }
     writer.write_all(&out)

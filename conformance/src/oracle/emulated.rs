@@ -6,17 +6,21 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, align_to, sequence};
 use crate::Error;
 use crate::agent::outcome::Fate;
+use crate::agent::sandbox::Sandbox;
 use crate::agent::{FunctionCommand, StartOptions};
 use crate::harness::{Call, Harness};
 
 /// How the emulated containers run.
-#[derive(Debug, Clone, Default)]
-pub struct Sandbox {
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// The jail every start runs in (cgroups when the machine allows).
+    pub sandbox: Arc<Sandbox>,
     /// Run as this uid (and gid), as the server runs containers as 1000.
     pub uid: Option<u32>,
     /// The working directory (the server's is the image's, read-only).
@@ -24,7 +28,7 @@ pub struct Sandbox {
 }
 
 /// Plays the sequence against `fixture` in `mode`; one row per call.
-pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row>, Error> {
+pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec<Row>, Error> {
     let command = FunctionCommand {
         name: format!("fixture {mode}"),
         program: OsString::from(fixture),
@@ -33,13 +37,14 @@ pub fn run_mode(fixture: &Path, mode: &str, sandbox: &Sandbox) -> Result<Vec<Row
     let mut harness = Harness::new(command, false)
         .map_err(|e| Error::io("could not create the work directory", e))?;
     harness.set_freeze(true);
+    harness.set_sandbox(Arc::clone(&container.sandbox));
     harness
-        .set_uid(sandbox.uid)
+        .set_uid(container.uid)
         .map_err(|e| Error::io("could not open the work directory to the uid", e))?;
     let start = StartOptions {
         env_set: vec![(MODE_VARIABLE.to_owned(), mode.to_owned())],
-        cwd: sandbox.cwd.clone(),
-        uid: sandbox.uid,
+        cwd: container.cwd.clone(),
+        uid: container.uid,
         ..StartOptions::default()
     };
     let mut rows: Vec<Row> = Vec::new();

@@ -7,10 +7,12 @@
 //! gets it killed (excess data, a response that does not decode, a
 //! timeout) or it exits; the next call then starts a new one. After each
 //! call the harness watches stdout for 100 ms more (excess data), then
-//! freezes the process (SIGSTOP) until the next call (SIGCONT), unless
-//! `--no-freeze`. `default`: every call is a new process.
+//! freezes the process until the next call (the run's sandbox: the cgroup
+//! freezer, or SIGSTOP/SIGCONT), unless `--no-freeze`. `default`: every
+//! call is a new process.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::sys::signal::Signal;
@@ -24,8 +26,10 @@ use super::wire::{
     CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
     json_request,
 };
+use crate::agent::iofs::LogFile;
 use crate::agent::outcome::Fate;
 use crate::agent::process::FN_ID;
+use crate::agent::sandbox::Sandbox;
 use crate::agent::{FunctionCommand, WorkDir};
 use crate::verdict::{Failure, Verdict, show_bytes};
 
@@ -37,6 +41,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 pub const EXCESS_WINDOW: Duration = Duration::from_millis(100);
 /// How much of the sent bytes a report shows.
 const SHOW_SENT: usize = 1536;
+/// The most of the function's log a case reads (what it searches in): a
+/// function may log gigabytes.
+const READ_LOG: usize = 4 << 20;
 /// How much of the function's log a report shows.
 const SHOW_LOG: usize = 2048;
 
@@ -176,8 +183,10 @@ pub struct StdioHarness {
     probe: bool,
     freeze: bool,
     work: WorkDir,
-    log: PathBuf,
+    log: LogFile,
     log_mark: u64,
+    /// The container every process runs in.
+    sandbox: Arc<Sandbox>,
     current: Option<HotProcess>,
     /// Why there is no current process, told with the next one.
     gone: Option<String>,
@@ -199,7 +208,7 @@ impl StdioHarness {
         probe: bool,
     ) -> std::io::Result<Self> {
         let work = WorkDir::create()?;
-        let log = work.path().join("function.log");
+        let log = LogFile::create(work.path().join("function.log"))?;
         Ok(Self {
             format,
             command,
@@ -208,6 +217,7 @@ impl StdioHarness {
             work,
             log,
             log_mark: 0,
+            sandbox: Arc::new(Sandbox::process_groups()),
             current: None,
             gone: None,
             next_id: 0,
@@ -231,6 +241,12 @@ impl StdioHarness {
             let _ = p.wait_exit(Duration::from_secs(1));
         }
         self.current = None;
+    }
+
+    /// Starts every process in `sandbox` from now on (the default: a
+    /// process group of its own, frozen with signals).
+    pub fn set_sandbox(&mut self, sandbox: Arc<Sandbox>) {
+        self.sandbox = sandbox;
     }
 
     /// Freeze the process between calls (the default) or not.
@@ -267,7 +283,7 @@ impl StdioHarness {
             self.extra_env.clear();
             self.discard("the previous case had started it with its own environment");
         }
-        self.log_mark = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+        self.log_mark = self.log.len();
     }
 
     /// Sets `name` in the environment of every process this case starts
@@ -287,11 +303,10 @@ impl StdioHarness {
         env
     }
 
-    /// Everything the function wrote to stderr since the case began.
+    /// What the function wrote to stderr since the case began (its last
+    /// 4 MiB, if it wrote more).
     pub fn case_output(&self) -> String {
-        let bytes = std::fs::read(&self.log).unwrap_or_default();
-        let from = usize::try_from(self.log_mark).unwrap_or(0).min(bytes.len());
-        String::from_utf8_lossy(&bytes[from..]).into_owned()
+        self.log.tail_since(self.log_mark, READ_LOG)
     }
 
     /// The end of [`case_output`](Self::case_output), for reports.
@@ -324,7 +339,8 @@ impl StdioHarness {
         let launch = Launch {
             command: &self.command,
             env,
-            log: &self.log,
+            log: self.log.path(),
+            sandbox: Some(&self.sandbox),
         };
         let process = HotProcess::spawn(&launch).map_err(|e| {
             self.failed_plain(format!(
@@ -688,7 +704,8 @@ impl StdioHarness {
         let launch = Launch {
             command: &self.command,
             env,
-            log: &self.log,
+            log: self.log.path(),
+            sandbox: Some(&self.sandbox),
         };
         let started = Instant::now();
         let until = started + call.timeout + call.patience;
@@ -740,7 +757,8 @@ impl StdioHarness {
         let launch = Launch {
             command: &self.command,
             env,
-            log: &self.log,
+            log: self.log.path(),
+            sandbox: Some(&self.sandbox),
         };
         HotProcess::spawn(&launch).map_err(|e| {
             self.failed_plain(format!(
@@ -767,6 +785,14 @@ impl StdioHarness {
         let mut failure = Failure::new(what);
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))
+    }
+}
+
+impl Drop for StdioHarness {
+    fn drop(&mut self) {
+        // The process (and everything it started) goes before the work
+        // directory that holds its log.
+        self.current = None;
     }
 }
 

@@ -7,11 +7,16 @@
 //! cannot block the harness past a deadline), another gathers its stdout
 //! (so bytes written while no call is in flight are kept, in order, for
 //! the next call, as the server's blocked pipes delivered them). It is
-//! frozen with SIGSTOP between calls unless `--no-freeze`.
+//! frozen between calls unless `--no-freeze`: by the cgroup freezer when
+//! the run's sandbox has cgroups, else with SIGSTOP to its process group.
 //!
 //! A cold run ([`run_cold`]) is one `default` call: a new process with the
 //! per-call environment, the body on stdin then EOF, stdout to its end,
 //! and the exit status, killed at the deadline.
+//!
+//! Every process runs in a [`Jail`] of its own (see
+//! [`crate::agent::sandbox`]): killing it, as the server removed a
+//! container, kills everything it started; so does the end of a cold run.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -29,6 +34,7 @@ use nix::sys::signal::Signal;
 use super::StdioFormat;
 use crate::agent::FunctionCommand;
 use crate::agent::process::FN_ID;
+use crate::agent::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 
 /// `FN_APP_NAME` given to every function.
 pub const APP_NAME: &str = "fdk-conformance";
@@ -63,14 +69,32 @@ pub struct Launch<'a> {
     pub env: Vec<(String, String)>,
     /// Where stderr goes (appended).
     pub log: &'a Path,
+    /// The container; `None`: a process group, frozen with signals.
+    pub sandbox: Option<&'a Sandbox>,
 }
 
 impl Launch<'_> {
-    fn command(&self) -> io::Result<Command> {
+    /// The jail and the command that starts the function in it.
+    fn command(&self) -> io::Result<(Jail, Command)> {
+        let memory = self
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "FN_MEMORY")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(DEFAULT_MEMORY_MB);
+        let jail = match self.sandbox {
+            Some(sandbox) => sandbox.jail(memory)?,
+            None => Sandbox::process_groups().jail(memory)?,
+        };
         let stderr = File::options().create(true).append(true).open(self.log)?;
-        let mut cmd = Command::new(&self.command.program);
-        cmd.args(&self.command.args)
-            .stdin(Stdio::piped())
+        let mut cmd = jail.command(&Target {
+            program: &self.command.program,
+            args: &self.command.args,
+            uid: None,
+            cwd: None,
+        });
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr);
         for (key, _) in std::env::vars_os() {
@@ -83,7 +107,7 @@ impl Launch<'_> {
                 .iter()
                 .map(|(k, v)| (OsString::from(k), OsString::from(v))),
         );
-        Ok(cmd)
+        Ok((jail, cmd))
     }
 }
 
@@ -162,6 +186,7 @@ pub enum Pulled {
 #[derive(Debug)]
 pub struct HotProcess {
     child: Child,
+    jail: Jail,
     input: Option<Sender<Vec<u8>>>,
     write_error: Arc<Mutex<Option<String>>>,
     pipe: Arc<Pipe>,
@@ -175,9 +200,11 @@ pub struct HotProcess {
 impl HotProcess {
     /// Starts `launch`.
     pub fn spawn(launch: &Launch<'_>) -> io::Result<Self> {
-        let mut child = launch.command()?.spawn()?;
+        let (mut jail, mut cmd) = launch.command()?;
+        let mut child = jail.spawn(&mut cmd)?;
+        drop(cmd);
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
+            jail.kill();
             let _ = child.wait();
             return Err(io::Error::other("the child has no stdin or stdout pipe"));
         };
@@ -195,12 +222,13 @@ impl HotProcess {
                     .spawn(move || feed(stdin, rx, writer_error))
             });
         if let Err(e) = threads {
-            let _ = child.kill();
+            jail.kill();
             let _ = child.wait();
             return Err(e);
         }
         Ok(Self {
             child,
+            jail,
             input: Some(tx),
             write_error,
             pipe,
@@ -291,18 +319,19 @@ impl HotProcess {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(io::Error::from)
     }
 
-    /// Stops the process (SIGSTOP), as the server's freezer did between
-    /// calls.
+    /// Freezes the process and everything it started, as the server's
+    /// freezer did between calls (the cgroup freezer, or SIGSTOP to the
+    /// process group).
     pub fn freeze(&mut self) {
         if !self.frozen && matches!(self.child.try_wait(), Ok(None)) {
-            self.frozen = self.signal(Signal::SIGSTOP).is_ok();
+            self.frozen = self.jail.freeze().is_ok();
         }
     }
 
-    /// Continues a frozen process (SIGCONT).
+    /// Continues a frozen process.
     pub fn thaw(&mut self) {
         if self.frozen {
-            let _ = self.signal(Signal::SIGCONT);
+            let _ = self.jail.thaw();
             self.frozen = false;
         }
     }
@@ -332,9 +361,10 @@ impl HotProcess {
         }
     }
 
-    /// Kills the process (SIGKILL, as the server removed containers) and
-    /// reaps it.
+    /// Kills the process and everything it started (SIGKILL, thawed
+    /// first, as the server removed containers) and reaps it.
     pub fn kill(&mut self) {
+        self.jail.kill();
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.frozen = false;
@@ -393,10 +423,12 @@ pub fn run_cold(
     pause: Duration,
     until: Instant,
 ) -> io::Result<ColdRun> {
-    let mut child = launch.command()?.spawn()?;
+    let (mut jail, mut cmd) = launch.command()?;
+    let mut child = jail.spawn(&mut cmd)?;
+    drop(cmd);
     let pid = child.id();
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-        let _ = child.kill();
+        jail.kill();
         let _ = child.wait();
         return Err(io::Error::other("the child has no stdin or stdout pipe"));
     };
@@ -413,7 +445,7 @@ pub fn run_cold(
                 .spawn(move || write_pieces(stdin, &body, pieces, pause))
         });
     if let Err(e) = threads {
-        let _ = child.kill();
+        jail.kill();
         let _ = child.wait();
         return Err(e);
     }
@@ -422,14 +454,17 @@ pub fn run_cold(
             break ColdEnd::Exited(status);
         }
         if Instant::now() >= until {
-            let _ = child.kill();
+            jail.kill();
             let _ = child.wait();
             break ColdEnd::TimedOut;
         }
         thread::sleep(Duration::from_millis(2));
     };
-    // stdout ends with the process (a child it left behind may hold it
-    // open: what it wrote so far is taken after a short grace).
+    // The call's container is gone with its process: so is anything it
+    // left behind.
+    drop(jail);
+    // stdout ends with the process (a child it left behind may have handed
+    // it on: what it wrote so far is taken after a short grace).
     let grace = Instant::now() + Duration::from_millis(500);
     let stdout = {
         let mut state = pipe.lock();
@@ -490,6 +525,7 @@ mod tests {
             command: &command,
             env: server_env(StdioFormat::Json),
             log: &log,
+            sandbox: None,
         };
         let mut p = HotProcess::spawn(&launch).unwrap();
         p.write(b"one\n".to_vec()).unwrap();
@@ -522,6 +558,7 @@ mod tests {
             command: &command,
             env,
             log: &log,
+            sandbox: None,
         };
         let run = run_cold(
             &launch,
@@ -539,6 +576,7 @@ mod tests {
             command: &command,
             env: server_env(StdioFormat::Default),
             log: &log,
+            sandbox: None,
         };
         let run = run_cold(
             &launch,

@@ -4,16 +4,19 @@
 //! suite ([`crate::suite`]).
 
 use std::ffi::OsString;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::StdioFormat;
 use super::harness::StdioHarness;
 use crate::Error;
 use crate::agent::FunctionCommand;
+use crate::agent::sandbox;
 use crate::cases::stdio::{StdioCase, catalog};
 use crate::cases::{Level, Needs};
 use crate::report::{self, Format, Outcome, Summary};
-use crate::verdict::Verdict;
+use crate::suite::{Guard, Limits};
+use crate::verdict::{Failure, Verdict};
 
 /// What `run --format <stdio format>` was asked to do.
 #[derive(Debug, Clone)]
@@ -40,6 +43,11 @@ pub struct Options {
     pub freeze: bool,
     /// `--list`.
     pub list: bool,
+    /// `--sandbox`.
+    pub sandbox: sandbox::Mode,
+    /// `--case-timeout` and `--run-timeout` (every stdio call has its own
+    /// deadline already).
+    pub limits: Limits,
 }
 
 fn selected(opts: &Options, case: &StdioCase) -> bool {
@@ -66,9 +74,12 @@ pub fn run(opts: &Options) -> Result<u8, Error> {
     let Some(command) = opts.command.clone() else {
         return Err(Error::Usage("give the function's command after --".into()));
     };
+    let sandbox = Arc::new(crate::suite::open_sandbox(opts.sandbox)?);
     let mut harness = StdioHarness::new(opts.format, command.clone(), opts.probe)
         .map_err(|e| Error::io("could not create a work directory", e))?;
+    harness.set_sandbox(Arc::clone(&sandbox));
     harness.set_freeze(opts.freeze);
+    eprintln!("{}", sandbox.describe());
 
     // Preflight: a program that cannot be executed cannot be judged.
     harness.begin_case();
@@ -77,10 +88,16 @@ pub fn run(opts: &Options) -> Result<u8, Error> {
             "fdk-conformance: {} could not be started:\n{failure}",
             command.name
         );
+        drop(harness);
+        let mut failure: Failure = *failure;
+        failure.what = format!("the function could not be started: {}", failure.what);
+        let metas: Vec<_> = cases.iter().map(|c| c.meta).collect();
+        crate::suite::not_run(&command, &metas, &failure, &opts.outputs)?;
         return Ok(2);
     }
 
-    let started = Instant::now();
+    let metas: Vec<_> = cases.iter().map(|c| c.meta).collect();
+    let guard = Guard::start(&command, &metas, &opts.outputs, opts.limits);
     let mut outcomes = Vec::with_capacity(cases.len());
     eprintln!(
         "running {} {} cases against {}{}",
@@ -97,9 +114,15 @@ pub fn run(opts: &Options) -> Result<u8, Error> {
                 "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
             )
         } else {
-            match (case.run)(&mut harness) {
-                Ok(()) => Verdict::Pass,
-                Err(verdict) => verdict,
+            match guard.begin(&case.meta) {
+                Err(not_run) => not_run,
+                Ok(deadline) => {
+                    let verdict = match (case.run)(&mut harness) {
+                        Ok(()) => Verdict::Pass,
+                        Err(verdict) => verdict,
+                    };
+                    guard.judge(verdict, t.elapsed(), deadline)
+                }
             }
         };
         let outcome = Outcome {
@@ -108,10 +131,12 @@ pub fn run(opts: &Options) -> Result<u8, Error> {
             took: t.elapsed(),
         };
         print!("{}", report::human::line(&outcome));
+        guard.end(&outcome);
         outcomes.push(outcome);
     }
     harness.shut_down();
     drop(harness);
+    let started = guard.finish();
     // The summary, output files, expectations and exit code, as the
     // http-stream suite does them.
     let ends = crate::suite::Ends {
