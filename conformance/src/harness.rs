@@ -76,6 +76,9 @@ pub struct Harness {
     pool_ended: Ended,
     /// Start the function as this uid (and gid), as the server runs it as 1000.
     uid: Option<u32>,
+    /// How a process is started when a call needs one (see
+    /// [`Harness::set_start_options`]).
+    start_options: StartOptions,
 }
 
 /// The harness's idle connection (the server keeps at most one).
@@ -438,6 +441,7 @@ impl Harness {
             pool: None,
             pool_ended: Ended::Never,
             uid: None,
+            start_options: StartOptions::default(),
         })
     }
 
@@ -643,11 +647,17 @@ impl Harness {
             None => false,
         };
         if !alive {
-            return self.start(StartOptions::default());
+            return self.start(self.start_options.clone());
         }
         self.current
             .as_mut()
             .ok_or_else(|| Verdict::fail("no running function"))
+    }
+
+    /// How a process is started when a call finds none running (the
+    /// server's defaults unless set; a function's config, say).
+    pub fn set_start_options(&mut self, options: StartOptions) {
+        self.start_options = options;
     }
 
     /// Stops using the current process (the next case starts a fresh one).
@@ -828,12 +838,13 @@ impl Harness {
     }
 
     /// Serves one call end to end as the server does, and says what its
-    /// client got: the function is started (with `start`) if no process is
+    /// client got: the function is started (with the options of
+    /// [`set_start_options`](Self::set_start_options)) if no process is
     /// running, a start that fails is the server's init failure, and a
     /// process the server would kill is killed, so the next call starts a
     /// fresh one. This is the emulation `scripts/oracle.sh` compares with
     /// the real server.
-    pub fn serve(&mut self, call: &Call, start: &StartOptions) -> Served {
+    pub fn serve(&mut self, call: &Call) -> Served {
         let killed = |status, message| ServerView {
             client_status: status,
             message: Some(message),
@@ -869,7 +880,7 @@ impl Harness {
         }
         if self.current.is_none() {
             let launched = match self.work.fresh_iofs() {
-                Ok(iofs) => self.launch(iofs, start.clone()),
+                Ok(iofs) => self.launch(iofs, self.start_options.clone()),
                 Err(e) => Err(StartError::Setup(e)),
             };
             if let Err(e) = launched {
@@ -967,9 +978,8 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         // The function (and everything it started) goes before the work
-        // directory that holds its socket and log.
-        self.pool = None;
-        self.current = None;
+        // directory that holds its socket and log; no freeze may land after.
+        self.discard();
     }
 }
 

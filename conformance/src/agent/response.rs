@@ -15,6 +15,9 @@ use std::io::{self, BufRead, Read};
 /// `FN_MAX_HDR_RESPONSE_SIZE` is 0, "use the default") and fails the call
 /// past it with "function response header too large".
 pub const MAX_HEAD: u64 = 10 << 20;
+/// The most header lines kept from one head. Go has no such limit, but each
+/// line costs the harness far more than its bytes; a real FDK sends dozens.
+const MAX_HEADERS: usize = 64 * 1024;
 /// The longest chunk-size, chunk-end or trailer line accepted.
 const CHUNK_LINE: u64 = 16 * 1024;
 /// The largest body accepted (the server's default has no limit; this one
@@ -121,10 +124,10 @@ fn malformed(what: impl Into<String>) -> ResponseError {
 /// Reads one response, skipping interim `1xx` responses.
 pub fn read_response<R: BufRead>(reader: &mut R) -> Result<Response, ResponseError> {
     let mut line = Vec::with_capacity(128);
+    // One budget for the final head and every interim one before it: the
+    // server's transport (no `Got1xxResponse` hook) counts them together.
+    let mut budget = MAX_HEAD;
     loop {
-        // Each head, interim ones too, has the whole budget (Go counts per
-        // head).
-        let mut budget = MAX_HEAD;
         if read_line(reader, &mut line, "status line", &mut budget)? == 0 {
             return Err(ResponseError::Closed);
         }
@@ -278,6 +281,9 @@ fn read_headers<R: BufRead>(
         }
         if line.is_empty() {
             return Ok(headers);
+        }
+        if headers.len() == MAX_HEADERS {
+            return Err(ResponseError::TooLarge("header count"));
         }
         headers.push(parse_header(line)?);
     }

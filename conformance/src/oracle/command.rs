@@ -121,10 +121,12 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             jobs,
             modes,
         } => {
+            // The app once; then a client per worker.
+            let server = real::Server::new(&api, &app, &image)?;
             let rows = each_mode(
                 &modes,
                 jobs,
-                || real::Server::new(&api, &app, &image),
+                || server.another_client(),
                 |server, mode| {
                     eprintln!("oracle: real server, mode {mode}");
                     server.run_mode(mode)
@@ -141,17 +143,21 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             jobs,
             modes,
         } => {
+            // Ctrl-C kills the functions (frozen ones too) and their
+            // directories, as `run` does.
+            crate::suite::stop_on_signals()
+                .map_err(|e| Error::io("could not watch for SIGINT/SIGTERM", e))?;
             let sandbox =
                 crate::suite::open_sandbox(crate::agent::sandbox::Mode::Auto).map(Arc::new)?;
             eprintln!("oracle: {}", sandbox.describe());
-            let sandbox = emulated::Container { sandbox, uid, cwd };
+            let container = emulated::Container { sandbox, uid, cwd };
             let rows = each_mode(
                 &modes,
                 jobs,
                 || Ok(()),
                 |(), mode| {
                     eprintln!("oracle: harness, mode {mode}");
-                    emulated::run_mode(&fixture, mode, &sandbox)
+                    emulated::run_mode(&fixture, mode, &container)
                 },
             )?;
             write_rows(&out, &rows)?;
@@ -210,6 +216,9 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
     }
 }
 
+/// One mode's rows, or why it could not be played.
+type ModeRows = Result<Vec<Row>, Error>;
+
 /// Runs `play` for every mode, `jobs` modes at a time, each worker with its
 /// own context from `setup`; the rows come back in the modes' order.
 fn each_mode<C>(
@@ -221,7 +230,7 @@ fn each_mode<C>(
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Vec<Row>, Error>>>> =
+    let results: Mutex<Vec<Option<ModeRows>>> =
         Mutex::new((0..modes.len()).map(|_| None).collect());
     let store = |i: usize, result| {
         results
@@ -237,7 +246,10 @@ fn each_mode<C>(
                     let Some(mode) = modes.get(i) else { break };
                     let result = match &context {
                         Ok(context) => play(context, mode),
-                        Err(e) => Err(Error::Usage(format!("could not start: {e}"))),
+                        Err(e) => Err(Error::Usage(format!(
+                            "could not start: {}",
+                            display_chain(e)
+                        ))),
                     };
                     store(i, result);
                 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, align_to, sequence};
+use super::{
+    FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, align_to, message_of, sequence,
+};
 use crate::Error;
 use crate::agent::outcome::Fate;
 use crate::agent::sandbox::Sandbox;
@@ -41,12 +43,12 @@ pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec
     harness
         .set_uid(container.uid)
         .map_err(|e| Error::io("could not open the work directory to the uid", e))?;
-    let start = StartOptions {
+    harness.set_start_options(StartOptions {
         env_set: vec![(MODE_VARIABLE.to_owned(), mode.to_owned())],
         cwd: container.cwd.clone(),
         uid: container.uid,
         ..StartOptions::default()
-    };
+    });
     let mut rows: Vec<Row> = Vec::new();
     let mut last_end = Instant::now();
     for step in sequence() {
@@ -57,7 +59,7 @@ pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec
         if let Some(ms) = step.align_ms {
             align_to(ms);
         }
-        let served = harness.serve(&call_for(&step, mode), &start);
+        let served = harness.serve(&call_for(&step, mode));
         last_end = Instant::now();
         // The real side sees a container die in the window from one call's
         // start to the next's: a process found dead now died in the last
@@ -78,8 +80,8 @@ pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec
                 "-".to_owned()
             }
             Some(message) => message.to_owned(),
-            None if view.client_status < 400 => format!("{} bytes", served.body.len()),
-            None => "-".to_owned(),
+            // The function's own answer, read as the real side reads it.
+            None => message_of(view.client_status, &served.body),
         };
         rows.push(Row {
             mode: mode.to_owned(),
@@ -95,7 +97,6 @@ pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec
     }
     // As the real side waits for late deaths after the last call.
     std::thread::sleep(SETTLE);
-    harness.thaw();
     if harness.pid().is_some()
         && !harness.alive()
         && let Some(last) = rows.last_mut()

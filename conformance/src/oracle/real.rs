@@ -66,10 +66,23 @@ impl Server {
         })
     }
 
+    /// The same server and app with a client of its own, for another
+    /// thread (each client has its own runtime).
+    pub fn another_client(&self) -> Result<Self, Error> {
+        Ok(Self {
+            api: Api::new(&self.api.base)?,
+            app: self.app.clone(),
+            app_id: self.app_id.clone(),
+            image: self.image.clone(),
+        })
+    }
+
     /// Plays the sequence against the fixture in `mode`; one row per call.
     pub fn run_mode(&self, mode: &str) -> Result<Vec<Row>, Error> {
+        // A tag of this run's own (the app is named per run): containers
+        // left by an earlier run cannot be taken for this one's.
         let repo = self.image.split(':').next().unwrap_or(&self.image);
-        let tag = format!("{repo}-{mode}:oracle");
+        let tag = format!("{repo}-{mode}:{}", self.app);
         docker(&["tag", &self.image, &tag])?;
         let fn_id = self.create_fn(mode, &tag)?;
         let events = Events::watch(&tag)?;
@@ -99,7 +112,7 @@ impl Server {
         }
         std::thread::sleep(SETTLE);
         starts.push(now_nanos());
-        let deaths = events.stop();
+        let deaths = events.stop()?;
         let rows = answers
             .into_iter()
             .enumerate()
@@ -223,9 +236,13 @@ struct Events {
 
 impl Events {
     fn watch(image: &str) -> Result<Self, Error> {
+        // From a moment ago, so that no event is lost while it connects.
+        let since = format!("{:.3}", now_nanos() as f64 / 1e9 - 1.0);
         let mut child = Command::new("docker")
             .args([
                 "events",
+                "--since",
+                &since,
                 "--format",
                 "{{json .}}",
                 "--filter",
@@ -262,8 +279,6 @@ impl Events {
                 }
             }
         });
-        // `docker events` reports from when it connected: give it a moment.
-        std::thread::sleep(Duration::from_millis(300));
         Ok(Self {
             child,
             deaths,
@@ -271,16 +286,25 @@ impl Events {
         })
     }
 
-    fn stop(mut self) -> Vec<u128> {
+    /// The deaths seen; an error if `docker events` had ended by itself
+    /// (then it may have missed some).
+    fn stop(mut self) -> Result<Vec<u128>, Error> {
+        let ended = self.child.try_wait().ok().flatten();
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
-        self.deaths
+        if let Some(status) = ended {
+            return Err(Error::Usage(format!(
+                "docker events ended by itself ({status}); is DOCKER_HOST the server's daemon?"
+            )));
+        }
+        Ok(self
+            .deaths
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .clone())
     }
 }
 
@@ -295,6 +319,7 @@ impl Drop for Events {
 /// connection a request).
 #[derive(Debug)]
 struct Api {
+    base: String,
     authority: String,
     runtime: tokio::runtime::Runtime,
 }
@@ -312,7 +337,11 @@ impl Api {
             .enable_time()
             .build()
             .map_err(|e| Error::io("could not start a runtime", e))?;
-        Ok(Self { authority, runtime })
+        Ok(Self {
+            base: base.to_owned(),
+            authority,
+            runtime,
+        })
     }
 
     /// A JSON request; the answer's status and JSON body (`null` if none).
