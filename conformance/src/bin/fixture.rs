@@ -72,6 +72,8 @@
 //! | `log-flood` | writes 50 MiB to stderr at every call before answering | nothing the server sees; the harness's memory must not grow with the log |
 //! | `sleeper` | sleeps for ever; needs no `FN_LISTENER` (the child `grandchild` leaves behind) | never ready |
 //! | `eintr-fatal` | waits for each request with a 60 s `SO_RCVTIMEO` and exits if that wait is interrupted (`EINTR`) | nothing under the server's cgroup freezer; under SIGSTOP/SIGCONT the wait is interrupted (signal(7)) |
+//! | `memory-hog` | touches 256 MiB on every call before answering | `FN_MEMORY` (128 MB, no swap): the kernel's OOM killer ends the process mid-call |
+//! | `thread-hog` | on its first call starts 60 threads; if one cannot start, ends them all and answers 502 | the 50-task limit: the server's pids cgroup refuses the threads (a 502 the function chose, not a crash) |
 //!
 //! `std` cannot bind a socket without listening on it, so `direct-bind`
 //! creates `<name>` with a socket that it closes at once: a socket file with
@@ -147,9 +149,11 @@ enum Mode {
     LogFlood,
     Sleeper,
     EintrFatal,
+    MemoryHog,
+    ThreadHog,
 }
 
-const MODES: [(&str, Mode); 41] = [
+const MODES: [(&str, Mode); 43] = [
     ("good", Mode::Good),
     ("chatty", Mode::Chatty),
     ("direct-bind", Mode::DirectBind),
@@ -191,6 +195,8 @@ const MODES: [(&str, Mode); 41] = [
     ("log-flood", Mode::LogFlood),
     ("sleeper", Mode::Sleeper),
     ("eintr-fatal", Mode::EintrFatal),
+    ("memory-hog", Mode::MemoryHog),
+    ("thread-hog", Mode::ThreadHog),
 ];
 
 /// `log-flood`: what it writes to stderr at every call.
@@ -593,6 +599,19 @@ fn decide(
             return Some(Reply(204, None, Vec::new()));
         }
         Mode::Status500 => return Some(Reply::echo(500, body)),
+        Mode::MemoryHog => {
+            // Every page written, so the memory is really used.
+            let mut hog = vec![0u8; 256 << 20];
+            for page in hog.chunks_mut(4096) {
+                page[0] = 1;
+            }
+            std::hint::black_box(&hog);
+        }
+        Mode::ThreadHog => {
+            if let Err(e) = start_idle_threads() {
+                return Some(Reply::failure(502, &format!("cannot start a thread: {e}")));
+            }
+        }
         Mode::IgnoreDeadline => thread::sleep(Duration::from_secs(3)),
         _ => {}
     }
@@ -663,6 +682,37 @@ fn decide(
         }
         _ => Some(Reply::echo(200, body)),
     }
+}
+
+/// `thread-hog`: 60 threads that stay, started once per process; if one
+/// cannot start, the others are ended (and joined) before the error comes
+/// back, so that later calls have their tasks again.
+fn start_idle_threads() -> io::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    static GIVE_UP: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut started = Vec::new();
+    for _ in 0..60 {
+        let spawned = thread::Builder::new().stack_size(64 * 1024).spawn(|| {
+            while !GIVE_UP.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        match spawned {
+            Ok(handle) => started.push(handle),
+            Err(e) => {
+                GIVE_UP.store(true, Ordering::SeqCst);
+                for handle in started {
+                    let _ = handle.join();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `X-Probe` header: unprefixed on invoke calls, `Fn-Http-H-X-Probe`
