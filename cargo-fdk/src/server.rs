@@ -741,6 +741,7 @@ mod tests {
             result,
             view,
             via: Via::Own,
+            cut_short: None,
         };
         client_answer(&ex, kind, transport_gzip)
     }
@@ -1105,6 +1106,7 @@ mod tests {
                 container: Fate::Kept,
             },
             via: Via::Own,
+            cut_short: None,
         };
         let (wire, view) = client_answer(&ex, CallKind::Gateway, true);
         assert_eq!(view.container, Fate::Kept);
