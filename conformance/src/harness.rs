@@ -321,6 +321,46 @@ pub struct Served {
     pub leaked_length: Option<u64>,
 }
 
+impl Served {
+    /// A call the server failed before the function answered.
+    fn failed(view: ServerView, died_before: bool) -> Self {
+        Self {
+            view,
+            body: Vec::new(),
+            died_before,
+            leaked_length: None,
+        }
+    }
+
+    /// What the client got from an exchange with the function.
+    fn of(ex: Exchange) -> Self {
+        // A 200 head whose body then failed: the server's error answer goes
+        // out with the function's headers already in it (fn-contract §5.3,
+        // observed), its `Content-Length` among them.
+        let leaked_length = match &ex.result {
+            Err(ResponseError::Body {
+                status: 200,
+                headers,
+                ..
+            }) => headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok()),
+            _ => None,
+        };
+        let body = match (ex.result, ex.view.message) {
+            (Ok(res), None) => res.body,
+            _ => Vec::new(),
+        };
+        Self {
+            view: ex.view,
+            body,
+            died_before: false,
+            leaked_length,
+        }
+    }
+}
+
 /// One call and what came of it.
 #[derive(Debug)]
 pub struct Exchange {
@@ -724,11 +764,7 @@ impl Harness {
         let limit = until.saturating_duration_since(Instant::now());
         Connection::connect_within(&socket, limit).map_err(|e| {
             let mut failure = Failure::new(format!("could not connect to lsnr.sock: {e}"));
-            failure.server = Some(ServerView {
-                client_status: 502,
-                message: Some("error receiving function response"),
-                container: crate::agent::outcome::Fate::Killed,
-            });
+            failure.server = Some(ServerView::receive_error());
             failure.log = self.case_log();
             Verdict::Fail(Box::new(failure))
         })
@@ -845,11 +881,6 @@ impl Harness {
     /// fresh one. This is the emulation `scripts/oracle.sh` compares with
     /// the real server.
     pub fn serve(&mut self, call: &Call) -> Served {
-        let killed = |status, message| ServerView {
-            client_status: status,
-            message: Some(message),
-            container: crate::agent::outcome::Fate::Killed,
-        };
         self.close_idle();
         // A process that exited on its own since the last call (it is never
         // frozen then: a stopped process cannot exit). The server does not
@@ -858,12 +889,7 @@ impl Harness {
         // then is the container replaced.
         if self.current.is_some() && !self.alive() {
             self.discard();
-            return Served {
-                view: killed(502, "error receiving function response"),
-                body: Vec::new(),
-                died_before: true,
-                leaked_length: None,
-            };
+            return Served::failed(ServerView::receive_error(), true);
         }
         // Thawed, a process may exit on what happened while it was frozen
         // (the server's idle close of its connection, say) before the call
@@ -871,12 +897,7 @@ impl Harness {
         self.thaw();
         if self.current.is_some() && !self.alive() {
             self.discard();
-            return Served {
-                view: killed(502, "error receiving function response"),
-                body: Vec::new(),
-                died_before: false,
-                leaked_length: None,
-            };
+            return Served::failed(ServerView::receive_error(), false);
         }
         if self.current.is_none() {
             let launched = match self.work.fresh_iofs() {
@@ -885,52 +906,19 @@ impl Harness {
             };
             if let Err(e) = launched {
                 self.discard();
-                return Served {
-                    view: start_failure_view(&e),
-                    body: Vec::new(),
-                    died_before: false,
-                    leaked_length: None,
-                };
+                return Served::failed(start_failure_view(&e), false);
             }
         }
         let Ok(ex) = self.call(call) else {
             // The socket refused the dial: the agent's request fails before
             // any head, and the container goes.
             self.discard();
-            return Served {
-                view: killed(502, "error receiving function response"),
-                body: Vec::new(),
-                died_before: false,
-                leaked_length: None,
-            };
+            return Served::failed(ServerView::receive_error(), false);
         };
         if ex.view.container == crate::agent::outcome::Fate::Killed {
             self.discard();
         }
-        let body = match (&ex.result, ex.view.message) {
-            (Ok(res), None) => res.body.clone(),
-            _ => Vec::new(),
-        };
-        // A 200 head whose body then failed: the server's error answer goes
-        // out with the function's headers already in it (fn-contract §5.3,
-        // observed), its `Content-Length` among them.
-        let leaked_length = match &ex.result {
-            Err(ResponseError::Body {
-                status: 200,
-                headers,
-                ..
-            }) => headers
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, value)| value.trim().parse().ok()),
-            _ => None,
-        };
-        Served {
-            view: ex.view,
-            body,
-            died_before: false,
-            leaked_length,
-        }
+        Served::of(ex)
     }
 
     /// Sends one call on a connection of its own, closed after the answer

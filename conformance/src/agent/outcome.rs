@@ -40,6 +40,19 @@ pub struct ServerView {
     pub container: Fate,
 }
 
+impl ServerView {
+    /// "error receiving function response": the agent's request failed
+    /// before any head (a refused dial, a dead container, a close), and the
+    /// container goes.
+    pub fn receive_error() -> Self {
+        Self {
+            client_status: 502,
+            message: Some("error receiving function response"),
+            container: Fate::Killed,
+        }
+    }
+}
+
 impl fmt::Display for ServerView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "client gets {}", self.client_status)?;
@@ -104,7 +117,7 @@ pub fn classify(result: &Result<Response, ResponseError>, kind: CallKind) -> Ser
             Some("function response header too large"),
             Fate::Killed,
         ),
-        (None, _) => view(502, Some("error receiving function response"), Fate::Killed),
+        (None, _) => ServerView::receive_error(),
     }
 }
 

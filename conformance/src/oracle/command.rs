@@ -20,6 +20,21 @@ pub struct OracleArgs {
     step: OracleStep,
 }
 
+/// What both sides of the oracle play, and where the rows go.
+#[derive(Debug, clap::Args)]
+struct Play {
+    /// Where to write the rows (tab-separated).
+    #[arg(long)]
+    out: PathBuf,
+    /// How many modes to play at once (each has its own function and
+    /// process; the calls of one mode stay in order).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    jobs: u16,
+    /// The fixture modes.
+    #[arg(required = true)]
+    modes: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum OracleStep {
     /// Play the sequence on a real Fn server; write one row per call.
@@ -34,16 +49,8 @@ enum OracleStep {
         /// The app the functions are created in.
         #[arg(long, default_value = "oracle")]
         app: String,
-        /// Where to write the rows (tab-separated).
-        #[arg(long)]
-        out: PathBuf,
-        /// How many modes to play at once (each has its own function and
-        /// process; the calls of one mode stay in order).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
-        jobs: u16,
-        /// The fixture modes.
-        #[arg(required = true)]
-        modes: Vec<String>,
+        #[command(flatten)]
+        play: Play,
     },
     /// Play the sequence in the harness's emulation; write one row per call.
     Emulate {
@@ -58,16 +65,8 @@ enum OracleStep {
         /// read-only).
         #[arg(long)]
         cwd: Option<PathBuf>,
-        /// Where to write the rows (tab-separated).
-        #[arg(long)]
-        out: PathBuf,
-        /// How many modes to play at once (each has its own function and
-        /// process; the calls of one mode stay in order).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
-        jobs: u16,
-        /// The fixture modes.
-        #[arg(required = true)]
-        modes: Vec<String>,
+        #[command(flatten)]
+        play: Play,
     },
     /// Say, per mode, whether the real server served every call as the
     /// fixture meant it (`served MODE` or `failed MODE: first call`).
@@ -117,9 +116,7 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             api,
             image,
             app,
-            out,
-            jobs,
-            modes,
+            play: Play { out, jobs, modes },
         } => {
             // The app once; then a client per worker.
             let server = real::Server::new(&api, &app, &image)?;
@@ -139,9 +136,7 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             fixture,
             uid,
             cwd,
-            out,
-            jobs,
-            modes,
+            play: Play { out, jobs, modes },
         } => {
             // Ctrl-C kills the functions (frozen ones too) and their
             // directories, as `run` does.

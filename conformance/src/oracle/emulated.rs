@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{
-    FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, align_to, message_of, sequence,
-};
+use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, message_of, sequence};
 use crate::Error;
 use crate::agent::outcome::Fate;
 use crate::agent::sandbox::Sandbox;
@@ -52,13 +50,7 @@ pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec
     let mut rows: Vec<Row> = Vec::new();
     let mut last_end = Instant::now();
     for step in sequence() {
-        let since = last_end.elapsed();
-        if since < step.idle {
-            std::thread::sleep(step.idle - since);
-        }
-        if let Some(ms) = step.align_ms {
-            align_to(ms);
-        }
+        step.wait_after(last_end);
         let served = harness.serve(&call_for(&step, mode));
         last_end = Instant::now();
         // The real side sees a container die in the window from one call's

@@ -161,8 +161,23 @@ pub fn served_as_meant(rows: &[Row], mode: &str) -> Result<(), String> {
     Ok(())
 }
 
+impl Step {
+    /// Waits until this step may be sent: its idle time after `last_end`
+    /// (the end of the previous call), then its alignment, if any. Both
+    /// sides pace the sequence through this.
+    pub fn wait_after(&self, last_end: std::time::Instant) {
+        let since = last_end.elapsed();
+        if since < self.idle {
+            std::thread::sleep(self.idle - since);
+        }
+        if let Some(ms) = self.align_ms {
+            align_to(ms);
+        }
+    }
+}
+
 /// Waits until the wall clock's fraction of a second is `ms`.
-pub fn align_to(ms: u32) {
+fn align_to(ms: u32) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_millis())

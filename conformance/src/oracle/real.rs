@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::{
     FN_IDLE_TIMEOUT_SECS, FN_MEMORY_MB, FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE,
-    align_to, message_of, sequence,
+    message_of, sequence,
 };
 use crate::Error;
 use crate::agent::outcome::Fate;
@@ -90,13 +90,7 @@ impl Server {
         let mut answers = Vec::new();
         let mut last_end = Instant::now();
         for step in sequence() {
-            let since = last_end.elapsed();
-            if since < step.idle {
-                std::thread::sleep(step.idle - since);
-            }
-            if let Some(ms) = step.align_ms {
-                align_to(ms);
-            }
+            step.wait_after(last_end);
             let path = match step.route {
                 Route::Invoke => format!("/invoke/{fn_id}"),
                 Route::Trigger => format!("/t/{}/{mode}", self.app),
