@@ -427,7 +427,16 @@ impl Exchange {
                 }
                 text.push('\n');
                 if error.timed_out() {
-                    text.push_str("(the body did not end before the call's deadline)");
+                    match &self.cut_short {
+                        Some(limit) => text.push_str(&format!(
+                            "(no complete response: the body had not ended when the harness \
+                             stopped waiting at {limit})"
+                        )),
+                        None => text.push_str(
+                            "(no complete response: the body did not end before the call's \
+                             deadline)",
+                        ),
+                    }
                 } else {
                     text.push_str(&format!(
                         "(the body could not be read: {})",
