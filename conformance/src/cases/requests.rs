@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
 use crate::agent::outcome::CallKind;
+use crate::agent::process::SOCKET_NAME;
 use crate::agent::{StartOptions, rfc3339};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::{Failure, Verdict, show_bytes};
@@ -503,9 +504,19 @@ fn server_vars(h: &mut Harness) -> CaseResult {
     let op = serde_json::json!({ "op": "report", "config": keys }).to_string();
     let ex = h.call(&Call::invoke().probe(&op))?;
     let json = report(h, &ex)?;
+    // FN_LISTENER names the socket inside the function's own file system:
+    // a container (or a wrapper such as scripts/fn-sandbox.sh) mounts the
+    // socket directory elsewhere (the server's is /tmp/iofs), so only its
+    // form is checked.
+    let as_set = |k: &str, v: &str, seen: Option<&str>| match (k, seen) {
+        ("FN_LISTENER", Some(seen)) => {
+            seen.starts_with("unix:/") && seen.ends_with(&format!("/{SOCKET_NAME}"))
+        }
+        (_, seen) => seen == Some(v),
+    };
     let wrong: Vec<(&str, String)> = expected
         .iter()
-        .filter(|(k, v)| json["config"][k.as_str()].as_str() != Some(v.as_str()))
+        .filter(|(k, v)| !as_set(k, v, json["config"][k.as_str()].as_str()))
         .map(|(k, v)| {
             let seen = &json["config"][k.as_str()];
             (
