@@ -488,7 +488,6 @@ impl Sandbox {
             _parents: self.parents.clone(),
             pgid: None,
             trampoline: self.trampoline.clone(),
-            signals_frozen: false,
             memory_mb,
         })
     }
@@ -738,8 +737,6 @@ pub struct Jail {
     _parents: Option<Arc<Parents>>,
     pgid: Option<i32>,
     trampoline: Option<PathBuf>,
-    /// Stopped with SIGSTOP (the fallback freezer).
-    signals_frozen: bool,
     memory_mb: u64,
 }
 
@@ -844,29 +841,12 @@ impl Jail {
     /// `docker pause`: the cgroup freezer (returns once every task is
     /// frozen), or SIGSTOP to the process group.
     pub fn freeze(&mut self) -> io::Result<()> {
-        match &self.cgroups {
-            Some(dirs) => dirs.freeze().inspect_err(|_| {
-                // Stuck half-way (FREEZING): back to running, rather than a
-                // state the next call cannot count on.
-                let _ = dirs.thaw();
-            }),
-            None => {
-                self.signal_group(Signal::SIGSTOP)?;
-                self.signals_frozen = true;
-                Ok(())
-            }
-        }
+        self.freezer().freeze()
     }
 
     /// `docker unpause`.
     pub fn thaw(&mut self) -> io::Result<()> {
-        match &self.cgroups {
-            Some(dirs) => dirs.thaw(),
-            None => {
-                self.signals_frozen = false;
-                self.signal_group(Signal::SIGCONT)
-            }
-        }
+        self.freezer().thaw()
     }
 
     /// A handle that freezes and thaws this jail from another thread: the
@@ -912,7 +892,6 @@ impl Jail {
         if let Some(dirs) = &self.cgroups {
             dirs.kill();
         }
-        self.signals_frozen = false;
     }
 }
 
@@ -929,6 +908,8 @@ impl Freezable {
     pub fn freeze(&self) -> io::Result<()> {
         match &self.cgroups {
             Some(dirs) => dirs.freeze().inspect_err(|_| {
+                // Stuck half-way (FREEZING): back to running, rather than a
+                // state the next call cannot count on.
                 let _ = dirs.thaw();
             }),
             None => self.signal(Signal::SIGSTOP),

@@ -205,17 +205,13 @@ pub struct Row {
 impl Row {
     /// The row as one tab-separated line (no tabs or newlines inside).
     pub fn to_tsv(&self) -> String {
-        let fate = match self.fate {
-            Fate::Kept => "kept",
-            Fate::Killed => "killed",
-        };
         format!(
             "{}\t{}\t{}\t{}\t{}",
             self.mode,
             self.step,
             self.status,
             clean(&self.message),
-            fate
+            fate_word(self.fate)
         )
     }
 
@@ -244,11 +240,12 @@ impl Row {
 
     /// Status, message and fate, as a table cell.
     pub fn outcome(&self) -> String {
-        let fate = match self.fate {
-            Fate::Kept => "kept",
-            Fate::Killed => "killed",
-        };
-        format!("{} {} ({fate})", self.status, self.message)
+        format!(
+            "{} {} ({})",
+            self.status,
+            self.message,
+            fate_word(self.fate)
+        )
     }
 }
 
@@ -262,6 +259,14 @@ pub fn message_of(status: u16, body: &[u8]) -> String {
         .ok()
         .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
         .unwrap_or_else(|| "-".to_owned())
+}
+
+/// A fate as the rows write it (and [`Row::from_tsv`] reads it).
+fn fate_word(fate: Fate) -> &'static str {
+    match fate {
+        Fate::Kept => "kept",
+        Fate::Killed => "killed",
+    }
 }
 
 fn clean(text: &str) -> String {
