@@ -49,8 +49,7 @@ impl Socket {
                 io::Error::from(io::ErrorKind::InvalidInput),
             ));
         };
-        let mut private_name = std::ffi::OsString::from(PRIVATE_SOCKET_PREFIX);
-        private_name.push(name);
+        let private_name = private_name(name);
         let private = dir.join(&private_name);
 
         // Stale files from an earlier process in the same directory
@@ -83,6 +82,31 @@ impl Socket {
         })?;
         Ok(Self { listener, files })
     }
+}
+
+/// The longest `/proc/self/fd/<fd>/` a directory-relative bind prefixes:
+/// 14 bytes, up to 10 digits and the slash.
+const PROC_FD_PREFIX_MAX: usize = 25;
+
+/// The private name for the public file name `name`: `phony<name>`, unless
+/// that could not be bound even relative to the directory (a public name of
+/// more than 77 bytes, say `/tmp/` and 102 bytes); then `phony` and the
+/// public name's last bytes, as many as fit. The name stays a function of
+/// the public one, so a restarted process finds its stale predecessor.
+fn private_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    let room = MAX_SOCKET_PATH - PROC_FD_PREFIX_MAX - PRIVATE_SOCKET_PREFIX.len();
+    let mut tail = &bytes[bytes.len().saturating_sub(room)..];
+    if tail.len() + PRIVATE_SOCKET_PREFIX.len() == bytes.len()
+        && bytes.starts_with(PRIVATE_SOCKET_PREFIX.as_bytes())
+    {
+        // `phony<tail>` would be the public name itself: one byte less.
+        tail = &tail[1..];
+    }
+    let mut private = std::ffi::OsString::from(PRIVATE_SOCKET_PREFIX);
+    private.push(std::ffi::OsStr::from_bytes(tail));
+    private
 }
 
 /// Binds `dir/name`. A listener path of up to 107 bytes is allowed
@@ -148,6 +172,42 @@ mod tests {
         assert!(fs::symlink_metadata(&public).is_err());
         assert!(fs::symlink_metadata(dir.join("phonylsnr.sock")).is_err());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_107_byte_listener_path_in_a_short_directory_works() {
+        // `/tmp/` and a 102-byte name: `phony<name>` does not fit even
+        // behind `/proc/self/fd/<n>/`, so the private name is shortened.
+        let dir = PathBuf::from(format!("/tmp/fs{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let base = dir.to_str().unwrap().len() + 1;
+        let public = dir.join("l".repeat(107 - base));
+        let socket = Socket::bind(&public).unwrap();
+        assert!(fs::metadata(&public).unwrap().file_type().is_socket());
+        let target = fs::read_link(&public).unwrap();
+        assert!(target.to_str().unwrap().starts_with("phony"), "{target:?}");
+        assert!(target.components().count() == 1, "{target:?}");
+        let client = std::os::unix::net::UnixStream::connect(&public).unwrap();
+        let (_conn, _) = socket.listener.accept().await.unwrap();
+        drop(client);
+        drop(socket);
+        assert!(fs::read_dir(&dir).unwrap().next().is_none());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_private_name_is_never_the_public_one() {
+        use std::ffi::OsStr;
+        assert_eq!(private_name(OsStr::new("lsnr.sock")), "phonylsnr.sock");
+        let long = "x".repeat(100);
+        let private = private_name(OsStr::new(&long));
+        assert_eq!(private.len(), MAX_SOCKET_PATH - PROC_FD_PREFIX_MAX);
+        assert_eq!(private, OsStr::new(&format!("phony{}", &long[23..])));
+        // An 82-byte name that starts with the prefix: its 77-byte tail
+        // after `phony` would rebuild the public name itself.
+        let tricky = format!("phony{}", "y".repeat(77));
+        assert_ne!(private_name(OsStr::new(&tricky)), OsStr::new(&tricky));
     }
 
     #[tokio::test]
