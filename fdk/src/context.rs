@@ -32,7 +32,7 @@ use http::header::{
 use http::request::Parts;
 
 use crate::config::{ConfigError, Env, parse_config};
-use crate::deadline::{self, Deadline};
+use crate::deadline::{self, Deadline, FnTimeout};
 use crate::extract::FromRequestParts;
 use crate::gateway::{self, Gateway};
 use crate::logs;
@@ -197,7 +197,7 @@ impl Context {
     /// gateway's method and URL); the user's header view and the trace
     /// context are built on first use, so a handler that never asks pays
     /// nothing for them.
-    pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>) -> Self {
+    pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>, timeout: &FnTimeout) -> Self {
         let socket = std::mem::take(headers);
         let call_id = match socket.get(&FN_CALL_ID) {
             Some(v) if v.to_str().is_ok() => Some(v.clone()),
@@ -213,14 +213,14 @@ impl Context {
         let deadline = match socket.get(&FN_DEADLINE) {
             None => None,
             Some(value) => {
-                let parsed = value.to_str().ok().and_then(deadline::parse_rfc3339);
+                let parsed = value.to_str().ok().and_then(deadline::parse_stated);
                 if parsed.is_none() {
                     logs::warn(format_args!(
                         "call {id}: ignoring unparseable Fn-Deadline {value:?}; \
                          the call runs without a deadline"
                     ));
                 }
-                parsed.map(Deadline::at)
+                parsed.map(|stated| Deadline::arriving(stated, timeout))
             }
         };
         // Exactly `httprequest` (HS-GW-1).
@@ -257,7 +257,7 @@ pub(crate) struct StdioCall {
 impl Context {
     /// Builds the context of a stdin/stdout call: the client's method, URL
     /// and headers arrive directly, so the gateway view is always there.
-    pub(crate) fn from_stdio(call: StdioCall, env: Arc<Env>) -> Self {
+    pub(crate) fn from_stdio(call: StdioCall, env: Arc<Env>, timeout: &FnTimeout) -> Self {
         let call_id = match HeaderValue::from_str(&call.call_id) {
             Ok(v) if !call.call_id.is_empty() => Some(v),
             Ok(_) => None,
@@ -270,7 +270,7 @@ impl Context {
             }
         };
         let deadline = call.deadline.as_deref().and_then(|text| {
-            let parsed = deadline::parse_rfc3339(text);
+            let parsed = deadline::parse_stated(text);
             if parsed.is_none() {
                 // `{:?}`: the id is still raw here, and must not be able
                 // to forge a log line of its own.
@@ -280,7 +280,7 @@ impl Context {
                     call.call_id
                 ));
             }
-            parsed.map(Deadline::at)
+            parsed.map(|stated| Deadline::arriving(stated, timeout))
         });
         let method = call
             .method
@@ -349,7 +349,11 @@ impl Context {
     pub fn from_parts(parts: &Parts) -> Self {
         match parts.extensions.get::<Context>() {
             Some(ctx) => ctx.clone(),
-            None => Self::from_socket(&mut HeaderMap::new(), Arc::new(Env::default())),
+            None => Self::from_socket(
+                &mut HeaderMap::new(),
+                Arc::new(Env::default()),
+                &FnTimeout::default(),
+            ),
         }
     }
 }

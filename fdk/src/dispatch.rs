@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::body::Body;
 use crate::config::{Env, LogFrame};
 use crate::context::Context;
-use crate::deadline::{Deadline, Enforced, TimedOut};
+use crate::deadline::{Deadline, Enforced, FnTimeout, TimedOut};
 use crate::extract::Request;
 use crate::handler::BoxHandler;
 use crate::logs;
@@ -28,6 +28,8 @@ pub(crate) struct App {
     pub(crate) handler: BoxHandler,
     pub(crate) env: Arc<Env>,
     pub(crate) log_frame: Option<LogFrame>,
+    /// The fn timeout, as learned from the calls' deadlines (HS-DL-3).
+    pub(crate) timeout: FnTimeout,
 }
 
 impl App {
@@ -37,6 +39,7 @@ impl App {
             handler,
             env,
             log_frame,
+            timeout: FnTimeout::default(),
         }
     }
 }
@@ -77,7 +80,7 @@ pub(crate) async fn call(
         logs::write_frame(frame, &parts.headers);
     }
 
-    let ctx = Context::from_socket(&mut parts.headers, Arc::clone(&app.env));
+    let ctx = Context::from_socket(&mut parts.headers, Arc::clone(&app.env), &app.timeout);
     let kind = if ctx.is_gateway() {
         CallKind::Gateway
     } else {

@@ -7,6 +7,7 @@
 
 mod calls;
 mod captures;
+mod deadline;
 mod failures;
 mod observability;
 mod stdio;

@@ -103,7 +103,7 @@ pub(crate) struct Reply {
 
 /// Runs one call whose body is already in memory and collects the answer.
 pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
-    let ctx = Context::from_stdio(call, Arc::clone(&app.env));
+    let ctx = Context::from_stdio(call, Arc::clone(&app.env), &app.timeout);
     let mut req = ::http::Request::new(());
     if let Some(gateway) = ctx.gateway() {
         *req.method_mut() = gateway.method().clone();

@@ -107,7 +107,11 @@ impl TestCall {
     /// The [`Context`] a handler would see for this call.
     pub fn context(&self) -> Context {
         let mut headers = self.socket_headers();
-        Context::from_socket(&mut headers, Arc::new(self.env()))
+        Context::from_socket(
+            &mut headers,
+            Arc::new(self.env()),
+            &crate::deadline::FnTimeout::default(),
+        )
     }
 
     /// Calls `handler` in-process, through the same code path as a socket
