@@ -175,6 +175,14 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
         if let Some(why) = &f.stopped {
             progress(format_args!("{}: calls stopped: {why}", f.name));
         }
+        // An OOM kill shows to the driver only as a refused or reset
+        // connection: name the cause.
+        if let Some(n) = f.oom_kills.filter(|n| *n > 0) {
+            progress(format_args!(
+                "{}: the kernel's OOM killer struck {n} time(s) in its cgroup (over the memory limit)",
+                f.name
+            ));
+        }
     }
     drop(subjects); // kill the functions before the work directory goes
     Ok(Report {

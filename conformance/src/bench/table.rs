@@ -65,7 +65,9 @@ pub fn render_soak(report: &Report) -> String {
         .functions
         .iter()
         .any(|f| soak_only(&f.memory).next().is_some());
-    if reached {
+    // Under --limits the table is worth printing even before 1k calls: its
+    // nofile and oom_kills columns show what the limits did.
+    if reached || report.limits.is_some() {
         let rows: Vec<Vec<String>> = report.functions.iter().map(soak_row).collect();
         out.push_str(&aligned(&SOAK_COLUMNS, &rows));
         out.push('\n');
@@ -75,7 +77,8 @@ pub fn render_soak(report: &Report) -> String {
              value if unchanged at every checkpoint, else each checkpoint's.  nofile: the function's soft\n\
              open-files limit (/proc/<pid>/limits).  oom_kills: in its cgroup (-: no cgroup).  calls: measured.\n",
         );
-    } else {
+    }
+    if !reached {
         let _ = writeln!(
             out,
             "soak: no checkpoint reached (the first is after {} calls)",
@@ -362,6 +365,31 @@ mod tests {
             None,
         ));
         assert!(text.starts_with("soak: no checkpoint reached (the first is after 1000 calls)\n"));
+    }
+
+    #[test]
+    fn a_short_run_under_limits_still_shows_oom_kills() {
+        let limits = LimitsReport {
+            nofile: Some(350),
+            pids_max: None,
+            memory_mib: None,
+            skipped: Some("no cgroups".into()),
+            sandbox: String::new(),
+        };
+        let mut hog = function("hog", vec![point("warm", 1, 1, 1)]);
+        hog.oom_kills = Some(1);
+        let text = render_soak(&report(vec![hog], Some(limits)));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("function  rss_1k"));
+        let row: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            row,
+            [
+                "hog", "-", "-", "-", "-", "-", "-", "-", "350", "1", "20000"
+            ]
+        );
+        assert!(text.contains("soak: no checkpoint reached"));
+        assert!(text.ends_with("skipped: no cgroups\n"));
     }
 
     #[test]
