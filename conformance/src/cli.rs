@@ -49,23 +49,18 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     match command.to_str() {
         Some("bench") => match bench::args::parse(args) {
             Ok(Parsed::Help) => print_out(bench::args::USAGE),
-            Ok(Parsed::Run(bench_args)) => match bench::run(&bench_args) {
-                Ok(report) => {
-                    let text = if bench_args.json {
-                        match serde_json::to_string_pretty(&report) {
-                            Ok(json) => json + "\n",
-                            Err(e) => return fail(&Error::io("could not write JSON", e.into())),
-                        }
-                    } else {
-                        bench::table::render(&report)
-                    };
-                    match print_out(&text) {
-                        code if code == ExitCode::SUCCESS => ExitCode::from(report.exit_code()),
-                        code => code,
-                    }
+            Ok(Parsed::Run(bench_args)) => {
+                // Under --limits every function has a cgroup of its own: a
+                // Ctrl-C must remove those (and kill the functions), not
+                // leave them behind, as `run` does.
+                if let Err(e) = crate::suite::stop_on_signals() {
+                    eprintln!(
+                        "fdk-conformance: cannot handle SIGINT/SIGTERM ({e}); stopping the run \
+                         that way may leave the functions running"
+                    );
                 }
-                Err(e) => fail(&e),
-            },
+                bench_command(&bench_args)
+            }
             Err(e) => usage_error(&e),
         },
         Some(crate::agent::sandbox::TRAMPOLINE_ARG) => crate::agent::sandbox::trampoline(args),
@@ -92,6 +87,27 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             print_out(concat!("fdk-conformance ", env!("CARGO_PKG_VERSION"), "\n"))
         }
         _ => usage_error(&Error::Usage(format!("unknown command {command:?}"))),
+    }
+}
+
+/// `fdk-conformance bench`, parsed: runs it and prints the table or JSON.
+fn bench_command(bench_args: &bench::args::BenchArgs) -> ExitCode {
+    match bench::run(bench_args) {
+        Ok(report) => {
+            let text = if bench_args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(json) => json + "\n",
+                    Err(e) => return fail(&Error::io("could not write JSON", e.into())),
+                }
+            } else {
+                bench::table::render(&report)
+            };
+            match print_out(&text) {
+                code if code == ExitCode::SUCCESS => ExitCode::from(report.exit_code()),
+                code => code,
+            }
+        }
+        Err(e) => fail(&e),
     }
 }
 

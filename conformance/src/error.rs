@@ -28,6 +28,8 @@ pub enum Error {
         /// The system's answer.
         source: nix::Error,
     },
+    /// `bench --limits` cannot apply limits that the run requires (under CI).
+    Limits(String),
     /// A local operation (work directory, socket connect, …) failed.
     Io {
         /// What was being done.
@@ -50,7 +52,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(text) => write!(f, "{text}"),
+            Self::Usage(text) | Self::Limits(text) => write!(f, "{text}"),
             Self::Start { name, .. } => write!(f, "function {name:?} did not become ready"),
             Self::Pin { cpu, .. } => {
                 write!(
@@ -66,7 +68,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Usage(_) => None,
+            Self::Usage(_) | Self::Limits(_) => None,
             Self::Start { source, .. } => Some(source),
             Self::Pin { source, .. } => Some(source),
             Self::Io { source, .. } => Some(source),

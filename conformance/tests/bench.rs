@@ -4,10 +4,19 @@
 use std::process::{Command, Output};
 
 fn bench(args: &[&str]) -> Output {
-    let run = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"))
-        .arg("bench")
-        .args(args)
-        .output();
+    bench_with_ci(args, None)
+}
+
+/// `bench` with `CI` set to `ci`, or removed for `None` (the developer's
+/// machine), whatever the environment running the tests has.
+fn bench_with_ci(args: &[&str], ci: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
+    cmd.arg("bench").args(args);
+    match ci {
+        Some(value) => cmd.env("CI", value),
+        None => cmd.env_remove("CI"),
+    };
+    let run = cmd.output();
     match run {
         Ok(output) => output,
         Err(e) => panic!("could not run fdk-conformance: {e}"),
@@ -89,6 +98,54 @@ fn json_with_a_chunked_body_and_two_functions() {
         assert_eq!(labels, ["warm", "end"]);
     }
     assert!(functions[1]["p50_vs_floor"].as_f64().is_some());
+}
+
+#[test]
+fn limits_and_soak_checkpoints_in_json() {
+    let args = [
+        "--calls",
+        "1000",
+        "--warmup",
+        "5",
+        "--starts",
+        "1",
+        "--limits",
+        "--json",
+        "--fn",
+        &floor(),
+    ];
+    let out = bench_with_ci(&args, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("limits: open files 350"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let limits = &report["limits"];
+    assert_eq!(limits["nofile"], 350);
+    let f = &report["functions"][0];
+    assert_eq!(f["nofile"], 350, "read back from /proc/<pid>/limits");
+    let memory = f["memory"].as_array().unwrap();
+    let labels: Vec<&str> = memory
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["warm", "1k", "end"]);
+    assert!(memory[1]["fds"].as_u64().unwrap() >= 3, "{f}");
+    assert_eq!(f["soak"]["from"], "1k");
+    if limits["pids_max"] == 50 {
+        // Root with cgroups: every limit held, and the cgroup saw no OOM kill.
+        assert_eq!(limits["memory_mib"], 128);
+        assert_eq!(limits["skipped"], serde_json::Value::Null);
+        assert_eq!(f["oom_kills"], 0);
+    } else {
+        // No cgroups: skipped, with the reason; under CI that is an error.
+        assert!(
+            limits["skipped"].as_str().unwrap().contains("no cgroups"),
+            "{limits}"
+        );
+        let ci = bench_with_ci(&args, Some("true"));
+        assert_eq!(ci.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&ci.stderr).contains("CI=true"));
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! What `/proc` tells about a function process: resident memory, threads,
-//! the CPUs it may run on, the CPU time it has used, and who it runs as.
+//! open descriptors, its open-files limit, the CPUs it may run on, the CPU
+//! time it has used, and who it runs as.
 
 use std::fs;
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 /// Clock ticks per second of the `/proc/<pid>/stat` times (`USER_HZ`, fixed
@@ -41,6 +43,53 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
             format!("/proc/{pid}/stat has no utime/stime"),
         )
     })
+}
+
+/// How many descriptors the process has open: the entries of
+/// `/proc/<pid>/fd` (one symlink per descriptor; reading it needs the same
+/// rights as `ptrace`, which the harness has over its own children).
+pub fn open_fds(pid: u32) -> io::Result<u64> {
+    count_entries(Path::new(&format!("/proc/{pid}/fd")))
+}
+
+fn count_entries(dir: &Path) -> io::Result<u64> {
+    let mut n = 0;
+    for entry in fs::read_dir(dir)? {
+        // A descriptor closed while the directory is read is just not there.
+        if entry.is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The soft `RLIMIT_NOFILE` of the process (`Max open files` in
+/// `/proc/<pid>/limits`); `None` inside `Ok` for `unlimited`. Read back
+/// rather than trusted, so that a report's limit is the one the function got.
+pub fn nofile_limit(pid: u32) -> io::Result<Option<u64>> {
+    let text = fs::read_to_string(format!("/proc/{pid}/limits"))?;
+    parse_soft_limit(&text, "Max open files").ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("/proc/{pid}/limits has no readable Max open files line"),
+        )
+    })
+}
+
+/// The soft limit of the `name` row of `/proc/<pid>/limits`: `Some(None)`
+/// for `unlimited`. The kernel prints each row as `%-25s %-20s %-20s %-10s`
+/// (name, soft, hard, unit), and every name has single spaces and at most 21
+/// characters, so a name is followed by at least two spaces: that tells
+/// `Max open files` from a prefix of it such as `Max open`.
+fn parse_soft_limit(text: &str, name: &str) -> Option<Option<u64>> {
+    let rest = text.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        rest.starts_with("  ").then_some(rest)
+    })?;
+    match rest.split_ascii_whitespace().next()? {
+        "unlimited" => Some(None),
+        soft => soft.parse().ok().map(Some),
+    }
 }
 
 /// Who a process runs as, from `/proc/<pid>/status`.
@@ -164,5 +213,45 @@ mod tests {
         let status = status(me).unwrap();
         assert!(status.rss_kib > 0 && status.threads >= 1);
         assert!(cpu_time(me).is_ok());
+        // stdin, stdout and stderr at least; one more while a file is open.
+        let before = open_fds(me).unwrap();
+        assert!(before >= 3, "{before}");
+        assert!(nofile_limit(me).is_ok());
+    }
+
+    #[test]
+    fn fd_count_is_the_number_of_entries() {
+        let dir = std::env::temp_dir().join(format!("procfs-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).unwrap();
+        assert_eq!(count_entries(&dir).unwrap(), 0);
+        for name in ["0", "1", "2", "10"] {
+            fs::write(dir.join(name), b"").unwrap();
+        }
+        assert_eq!(count_entries(&dir).unwrap(), 4);
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(count_entries(&dir).is_err(), "a process that is gone");
+    }
+
+    #[test]
+    fn limits_rows() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+            Max cpu time              unlimited            unlimited            seconds   \n\
+            Max processes             63432                63432                processes \n\
+            Max open files            350                  1048576              files     \n\
+            Max locked memory         65536                65536                bytes     \n";
+        assert_eq!(parse_soft_limit(text, "Max open files"), Some(Some(350)));
+        assert_eq!(parse_soft_limit(text, "Max processes"), Some(Some(63432)));
+        assert_eq!(parse_soft_limit(text, "Max cpu time"), Some(None));
+        assert_eq!(
+            parse_soft_limit(text, "Max open"),
+            None,
+            "a whole name only"
+        );
+        assert_eq!(parse_soft_limit(text, "Max file locks"), None);
+        assert_eq!(
+            parse_soft_limit("Max open files  lots  x\n", "Max open files"),
+            None
+        );
     }
 }

@@ -444,6 +444,17 @@ impl Sandbox {
         self.parents.is_some()
     }
 
+    /// Why functions get no cgroups (`None` when they do).
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// Whether processes start through the trampoline, which sets the
+    /// server's ulimits ([`NOFILE`] and the others) before `exec`.
+    pub fn sets_ulimits(&self) -> bool {
+        self.trampoline.is_some()
+    }
+
     /// One paragraph for the run's output: what the container is, and, for
     /// the fallback, how it differs from the server's.
     pub fn describe(&self) -> String {

@@ -34,6 +34,12 @@ Options:
                      reported [default: 5]
   --cpu <N>          Pin the driver and the functions to CPU N [default: 0]
   --no-pin           Do not pin
+  --limits           Run every function under the Fn server's limits: open files
+                     350 (setrlimit before exec), and, as root with cgroups, a
+                     cgroup with pids.max 50 (threads included) and a 128 MiB
+                     memory limit without swap. Without cgroups those two are
+                     skipped and the output says why; with CI=true that is an
+                     error instead
   --json             Print one JSON object instead of the table
   -h, --help         Print this help
 
@@ -56,6 +62,8 @@ pub struct BenchArgs {
     pub cpu: Option<usize>,
     /// Print JSON instead of the table.
     pub json: bool,
+    /// `--limits`: run the functions under the server's limits.
+    pub limits: bool,
     /// The functions, in command-line order.
     pub functions: Vec<FunctionCommand>,
 }
@@ -69,6 +77,7 @@ impl Default for BenchArgs {
             starts: 5,
             cpu: Some(0),
             json: false,
+            limits: false,
             functions: Vec::new(),
         }
     }
@@ -137,6 +146,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, Error>
                 pin_flags.1 = true;
             }
             "--json" if inline.is_none() => out.json = true,
+            "--limits" if inline.is_none() => out.limits = true,
             "--fn" => out.functions.push(function(&value()?)?),
             _ => return Err(usage(format!("unknown option {text:?}"))),
         }
@@ -215,6 +225,7 @@ mod tests {
         let a = run(&["--", "target/release/floor", "--flag", "two words"]);
         assert_eq!(a.calls, 10_000);
         assert_eq!(a.cpu, Some(0));
+        assert!(!a.limits);
         assert_eq!(a.functions.len(), 1);
         assert_eq!(a.functions[0].name, "floor");
         assert_eq!(a.functions[0].program, "target/release/floor");
@@ -236,6 +247,7 @@ mod tests {
             "3",
             "--cpu=1",
             "--json",
+            "--limits",
             "--fn",
             "floor=target/release/floor",
             "--fn=py=python3  -u fn.py",
@@ -244,7 +256,7 @@ mod tests {
             (a.calls, a.warmup, a.body_size, a.starts),
             (20_000, 5, 64, 3)
         );
-        assert_eq!((a.cpu, a.json), (Some(1), true));
+        assert_eq!((a.cpu, a.json, a.limits), (Some(1), true, true));
         let names: Vec<_> = a.functions.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["floor", "py"]);
         assert_eq!(a.functions[1].program, "python3");
@@ -280,6 +292,7 @@ mod tests {
             &["--fn", "a=x", "--fn", "a=y"],
             &["--"],
             &["--json=yes", "--", "f"],
+            &["--limits=on", "--", "f"],
         ] {
             assert!(
                 matches!(parse_strs(args), Err(Error::Usage(_))),

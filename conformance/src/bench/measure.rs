@@ -56,10 +56,11 @@ pub struct Failures {
     pub first: Option<String>,
 }
 
-/// Memory and threads of the function at one point of the run.
+/// Memory, threads and open descriptors of the function at one point of the
+/// run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checkpoint {
-    /// `warm` (after warmup), `1k`, `10k`, `100k` or `end`.
+    /// `warm` (after warmup), `1k`, `10k`, `100k`, `1M` or `end`.
     pub label: &'static str,
     /// Measured calls made when the sample was taken.
     pub after_calls: u64,
@@ -67,6 +68,8 @@ pub struct Checkpoint {
     pub rss_kib: Option<u64>,
     /// `Threads` (`None` if the process could not be read).
     pub threads: Option<u64>,
+    /// Entries of `/proc/<pid>/fd` (`None` if the process could not be read).
+    pub fds: Option<u64>,
 }
 
 enum Failure {
@@ -173,14 +176,16 @@ impl Subject {
         };
     }
 
-    /// Samples memory and threads under `label`.
+    /// Samples memory, threads and descriptors under `label`.
     pub fn checkpoint(&mut self, label: &'static str) {
-        let status = procfs::status(self.running.pid()).ok();
+        let pid = self.running.pid();
+        let status = procfs::status(pid).ok();
         self.checkpoints.push(Checkpoint {
             label,
             after_calls: self.measured,
             rss_kib: status.as_ref().map(|s| s.rss_kib),
             threads: status.as_ref().map(|s| s.threads),
+            fds: procfs::open_fds(pid).ok(),
         });
     }
 

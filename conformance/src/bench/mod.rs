@@ -10,14 +10,18 @@
 //!    connection, in blocks of [`BLOCK`] calls that alternate between
 //!    functions so that drift (other tenants, frequency changes) hits all
 //!    alike. Every answer must be a 200 (for `floor`, with [`FLOOR_BODY`]);
-//! 4. **memory**: `VmRSS` and `Threads` after warmup, after 1k, 10k and 100k
-//!    calls (when reached) and at the end.
+//! 4. **soak**: `VmRSS`, `Threads` and the open descriptors after warmup,
+//!    after 1k, 10k, 100k and 1M calls (the [`CHECKPOINTS`] the run reaches)
+//!    and at the end, so that a leak shows as growth between the first and
+//!    the last checkpoint.
 //!
 //! By default the driver pins itself to one CPU before it spawns anything,
-//! so the functions inherit the same single CPU (see [`cpu`]).
+//! so the functions inherit the same single CPU (see [`cpu`]). With
+//! `--limits` every function runs under the server's limits ([`limits`]).
 
 pub mod args;
 pub mod cpu;
+pub mod limits;
 pub mod measure;
 pub mod report;
 pub mod stats;
@@ -25,12 +29,16 @@ pub mod table;
 
 use std::fs;
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Error;
 use crate::agent::process::output_tail;
 use crate::agent::request::GO_USER_AGENT;
-use crate::agent::{FunctionCommand, ReadyWait, RequestTemplate, RunningFunction, WorkDir, procfs};
+use crate::agent::sandbox::Sandbox;
+use crate::agent::{
+    FunctionCommand, ReadyWait, RequestTemplate, RunningFunction, StartOptions, WorkDir, procfs,
+};
 use args::BenchArgs;
 use measure::{CallMaker, Subject};
 use report::{FunctionReport, Report, compare_with_floor};
@@ -45,8 +53,40 @@ pub const FLOOR_BODY: &[u8] = b"floor\n";
 /// Measured calls per block before switching to the next function.
 pub const BLOCK: u64 = 100;
 
-/// Memory checkpoints, in measured calls.
-const CHECKPOINTS: [(u64, &str); 3] = [(1_000, "1k"), (10_000, "10k"), (100_000, "100k")];
+/// The soak checkpoints, in measured calls: each decade from 1k to 1M, so a
+/// leak of a few bytes per call adds up to something visible by the last one
+/// the run reaches.
+pub const CHECKPOINTS: [(u64, &str); 4] = [
+    (1_000, "1k"),
+    (10_000, "10k"),
+    (100_000, "100k"),
+    (1_000_000, "1M"),
+];
+
+/// The checkpoints a run of `calls` measured calls reaches.
+pub fn soak_checkpoints(calls: u64) -> impl Iterator<Item = (u64, &'static str)> {
+    CHECKPOINTS.into_iter().filter(move |(at, _)| *at <= calls)
+}
+
+/// Where the next block must stop, having made `measured` of `calls`: the
+/// end of the block, the next checkpoint or the end of the run, whichever
+/// comes first.
+fn block_end(measured: u64, calls: u64) -> u64 {
+    let next_mark = CHECKPOINTS
+        .iter()
+        .map(|(at, _)| *at)
+        .find(|at| *at > measured)
+        .unwrap_or(u64::MAX);
+    measured.saturating_add(BLOCK).min(next_mark).min(calls)
+}
+
+/// The checkpoint taken after exactly `measured` calls, if any.
+fn checkpoint_at(measured: u64) -> Option<&'static str> {
+    CHECKPOINTS
+        .iter()
+        .find(|(at, _)| *at == measured)
+        .map(|(_, label)| *label)
+}
 
 /// How much of a function's output to show when it fails to start.
 const OUTPUT_TAIL: usize = 2_000;
@@ -56,10 +96,18 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
     if let Some(cpu) = args.cpu {
         cpu::pin_to(cpu)?;
     }
+    let limits = if args.limits {
+        let (sandbox, report) = limits::open(limits::in_ci())?;
+        progress(format_args!("{}", report.summary()));
+        Some((sandbox, report))
+    } else {
+        None
+    };
     let mut work =
         WorkDir::create().map_err(|e| Error::io("could not create the work directory", e))?;
 
-    let (running, ready) = start_all(args, &mut work)?;
+    let sandbox = limits.as_ref().map(|(sandbox, _)| sandbox);
+    let (running, ready) = start_all(args, &mut work, sandbox)?;
 
     let body = request_body(args.body_size);
     let headers: &[(&str, &str)] = if body.is_empty() {
@@ -103,6 +151,7 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
     {
         subject.checkpoint("end");
         let cpu_end = procfs::cpu_time(subject.running.pid()).ok();
+        let nofile = procfs::nofile_limit(subject.running.pid()).ok();
         if let Ok(Some(status)) = subject.running.exit_status() {
             subject
                 .stopped
@@ -110,14 +159,10 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
         }
         let output_bytes = fs::metadata(subject.running.log()).map_or(0, |m| m.len());
         report_output(subject, output_bytes);
-        functions.push(FunctionReport::new(
-            command,
-            ready,
-            subject,
-            cpu_end,
-            cpus,
-            output_bytes,
-        ));
+        let mut report = FunctionReport::new(command, ready, subject, cpu_end, cpus, output_bytes);
+        report.nofile = nofile.flatten();
+        report.oom_kills = subject.running.jail().oom_kills();
+        functions.push(report);
     }
     compare_with_floor(&mut functions, FLOOR_NAME);
     for f in &functions {
@@ -130,6 +175,14 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
         if let Some(why) = &f.stopped {
             progress(format_args!("{}: calls stopped: {why}", f.name));
         }
+        // An OOM kill shows to the driver only as a refused or reset
+        // connection: name the cause.
+        if let Some(n) = f.oom_kills.filter(|n| *n > 0) {
+            progress(format_args!(
+                "{}: the kernel's OOM killer struck {n} time(s) in its cgroup (over the memory limit)",
+                f.name
+            ));
+        }
     }
     drop(subjects); // kill the functions before the work directory goes
     Ok(Report {
@@ -139,6 +192,7 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
         starts: args.starts,
         cpu: args.cpu,
         block: BLOCK,
+        limits: limits.map(|(_, report)| report),
         functions,
     })
 }
@@ -148,12 +202,13 @@ pub fn run(args: &BenchArgs) -> Result<Report, Error> {
 fn start_all(
     args: &BenchArgs,
     work: &mut WorkDir,
+    sandbox: Option<&Arc<Sandbox>>,
 ) -> Result<(Vec<RunningFunction>, Vec<Vec<Duration>>), Error> {
     let mut kept = Vec::new();
     let mut ready = vec![Vec::new(); args.functions.len()];
     for round in 1..=args.starts {
         for (f, times) in args.functions.iter().zip(&mut ready) {
-            let running = start(f, work)?;
+            let running = start(f, work, sandbox)?;
             times.push(running.ready_after());
             progress(format_args!(
                 "{}: ready in {:.2} ms (start {round}/{})",
@@ -169,15 +224,26 @@ fn start_all(
     Ok((kept, ready))
 }
 
-fn start(f: &FunctionCommand, work: &mut WorkDir) -> Result<RunningFunction, Error> {
+/// Starts `f` in `sandbox` (`None`: a process group of its own, no limits).
+fn start(
+    f: &FunctionCommand,
+    work: &mut WorkDir,
+    sandbox: Option<&Arc<Sandbox>>,
+) -> Result<RunningFunction, Error> {
     let iofs = work
         .fresh_iofs()
         .map_err(|e| Error::io("could not create an iofs directory", e))?;
     let log = iofs.with_extension("log");
-    RunningFunction::start(f, iofs, &log, ReadyWait::default()).map_err(|source| Error::Start {
-        name: f.name.clone(),
-        source,
-        output: output_tail(&log, OUTPUT_TAIL),
+    let options = StartOptions {
+        sandbox: sandbox.cloned(),
+        ..StartOptions::default()
+    };
+    RunningFunction::start_with(f, iofs, &log, ReadyWait::default(), &options).map_err(|source| {
+        Error::Start {
+            name: f.name.clone(),
+            source,
+            output: output_tail(&log, OUTPUT_TAIL),
+        }
     })
 }
 
@@ -195,14 +261,8 @@ fn measure_all(calls: u64, subjects: &mut [Subject], maker: &mut CallMaker) {
                 continue;
             }
             any = true;
-            let next_mark = CHECKPOINTS
-                .iter()
-                .map(|(at, _)| *at)
-                .find(|at| *at > s.measured)
-                .unwrap_or(u64::MAX)
-                .min(calls);
-            s.run_block(BLOCK.min(next_mark - s.measured), maker);
-            if let Some((_, label)) = CHECKPOINTS.iter().find(|(at, _)| *at == s.measured) {
+            s.run_block(block_end(s.measured, calls) - s.measured, maker);
+            if let Some(label) = checkpoint_at(s.measured) {
                 s.checkpoint(label);
             }
         }
@@ -258,6 +318,38 @@ fn progress(args: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkpoints_up_to_the_call_count() {
+        let labels = |calls| soak_checkpoints(calls).map(|(_, l)| l).collect::<Vec<_>>();
+        assert!(labels(999).is_empty());
+        assert_eq!(labels(1_000), ["1k"]);
+        assert_eq!(labels(20_000), ["1k", "10k"]);
+        assert_eq!(labels(100_000), ["1k", "10k", "100k"]);
+        assert_eq!(labels(1_000_000), ["1k", "10k", "100k", "1M"]);
+        assert_eq!(labels(u64::MAX), ["1k", "10k", "100k", "1M"]);
+    }
+
+    #[test]
+    fn blocks_stop_at_each_checkpoint_and_at_the_end() {
+        assert_eq!(block_end(0, 20_000), 100);
+        assert_eq!(block_end(950, 20_000), 1_000);
+        assert_eq!(block_end(1_000, 20_000), 1_100);
+        assert_eq!(block_end(999_950, 2_000_000), 1_000_000);
+        assert_eq!(block_end(1_000_000, 2_000_000), 1_000_100);
+        assert_eq!(block_end(0, 30), 30);
+        assert_eq!(block_end(19_990, 20_000), 20_000);
+        // Walking the blocks visits every checkpoint the run reaches, once.
+        let (mut at, mut seen) = (0, Vec::new());
+        while at < 120_050 {
+            at = block_end(at, 120_050);
+            seen.extend(checkpoint_at(at));
+        }
+        assert_eq!(at, 120_050);
+        assert_eq!(seen, ["1k", "10k", "100k"]);
+        assert_eq!(checkpoint_at(1_000_000), Some("1M"));
+        assert_eq!(checkpoint_at(1_001), None);
+    }
 
     #[test]
     fn body_is_text_of_the_given_size() {

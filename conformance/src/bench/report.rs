@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::CHECKPOINTS;
+use super::limits::LimitsReport;
 use super::measure::{Checkpoint, Failures, Subject};
 use super::stats::{LatencySummary, percentile};
 use crate::agent::FunctionCommand;
@@ -23,6 +25,8 @@ pub struct Report {
     pub cpu: Option<usize>,
     /// Calls per block when alternating between functions.
     pub block: u64,
+    /// `--limits`: what the functions ran under (`None`: no limits asked for).
+    pub limits: Option<LimitsReport>,
     /// One entry per function, in command-line order.
     pub functions: Vec<FunctionReport>,
 }
@@ -89,8 +93,16 @@ pub struct FunctionReport {
     pub client_cpu_us_per_call: Option<f64>,
     /// The function's CPU time per measured call, in µs (10 ms total resolution).
     pub function_cpu_us_per_call: Option<f64>,
-    /// Memory and threads after warmup, 1k, 10k, 100k calls and at the end.
+    /// Memory, threads and descriptors after warmup, 1k, 10k, 100k, 1M
+    /// calls and at the end.
     pub memory: Vec<Checkpoint>,
+    /// The soak: growth between the first and the last checkpoint.
+    pub soak: Soak,
+    /// The function's soft open-files limit, read from `/proc/<pid>/limits`
+    /// at the end (`None`: unlimited or unreadable).
+    pub nofile: Option<u64>,
+    /// OOM kills in the function's cgroup (`None`: no cgroup).
+    pub oom_kills: Option<u64>,
     /// Failed calls, warmup included.
     pub failures: Failures,
     /// Connections opened after the first.
@@ -132,12 +144,65 @@ impl FunctionReport {
             client_cpu_us_per_call: subject.client_cpu.and_then(per_call),
             function_cpu_us_per_call: function_cpu.and_then(per_call),
             memory: subject.checkpoints.clone(),
+            soak: Soak::new(&subject.checkpoints),
+            nofile: None,
+            oom_kills: None,
             failures: subject.failures.clone(),
             reconnects: subject.reconnects(),
             stopped: subject.stopped.clone(),
             output_bytes,
         }
     }
+}
+
+/// What the soak checkpoints show: how RSS, descriptors and threads moved
+/// from the first checkpoint the run reached (1k calls) to the last one. A
+/// leak shows as growth that does not level off; a function that holds
+/// steady shows 0, 0, 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Soak {
+    /// The first checkpoint's label (`None`: no checkpoint was reached).
+    pub from: Option<&'static str>,
+    /// The last checkpoint's label.
+    pub to: Option<&'static str>,
+    /// `VmRSS` at the last checkpoint minus at the first, in KiB.
+    pub rss_growth_kib: Option<i64>,
+    /// Open descriptors at the last checkpoint minus at the first.
+    pub fds_growth: Option<i64>,
+    /// Threads at the last checkpoint minus at the first.
+    pub threads_growth: Option<i64>,
+}
+
+impl Soak {
+    /// The soak of `checkpoints` (those not in [`CHECKPOINTS`], `warm` and
+    /// `end`, are left out). Growth needs two checkpoints.
+    pub fn new(checkpoints: &[Checkpoint]) -> Self {
+        let soak: Vec<&Checkpoint> = soak_only(checkpoints).collect();
+        let (first, last) = match soak.as_slice() {
+            [first, .., last] => (Some(*first), Some(*last)),
+            _ => (None, None),
+        };
+        let growth = |value: fn(&Checkpoint) -> Option<u64>| {
+            let a = i64::try_from(value(first?)?).ok()?;
+            let b = i64::try_from(value(last?)?).ok()?;
+            Some(b - a)
+        };
+        Self {
+            from: soak.first().map(|c| c.label),
+            to: soak.last().map(|c| c.label),
+            rss_growth_kib: growth(|c| c.rss_kib),
+            fds_growth: growth(|c| c.fds),
+            threads_growth: growth(|c| c.threads),
+        }
+    }
+}
+
+/// The checkpoints among `checkpoints` taken at a call count of
+/// [`CHECKPOINTS`], in order.
+pub fn soak_only(checkpoints: &[Checkpoint]) -> impl Iterator<Item = &Checkpoint> {
+    checkpoints
+        .iter()
+        .filter(|c| CHECKPOINTS.iter().any(|(_, label)| *label == c.label))
 }
 
 /// Fills `p50_vs_floor` from the function named `floor_name`, if present.
@@ -167,5 +232,50 @@ mod tests {
         ]);
         assert_eq!(r.median, 2.0);
         assert_eq!(r.samples, [3.0, 1.0, 2.0]);
+    }
+
+    fn point(label: &'static str, rss: u64, fds: u64, threads: u64) -> Checkpoint {
+        Checkpoint {
+            label,
+            after_calls: 0,
+            rss_kib: Some(rss),
+            threads: Some(threads),
+            fds: Some(fds),
+        }
+    }
+
+    #[test]
+    fn soak_growth_is_last_checkpoint_minus_first() {
+        let points = [
+            point("warm", 1000, 9, 1),
+            point("1k", 2000, 6, 1),
+            point("10k", 2100, 7, 1),
+            point("100k", 3000, 8, 2),
+            point("end", 9000, 99, 9),
+        ];
+        let soak = Soak::new(&points);
+        assert_eq!((soak.from, soak.to), (Some("1k"), Some("100k")));
+        assert_eq!(
+            (soak.rss_growth_kib, soak.fds_growth, soak.threads_growth),
+            (Some(1000), Some(2), Some(1))
+        );
+        let shrank = Soak::new(&[point("1k", 2000, 6, 1), point("10k", 1900, 6, 1)]);
+        assert_eq!(shrank.rss_growth_kib, Some(-100));
+    }
+
+    #[test]
+    fn soak_needs_two_checkpoints() {
+        let one = Soak::new(&[point("warm", 1, 1, 1), point("1k", 2, 2, 2)]);
+        assert_eq!((one.from, one.to), (Some("1k"), Some("1k")));
+        assert_eq!(one.rss_growth_kib, None);
+        let none = Soak::new(&[point("warm", 1, 1, 1), point("end", 2, 2, 2)]);
+        assert_eq!((none.from, none.rss_growth_kib), (None, None));
+        let mut unreadable = point("10k", 0, 0, 0);
+        unreadable.rss_kib = None;
+        let partial = Soak::new(&[point("1k", 5, 5, 1), unreadable]);
+        assert_eq!(
+            (partial.rss_growth_kib, partial.fds_growth),
+            (None, Some(-5))
+        );
     }
 }
