@@ -94,10 +94,7 @@ pub(super) async fn serve(
                     malformed(&format!("the request is not a CloudEvent: {e}")).await,
                 ),
             },
-            Err(e) => (
-                Envelope::default(),
-                malformed(&format!("the request is not JSON: {e}")).await,
-            ),
+            Err(e) => (Envelope::default(), malformed(&e).await),
         };
         encode(envelope, &reply)
     })
@@ -143,10 +140,14 @@ impl EventIn {
             Some(span) if value[span.start] == b'"' && !is_json(&self.content_type) => {
                 body_in_place(value, span)?
             }
-            // Any other value is passed on as compact JSON.
+            // Any other value is passed on as compact JSON, compacted in
+            // the request's buffer rather than rebuilt (SIO-ERR-8).
             Some(span) => {
-                let data: Value = member("data", &value[span])?;
-                Bytes::from(serde_json::to_vec(&data).map_err(|e| e.to_string())?)
+                let mut value = value;
+                let compact = objects::compact_in_place(&mut value, span);
+                value.truncate(compact.end);
+                value.drain(..compact.start);
+                Bytes::from(value)
             }
         };
         let call = StdioCall {

@@ -104,7 +104,7 @@ pub(super) async fn serve(
                 Ok((call, body)) => answer(app, call, body).await,
                 Err(e) => malformed(&format!("the request is not a json-format object: {e}")).await,
             },
-            Err(e) => malformed(&format!("the request is not JSON: {e}")).await,
+            Err(e) => malformed(&e).await,
         };
         encode(&reply)
     })

@@ -46,7 +46,8 @@ where
         };
         let line = match next {
             Next::Value(value) => respond(Ok(value)).await,
-            Next::Malformed(e) => respond(Err(e)).await,
+            Next::Malformed(e) => respond(Err(format!("the request is not JSON: {e}"))).await,
+            Next::TooLarge(e) => respond(Err(e)).await,
             Next::End => return Ok(()),
             Next::Truncated => {
                 return Err(Error::input("stdin ended in the middle of a request"));
@@ -63,6 +64,8 @@ pub(crate) enum Next {
     Value(Vec<u8>),
     /// Bytes that are not JSON; the rest of their line was skipped.
     Malformed(String),
+    /// A request past the limit; the rest of its line is skipped.
+    TooLarge(String),
     /// The input ended between values.
     End,
     /// The input ended inside a value.
@@ -129,7 +132,7 @@ impl Objects {
                 self.pending = Vec::new();
                 self.discarding = !self.ended;
                 self.tried_at = 0;
-                return Ok(Next::Malformed(format!(
+                return Ok(Next::TooLarge(format!(
                     "the request is larger than this function's limit of {} bytes \
                      (FDK_MAX_BODY)",
                     self.limit
@@ -322,6 +325,34 @@ pub(crate) fn unescape_in_place(
     Ok(span.start..write)
 }
 
+/// Removes the white space between the tokens of the JSON value at
+/// `buf[span]` in place, and returns where the compact value now is: the
+/// value as it was sent, in compact form, without building it (CE-REQ-2).
+/// `span` must hold a valid JSON value.
+pub(crate) fn compact_in_place(buf: &mut [u8], span: Range<usize>) -> Range<usize> {
+    let mut write = span.start;
+    let (mut in_string, mut escaped) = (false, false);
+    for read in span.clone() {
+        let b = buf[read];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b.is_ascii_whitespace() {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        buf[write] = b;
+        write += 1;
+    }
+    span.start..write
+}
+
 /// The offset just past line `line` (1-based) of `bytes`.
 fn end_of_line(bytes: &[u8], line: usize) -> usize {
     bytes
@@ -349,7 +380,7 @@ mod tests {
         loop {
             match objects.next().await.unwrap() {
                 Next::Value(v) => seen.push(compact(&v)),
-                Next::Malformed(_) => seen.push("malformed".into()),
+                Next::Malformed(_) | Next::TooLarge(_) => seen.push("malformed".into()),
                 Next::Truncated => {
                     seen.push("truncated".into());
                     return seen;
@@ -393,7 +424,7 @@ mod tests {
         loop {
             match objects.next().await.unwrap() {
                 Next::Value(v) => seen.push(compact(&v)),
-                Next::Malformed(_) => seen.push("malformed".into()),
+                Next::Malformed(_) | Next::TooLarge(_) => seen.push("malformed".into()),
                 Next::Truncated => seen.push("truncated".into()),
                 Next::End => return seen,
             }
@@ -453,10 +484,16 @@ mod tests {
         let big = format!("{{\"body\":\"{}\"}}\n{{\"ok\":1}}\n", "x".repeat(300_000));
         let input = Input::spawn(std::io::Cursor::new(big.into_bytes())).unwrap();
         let mut objects = Objects::new(input, 100_000);
-        assert!(
-            matches!(objects.next().await.unwrap(), Next::Malformed(m) if m.contains("100000"))
-        );
+        assert!(matches!(objects.next().await.unwrap(), Next::TooLarge(m) if m.contains("100000")));
         assert!(matches!(objects.next().await.unwrap(), Next::Value(v) if v == b"{\"ok\":1}"));
+    }
+
+    #[test]
+    fn values_compact_in_place_keeping_strings() {
+        let mut buf = b"x { \"a b\" : [ 1 , \"c \\\" d\" ] ,\n\"e\":{ } } y".to_vec();
+        let len = buf.len();
+        let span = compact_in_place(&mut buf, 1..len - 1);
+        assert_eq!(&buf[span], br#"{"a b":[1,"c \" d"],"e":{}}"#);
     }
 
     #[test]
