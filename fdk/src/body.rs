@@ -138,15 +138,23 @@ impl Body {
     /// # }
     /// ```
     pub async fn collect(mut self) -> Result<Bytes, BodyError> {
-        if let Kind::Full(full) = &mut self.kind {
-            return Ok(full.take().unwrap_or_default());
-        }
         let limit = self.limit.unwrap_or(usize::MAX);
+        if let Kind::Full(full) = &mut self.kind {
+            let full = full.take().unwrap_or_default();
+            if full.len() > limit {
+                return Err(BodyError::too_large(limit));
+            }
+            return Ok(full);
+        }
         // A declared length past the limit fails before a byte is read.
         use http_body::Body as _;
-        if self.size_hint().lower() > limit as u64 {
+        let declared = self.size_hint().lower();
+        if declared > limit as u64 {
             return Err(BodyError::too_large(limit));
         }
+        // With the length known, one allocation of the right size instead
+        // of doubling (and copying) up to it.
+        let expected = usize::try_from(declared).unwrap_or(0);
         let mut first: Option<Bytes> = None;
         let mut rest: Vec<u8> = Vec::new();
         let mut total = 0usize;
@@ -160,6 +168,7 @@ impl Body {
                 None => first = Some(chunk),
                 Some(head) => {
                     if rest.is_empty() {
+                        rest.reserve(expected.max(head.len() + chunk.len()));
                         rest.extend_from_slice(head);
                     }
                     rest.extend_from_slice(&chunk);

@@ -364,3 +364,17 @@ async fn a_body_past_the_limit_is_413_and_the_next_call_is_served() {
     assert_eq!(res.text(), (4 * limit + 1).to_string());
     server.stop().await;
 }
+
+/// HS-REQ-9: in-process calls (`TestCall::send`) apply `FDK_MAX_BODY` as
+/// the socket does, so a function's own tests see the 413.
+#[tokio::test]
+async fn in_process_calls_apply_the_body_limit() {
+    let gw = || TestCall::gateway("POST", "http://h/t/a/f").config("FDK_MAX_BODY", "3");
+    let res = gw().body("abcd").send(echo).await;
+    assert_eq!(
+        (res.status(), res.header("fn-http-status")),
+        (200, Some("413"))
+    );
+    let res = gw().body("abc").send(echo).await;
+    assert_eq!((res.status(), res.text()), (200, "abc".to_owned()));
+}

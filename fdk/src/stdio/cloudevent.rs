@@ -145,6 +145,10 @@ impl EventIn {
             Some(span) => {
                 let mut value = value;
                 let compact = objects::compact_in_place(&mut value, span);
+                // Validation skipped over the text of strings: check it
+                // here, as building a `Value` did.
+                std::str::from_utf8(&value[compact.clone()])
+                    .map_err(|e| format!("member `data` is not UTF-8: {e}"))?;
                 value.truncate(compact.end);
                 value.drain(..compact.start);
                 Bytes::from(value)
@@ -216,7 +220,29 @@ fn encode(mut envelope: Envelope, reply: &Reply) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json;
+    use super::{EventIn, is_json};
+
+    fn body(event: &[u8]) -> Result<Vec<u8>, String> {
+        let event_in = EventIn::decode(event)?;
+        let (_, _, body) = event_in.into_call(event.to_vec())?;
+        Ok(body.to_vec())
+    }
+
+    #[test]
+    fn data_becomes_the_body_in_place() {
+        let text = br#"{"contentType":"text/plain","data":"a\"b\u00e9"}"#;
+        assert_eq!(body(text).unwrap(), "a\"b\u{e9}".as_bytes());
+        let json = br#"{"contentType":"application/json","data": { "k" : [1, "a b"] } }"#;
+        assert_eq!(body(json).unwrap(), br#"{"k":[1,"a b"]}"#);
+        let quoted = br#"{"contentType":"application/json","data":"x"}"#;
+        assert_eq!(body(quoted).unwrap(), br#""x""#);
+        assert!(body(br#"{"data":null}"#).unwrap().is_empty());
+        // Validation skipped the text of strings; the body is checked.
+        let mut bad = br#"{"contentType":"application/json","data":{"k":"?"}}"#.to_vec();
+        let at = bad.iter().position(|b| *b == b'?').unwrap();
+        bad[at] = 0xff;
+        assert!(body(&bad).unwrap_err().contains("UTF-8"));
+    }
 
     #[test]
     fn json_media_types() {
