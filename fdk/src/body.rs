@@ -37,6 +37,9 @@ use crate::error::BoxError;
 /// `http` ecosystem (a `tower` service, say).
 pub struct Body {
     kind: Kind,
+    /// The most bytes [`collect`](Body::collect) buffers; set on socket
+    /// request bodies (`FDK_MAX_BODY`, HS-REQ-9).
+    limit: Option<usize>,
 }
 
 enum Kind {
@@ -73,6 +76,7 @@ impl Body {
     /// An empty body.
     pub fn empty() -> Self {
         Self {
+            limit: None,
             kind: Kind::Full(None),
         }
     }
@@ -85,6 +89,7 @@ impl Body {
         (
             BodySender { tx },
             Body {
+                limit: None,
                 kind: Kind::Channel(rx),
             },
         )
@@ -98,6 +103,7 @@ impl Body {
     {
         use http_body_util::BodyExt;
         Self {
+            limit: None,
             kind: Kind::Boxed(Box::pin(body.map_err(Into::into))),
         }
     }
@@ -119,18 +125,50 @@ impl Body {
     }
 
     /// Reads the whole body into one buffer.
+    ///
+    /// A request body longer than the function's body limit (`FDK_MAX_BODY`,
+    /// by default what fits `FN_MEMORY`) is not buffered: reading stops at
+    /// the limit and the error says so ([`BodyError::is_too_large`]).
+    /// Reading the body chunk by chunk ([`chunk`](Self::chunk)) has no limit.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let body = fdk::Body::from("hello");
+    /// assert_eq!(body.collect().await.unwrap(), "hello");
+    /// # }
+    /// ```
     pub async fn collect(mut self) -> Result<Bytes, BodyError> {
+        let limit = self.limit.unwrap_or(usize::MAX);
         if let Kind::Full(full) = &mut self.kind {
-            return Ok(full.take().unwrap_or_default());
+            let full = full.take().unwrap_or_default();
+            if full.len() > limit {
+                return Err(BodyError::too_large(limit));
+            }
+            return Ok(full);
         }
+        // A declared length past the limit fails before a byte is read.
+        use http_body::Body as _;
+        let declared = self.size_hint().lower();
+        if declared > limit as u64 {
+            return Err(BodyError::too_large(limit));
+        }
+        // With the length known, one allocation of the right size instead
+        // of doubling (and copying) up to it.
+        let expected = usize::try_from(declared).unwrap_or(0);
         let mut first: Option<Bytes> = None;
         let mut rest: Vec<u8> = Vec::new();
+        let mut total = 0usize;
         while let Some(chunk) = self.chunk().await {
             let chunk = chunk?;
+            total = total.saturating_add(chunk.len());
+            if total > limit {
+                return Err(BodyError::too_large(limit));
+            }
             match &first {
                 None => first = Some(chunk),
                 Some(head) => {
                     if rest.is_empty() {
+                        rest.reserve(expected.max(head.len() + chunk.len()));
                         rest.extend_from_slice(head);
                     }
                     rest.extend_from_slice(&chunk);
@@ -144,9 +182,16 @@ impl Body {
         })
     }
 
+    /// Caps what [`collect`](Self::collect) buffers at `limit` bytes.
+    pub(crate) fn limited(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
     /// A request body nobody will hand back again (for draining).
     pub(crate) fn drain_only(body: hyper::body::Incoming) -> Self {
         Self {
+            limit: None,
             kind: Kind::Incoming(IncomingBody {
                 body: Some(body),
                 give_back: None,
@@ -162,6 +207,7 @@ impl Body {
         use http_body::Body as _;
         let finished = body.is_end_stream();
         Self {
+            limit: None,
             kind: Kind::Incoming(IncomingBody {
                 body: Some(body),
                 give_back,
@@ -193,6 +239,7 @@ impl fmt::Debug for Body {
 impl From<Bytes> for Body {
     fn from(bytes: Bytes) -> Self {
         Self {
+            limit: None,
             kind: Kind::Full((!bytes.is_empty()).then_some(bytes)),
         }
     }
@@ -300,7 +347,54 @@ impl BodyError {
     pub(crate) fn new(inner: BoxError) -> Self {
         Self { inner }
     }
+
+    fn too_large(limit: usize) -> Self {
+        Self::new(Box::new(TooLarge { limit }))
+    }
+
+    /// The body is longer than the function's body limit (`FDK_MAX_BODY`),
+    /// so [`Body::collect`] stopped reading it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use fdk::testing::TestCall;
+    ///
+    /// async fn echo(body: fdk::Bytes) -> fdk::Bytes { body }
+    /// let server = fdk::testing::TestServer::start_with_config(
+    ///     fdk::Function::new(echo),
+    ///     [("FDK_MAX_BODY", "4")],
+    /// ).await.unwrap();
+    /// let res = server.call(TestCall::gateway("POST", "/t/app/echo").body("12345")).await.unwrap();
+    /// assert_eq!((res.status(), res.user_status()), (200, 413));
+    /// # }
+    /// ```
+    pub fn is_too_large(&self) -> bool {
+        self.inner.is::<TooLarge>()
+    }
+
+    /// The limit a too-large body went past.
+    pub(crate) fn limit(&self) -> Option<usize> {
+        self.inner.downcast_ref::<TooLarge>().map(|t| t.limit)
+    }
 }
+
+/// Why [`Body::collect`] stopped: the body went past the limit.
+#[derive(Debug)]
+struct TooLarge {
+    limit: usize,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the body is larger than the function's limit of {} bytes (FDK_MAX_BODY)",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
 
 impl fmt::Debug for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,9 +8,10 @@ use std::str::FromStr;
 
 use crate::error::Error;
 use crate::protocol::{
-    ENV_APP_ID, ENV_APP_NAME, ENV_FN_ID, ENV_FN_NAME, ENV_FORMAT, ENV_LISTENER, ENV_LOGFRAME_HDR,
-    ENV_LOGFRAME_NAME, ENV_MEMORY, ENV_TYPE, FORMAT_CLOUDEVENT, FORMAT_DEFAULT, FORMAT_HTTP,
-    FORMAT_HTTP_STREAM, FORMAT_JSON, LISTENER_SCHEME, MAX_SOCKET_PATH,
+    DEFAULT_MEMORY_MB, ENV_APP_ID, ENV_APP_NAME, ENV_FN_ID, ENV_FN_NAME, ENV_FORMAT, ENV_LISTENER,
+    ENV_LOGFRAME_HDR, ENV_LOGFRAME_NAME, ENV_MAX_BODY, ENV_MEMORY, ENV_TYPE, FORMAT_CLOUDEVENT,
+    FORMAT_DEFAULT, FORMAT_HTTP, FORMAT_HTTP_STREAM, FORMAT_JSON, LISTENER_SCHEME, MAX_SOCKET_PATH,
+    MEMORY_RESERVE_MB, MIN_BODY_BYTES,
 };
 
 /// The function's environment: every variable the process started with
@@ -93,6 +94,24 @@ impl Env {
         }
     }
 
+    /// The largest request body a buffered extractor (`Bytes`, `String`,
+    /// `Json<T>`) accepts: `FDK_MAX_BODY` bytes if set, else what fits
+    /// `FN_MEMORY` ([`default_max_body`]) (HS-REQ-9). An unusable value is
+    /// a start-up error, not a silent default.
+    pub(crate) fn max_body(&self) -> Result<usize, Error> {
+        let Some(value) = self.get(ENV_MAX_BODY) else {
+            return Ok(default_max_body(self.memory_mb));
+        };
+        match value.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(Error::config(format!(
+                "{ENV_MAX_BODY}=`{value}` is not a usable body limit; expected a whole number \
+                 of bytes above 0 (e.g. {ENV_MAX_BODY}=16777216), or leave it unset for a \
+                 limit that fits {ENV_MEMORY}"
+            ))),
+        }
+    }
+
     /// The socket path from `FN_LISTENER=unix:<path>` (HS-ENV-1).
     pub(crate) fn listener(&self) -> Result<PathBuf, Error> {
         let expected = format!(
@@ -125,6 +144,20 @@ impl Env {
         }
         Ok(PathBuf::from(path))
     }
+}
+
+/// The body limit when `FDK_MAX_BODY` is unset: half of what `FN_MEMORY`
+/// leaves after a fixed reserve, and never below 6 MiB (HS-REQ-9).
+///
+/// Half, because a buffered body is usually held twice at its peak: once
+/// as the bytes the FDK read, once as what the handler makes of them (a
+/// parsed `Json<T>`, a response built from the input). The reserve covers
+/// the process itself. 128 MB gives 48 MiB; 256 MB gives 112 MiB.
+pub(crate) fn default_max_body(memory_mb: Option<u64>) -> usize {
+    let memory_mb = memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
+    let budget = memory_mb.saturating_sub(MEMORY_RESERVE_MB) / 2;
+    let bytes = usize::try_from(budget.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+    bytes.max(MIN_BODY_BYTES)
 }
 
 /// The protocols the FDK can serve.
@@ -284,6 +317,31 @@ mod tests {
     fn memory_is_parsed_and_garbage_is_none() {
         assert_eq!(env(&[("FN_MEMORY", "128")]).memory_mb(), Some(128));
         assert_eq!(env(&[("FN_MEMORY", "lots")]).memory_mb(), None);
+    }
+
+    #[test]
+    fn max_body_follows_memory_and_the_knob_and_refuses_garbage() {
+        const MIB: usize = 1 << 20;
+        assert_eq!(env(&[]).max_body().unwrap(), 48 * MIB);
+        assert_eq!(env(&[("FN_MEMORY", "128")]).max_body().unwrap(), 48 * MIB);
+        assert_eq!(env(&[("FN_MEMORY", "256")]).max_body().unwrap(), 112 * MIB);
+        // Small functions still take the 6 MiB HS-REQ-2 promises.
+        assert_eq!(env(&[("FN_MEMORY", "32")]).max_body().unwrap(), 6 * MIB);
+        let knob = env(&[("FN_MEMORY", "128"), ("FDK_MAX_BODY", "1000")]);
+        assert_eq!(knob.max_body().unwrap(), 1000);
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "64M",
+            " 10",
+            "1e6",
+            "99999999999999999999999",
+        ] {
+            let err = env(&[("FDK_MAX_BODY", bad)]).max_body().unwrap_err();
+            assert!(err.is_config(), "{bad:?}");
+            assert!(err.to_string().contains("FDK_MAX_BODY"), "{err}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use crate::body::Body;
-use crate::config::{Env, LogFrame};
+use crate::config::{Env, LogFrame, default_max_body};
 use crate::context::Context;
 use crate::deadline::{Deadline, Enforced, FnTimeout, TimedOut};
 use crate::extract::Request;
@@ -30,16 +30,24 @@ pub(crate) struct App {
     pub(crate) log_frame: Option<LogFrame>,
     /// The fn timeout, as learned from the calls' deadlines (HS-DL-3).
     pub(crate) timeout: FnTimeout,
+    /// The largest body a buffered extractor takes (HS-REQ-9).
+    pub(crate) max_body: usize,
 }
 
 impl App {
     pub(crate) fn new(handler: BoxHandler, env: Arc<Env>) -> Self {
         let log_frame = env.log_frame();
+        // A bad `FDK_MAX_BODY` already stopped a real process at start-up
+        // (`Startup`); test harnesses that skip that check get the default.
+        let max_body = env
+            .max_body()
+            .unwrap_or_else(|_| default_max_body(env.memory_mb()));
         Self {
             handler,
             env,
             log_frame,
             timeout: FnTimeout::default(),
+            max_body,
         }
     }
 }
@@ -52,7 +60,9 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
         return call(app, parts, Body::incoming(incoming, None), None).await;
     }
     let (give_back, unread) = oneshot::channel();
-    let body = Body::incoming(incoming, Some(give_back));
+    // Past the limit a buffered extractor stops reading and rejects the
+    // call; what it left unread is drained below, never held (HS-REQ-9).
+    let body = Body::incoming(incoming, Some(give_back)).limited(app.max_body);
     call(app, parts, body, Some(unread)).await
 }
 

@@ -34,6 +34,7 @@ pub struct Error {
 enum Kind {
     Listener,
     Format,
+    Config,
     Socket,
     Init,
     Runtime,
@@ -47,6 +48,9 @@ impl Error {
     }
     pub(crate) fn format(detail: impl Into<String>) -> Self {
         Self::new(Kind::Format, detail)
+    }
+    pub(crate) fn config(detail: impl Into<String>) -> Self {
+        Self::new(Kind::Config, detail)
     }
     pub(crate) fn socket(detail: impl Into<String>, source: std::io::Error) -> Self {
         Self::new(Kind::Socket, detail).with_source(source)
@@ -85,6 +89,11 @@ impl Error {
     /// `FN_FORMAT` names a protocol this FDK does not serve.
     pub fn is_format(&self) -> bool {
         self.kind == Kind::Format
+    }
+    /// A variable the FDK reads for itself (`FDK_MAX_BODY`) has a value it
+    /// cannot use.
+    pub fn is_config(&self) -> bool {
+        self.kind == Kind::Config
     }
     /// The socket could not be created, bound or published.
     pub fn is_socket(&self) -> bool {

@@ -177,6 +177,9 @@ impl Startup {
     /// any user code (an init function) can print.
     pub(crate) fn from_process() -> Result<Self, Error> {
         let env = Env::from_process();
+        // Checked here so that a bad value stops the process before it
+        // publishes a socket or reads stdin; `App` reads it again.
+        env.max_body()?;
         let transport = match env.format()? {
             Format::HttpStream => Transport::Socket(env.listener()?),
             format => {

@@ -58,6 +58,19 @@
 //! | handler panics                     | 502 + JSON      | 502, the process keeps serving |
 //! | `Fn-Deadline` passes               | 504 + JSON      | 504, the container is kept  |
 //! | input does not parse (`Json<T>`)   | 502, or 200 + `Fn-Http-Status: 400` for triggers | |
+//! | body past the limit (`FDK_MAX_BODY`) | 502, or 200 + `Fn-Http-Status: 413` for triggers | |
+//!
+//! # How large a body can be
+//!
+//! A container gets `FN_MEMORY` MB and no swap, and going past it kills
+//! the process. So the buffered body extractors (`Bytes`, `Vec<u8>`,
+//! `String`, `Json<T>`) take at most `FDK_MAX_BODY` bytes; when that
+//! variable is unset, half of what `FN_MEMORY` leaves after 32 MiB, and at
+//! least 6 MiB (48 MiB at 128 MB). A longer body is refused with 413 before
+//! it is held, and the process goes on. A streaming [`Body`] read chunk by
+//! chunk has no limit. A value of `FDK_MAX_BODY` that is not a whole number
+//! of bytes above 0 stops the function at start-up. The stdin/stdout
+//! formats apply the same limit, and never more than 64 MiB.
 //!
 //! # The stdin/stdout formats
 //!

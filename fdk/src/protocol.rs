@@ -17,6 +17,9 @@ pub(crate) const ENV_APP_NAME: &str = "FN_APP_NAME";
 pub(crate) const ENV_FN_NAME: &str = "FN_FN_NAME";
 pub(crate) const ENV_MEMORY: &str = "FN_MEMORY";
 pub(crate) const ENV_TYPE: &str = "FN_TYPE";
+/// The largest buffered request body, in bytes: this FDK's own knob
+/// (HS-REQ-9, SIO-ERR-8), not something the server sets.
+pub(crate) const ENV_MAX_BODY: &str = "FDK_MAX_BODY";
 /// Log framing, set by OCI Functions (HS-LOG-3).
 pub(crate) const ENV_LOGFRAME_NAME: &str = "FN_LOGFRAME_NAME";
 pub(crate) const ENV_LOGFRAME_HDR: &str = "FN_LOGFRAME_HDR";
@@ -80,6 +83,16 @@ pub(crate) static FN_HTTP_REQUEST_URL: HeaderName = HeaderName::from_static("fn-
 /// in gateway mode, lower-case as `http` stores names.
 pub(crate) const FN_HTTP_H_PREFIX: &str = "fn-http-h-";
 
+/// `FN_MEMORY` when it is unset or not a number: the server's default
+/// function memory, in MB (HS-REQ-9).
+pub(crate) const DEFAULT_MEMORY_MB: u64 = 128;
+/// Memory kept out of the body budget, in MiB: the binary, the runtime,
+/// stacks, buffers and allocator slack (HS-REQ-9).
+pub(crate) const MEMORY_RESERVE_MB: u64 = 32;
+/// The default body limit never goes below this: HS-REQ-2 promises 6 MiB
+/// (OCI Functions' payload limit), whatever the memory.
+pub(crate) const MIN_BODY_BYTES: usize = 6 << 20;
+
 // ---- response (HS-RESP) ---------------------------------------------------
 
 /// The user's status, carried next to the socket status (HS-GW-4, HS-RESP-8).
@@ -138,9 +151,10 @@ pub(crate) static HTTP_FN_DEADLINE: HeaderName = HeaderName::from_static("fn_dea
 pub(crate) static HTTP_FN_METHOD: HeaderName = HeaderName::from_static("fn_method");
 pub(crate) static HTTP_FN_REQUEST_URL: HeaderName = HeaderName::from_static("fn_request_url");
 
-/// The largest request body the stdin/stdout formats buffer (they read a
-/// whole request before the call): far above the server's own limits, low
-/// enough that garbage cannot take all memory (SIO-ERR-5).
+/// The largest request the stdin/stdout formats buffer (they read a whole
+/// request before the call), whatever `FDK_MAX_BODY` says: far above the
+/// server's own limits, low enough that garbage cannot take all memory
+/// (SIO-ERR-5, SIO-ERR-8).
 pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
 /// The longest chunk-size or trailer line of the `http` format (Go's
 /// `net/http` allows 4 KiB).

@@ -297,3 +297,84 @@ async fn anyhow_errors_convert_with_the_question_mark() {
     let res = TestCall::invoke().body("7").send(handler).await;
     assert_eq!(res.text(), "7");
 }
+
+/// HS-REQ-9: a body past `FDK_MAX_BODY` is refused by every buffered
+/// extractor, chunked or sized, without running the handler (413 through
+/// `Fn-Http-Status` for gateway calls, 502 for invoke calls); the rest is
+/// drained and the same connection serves the next call. A streaming
+/// `Body` is not limited.
+#[tokio::test]
+async fn a_body_past_the_limit_is_413_and_the_next_call_is_served() {
+    static RAN: AtomicBool = AtomicBool::new(false);
+    async fn text(s: String) -> String {
+        RAN.store(true, Ordering::SeqCst);
+        s
+    }
+    let limit = 64 << 10;
+    let server =
+        TestServer::start_with_config(Function::new(text), [("FDK_MAX_BODY", limit.to_string())])
+            .await
+            .unwrap();
+    let mut conn = server.connect().await.unwrap();
+    let big = vec![b'x'; 4 * limit + 1];
+
+    // Chunked (as the server sends a body), gateway call.
+    let gw = TestCall::gateway("POST", "http://h/t/a/f").body(big.clone());
+    let res = conn.call(gw).await.unwrap();
+    assert_eq!(
+        (res.status(), res.header("fn-http-status")),
+        (200, Some("413"))
+    );
+    assert!(message(&res).contains(&limit.to_string()), "{}", res.text());
+    assert!(
+        !RAN.load(Ordering::SeqCst),
+        "the handler ran on a refused body"
+    );
+
+    // Sized, invoke call: refused from its Content-Length, then drained.
+    let mut sized = b"POST /call HTTP/1.1\r\nFn-Call-Id: sized\r\n".to_vec();
+    sized.extend_from_slice(format!("Content-Length: {}\r\n\r\n", big.len()).as_bytes());
+    sized.extend_from_slice(&big);
+    conn.send_raw(&sized).await.unwrap();
+    let res = conn.read_response().await.unwrap();
+    assert_eq!(res.status(), 502);
+    assert!(message(&res).contains("FDK_MAX_BODY"), "{}", res.text());
+
+    // Exactly the limit is still served, on the same connection.
+    let res = conn
+        .call(TestCall::invoke().body(vec![b'y'; limit]))
+        .await
+        .unwrap();
+    assert_eq!((res.status(), res.body().len()), (200, limit));
+    assert_next_call_works(&mut conn).await;
+    server.stop().await;
+
+    // A streaming body reads past the limit.
+    async fn count(mut body: fdk::Body) -> String {
+        let mut n = 0;
+        while let Some(Ok(chunk)) = body.chunk().await {
+            n += chunk.len();
+        }
+        n.to_string()
+    }
+    let server = TestServer::start_with_config(Function::new(count), [("FDK_MAX_BODY", "10")])
+        .await
+        .unwrap();
+    let res = server.call(TestCall::invoke().body(big)).await.unwrap();
+    assert_eq!(res.text(), (4 * limit + 1).to_string());
+    server.stop().await;
+}
+
+/// HS-REQ-9: in-process calls (`TestCall::send`) apply `FDK_MAX_BODY` as
+/// the socket does, so a function's own tests see the 413.
+#[tokio::test]
+async fn in_process_calls_apply_the_body_limit() {
+    let gw = || TestCall::gateway("POST", "http://h/t/a/f").config("FDK_MAX_BODY", "3");
+    let res = gw().body("abcd").send(echo).await;
+    assert_eq!(
+        (res.status(), res.header("fn-http-status")),
+        (200, Some("413"))
+    );
+    let res = gw().body("abc").send(echo).await;
+    assert_eq!((res.status(), res.text()), (200, "abc".to_owned()));
+}

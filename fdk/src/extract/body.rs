@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::rejection::{BytesRejection, StringRejection};
+use super::rejection::{BytesRejection, StringRejection, body_read};
 use super::{FromRequest, Request};
 use crate::body::Body;
 
@@ -18,10 +18,11 @@ impl<S: Sync> FromRequest<S> for Bytes {
     type Rejection = BytesRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        req.into_body()
-            .collect()
-            .await
-            .map_err(BytesRejection::BodyRead)
+        req.into_body().collect().await.map_err(|e| {
+            body_read(e, BytesRejection::BodyRead, |limit| {
+                BytesRejection::TooLarge { limit }
+            })
+        })
     }
 }
 
@@ -37,11 +38,11 @@ impl<S: Sync> FromRequest<S> for String {
     type Rejection = StringRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = req
-            .into_body()
-            .collect()
-            .await
-            .map_err(StringRejection::BodyRead)?;
+        let bytes = req.into_body().collect().await.map_err(|e| {
+            body_read(e, StringRejection::BodyRead, |limit| {
+                StringRejection::TooLarge { limit }
+            })
+        })?;
         match String::from_utf8(Vec::from(bytes)) {
             Ok(text) => Ok(text),
             Err(err) => Err(StringRejection::InvalidUtf8(err.utf8_error())),

@@ -6,7 +6,7 @@ use http::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::rejection::JsonRejection;
+use super::rejection::{JsonRejection, body_read};
 use super::{FromRequest, Request};
 use crate::response::{IntoResponse, Response};
 
@@ -42,11 +42,11 @@ where
     type Rejection = JsonRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = req
-            .into_body()
-            .collect()
-            .await
-            .map_err(JsonRejection::BodyRead)?;
+        let bytes = req.into_body().collect().await.map_err(|e| {
+            body_read(e, JsonRejection::BodyRead, |limit| {
+                JsonRejection::TooLarge { limit }
+            })
+        })?;
         serde_json::from_slice(&bytes)
             .map(Json)
             .map_err(|error| JsonRejection::InvalidJson {

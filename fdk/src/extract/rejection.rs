@@ -1,9 +1,11 @@
 //! Why an extractor refused a request, one type per extractor.
 //!
 //! Every rejection is a response: status `400` with a JSON body
-//! `{"message": "..."}` that names the expected type and the problem. The
-//! FDK sends it as `Fn-Http-Status: 400` for gateway calls and as a 502 for
-//! invoke calls, whose socket status cannot carry a client error (HS-RESP-6).
+//! `{"message": "..."}` that names the expected type and the problem, or
+//! `413` for a body past the function's limit (`FDK_MAX_BODY`, HS-REQ-9).
+//! The FDK sends it as `Fn-Http-Status: 400` (or 413) for gateway calls and
+//! as a 502 for invoke calls, whose socket status cannot carry a client
+//! error (HS-RESP-6).
 //!
 //! ```
 //! use fdk::extract::rejection::StringRejection;
@@ -29,6 +31,12 @@ use crate::response::{IntoResponse, Response, outcome};
 pub enum BytesRejection {
     /// The body could not be read (the caller hung up mid-body).
     BodyRead(BodyError),
+    /// The body is longer than the function's limit (`FDK_MAX_BODY`);
+    /// reading stopped there.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// `String` could not be read, or the body is not UTF-8.
@@ -37,6 +45,12 @@ pub enum BytesRejection {
 pub enum StringRejection {
     /// The body could not be read (the caller hung up mid-body).
     BodyRead(BodyError),
+    /// The body is longer than the function's limit (`FDK_MAX_BODY`);
+    /// reading stopped there.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The body is not valid UTF-8; nothing is replaced or lost silently.
     InvalidUtf8(std::str::Utf8Error),
 }
@@ -48,6 +62,12 @@ pub enum StringRejection {
 pub enum JsonRejection {
     /// The body could not be read (the caller hung up mid-body).
     BodyRead(BodyError),
+    /// The body is longer than the function's limit (`FDK_MAX_BODY`);
+    /// reading stopped there.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The body is not JSON, or not JSON of the expected shape.
     InvalidJson {
         /// The type that was asked for.
@@ -61,6 +81,7 @@ impl fmt::Display for BytesRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+            Self::TooLarge { limit } => too_large(f, *limit),
         }
     }
 }
@@ -69,6 +90,7 @@ impl fmt::Display for StringRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+            Self::TooLarge { limit } => too_large(f, *limit),
             Self::InvalidUtf8(err) => write!(
                 f,
                 "the request body is not valid UTF-8, as `String` requires ({err}); \
@@ -83,6 +105,7 @@ impl fmt::Display for JsonRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BodyRead(err) => write!(f, "failed to read the request body: {}", chain(err)),
+            Self::TooLarge { limit } => too_large(f, *limit),
             Self::InvalidJson { type_name, error } => {
                 write!(
                     f,
@@ -90,6 +113,26 @@ impl fmt::Display for JsonRejection {
                 )
             }
         }
+    }
+}
+
+fn too_large(f: &mut fmt::Formatter<'_>, limit: usize) -> fmt::Result {
+    write!(
+        f,
+        "the request body is larger than this function's limit of {limit} bytes \
+         (FDK_MAX_BODY; read it as a streaming `Body` to take more)"
+    )
+}
+
+/// Splits the too-large case off a body error (the extractors' `map_err`).
+pub(super) fn body_read<R>(
+    err: BodyError,
+    read: impl FnOnce(BodyError) -> R,
+    large: impl FnOnce(usize) -> R,
+) -> R {
+    match err.limit() {
+        Some(limit) => large(limit),
+        None => read(err),
     }
 }
 
@@ -102,6 +145,7 @@ impl std::error::Error for BytesRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::BodyRead(err) => Some(err),
+            Self::TooLarge { .. } => None,
         }
     }
 }
@@ -110,6 +154,7 @@ impl std::error::Error for StringRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::BodyRead(err) => Some(err),
+            Self::TooLarge { .. } => None,
             Self::InvalidUtf8(err) => Some(err),
         }
     }
@@ -120,6 +165,7 @@ impl std::error::Error for JsonRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::BodyRead(err) => Some(err),
+            Self::TooLarge { .. } => None,
             Self::InvalidJson { error, .. } => Some(error),
         }
     }
@@ -127,19 +173,28 @@ impl std::error::Error for JsonRejection {
 
 impl IntoResponse for BytesRejection {
     fn into_response(self) -> Response {
-        outcome::rejected(self.to_string())
+        match self {
+            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
+            _ => outcome::rejected(self.to_string()),
+        }
     }
 }
 
 impl IntoResponse for StringRejection {
     fn into_response(self) -> Response {
-        outcome::rejected(self.to_string())
+        match self {
+            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
+            _ => outcome::rejected(self.to_string()),
+        }
     }
 }
 
 #[cfg(feature = "json")]
 impl IntoResponse for JsonRejection {
     fn into_response(self) -> Response {
-        outcome::rejected(self.to_string())
+        match self {
+            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
+            _ => outcome::rejected(self.to_string()),
+        }
     }
 }

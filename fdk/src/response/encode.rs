@@ -5,7 +5,7 @@
 //! | outcome                         | invoke call                         | gateway call                         |
 //! |---------------------------------|-------------------------------------|--------------------------------------|
 //! | handler returned a response     | 200, user headers as they are, user status in `Fn-Http-Status` unless 200 | 200, `Fn-Http-Status`, `Fn-Http-H-*` |
-//! | input rejected by an extractor  | 502, JSON message                   | 200, `Fn-Http-Status: 400`, JSON     |
+//! | input rejected by an extractor  | 502, JSON message                   | 200, `Fn-Http-Status: 400` (413 past `FDK_MAX_BODY`), JSON |
 //! | handler returned an error       | 502, JSON message                   | 502, JSON message                    |
 //! | handler panicked                | 502, JSON message                   | 502, JSON message                    |
 //! | deadline passed                 | 504, JSON message                   | 504, JSON message                    |

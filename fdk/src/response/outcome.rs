@@ -22,6 +22,14 @@ pub(crate) fn rejected(message: String) -> Response {
     res
 }
 
+/// A `413` response for a body past the function's limit: a rejected
+/// input like any other, with the status that says why (HS-REQ-9).
+pub(crate) fn too_large(message: String) -> Response {
+    let mut res = json_error(StatusCode::PAYLOAD_TOO_LARGE, &message);
+    res.extensions_mut().insert(Rejected(message));
+    res
+}
+
 /// A failed call (socket status 502), with a JSON body.
 pub(crate) fn failed(message: String) -> Response {
     let mut res = json_error(StatusCode::BAD_GATEWAY, &message);

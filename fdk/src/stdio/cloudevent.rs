@@ -7,6 +7,7 @@
 //! ```
 
 use std::future::Future;
+use std::ops::Range;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
@@ -14,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json::{
-    ProtocolIn, ProtocolOut, body_text, header_map, json_headers, malformed, nullable,
+    ProtocolIn, ProtocolOut, body_in_place, body_text, header_map, json_headers, malformed, member,
 };
 use super::objects;
-use super::{Input, Output, Reply, answer};
+use super::{Input, Output, Reply, answer, input_limit};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -25,42 +26,34 @@ use crate::logs;
 
 use crate::protocol::cloudevent::{JSON, TEXT, ZERO_TIME};
 
-/// The fields of an event that the response echoes, and the call's data.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+/// The fields of an event that the response echoes; `null` reads as
+/// empty (CE-REQ-1).
+#[derive(Debug, Default, Serialize)]
 struct Envelope {
     #[serde(rename = "cloudEventsVersion")]
-    #[serde(deserialize_with = "nullable")]
     cloud_events_version: String,
     #[serde(rename = "eventID")]
-    #[serde(deserialize_with = "nullable")]
     event_id: String,
-    #[serde(deserialize_with = "nullable")]
     source: String,
     #[serde(rename = "eventType")]
-    #[serde(deserialize_with = "nullable")]
     event_type: String,
     #[serde(rename = "eventTypeVersion")]
-    #[serde(deserialize_with = "nullable")]
     event_type_version: String,
     #[serde(rename = "eventTime")]
-    #[serde(deserialize_with = "nullable")]
     event_time: String,
     #[serde(rename = "schemaURL")]
-    #[serde(deserialize_with = "nullable")]
     schema_url: String,
 }
 
 /// A request event.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct EventIn {
-    #[serde(flatten)]
     envelope: Envelope,
-    #[serde(rename = "contentType", deserialize_with = "nullable")]
     content_type: String,
     extensions: Option<ExtensionsIn>,
-    data: Option<Value>,
+    /// Where `data` is in the request; read last, in place if it is the
+    /// body's text (SIO-ERR-8).
+    data: Option<Range<usize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,22 +85,16 @@ pub(super) async fn serve(
     out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    objects::serve(input, out, shutdown, async |next| {
+    objects::serve(input, input_limit(app), out, shutdown, async |next| {
         let (envelope, reply) = match next {
-            Ok(value) => match serde_json::from_value::<EventIn>(value) {
-                Ok(event) => {
-                    let (envelope, call, body) = event.into_call();
-                    (envelope, answer(app, call, body).await)
-                }
+            Ok(value) => match EventIn::decode(&value).and_then(|event| event.into_call(value)) {
+                Ok((envelope, call, body)) => (envelope, answer(app, call, body).await),
                 Err(e) => (
                     Envelope::default(),
                     malformed(&format!("the request is not a CloudEvent: {e}")).await,
                 ),
             },
-            Err(e) => (
-                Envelope::default(),
-                malformed(&format!("the request is not JSON: {e}")).await,
-            ),
+            Err(e) => (Envelope::default(), malformed(&e).await),
         };
         encode(envelope, &reply)
     })
@@ -115,7 +102,30 @@ pub(super) async fn serve(
 }
 
 impl EventIn {
-    fn into_call(self) -> (Envelope, StdioCall, Bytes) {
+    /// The members of the event `value`; the last of a repeated one wins.
+    fn decode(value: &[u8]) -> Result<Self, String> {
+        let mut event = Self::default();
+        let e = &mut event.envelope;
+        for (name, span) in objects::members(value)? {
+            let raw = &value[span.clone()];
+            match name.as_str() {
+                "cloudEventsVersion" => e.cloud_events_version = member(&name, raw)?,
+                "eventID" => e.event_id = member(&name, raw)?,
+                "source" => e.source = member(&name, raw)?,
+                "eventType" => e.event_type = member(&name, raw)?,
+                "eventTypeVersion" => e.event_type_version = member(&name, raw)?,
+                "eventTime" => e.event_time = member(&name, raw)?,
+                "schemaURL" => e.schema_url = member(&name, raw)?,
+                "contentType" => event.content_type = member(&name, raw)?,
+                "extensions" => event.extensions = member(&name, raw)?,
+                "data" => event.data = (raw != b"null").then_some(span),
+                _ => {}
+            }
+        }
+        Ok(event)
+    }
+
+    fn into_call(self, value: Vec<u8>) -> Result<(Envelope, StdioCall, Bytes), String> {
         let extensions = self.extensions.unwrap_or_default();
         let protocol = extensions.protocol.unwrap_or_default();
         let mut headers = header_map(protocol.headers.unwrap_or_default());
@@ -126,9 +136,23 @@ impl EventIn {
         }
         // A string is the payload itself unless the event says it is JSON.
         let body = match self.data {
-            None | Some(Value::Null) => Bytes::new(),
-            Some(Value::String(text)) if !is_json(&self.content_type) => Bytes::from(text),
-            Some(data) => Bytes::from(serde_json::to_vec(&data).unwrap_or_default()),
+            None => Bytes::new(),
+            Some(span) if value[span.start] == b'"' && !is_json(&self.content_type) => {
+                body_in_place(value, span)?
+            }
+            // Any other value is passed on as compact JSON, compacted in
+            // the request's buffer rather than rebuilt (SIO-ERR-8).
+            Some(span) => {
+                let mut value = value;
+                let compact = objects::compact_in_place(&mut value, span);
+                // Validation skipped over the text of strings: check it
+                // here, as building a `Value` did.
+                std::str::from_utf8(&value[compact.clone()])
+                    .map_err(|e| format!("member `data` is not UTF-8: {e}"))?;
+                value.truncate(compact.end);
+                value.drain(..compact.start);
+                Bytes::from(value)
+            }
         };
         let call = StdioCall {
             call_id: self.envelope.event_id.clone(),
@@ -137,7 +161,7 @@ impl EventIn {
             request_url: protocol.request_url.or(Some(self.envelope.source.clone())),
             headers,
         };
-        (self.envelope, call, body)
+        Ok((self.envelope, call, body))
     }
 }
 
@@ -196,7 +220,29 @@ fn encode(mut envelope: Envelope, reply: &Reply) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json;
+    use super::{EventIn, is_json};
+
+    fn body(event: &[u8]) -> Result<Vec<u8>, String> {
+        let event_in = EventIn::decode(event)?;
+        let (_, _, body) = event_in.into_call(event.to_vec())?;
+        Ok(body.to_vec())
+    }
+
+    #[test]
+    fn data_becomes_the_body_in_place() {
+        let text = br#"{"contentType":"text/plain","data":"a\"b\u00e9"}"#;
+        assert_eq!(body(text).unwrap(), "a\"b\u{e9}".as_bytes());
+        let json = br#"{"contentType":"application/json","data": { "k" : [1, "a b"] } }"#;
+        assert_eq!(body(json).unwrap(), br#"{"k":[1,"a b"]}"#);
+        let quoted = br#"{"contentType":"application/json","data":"x"}"#;
+        assert_eq!(body(quoted).unwrap(), br#""x""#);
+        assert!(body(br#"{"data":null}"#).unwrap().is_empty());
+        // Validation skipped the text of strings; the body is checked.
+        let mut bad = br#"{"contentType":"application/json","data":{"k":"?"}}"#.to_vec();
+        let at = bad.iter().position(|b| *b == b'?').unwrap();
+        bad[at] = 0xff;
+        assert!(body(&bad).unwrap_err().contains("UTF-8"));
+    }
 
     #[test]
     fn json_media_types() {

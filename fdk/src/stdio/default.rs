@@ -16,7 +16,7 @@ use std::future::Future;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Input, Output, answer, write_all};
+use super::{Input, Output, answer, input_limit, write_all};
 use crate::config::Env;
 use crate::context::StdioCall;
 use crate::dispatch::App;
@@ -34,12 +34,21 @@ pub(super) async fn serve(
     let id = call.call_id.clone();
     // A stop signal before the body is in means there is no call to
     // finish; once it is in, the call runs to its end (SIO-LIFE-3).
+    let limit = input_limit(app);
     let body = tokio::select! {
         biased;
         () = shutdown => return Ok(()),
-        body = input.collect_all() => {
+        body = input.collect_all(limit) => {
             body.map_err(|e| Error::input(format!("failed to read stdin: {e}")))?
         }
+    };
+    // Past the limit the call fails as a rejected input does, before the
+    // rest of stdin is read: nothing on stdout, exit 1 (DEF-REQ-3).
+    let Some(body) = body else {
+        return Err(Error::call(format!(
+            "call {id} failed: the request body on stdin is larger than this \
+             function's limit of {limit} bytes (FDK_MAX_BODY); stopped reading it"
+        )));
     };
     let reply = answer(app, call, Bytes::from(body)).await;
     // A failure writes nothing: the exit status is this format's only

@@ -34,13 +34,13 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{Method, StatusCode};
 
-use super::{Input, Output, Reply, answer, client_response, collect, write_all};
+use super::{Input, Output, Reply, answer, client_response, collect, input_limit, write_all};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 use crate::protocol::{HTTP_FN_CALL_ID, HTTP_FN_DEADLINE, HTTP_FN_METHOD, HTTP_FN_REQUEST_URL};
-use crate::protocol::{MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_LINE_BYTES};
+use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_LINE_BYTES};
 use crate::response::encode::Outcome;
 use crate::response::outcome;
 
@@ -54,6 +54,7 @@ pub(super) async fn serve(
         input,
         buf: Vec::new(),
         ended: false,
+        limit: input_limit(app),
     };
     tokio::pin!(shutdown);
     loop {
@@ -106,6 +107,8 @@ struct Stream {
     input: Input,
     buf: Vec<u8>,
     ended: bool,
+    /// The largest body buffered (SIO-ERR-8).
+    limit: usize,
 }
 
 impl Stream {
@@ -159,16 +162,12 @@ impl Stream {
         self.buf.drain(..head_len);
 
         // The body.
-        let body = match framing(&headers) {
+        let body = match framing(&headers, self.limit) {
             Ok(Framing::Empty) => Bytes::new(),
-            Ok(Framing::Length(n)) => {
-                while self.buf.len() < n {
-                    if !self.fill().await? {
-                        return Ok(Next::Truncated);
-                    }
-                }
-                Bytes::from(self.buf.drain(..n).collect::<Vec<u8>>())
-            }
+            Ok(Framing::Length(n)) => match self.sized(n).await? {
+                Some(body) => Bytes::from(body),
+                None => return Ok(Next::Truncated),
+            },
             Ok(Framing::Chunked) => match self.chunked().await? {
                 Some(Ok(body)) => body,
                 Some(Err(problem)) => return Ok(Next::Malformed(problem)),
@@ -181,6 +180,32 @@ impl Stream {
             head_method: method,
             body,
         })
+    }
+
+    /// A body of `n` bytes, read straight into a buffer of its own: going
+    /// through `buf` would hold it twice (SIO-ERR-8). `None` if the input
+    /// ends first.
+    async fn sized(&mut self, n: usize) -> Result<Option<Vec<u8>>, Error> {
+        let from_buf = n.min(self.buf.len());
+        let mut body = Vec::with_capacity(n);
+        body.extend_from_slice(&self.buf[..from_buf]);
+        self.buf.drain(..from_buf);
+        while body.len() < n {
+            if self.ended {
+                return Ok(None);
+            }
+            match self.input.chunk().await {
+                Some(Ok(chunk)) => {
+                    let take = (n - body.len()).min(chunk.len());
+                    body.extend_from_slice(&chunk[..take]);
+                    // The start of the next request, if any.
+                    self.buf.extend_from_slice(&chunk[take..]);
+                }
+                Some(Err(e)) => return Err(Error::input(format!("failed to read stdin: {e}"))),
+                None => self.ended = true,
+            }
+        }
+        Ok(Some(body))
     }
 
     /// A chunked body; `None` if the input ends inside it.
@@ -198,9 +223,10 @@ impl Stream {
             let Some(size) = size else {
                 return Ok(Some(Err("a chunk size is not a hex number".into())));
             };
-            if size > MAX_BODY_BYTES.saturating_sub(body.len()) {
+            if size > self.limit.saturating_sub(body.len()) {
                 return Ok(Some(Err(format!(
-                    "the chunked body is larger than {MAX_BODY_BYTES} bytes"
+                    "the chunked body is larger than {} bytes",
+                    self.limit
                 ))));
             }
             if size == 0 {
@@ -316,7 +342,7 @@ enum Framing {
 
 /// How the body is framed: chunked wins over `Content-Length`, as in
 /// RFC 9112 §6.3.
-fn framing(headers: &HeaderMap) -> Result<Framing, String> {
+fn framing(headers: &HeaderMap, limit: usize) -> Result<Framing, String> {
     if let Some(te) = headers.get(TRANSFER_ENCODING) {
         let last = te
             .to_str()
@@ -341,8 +367,8 @@ fn framing(headers: &HeaderMap) -> Result<Framing, String> {
         .and_then(|v| v.trim().parse::<usize>().ok())
     {
         Some(0) => Ok(Framing::Empty),
-        Some(n) if n > MAX_BODY_BYTES => Err(format!(
-            "Content-Length {n} is larger than the {MAX_BODY_BYTES} bytes this FDK accepts"
+        Some(n) if n > limit => Err(format!(
+            "Content-Length {n} is larger than the {limit} bytes this function accepts"
         )),
         Some(n) => Ok(Framing::Length(n)),
         None => Err(format!("invalid Content-Length {first:?}")),
@@ -427,7 +453,7 @@ mod tests {
                     v.parse().unwrap(),
                 );
             }
-            framing(&m)
+            framing(&m, 100)
         };
         assert!(matches!(h(&[]), Ok(Framing::Empty)));
         assert!(matches!(
@@ -441,6 +467,9 @@ mod tests {
         assert!(h(&[("content-length", "x")]).is_err());
         assert!(h(&[("content-length", "1"), ("content-length", "2")]).is_err());
         assert!(h(&[("transfer-encoding", "gzip")]).is_err());
+        // Past the limit before a body byte is read.
+        assert!(h(&[("content-length", "100")]).is_ok());
+        assert!(h(&[("content-length", "101")]).is_err());
     }
 
     #[test]

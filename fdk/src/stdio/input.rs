@@ -47,13 +47,19 @@ impl Input {
         self.chunks.recv().await
     }
 
-    /// Everything up to the end of the stream.
-    pub(crate) async fn collect_all(&mut self) -> io::Result<Vec<u8>> {
+    /// Everything up to the end of the stream, or `None` as soon as it
+    /// goes past `limit` bytes: reading stops there, so no more than
+    /// `limit` (and one chunk) is ever held.
+    pub(crate) async fn collect_all(&mut self, limit: usize) -> io::Result<Option<Vec<u8>>> {
         let mut all = Vec::new();
         while let Some(chunk) = self.chunk().await {
-            all.extend_from_slice(&chunk?);
+            let chunk = chunk?;
+            if chunk.len() > limit - all.len() {
+                return Ok(None);
+            }
+            all.extend_from_slice(&chunk);
         }
-        Ok(all)
+        Ok(Some(all))
     }
 }
 
@@ -104,8 +110,15 @@ mod tests {
     async fn chunks_arrive_in_order_and_end() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut input = Input::spawn(io::Cursor::new(data.clone())).unwrap();
-        assert_eq!(input.collect_all().await.unwrap(), data);
+        assert_eq!(input.collect_all(data.len()).await.unwrap(), Some(data));
         assert!(input.chunk().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn collecting_stops_at_the_limit() {
+        let data = vec![7u8; 200_000];
+        let mut input = Input::spawn(io::Cursor::new(data)).unwrap();
+        assert_eq!(input.collect_all(199_999).await.unwrap(), None);
     }
 
     #[tokio::test]

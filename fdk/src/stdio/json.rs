@@ -9,13 +9,15 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::ops::Range;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::objects;
-use super::{Input, Output, Reply, answer, client_response, collect};
+use super::{Input, Output, Reply, answer, client_response, collect, input_limit};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -23,28 +25,47 @@ use crate::logs;
 use crate::response::encode::Outcome;
 use crate::response::outcome;
 
-/// The request object, as the server's `json.Encoder` wrote it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// The request object, as the server's `json.Encoder` wrote it. `null`
+/// reads as the field's default, as Go's `json.Unmarshal` leaves a string
+/// untouched for `null` (JSON-REQ-2).
+#[derive(Debug, Default)]
 struct JsonIn {
-    #[serde(deserialize_with = "nullable")]
     call_id: String,
     deadline: Option<String>,
-    #[serde(deserialize_with = "nullable")]
-    body: String,
-    #[serde(deserialize_with = "nullable")]
+    /// Where the body's string literal is in the request: it is decoded
+    /// in place, last, so that it is never copied (SIO-ERR-8).
+    body: Option<Range<usize>>,
     content_type: String,
     protocol: Option<ProtocolIn>,
 }
 
-/// `null` reads as the field's default, as Go's `json.Unmarshal` leaves a
-/// string untouched for `null` (JSON-REQ-2).
-pub(super) fn nullable<'de, D, T>(de: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
+/// Member `name` of a request, `null` as the default (JSON-REQ-2).
+pub(super) fn member<T: DeserializeOwned + Default>(name: &str, raw: &[u8]) -> Result<T, String> {
+    serde_json::from_slice::<Option<T>>(raw)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| format!("member `{name}`: {e}"))
+}
+
+/// Where the string in member `name` is, `None` for `null`.
+fn string_span(
+    name: &str,
+    value: &[u8],
+    span: Range<usize>,
+) -> Result<Option<Range<usize>>, String> {
+    match value[span.clone()].first() {
+        Some(b'"') => Ok(Some(span)),
+        _ if &value[span.clone()] == b"null" => Ok(None),
+        _ => Err(format!("member `{name}` is not a string")),
+    }
+}
+
+/// The text of the string literal at `span` of `value`, decoded in place,
+/// as the body: the request's own buffer, trimmed to the text.
+pub(super) fn body_in_place(mut value: Vec<u8>, span: Range<usize>) -> Result<Bytes, String> {
+    let text = objects::unescape_in_place(&mut value, span)?;
+    value.truncate(text.end);
+    value.drain(..text.start);
+    Ok(Bytes::from(value))
 }
 
 /// `protocol` of a request (JSON-REQ-3).
@@ -77,16 +98,13 @@ pub(super) async fn serve(
     out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    objects::serve(input, out, shutdown, async |next| {
+    objects::serve(input, input_limit(app), out, shutdown, async |next| {
         let reply = match next {
-            Ok(value) => match serde_json::from_value::<JsonIn>(value) {
-                Ok(req) => {
-                    let (call, body) = req.into_call();
-                    answer(app, call, body).await
-                }
+            Ok(value) => match JsonIn::decode(&value).and_then(|req| req.into_call(value)) {
+                Ok((call, body)) => answer(app, call, body).await,
                 Err(e) => malformed(&format!("the request is not a json-format object: {e}")).await,
             },
-            Err(e) => malformed(&format!("the request is not JSON: {e}")).await,
+            Err(e) => malformed(&e).await,
         };
         encode(&reply)
     })
@@ -94,7 +112,30 @@ pub(super) async fn serve(
 }
 
 impl JsonIn {
-    fn into_call(self) -> (StdioCall, Bytes) {
+    /// The members of the request `value`; the last of a repeated one
+    /// wins, as in Go.
+    fn decode(value: &[u8]) -> Result<Self, String> {
+        let mut req = Self::default();
+        for (name, span) in objects::members(value)? {
+            let raw = &value[span.clone()];
+            match name.as_str() {
+                "call_id" => req.call_id = member(&name, raw)?,
+                "deadline" => req.deadline = member(&name, raw)?,
+                "content_type" => req.content_type = member(&name, raw)?,
+                "protocol" => req.protocol = member(&name, raw)?,
+                "body" => req.body = string_span(&name, value, span)?,
+                _ => {}
+            }
+        }
+        Ok(req)
+    }
+
+    /// The call, and its body decoded in `value`'s own buffer.
+    fn into_call(self, value: Vec<u8>) -> Result<(StdioCall, Bytes), String> {
+        let body = match self.body {
+            Some(span) => body_in_place(value, span)?,
+            None => Bytes::new(),
+        };
         let protocol = self.protocol.unwrap_or_default();
         let mut headers = header_map(protocol.headers.unwrap_or_default());
         if !self.content_type.is_empty()
@@ -110,7 +151,7 @@ impl JsonIn {
             request_url: protocol.request_url,
             headers,
         };
-        (call, Bytes::from(self.body))
+        Ok((call, body))
     }
 }
 

@@ -41,7 +41,9 @@ use crate::context::{Context, StdioCall};
 use crate::dispatch::{self, App, Rejections};
 use crate::error::Error;
 use crate::logs;
-use crate::protocol::{FDK_RUNTIME, FDK_VERSION, FN_FDK_RUNTIME, FN_FDK_VERSION, stdio_status};
+use crate::protocol::{
+    FDK_RUNTIME, FDK_VERSION, FN_FDK_RUNTIME, FN_FDK_VERSION, MAX_BODY_BYTES, stdio_status,
+};
 use crate::response::Response;
 use crate::response::encode::{Outcome, without_unsendable};
 use crate::response::outcome::{self, Failed, Rejected};
@@ -87,6 +89,13 @@ pub(crate) async fn serve(
             "http-stream is served on the socket, not on stdin/stdout",
         )),
     }
+}
+
+/// The largest request these formats buffer: the function's body limit
+/// (`FDK_MAX_BODY` or what fits `FN_MEMORY`), never above the 64 MiB
+/// SIO-ERR-5 states (SIO-ERR-8).
+pub(crate) fn input_limit(app: &App) -> usize {
+    app.max_body.min(MAX_BODY_BYTES)
 }
 
 /// The client's view of one finished call, body collected.
@@ -144,7 +153,10 @@ pub(crate) fn client_response(outcome: Outcome) -> Response {
         Outcome::Returned(mut res) => {
             if res.extensions().get::<Failed>().is_some() {
                 *res.status_mut() = stdio_status::FAILED;
-            } else if res.extensions().get::<Rejected>().is_some() {
+            } else if res.extensions().get::<Rejected>().is_some()
+                && !res.status().is_client_error()
+            {
+                // 400, or the 413 of a body past the limit.
                 *res.status_mut() = stdio_status::REJECTED;
             }
             let headers = std::mem::take(res.headers_mut());

@@ -127,7 +127,9 @@ impl TestCall {
     pub async fn send_to(self, function: Function) -> TestResponse {
         let app = App::new(function.into_handler(), Arc::new(self.env()));
         let (parts, body) = self.socket_request().into_parts();
-        let res = call(&app, parts, Body::from(body), None).await;
+        // The body limit applies as on the socket (HS-REQ-9).
+        let body = Body::from(body).limited(app.max_body);
+        let res = call(&app, parts, body, None).await;
         let (parts, body) = res.into_parts();
         let body = body.collect().await.unwrap_or_default();
         TestResponse {
