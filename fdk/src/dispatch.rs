@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::deadline::{Deadline, Enforced, TimedOut};
 use crate::extract::Request;
 use crate::handler::BoxHandler;
+use crate::head::HeadTooLarge;
 use crate::logs;
 use crate::panic::CatchUnwind;
 use crate::protocol::CALL_PATH;
@@ -51,6 +52,27 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
     let (give_back, unread) = oneshot::channel();
     let body = Body::incoming(incoming, Some(give_back));
     call(app, parts, body, Some(unread)).await
+}
+
+/// Answers a request whose head the guard replaced because it was over the
+/// FDK's limits (HS-REQ-9): the handler does not run, the body is read as
+/// usual (HS-REQ-5), and the answer is a 502 with a JSON message.
+pub(crate) async fn head_too_large(
+    req: http::Request<Incoming>,
+    too_large: &HeadTooLarge,
+) -> Response {
+    let (mut parts, incoming) = req.into_parts();
+    // The stand-in head carries the call id and the deadline over.
+    let ctx = Context::from_socket(&mut parts.headers, Arc::new(Env::default()));
+    let message = too_large.message();
+    logs::error(format_args!("call {} failed: {message}", ctx.call_id()));
+    if !http_body::Body::is_end_stream(&incoming) {
+        drain(incoming, ctx.deadline_instant()).await;
+    }
+    encode(
+        Outcome::Returned(crate::response::outcome::failed(message)),
+        CallKind::Invoke,
+    )
 }
 
 /// Serves one call whose body is `body`; `unread` hands back a socket body

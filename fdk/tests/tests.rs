@@ -8,6 +8,7 @@
 mod calls;
 mod captures;
 mod failures;
+mod limits;
 mod observability;
 mod stdio;
 mod util;

@@ -95,10 +95,10 @@ pub(super) async fn serve(
     objects::serve(input, out, shutdown, async |next| {
         let (envelope, reply) = match next {
             Ok(value) => match serde_json::from_value::<EventIn>(value) {
-                Ok(event) => {
-                    let (envelope, call, body) = event.into_call();
-                    (envelope, answer(app, call, body).await)
-                }
+                Ok(event) => match event.into_call() {
+                    (envelope, Ok((call, body))) => (envelope, answer(app, call, body).await),
+                    (envelope, Err(e)) => (envelope, malformed(&e).await),
+                },
                 Err(e) => (
                     Envelope::default(),
                     malformed(&format!("the request is not a CloudEvent: {e}")).await,
@@ -115,14 +115,20 @@ pub(super) async fn serve(
 }
 
 impl EventIn {
-    fn into_call(self) -> (Envelope, StdioCall, Bytes) {
+    /// The envelope to answer in, and the call or why it cannot be made
+    /// (SIO-ERR-8).
+    fn into_call(self) -> (Envelope, Result<(StdioCall, Bytes), String>) {
         let extensions = self.extensions.unwrap_or_default();
         let protocol = extensions.protocol.unwrap_or_default();
-        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        let mut headers = match header_map(protocol.headers.unwrap_or_default()) {
+            Ok(headers) => headers,
+            Err(e) => return (self.envelope, Err(e)),
+        };
         if !self.content_type.is_empty()
             && let Ok(value) = HeaderValue::from_str(&self.content_type)
         {
-            headers.insert(CONTENT_TYPE, value);
+            // At most MAX_HEADERS names are in the map: one more fits.
+            let _ = headers.try_insert(CONTENT_TYPE, value);
         }
         // A string is the payload itself unless the event says it is JSON.
         let body = match self.data {
@@ -137,7 +143,7 @@ impl EventIn {
             request_url: protocol.request_url.or(Some(self.envelope.source.clone())),
             headers,
         };
-        (self.envelope, call, body)
+        (self.envelope, Ok((call, body)))
     }
 }
 

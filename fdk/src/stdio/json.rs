@@ -15,7 +15,7 @@ use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::objects;
-use super::{Input, Output, Reply, answer, client_response, collect};
+use super::{Input, Output, Reply, answer, check_header_count, client_response, collect};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -80,10 +80,10 @@ pub(super) async fn serve(
     objects::serve(input, out, shutdown, async |next| {
         let reply = match next {
             Ok(value) => match serde_json::from_value::<JsonIn>(value) {
-                Ok(req) => {
-                    let (call, body) = req.into_call();
-                    answer(app, call, body).await
-                }
+                Ok(req) => match req.into_call() {
+                    Ok((call, body)) => answer(app, call, body).await,
+                    Err(e) => malformed(&e).await,
+                },
                 Err(e) => malformed(&format!("the request is not a json-format object: {e}")).await,
             },
             Err(e) => malformed(&format!("the request is not JSON: {e}")).await,
@@ -94,14 +94,16 @@ pub(super) async fn serve(
 }
 
 impl JsonIn {
-    fn into_call(self) -> (StdioCall, Bytes) {
+    /// The call, or why it cannot be made (SIO-ERR-8).
+    fn into_call(self) -> Result<(StdioCall, Bytes), String> {
         let protocol = self.protocol.unwrap_or_default();
-        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        let mut headers = header_map(protocol.headers.unwrap_or_default())?;
         if !self.content_type.is_empty()
             && !headers.contains_key(CONTENT_TYPE)
             && let Ok(value) = HeaderValue::from_str(&self.content_type)
         {
-            headers.insert(CONTENT_TYPE, value);
+            // At most MAX_HEADERS names are in the map: one more fits.
+            let _ = headers.try_insert(CONTENT_TYPE, value);
         }
         let call = StdioCall {
             call_id: self.call_id,
@@ -110,7 +112,7 @@ impl JsonIn {
             request_url: protocol.request_url,
             headers,
         };
-        (call, Bytes::from(self.body))
+        Ok((call, Bytes::from(self.body)))
     }
 }
 
@@ -123,9 +125,16 @@ pub(super) async fn malformed(message: &str) -> Reply {
 }
 
 /// `{"Name": ["v1", "v2"]}` as a header map; names or values that are not
-/// valid HTTP are logged and skipped.
-pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(json.len());
+/// valid HTTP are logged and skipped. More than `MAX_HEADERS` values make
+/// the request malformed (SIO-ERR-8): they are counted before the map is
+/// allocated, since `HeaderMap` panics past 24,576 names.
+pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> Result<HeaderMap, String> {
+    // An empty list adds no header but still a name to size the map by.
+    let count = json
+        .values()
+        .fold(0usize, |n, values| n.saturating_add(values.len().max(1)));
+    check_header_count(count)?;
+    let mut headers = HeaderMap::try_with_capacity(json.len()).map_err(|e| e.to_string())?;
     for (name, values) in json {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             logs::warn(format_args!("skipping the invalid header name {name:?}"));
@@ -134,13 +143,15 @@ pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> HeaderMap {
         for value in values {
             match HeaderValue::from_str(&value) {
                 Ok(value) => {
-                    headers.append(name.clone(), value);
+                    headers
+                        .try_append(name.clone(), value)
+                        .map_err(|e| e.to_string())?;
                 }
                 Err(_) => logs::warn(format_args!("skipping an invalid value of header {name}")),
             }
         }
     }
-    headers
+    Ok(headers)
 }
 
 /// The response headers as JSON, Go-canonical names, without

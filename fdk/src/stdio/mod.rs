@@ -32,7 +32,7 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 
-use ::http::header::{HeaderMap, HeaderValue};
+use ::http::header::HeaderMap;
 use bytes::Bytes;
 
 use crate::body::Body;
@@ -41,9 +41,9 @@ use crate::context::{Context, StdioCall};
 use crate::dispatch::{self, App, Rejections};
 use crate::error::Error;
 use crate::logs;
-use crate::protocol::{FDK_RUNTIME, FDK_VERSION, FN_FDK_RUNTIME, FN_FDK_VERSION, stdio_status};
+use crate::protocol::{MAX_HEADERS, stdio_status};
 use crate::response::Response;
-use crate::response::encode::{Outcome, without_unsendable};
+use crate::response::encode::{Outcome, TooManyHeaders, identify, without_unsendable};
 use crate::response::outcome::{self, Failed, Rejected};
 
 #[cfg(feature = "json")]
@@ -164,9 +164,17 @@ pub(crate) fn client_response(outcome: Outcome) -> Response {
             &format!("unexpected request {method} {path}"),
         ),
     };
-    let headers = res.headers_mut();
-    headers.insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION));
-    headers.insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME));
+    let too_many = TooManyHeaders::of(res.headers());
+    if identify(res.headers_mut()).is_err() {
+        // The user's headers fill the map: a failure these formats can say
+        // (SIO-ERR-8).
+        let message = too_many.message();
+        logs::error(format_args!("a response was replaced by a 500: {message}"));
+        res = outcome::json_error(stdio_status::FAILED, &message);
+        res.extensions_mut().insert(Failed(message));
+        // A fresh map with one entry: this cannot fail.
+        let _ = identify(res.headers_mut());
+    }
     res
 }
 
@@ -196,6 +204,18 @@ pub(crate) async fn collect(res: Response, call_id: &str) -> Reply {
     }
 }
 
+/// Checks a request's header count before anything is allocated for it:
+/// past [`MAX_HEADERS`] the request is malformed (SIO-ERR-8); the error
+/// says how many arrived.
+pub(crate) fn check_header_count(count: usize) -> Result<(), String> {
+    if count > MAX_HEADERS {
+        return Err(format!(
+            "the request has {count} header values; the FDK accepts at most {MAX_HEADERS}"
+        ));
+    }
+    Ok(())
+}
+
 /// Writes one framed response and flushes it: the server reads it as soon
 /// as it is complete.
 pub(crate) fn write_all(out: &mut Output, bytes: &[u8]) -> Result<(), Error> {
@@ -207,6 +227,7 @@ pub(crate) fn write_all(out: &mut Output, bytes: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::FDK_VERSION;
 
     #[tokio::test]
     async fn failures_get_plain_http_statuses() {
