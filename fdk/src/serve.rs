@@ -280,3 +280,38 @@ pub(crate) fn stop_signal() -> Result<impl Future<Output = ()>, Error> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_accept_failures_are_one_line_then_a_summary_per_interval() {
+        let every = Duration::from_secs(10);
+        let mut limited = RateLimited::new(every);
+        let err = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let start = Instant::now();
+        let first = limited.note(start, &err).unwrap();
+        assert!(first.contains("failed to accept a connection"), "{first}");
+        // 89 failures a second, as the attack measured: all counted, none logged.
+        let mut logged = Vec::new();
+        for i in 1..890u64 {
+            let at = start + Duration::from_millis(i * 1000 / 89);
+            logged.extend(limited.note(at, &err));
+        }
+        assert_eq!(logged.len(), 0, "{logged:?}");
+        let summary = limited.note(start + every, &err).unwrap();
+        assert!(
+            summary.contains("890 more failure(s) in the last 10s"),
+            "{summary}"
+        );
+        // The count starts over after a summary.
+        assert!(
+            limited
+                .note(start + every + Duration::from_secs(1), &err)
+                .is_none()
+        );
+        let next = limited.note(start + every * 2, &err).unwrap();
+        assert!(next.contains("2 more failure(s)"), "{next}");
+    }
+}
