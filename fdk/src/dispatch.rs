@@ -72,6 +72,7 @@ pub(crate) async fn head_too_large(
     encode(
         Outcome::Returned(crate::response::outcome::failed(message)),
         CallKind::Invoke,
+        ctx.call_id(),
     )
 }
 
@@ -93,7 +94,7 @@ pub(crate) async fn call(
             method: parts.method,
             path: parts.uri.path().to_owned(),
         };
-        return encode(outcome, CallKind::Invoke);
+        return encode(outcome, CallKind::Invoke, "");
     }
     if let Some(frame) = &app.log_frame {
         logs::write_frame(frame, &parts.headers);
@@ -112,7 +113,7 @@ pub(crate) async fn call(
         CallKind::Gateway => Rejections::AreClientErrors,
     };
     let outcome = run(app, &ctx, parts, body, unread, rejections).await;
-    encode(outcome, kind)
+    encode(outcome, kind, ctx.call_id())
 }
 
 /// How a rejected input is logged: as the call's failure, or as a client

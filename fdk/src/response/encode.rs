@@ -43,8 +43,9 @@ pub(crate) enum CallKind {
     Gateway,
 }
 
-/// The socket response for `outcome`.
-pub(crate) fn encode(outcome: Outcome, kind: CallKind) -> Response {
+/// The socket response for `outcome` of call `call_id` (for the log line of
+/// a response replaced by a 502).
+pub(crate) fn encode(outcome: Outcome, kind: CallKind, call_id: &str) -> Response {
     let res = match outcome {
         Outcome::Returned(res) => {
             let failed = res.extensions().get::<Failed>().is_some();
@@ -76,7 +77,9 @@ pub(crate) fn encode(outcome: Outcome, kind: CallKind) -> Response {
         Ok(res) => res,
         Err(too_many) => {
             let message = too_many.message();
-            crate::logs::error(format_args!("a response was replaced by a 502: {message}"));
+            crate::logs::error(format_args!(
+                "call {call_id} failed: {message}; answered 502"
+            ));
             let mut res = outcome::json_error(socket_status::FUNCTION_FAILED, &message);
             // A fresh map with one entry: these cannot fail.
             let _ = identify(res.headers_mut());
@@ -260,7 +263,7 @@ mod tests {
             ),
         ];
         for (i, (outcome, kind, status, user_status)) in cases.into_iter().enumerate() {
-            let res = encode(outcome, kind);
+            let res = encode(outcome, kind, "");
             assert_eq!(res.status(), status, "case {i}");
             assert_eq!(
                 res.headers()
@@ -291,7 +294,7 @@ mod tests {
             ("content-length", "999"),
             ("fn-call-id", "spoofed"),
         ];
-        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway);
+        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway, "");
         assert_eq!(
             pairs(&gw),
             p(&[
@@ -301,7 +304,7 @@ mod tests {
                 ("fn-http-h-x-thing", "v2"),
             ])
         );
-        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke);
+        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke, "");
         assert_eq!(
             pairs(&inv),
             p(&[
@@ -325,7 +328,7 @@ mod tests {
                 "db down",
             ),
         ] {
-            let res = encode(outcome, CallKind::Invoke);
+            let res = encode(outcome, CallKind::Invoke, "");
             assert_eq!(res.headers()["content-type"], "application/json");
             let body = res.into_body().collect().await.unwrap();
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();

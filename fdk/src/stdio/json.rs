@@ -120,7 +120,7 @@ impl JsonIn {
 /// stream goes on with the next one (SIO-ERR-5).
 pub(super) async fn malformed(message: &str) -> Reply {
     logs::warn(format_args!("{message}; answered 400"));
-    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())));
+    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())), "");
     collect(res, "").await
 }
 

@@ -121,7 +121,7 @@ pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
     )
     .await;
     let failed = is_failure(&outcome);
-    let mut reply = collect(client_response(outcome), ctx.call_id()).await;
+    let mut reply = collect(client_response(outcome, ctx.call_id()), ctx.call_id()).await;
     reply.failed |= failed;
     reply
 }
@@ -137,9 +137,9 @@ fn is_failure(outcome: &Outcome) -> bool {
     }
 }
 
-/// The response the client gets for `outcome`: in these formats the
-/// server passed the function's status through (SIO-ERR-1..4).
-pub(crate) fn client_response(outcome: Outcome) -> Response {
+/// The response the client gets for `outcome` of call `call_id`: in these
+/// formats the server passed the function's status through (SIO-ERR-1..4).
+pub(crate) fn client_response(outcome: Outcome, call_id: &str) -> Response {
     let mut res = match outcome {
         Outcome::Returned(mut res) => {
             if res.extensions().get::<Failed>().is_some() {
@@ -169,7 +169,9 @@ pub(crate) fn client_response(outcome: Outcome) -> Response {
         // The user's headers fill the map: a failure these formats can say
         // (SIO-ERR-8).
         let message = too_many.message();
-        logs::error(format_args!("a response was replaced by a 500: {message}"));
+        logs::error(format_args!(
+            "call {call_id} failed: {message}; answered 500"
+        ));
         res = outcome::json_error(stdio_status::FAILED, &message);
         res.extensions_mut().insert(Failed(message));
         // A fresh map with one entry: this cannot fail.
@@ -193,7 +195,7 @@ pub(crate) async fn collect(res: Response, call_id: &str) -> Reply {
             let message = format!("the response body failed: {err}");
             logs::error(format_args!("call {call_id}: {message}"));
             let (parts, body) =
-                client_response(Outcome::Returned(outcome::failed(message))).into_parts();
+                client_response(Outcome::Returned(outcome::failed(message)), call_id).into_parts();
             Reply {
                 failed: true,
                 status: parts.status,
@@ -244,7 +246,7 @@ mod tests {
             (Outcome::TimedOut, 504),
         ];
         for (outcome, status) in cases {
-            let res = client_response(outcome);
+            let res = client_response(outcome, "");
             assert_eq!(res.status(), status);
             assert_eq!(res.headers()["fn-fdk-version"], FDK_VERSION);
         }
