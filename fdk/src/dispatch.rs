@@ -16,7 +16,6 @@ use crate::context::Context;
 use crate::deadline::{Deadline, Enforced, TimedOut};
 use crate::extract::Request;
 use crate::handler::BoxHandler;
-use crate::head::HeadTooLarge;
 use crate::logs;
 use crate::panic::CatchUnwind;
 use crate::protocol::CALL_PATH;
@@ -54,17 +53,14 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
     call(app, parts, body, Some(unread)).await
 }
 
-/// Answers a request whose head the guard replaced because it was over the
-/// FDK's limits (HS-REQ-9): the handler does not run, the body is read as
-/// usual (HS-REQ-5), and the answer is a 502 with a JSON message.
-pub(crate) async fn head_too_large(
-    req: http::Request<Incoming>,
-    too_large: &HeadTooLarge,
-) -> Response {
+/// Answers a request whose head the guard refused, over the FDK's limits
+/// or not valid HTTP (HS-REQ-9): the handler does not run, the body is read
+/// as usual (HS-REQ-5), and the answer is a 502 with `message`.
+pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) -> Response {
     let (mut parts, incoming) = req.into_parts();
     // The stand-in head carries the call id and the deadline over.
     let ctx = Context::from_socket(&mut parts.headers, Arc::new(Env::default()));
-    let message = too_large.message();
+    let message = message.to_owned();
     logs::error(format_args!("call {} failed: {message}", ctx.call_id()));
     if !http_body::Body::is_end_stream(&incoming) {
         drain(incoming, ctx.deadline_instant()).await;

@@ -4,19 +4,29 @@
 //! hyper answers a head over its own limits with `431` (or panics in
 //! `HeaderMap` past 24,576 header lines, if its limit is raised that far),
 //! and the server kills the container for any socket status but 200, 502
-//! and 504. So the guard sits between the socket and hyper: it holds each
-//! head back until it is complete, hands a head within the limits to hyper
-//! unchanged, and replaces one over the limits by a small stand-in head
-//! (`POST /call`, the original body framing, call id and deadline). The
-//! connection's service sees the mark the guard left for that head and
-//! answers 502 with a JSON message; the body that follows is read as the
-//! stand-in's, so the connection stays usable.
+//! and 504. Raising hyper's limit is no cure either: hyper then allocates
+//! room for that many headers for every request it parses, which doubled
+//! the cost of a call at 16,384. So the guard sits between the socket and
+//! hyper and holds each head back until it is complete:
+//!
+//! * a head of at most [`HYPER_HEADERS`] lines goes to hyper unchanged
+//!   (every call the server sends without a crowd of client headers);
+//! * a larger head within the FDK's limits is parsed here; hyper gets a
+//!   stand-in head (the request line and the body framing) and the
+//!   connection's service swaps the real headers in ([`Mark::Headers`]);
+//! * a head over the limits, or a large one that does not parse, gets a
+//!   stand-in (`POST /call`, the body framing, call id and deadline) and a
+//!   mark the service answers with a 502 and a JSON message.
+//!
+//! Either way the body that follows is read as the stand-in's, so the
+//! connection stays usable.
 //!
 //! The guard knows where a head starts because the server sends one call at
 //! a time: the next head is the first byte read after a response is done
 //! ([`Conn::response_done`]).
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +34,14 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
 use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS};
+
+/// The header lines hyper parses without a heap allocation: its default
+/// `max_headers`, which the server connection leaves unset. A head with
+/// more lines must not reach hyper as it is.
+pub(crate) const HYPER_HEADERS: usize = 100;
 
 /// The longest framing or metadata line the stand-in head carries over;
 /// longer ones are not the server's.
@@ -52,13 +69,24 @@ impl HeadTooLarge {
     }
 }
 
+/// What the guard says about the stand-in head it just handed to hyper.
+#[derive(Debug)]
+pub(crate) enum Mark {
+    /// The real head was over the limits: answer 502.
+    TooLarge(HeadTooLarge),
+    /// The real head's headers, parsed here: serve the call with them.
+    Headers(HeaderMap),
+    /// A large head that is not valid HTTP: answer 502 with this message.
+    Invalid(String),
+}
+
 /// What the guard and the connection's service share.
 #[derive(Debug, Default)]
 pub(crate) struct Conn {
     /// A response is done: the next byte read starts a new head.
     next_head: AtomicBool,
     /// Set by the guard for the stand-in head it just handed to hyper.
-    too_large: Mutex<Option<HeadTooLarge>>,
+    mark: Mutex<Option<Mark>>,
 }
 
 impl Conn {
@@ -70,13 +98,13 @@ impl Conn {
 
     /// The mark for the request hyper just parsed, if the guard replaced its
     /// head. Taken once: the next request is judged afresh.
-    pub(crate) fn take_too_large(&self) -> Option<HeadTooLarge> {
-        self.too_large.lock().ok().and_then(|mut m| m.take())
+    pub(crate) fn take_mark(&self) -> Option<Mark> {
+        self.mark.lock().ok().and_then(|mut m| m.take())
     }
 
-    fn mark_too_large(&self, info: HeadTooLarge) {
-        if let Ok(mut m) = self.too_large.lock() {
-            *m = Some(info);
+    fn set_mark(&self, mark: Mark) {
+        if let Ok(mut m) = self.mark.lock() {
+            *m = Some(mark);
         }
     }
 }
@@ -147,16 +175,18 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                     return Pin::new(&mut this.inner).poll_read(cx, out);
                 }
                 Mode::Discard => {
-                    let mut scratch = [0u8; SCAN_READ];
-                    let mut buf = ReadBuf::new(&mut scratch);
+                    // Uninitialised: zeroing 16 KiB per read costs more
+                    // than the scan of a small head.
+                    let mut scratch = [MaybeUninit::<u8>::uninit(); SCAN_READ];
+                    let mut buf = ReadBuf::uninit(&mut scratch);
                     ready!(Pin::new(&mut this.inner).poll_read(cx, &mut buf))?;
                     if buf.filled().is_empty() {
                         return Poll::Ready(Ok(()));
                     }
                 }
                 Mode::Head(scan) => {
-                    let mut scratch = [0u8; SCAN_READ];
-                    let mut buf = ReadBuf::new(&mut scratch);
+                    let mut scratch = [MaybeUninit::<u8>::uninit(); SCAN_READ];
+                    let mut buf = ReadBuf::uninit(&mut scratch);
                     ready!(Pin::new(&mut this.inner).poll_read(cx, &mut buf))?;
                     let data = buf.filled();
                     if data.is_empty() {
@@ -177,8 +207,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                     let rest = &data[end..];
                     let (mut bytes, next) = match scan.verdict() {
                         Verdict::Fits(head) => (head, Mode::Pass),
-                        Verdict::TooLarge(info, stand_in, framed) => {
-                            this.conn.mark_too_large(info);
+                        Verdict::Replaced(mark, stand_in, framed) => {
+                            this.conn.set_mark(mark);
                             (stand_in, if framed { Mode::Pass } else { Mode::Discard })
                         }
                     };
@@ -243,6 +273,8 @@ struct Scan {
     framing: Framing,
     call_id: Option<Vec<u8>>,
     deadline: Option<Vec<u8>>,
+    /// A `Connection` header asked to close after this call.
+    close: bool,
 }
 
 #[derive(Debug, Default)]
@@ -262,7 +294,7 @@ enum Verdict {
     Fits(Vec<u8>),
     /// The mark, the stand-in head, and whether the body framing carried
     /// over (the connection can go on).
-    TooLarge(HeadTooLarge, Vec<u8>, bool),
+    Replaced(Mark, Vec<u8>, bool),
 }
 
 impl Scan {
@@ -334,6 +366,10 @@ impl Scan {
                 (Framing::Length(m), Some(n)) if *m == n => Framing::Length(n),
                 _ => Framing::Unknown,
             };
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            self.close |= value
+                .split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
         } else if complete && is_visible_ascii(value) {
             if name.eq_ignore_ascii_case(b"fn-call-id") {
                 self.call_id = Some(value.to_vec());
@@ -349,14 +385,78 @@ impl Scan {
     }
 
     fn verdict(&mut self) -> Verdict {
-        if !self.over {
+        if !self.over && self.lines <= HYPER_HEADERS {
             return Verdict::Fits(std::mem::take(&mut self.held));
+        }
+        if !self.over {
+            return match self.parse() {
+                Ok((request_line, headers)) => {
+                    let (stand_in, framed) = self.stand_in(&request_line, false);
+                    if framed {
+                        Verdict::Replaced(Mark::Headers(headers), stand_in, true)
+                    } else {
+                        let message = "the request's body framing is invalid \
+                                       (conflicting Content-Length or Transfer-Encoding)";
+                        Verdict::Replaced(Mark::Invalid(message.into()), stand_in, false)
+                    }
+                }
+                Err(message) => {
+                    let (stand_in, framed) = self.stand_in(b"POST /call HTTP/1.1", true);
+                    Verdict::Replaced(Mark::Invalid(message), stand_in, framed)
+                }
+            };
         }
         let info = HeadTooLarge {
             lines: self.lines,
             bytes: self.bytes,
         };
-        let mut head = b"POST /call HTTP/1.1\r\n".to_vec();
+        let (stand_in, framed) = self.stand_in(b"POST /call HTTP/1.1", true);
+        Verdict::Replaced(Mark::TooLarge(info), stand_in, framed)
+    }
+
+    /// Parses the held head (within the limits, more lines than hyper
+    /// takes): its request line as hyper will see it, and its headers.
+    fn parse(&self) -> Result<(Vec<u8>, HeaderMap), String> {
+        let invalid = |what: &dyn std::fmt::Display| {
+            format!("the request head is not valid HTTP/1.1: {what}")
+        };
+        // Exactly the lines counted: the parse cannot run out of slots.
+        let mut slots = vec![httparse::EMPTY_HEADER; self.lines];
+        let mut req = httparse::Request::new(&mut slots);
+        match req.parse(&self.held) {
+            Ok(httparse::Status::Complete(_)) => {}
+            Ok(httparse::Status::Partial) => return Err(invalid(&"incomplete")),
+            Err(e) => return Err(invalid(&e)),
+        }
+        let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
+            return Err(invalid(&"no request line"));
+        };
+        let request_line = format!("{method} {path} HTTP/1.{version}").into_bytes();
+        let mut headers =
+            HeaderMap::try_with_capacity(req.headers.len()).map_err(|e| invalid(&e))?;
+        for h in req.headers.iter() {
+            let name = HeaderName::from_bytes(h.name.as_bytes())
+                .map_err(|_| invalid(&format_args!("header name {:?}", h.name)))?;
+            let value = HeaderValue::from_bytes(h.value)
+                .map_err(|_| invalid(&format_args!("a value of header {:?}", h.name)))?;
+            headers.try_append(name, value).map_err(|e| invalid(&e))?;
+        }
+        Ok((request_line, headers))
+    }
+
+    /// The head hyper gets instead of the real one: `request_line`, the
+    /// body framing, `connection: close` if the real head asked for it, and
+    /// (when `metadata`) the call id and deadline. The flag says whether
+    /// the framing carried over.
+    fn stand_in(&self, request_line: &[u8], metadata: bool) -> (Vec<u8>, bool) {
+        let mut head = request_line.to_vec();
+        head.extend_from_slice(b"\r\n");
+        if self.close {
+            head.extend_from_slice(b"connection: close\r\n");
+        }
+        if !metadata {
+            return self.framed(head);
+        }
         for (name, value) in [
             ("fn-call-id", &self.call_id),
             ("fn-deadline", &self.deadline),
@@ -368,6 +468,11 @@ impl Scan {
                 head.extend_from_slice(b"\r\n");
             }
         }
+        self.framed(head)
+    }
+
+    /// Ends `head` with the body framing and the empty line.
+    fn framed(&self, mut head: Vec<u8>) -> (Vec<u8>, bool) {
         let framed = match self.framing {
             Framing::None => true,
             Framing::Length(n) => {
@@ -384,7 +489,7 @@ impl Scan {
             }
         };
         head.extend_from_slice(b"\r\n");
-        Verdict::TooLarge(info, head, framed)
+        (head, framed)
     }
 }
 
@@ -419,19 +524,50 @@ mod tests {
     }
 
     #[test]
-    fn a_head_within_the_limits_passes_unchanged_in_any_pieces() {
+    fn a_head_hyper_takes_passes_unchanged_in_any_pieces() {
         let mut bytes = b"\r\n".to_vec();
-        bytes.extend(head(1_001, "content-length: 3\r\n"));
+        bytes.extend(head(HYPER_HEADERS - 1, "content-length: 3\r\n"));
         let whole = bytes.clone();
         bytes.extend_from_slice(b"abcPOST");
         for step in [1, 7, 4096, bytes.len()] {
             let (verdict, rest) = scan(&bytes, step);
             let Verdict::Fits(held) = verdict else {
-                panic!("step {step}: refused");
+                panic!("step {step}: replaced");
             };
             assert_eq!(held, whole, "step {step}");
             assert_eq!(rest, b"abcPOST", "step {step}");
         }
+    }
+
+    #[test]
+    fn a_larger_head_within_the_limits_is_parsed_here() {
+        let mut bytes = head(1_001, "Content-Length: 3\r\nConnection: close\r\n");
+        bytes.extend_from_slice(b"abcPOST");
+        for step in [1, 4096] {
+            let (verdict, rest) = scan(&bytes, step);
+            let Verdict::Replaced(Mark::Headers(headers), stand_in, true) = verdict else {
+                panic!("step {step}: not parsed");
+            };
+            assert_eq!(headers.len(), 1_003);
+            assert_eq!(headers["x-h-1000"], "v");
+            assert_eq!(headers["content-length"], "3");
+            assert_eq!(
+                String::from_utf8(stand_in).unwrap(),
+                "POST /call HTTP/1.1\r\nconnection: close\r\ncontent-length: 3\r\n\r\n"
+            );
+            assert_eq!(rest, b"abcPOST", "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_larger_head_that_is_not_http_is_refused_with_a_message() {
+        let bytes = head(200, "Bad Name: x\r\n");
+        let (verdict, _) = scan(&bytes, 4096);
+        let Verdict::Replaced(Mark::Invalid(message), stand_in, true) = verdict else {
+            panic!("accepted");
+        };
+        assert!(message.contains("not valid HTTP/1.1"), "{message}");
+        assert!(stand_in.starts_with(b"POST /call HTTP/1.1\r\n"));
     }
 
     #[test]
@@ -448,7 +584,7 @@ mod tests {
         let mut bytes = head(MAX_HEADERS, extra);
         bytes.extend_from_slice(b"3\r\nabc\r\n0\r\n\r\n");
         let (verdict, rest) = scan(&bytes, 1000);
-        let Verdict::TooLarge(info, stand_in, framed) = verdict else {
+        let Verdict::Replaced(Mark::TooLarge(info), stand_in, framed) = verdict else {
             panic!("accepted");
         };
         assert_eq!(info.lines, MAX_HEADERS + 3);
@@ -469,7 +605,7 @@ mod tests {
             "b".repeat(MAX_HEAD_BYTES)
         );
         let (verdict, _) = scan(&head(0, &big), SCAN_READ);
-        let Verdict::TooLarge(info, stand_in, true) = verdict else {
+        let Verdict::Replaced(Mark::TooLarge(info), stand_in, true) = verdict else {
             panic!("accepted or unframed");
         };
         assert_eq!(info.lines, 2);
@@ -477,7 +613,7 @@ mod tests {
 
         let garbled = format!("{big}content-length: 6\r\n");
         let (verdict, _) = scan(&head(0, &garbled), SCAN_READ);
-        let Verdict::TooLarge(_, stand_in, false) = verdict else {
+        let Verdict::Replaced(Mark::TooLarge(_), stand_in, false) = verdict else {
             panic!("accepted or framed");
         };
         assert!(stand_in.ends_with(b"connection: close\r\n\r\n"));

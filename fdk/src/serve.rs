@@ -23,9 +23,9 @@ use tokio::task::JoinSet;
 use crate::body::{Body, BodyError};
 use crate::dispatch::{self, App, dispatch};
 use crate::error::Error;
-use crate::head::{Conn, Guarded};
+use crate::head::{Conn, Guarded, Mark};
 use crate::logs;
-use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS};
+use crate::protocol::MAX_HEAD_BYTES;
 use crate::socket::Socket;
 
 /// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
@@ -227,9 +227,17 @@ async fn serve_connection(
         let conn = Arc::clone(&conn);
         let call = InFlight::start(&calls);
         async move {
-            let res = match conn.take_too_large() {
-                Some(too_large) => dispatch::head_too_large(req, &too_large).await,
+            let res = match conn.take_mark() {
                 None => dispatch(&app, req).await,
+                Some(Mark::Headers(headers)) => {
+                    let mut req = req;
+                    *req.headers_mut() = headers;
+                    dispatch(&app, req).await
+                }
+                Some(Mark::TooLarge(too_large)) => {
+                    dispatch::head_refused(req, &too_large.message()).await
+                }
+                Some(Mark::Invalid(message)) => dispatch::head_refused(req, &message).await,
             };
             Ok::<_, Infallible>(res.map(|body| Tracked {
                 body,
@@ -242,10 +250,11 @@ async fn serve_connection(
         .keep_alive(true)
         // No timer is set, so no timeout can fire; say so explicitly.
         .header_read_timeout(None)
-        // The guard hands hyper only heads within these limits, so hyper's
-        // own answer to a larger one (431) never goes out (HS-REQ-8,
-        // HS-REQ-9). Its buffer also holds the first body bytes.
-        .max_headers(MAX_HEADERS)
+        // `max_headers` stays hyper's default (HYPER_HEADERS, parsed on the
+        // stack): the guard hands hyper no head with more lines, and no head
+        // over MAX_HEAD_BYTES, so hyper's own answer to a large head (431)
+        // never goes out (HS-REQ-8, HS-REQ-9). The buffer also holds the
+        // first body bytes.
         .max_buf_size(MAX_HEAD_BYTES + HYPER_BUF_SLACK)
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
