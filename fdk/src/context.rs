@@ -310,10 +310,12 @@ impl Context {
 /// The headers without the socket's framing ones (`Host`, `Content-Length`,
 /// `Transfer-Encoding`), in arrival order (HS-REQ-4).
 fn without_framing(socket: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(socket.len());
+    // The request's headers were counted on arrival (HS-REQ-10, SIO-ERR-9),
+    // so the copy fits; the fallible calls keep that a bound, not a panic.
+    let mut out = HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default();
     for (name, value) in socket {
         if !is_framing(name) {
-            out.append(name.clone(), value.clone());
+            let _ = out.try_append(name.clone(), value.clone());
         }
     }
     out

@@ -66,6 +66,29 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
     call(app, parts, body, Some(unread)).await
 }
 
+/// Answers a request whose head the guard refused, over the FDK's limits
+/// or not valid HTTP (HS-REQ-10): the handler does not run, the body is read
+/// as usual (HS-REQ-5), and the answer is a 502 with `message`.
+pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) -> Response {
+    let (mut parts, incoming) = req.into_parts();
+    // The stand-in head carries the call id and the deadline over.
+    let ctx = Context::from_socket(
+        &mut parts.headers,
+        Arc::new(Env::default()),
+        &FnTimeout::default(),
+    );
+    let message = message.to_owned();
+    logs::error(format_args!("call {} failed: {message}", ctx.call_id()));
+    if !http_body::Body::is_end_stream(&incoming) {
+        drain(incoming, ctx.deadline_instant()).await;
+    }
+    encode(
+        Outcome::Returned(crate::response::outcome::failed(message)),
+        CallKind::Invoke,
+        ctx.call_id(),
+    )
+}
+
 /// Serves one call whose body is `body`; `unread` hands back a socket body
 /// the handler dropped before its end.
 pub(crate) async fn call(
@@ -84,7 +107,7 @@ pub(crate) async fn call(
             method: parts.method,
             path: parts.uri.path().to_owned(),
         };
-        return encode(outcome, CallKind::Invoke);
+        return encode(outcome, CallKind::Invoke, "");
     }
     if let Some(frame) = &app.log_frame {
         logs::write_frame(frame, &parts.headers);
@@ -103,7 +126,7 @@ pub(crate) async fn call(
         CallKind::Gateway => Rejections::AreClientErrors,
     };
     let outcome = run(app, &ctx, parts, body, unread, rejections).await;
-    encode(outcome, kind)
+    encode(outcome, kind, ctx.call_id())
 }
 
 /// How a rejected input is logged: as the call's failure, or as a client

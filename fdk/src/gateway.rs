@@ -104,14 +104,16 @@ pub(crate) fn decode_target(socket: &HeaderMap) -> Gateway {
 /// The client's own headers of a gateway call: each `Fn-Http-H-<Name>` as
 /// `<Name>`, plus the unprefixed `Content-Type` (HS-GW-3).
 pub(crate) fn client_headers(socket: &HeaderMap) -> HeaderMap {
-    let mut client = HeaderMap::with_capacity(socket.len());
+    // `socket` holds at most MAX_HEADERS values (HS-REQ-10), so the copy
+    // fits; the fallible calls keep that a bound, not a panic.
+    let mut client = HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default();
     for (name, value) in socket {
         if name == CONTENT_TYPE {
-            client.append(CONTENT_TYPE, value.clone());
+            let _ = client.try_append(CONTENT_TYPE, value.clone());
         } else if let Some(rest) = name.as_str().strip_prefix(FN_HTTP_H_PREFIX) {
             // `Fn-Http-H-` with an empty name is dropped, as the server does.
             if let Ok(original) = HeaderName::from_bytes(rest.as_bytes()) {
-                client.append(original, value.clone());
+                let _ = client.try_append(original, value.clone());
             }
         }
     }
@@ -120,7 +122,11 @@ pub(crate) fn client_headers(socket: &HeaderMap) -> HeaderMap {
 
 /// Writes the user's headers for a gateway response: `Content-Type` as is,
 /// everything else as `Fn-Http-H-<Name>`, every value kept (HS-GW-5).
-pub(crate) fn encode_headers(user: HeaderMap, out: &mut HeaderMap) {
+/// Fails when `out` cannot hold another name (HS-RESP-13).
+pub(crate) fn encode_headers(
+    user: HeaderMap,
+    out: &mut HeaderMap,
+) -> Result<(), http::header::MaxSizeReached> {
     let mut current: Option<HeaderName> = None;
     for (name, value) in user {
         // `HeaderMap::into_iter` yields the name once, then `None` for the
@@ -138,9 +144,10 @@ pub(crate) fn encode_headers(user: HeaderMap, out: &mut HeaderMap) {
             };
         }
         if let Some(name) = &current {
-            out.append(name.clone(), value);
+            out.try_append(name.clone(), value)?;
         }
     }
+    Ok(())
 }
 
 fn prefixed(name: &HeaderName) -> Option<HeaderName> {
@@ -272,7 +279,7 @@ mod tests {
             ("fn-http-h-x-manual", "m"),
         ]);
         let mut out = HeaderMap::new();
-        encode_headers(user, &mut out);
+        encode_headers(user, &mut out).unwrap();
         let seen: Vec<_> = out
             .iter()
             .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))

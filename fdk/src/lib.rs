@@ -110,6 +110,7 @@ pub mod extract;
 mod function;
 mod gateway;
 mod handler;
+mod head;
 mod logs;
 mod panic;
 mod protocol;

@@ -59,12 +59,16 @@ pub(crate) const SOCKET_MODE: u32 = 0o666;
 /// The one path the server calls.
 pub(crate) const CALL_PATH: &str = "/call";
 
-/// Header lines accepted in one request head (hyper's default is 100): a
-/// trigger forwards every client header (HS-REQ-8). The `http` stdin
-/// format uses the same limits.
-pub(crate) const MAX_HEADERS: usize = 1000;
-/// Bytes buffered for one request head: Go's default `MaxHeaderBytes`
-/// (1 MiB) plus room for the request line and the first body bytes.
+/// Header lines (or header values) accepted in one request, on the socket
+/// and in every stdin format (hyper's default is 100): a trigger forwards
+/// every client header (HS-REQ-8). A request with more is answered with an
+/// error, never a crash (HS-REQ-10, SIO-ERR-9). `http::HeaderMap` holds at
+/// most 32,768 entries and panics when asked for a capacity over 24,576;
+/// 16,384 leaves room for the headers the FDK and user code add to a copy.
+pub(crate) const MAX_HEADERS: usize = 16 << 10;
+/// Bytes accepted in one request head: Go's default `MaxHeaderBytes`
+/// (1 MiB, what the server's front end accepts from a client) plus room for
+/// the request line and the headers the server adds.
 pub(crate) const MAX_HEAD_BYTES: usize = (1 << 20) + (64 << 10);
 
 /// `Fn-Call-Id`: the call's id.

@@ -7,30 +7,46 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::dispatch::{App, dispatch};
+use crate::body::{Body, BodyError};
+use crate::dispatch::{self, App, dispatch};
 use crate::error::Error;
+use crate::head::{Conn, Guarded, Mark};
 use crate::logs;
-use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS};
+use crate::protocol::MAX_HEAD_BYTES;
 use crate::socket::Socket;
 
 /// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long connections with no call in flight get to close on their own
+/// after a stop signal before they are dropped.
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// Room in hyper's read buffer past the largest head: body bytes that
+/// arrive with it.
+const HYPER_BUF_SLACK: usize = 64 << 10;
 
 /// Serves calls on `socket` until `shutdown` resolves, then lets in-flight
 /// calls finish (at most [`SHUTDOWN_GRACE`]) and removes the socket files.
 pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let Socket { listener, files } = socket;
     let (stop_tx, stop_rx) = watch::channel(());
+    let in_flight = Arc::new(watch::Sender::new(0usize));
     let mut connections = JoinSet::new();
+    let mut accept_errors = RateLimited::new(ACCEPT_ERROR_SUMMARY);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -39,13 +55,19 @@ pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<O
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _addr)) => {
-                    connections.spawn(serve_connection(stream, Arc::clone(&app), stop_rx.clone()));
+                    let calls = Arc::clone(&in_flight);
+                    connections.spawn(serve_connection(stream, Arc::clone(&app), calls, stop_rx.clone()));
                 }
                 Err(err) => {
                     // Out of file descriptors, typically (350 in the sandbox):
-                    // back off briefly instead of spinning or exiting.
-                    logs::warn(format_args!("failed to accept a connection: {err}"));
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    // the listener stays readable, so every retry fails at
+                    // once. One line, then a summary at most every
+                    // ACCEPT_ERROR_SUMMARY, and a short sleep so the loop
+                    // does not spin (a closing connection frees a slot).
+                    if let Some(line) = accept_errors.note(Instant::now(), &err) {
+                        logs::warn(format_args!("{line}"));
+                    }
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
             },
         }
@@ -53,33 +75,188 @@ pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<O
     // Stop accepting first, so the server sees a refused dial, not a hang.
     drop(listener);
     let _ = stop_tx.send(());
+    // Wait for calls, not connections: an idle connection, or one that has
+    // sent half a head, carries no call and is simply closed.
+    let mut calls = in_flight.subscribe();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
+        loop {
+            tokio::select! {
+                joined = connections.join_next() => if joined.is_none() { break },
+                // `wait_for`'s guard must not live across the await below.
+                () = async { drop(calls.wait_for(|n| *n == 0).await) } => {
+                    // No call in flight: give the last response's final
+                    // bytes (and a call whose head just arrived) a moment;
+                    // whatever is still open after that is idle.
+                    match tokio::time::timeout(SETTLE, connections.join_next()).await {
+                        Ok(None) => break,
+                        Ok(Some(_)) => {}
+                        Err(_) if *in_flight.borrow() == 0 => break,
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
     })
     .await;
-    if drained.is_err() {
+    let running = *in_flight.borrow();
+    if drained.is_err() && running > 0 {
         logs::warn(format_args!(
-            "calls still running {}s after the stop signal were abandoned",
+            "{running} call(s) still running {}s after the stop signal were abandoned",
             SHUTDOWN_GRACE.as_secs()
         ));
     }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
     drop(files);
 }
 
-async fn serve_connection(stream: UnixStream, app: Arc<App>, mut stop: watch::Receiver<()>) {
+/// How long the accept loop sleeps after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// At most one summary of suppressed accept errors per this interval.
+const ACCEPT_ERROR_SUMMARY: Duration = Duration::from_secs(10);
+
+/// A log line that would repeat many times a second (a failing accept):
+/// the first one is logged, the rest are counted and summed up in one line
+/// at most every `every`.
+#[derive(Debug)]
+pub(crate) struct RateLimited {
+    every: Duration,
+    /// When the last line was logged; `None` before the first.
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl RateLimited {
+    pub(crate) fn new(every: Duration) -> Self {
+        Self {
+            every,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// Notes a failed accept at `now`; returns the line to log, if any.
+    pub(crate) fn note(&mut self, now: Instant, err: &std::io::Error) -> Option<String> {
+        match self.last {
+            None => {
+                self.last = Some(now);
+                Some(format!(
+                    "failed to accept a connection: {err} (further failures are summed up every {}s)",
+                    self.every.as_secs()
+                ))
+            }
+            Some(last) if now.duration_since(last) >= self.every => {
+                let more = std::mem::take(&mut self.suppressed);
+                self.last = Some(now);
+                Some(format!(
+                    "failed to accept a connection: {err} ({} more failure(s) in the last {}s)",
+                    more + 1,
+                    now.duration_since(last).as_secs()
+                ))
+            }
+            Some(_) => {
+                self.suppressed += 1;
+                None
+            }
+        }
+    }
+}
+
+/// Counts a call as in flight from its request head until its response
+/// body is done (or dropped).
+struct InFlight(Arc<watch::Sender<usize>>);
+
+impl InFlight {
+    fn start(calls: &Arc<watch::Sender<usize>>) -> Self {
+        calls.send_modify(|n| *n += 1);
+        Self(Arc::clone(calls))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// The response body on the socket: when hyper is done with it (written or
+/// dropped), the call is over and the next byte on the connection starts a
+/// new head.
+struct Tracked {
+    body: Body,
+    conn: Arc<Conn>,
+    _call: InFlight,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.conn.response_done();
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+async fn serve_connection(
+    stream: UnixStream,
+    app: Arc<App>,
+    calls: Arc<watch::Sender<usize>>,
+    mut stop: watch::Receiver<()>,
+) {
+    let conn = Arc::new(Conn::default());
+    let io = Guarded::new(stream, Arc::clone(&conn));
     let service = hyper::service::service_fn(move |req| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(dispatch(&app, req).await) }
+        let conn = Arc::clone(&conn);
+        let call = InFlight::start(&calls);
+        async move {
+            let res = match conn.take_mark() {
+                None => dispatch(&app, req).await,
+                Some(Mark::Headers(headers)) => {
+                    let mut req = req;
+                    *req.headers_mut() = headers;
+                    dispatch(&app, req).await
+                }
+                Some(Mark::TooLarge(too_large)) => {
+                    dispatch::head_refused(req, &too_large.message()).await
+                }
+                Some(Mark::Invalid(message)) => dispatch::head_refused(req, &message).await,
+            };
+            Ok::<_, Infallible>(res.map(|body| Tracked {
+                body,
+                conn,
+                _call: call,
+            }))
+        }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)
         // No timer is set, so no timeout can fire; say so explicitly.
         .header_read_timeout(None)
-        // A trigger forwards every client header: accept heads as large as
-        // the server's front end does (HS-REQ-8).
-        .max_headers(MAX_HEADERS)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(stream), service);
+        // `max_headers` stays hyper's default (HYPER_HEADERS, parsed on the
+        // stack): the guard hands hyper no head with more lines, and no head
+        // over MAX_HEAD_BYTES, so hyper's own answer to a large head (431)
+        // never goes out (HS-REQ-8, HS-REQ-10). The buffer also holds the
+        // first body bytes.
+        .max_buf_size(MAX_HEAD_BYTES + HYPER_BUF_SLACK)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     let result = tokio::select! {
         result = conn.as_mut() => result,
@@ -111,4 +288,39 @@ pub(crate) fn stop_signal() -> Result<impl Future<Output = ()>, Error> {
             _ = int.recv() => {}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_accept_failures_are_one_line_then_a_summary_per_interval() {
+        let every = Duration::from_secs(10);
+        let mut limited = RateLimited::new(every);
+        let err = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let start = Instant::now();
+        let first = limited.note(start, &err).unwrap();
+        assert!(first.contains("failed to accept a connection"), "{first}");
+        // 89 failures a second, as the attack measured: all counted, none logged.
+        let mut logged = Vec::new();
+        for i in 1..890u64 {
+            let at = start + Duration::from_millis(i * 1000 / 89);
+            logged.extend(limited.note(at, &err));
+        }
+        assert_eq!(logged.len(), 0, "{logged:?}");
+        let summary = limited.note(start + every, &err).unwrap();
+        assert!(
+            summary.contains("890 more failure(s) in the last 10s"),
+            "{summary}"
+        );
+        // The count starts over after a summary.
+        assert!(
+            limited
+                .note(start + every + Duration::from_secs(1), &err)
+                .is_none()
+        );
+        let next = limited.note(start + every * 2, &err).unwrap();
+        assert!(next.contains("2 more failure(s)"), "{next}");
+    }
 }

@@ -9,6 +9,7 @@ mod calls;
 mod captures;
 mod deadline;
 mod failures;
+mod limits;
 mod observability;
 mod stdio;
 mod util;

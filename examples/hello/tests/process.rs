@@ -322,3 +322,111 @@ fn runs_within_the_sandbox_file_limit() {
     });
     assert!(stop(child).status.success());
 }
+
+/// HS-LIFE-6: on SIGTERM with only an idle connection and one that has sent
+/// half a head, no call is in flight: the process exits at once, without
+/// claiming abandoned calls.
+#[test]
+fn sigterm_with_only_idle_or_half_open_connections_reports_no_running_calls() {
+    let dir = Dir::new("idle-stop");
+    let mut child = spawn(&dir, &[]);
+    wait_ready(&dir.socket(), &mut child);
+    let rt = runtime();
+    let (_idle, _half) = rt.block_on(async {
+        let mut idle = TestConnection::open(dir.socket()).await.unwrap();
+        assert_eq!(idle.call(TestCall::invoke()).await.unwrap().status(), 200);
+        let mut half = TestConnection::open(dir.socket()).await.unwrap();
+        half.send_raw(b"POST /call HTTP/1.1\r\nFn-Call-Id: 01HALF\r\n")
+            .await
+            .unwrap();
+        // Let the process read the half head before the signal.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (idle, half)
+    });
+    let start = Instant::now();
+    let out = stop(child);
+    assert!(out.status.success(), "exit after SIGTERM: {:?}", out.status);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "waited {:?} for connections without calls",
+        start.elapsed()
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("still running"), "{stderr}");
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+/// HS-LIFE-6: a call in flight at SIGTERM still gets its answer, and one
+/// that outlives the grace period is reported as a running call.
+#[test]
+fn sigterm_waits_for_the_call_in_flight() {
+    let dir = Dir::new("busy-stop");
+    let mut child = spawn(&dir, &[]);
+    wait_ready(&dir.socket(), &mut child);
+    let rt = runtime();
+    let mut conn = rt.block_on(async {
+        let mut conn = TestConnection::open(dir.socket()).await.unwrap();
+        // A chunked body whose end has not been sent: the call is running.
+        conn.send_raw(b"POST /call HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nJo\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        conn
+    });
+    signal(&child, "-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with a call in flight"
+    );
+    let res = rt.block_on(async {
+        conn.send_raw(b"0\r\n\r\n").await.unwrap();
+        conn.read_response().await.unwrap()
+    });
+    assert_eq!((res.status(), res.text()), (200, "Hello Jo".to_owned()));
+    let out = stop(child);
+    assert!(out.status.success(), "exit after SIGTERM: {:?}", out.status);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("still running"), "{stderr}");
+}
+
+/// Out of file descriptors, every accept fails at once: the FDK logs one
+/// line (not one per retry), and serves again once descriptors are free.
+#[test]
+fn accept_failures_are_one_rate_limited_line() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("prlimit is not installed; skipping");
+        return;
+    }
+    let dir = Dir::new("emfile");
+    let env = server_env(&dir);
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=24:24", "--"])
+        .arg(env!("CARGO_BIN_EXE_hello"))
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(&dir.socket(), &mut child);
+    runtime().block_on(async {
+        // More idle connections than the process has descriptors left.
+        let mut held = Vec::new();
+        for _ in 0..40 {
+            held.push(TestConnection::open(dir.socket()).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut conn = TestConnection::open(dir.socket()).await.unwrap();
+        let res = conn.call(TestCall::invoke().body("again")).await.unwrap();
+        assert_eq!(res.text(), "Hello again");
+    });
+    let out = stop(child);
+    assert!(out.status.success(), "exit after SIGTERM: {:?}", out.status);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines = stderr.matches("failed to accept a connection").count();
+    assert_eq!(lines, 1, "{stderr}");
+}

@@ -10,6 +10,7 @@
 //! | handler panicked                | 502, JSON message                   | 502, JSON message                    |
 //! | deadline passed                 | 504, JSON message                   | 504, JSON message                    |
 //! | not `POST /call`                | 502, JSON message                   | 502, JSON message                    |
+//! | response headers do not fit     | 502, JSON message                   | 502, JSON message                    |
 
 use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
@@ -42,39 +43,94 @@ pub(crate) enum CallKind {
     Gateway,
 }
 
-/// The socket response for `outcome`.
-pub(crate) fn encode(outcome: Outcome, kind: CallKind) -> Response {
-    let mut res = match outcome {
+/// The socket response for `outcome` of call `call_id` (for the log line of
+/// a response replaced by a 502).
+pub(crate) fn encode(outcome: Outcome, kind: CallKind, call_id: &str) -> Response {
+    let res = match outcome {
         Outcome::Returned(res) => {
             let failed = res.extensions().get::<Failed>().is_some();
             let rejected = res.extensions().get::<Rejected>().is_some();
             // A rejected input is the caller's fault, but an invoke call's
             // socket status cannot say 400: it fails the call instead.
             if failed || (rejected && kind == CallKind::Invoke) {
-                with_status(res, socket_status::FUNCTION_FAILED)
+                Ok(with_status(res, socket_status::FUNCTION_FAILED))
             } else {
                 processed(res, kind)
             }
         }
-        Outcome::Panicked(message) => outcome::json_error(
+        Outcome::Panicked(message) => Ok(outcome::json_error(
             socket_status::FUNCTION_FAILED,
             &format!("the function panicked: {message}"),
-        ),
-        Outcome::TimedOut => outcome::json_error(
+        )),
+        Outcome::TimedOut => Ok(outcome::json_error(
             socket_status::TIMED_OUT,
             "the function did not finish before its deadline (Fn-Deadline)",
-        ),
-        Outcome::NotACall { method, path } => outcome::json_error(
+        )),
+        Outcome::NotACall { method, path } => Ok(outcome::json_error(
             socket_status::FUNCTION_FAILED,
             &format!(
                 "unexpected request {method} {path}: the Fn server only sends POST /call on this socket"
             ),
-        ),
+        )),
     };
-    let headers = res.headers_mut();
-    headers.insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION));
-    headers.insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME));
-    res
+    match res.and_then(identified) {
+        Ok(res) => res,
+        Err(too_many) => {
+            let message = too_many.message();
+            crate::logs::error(format_args!(
+                "call {call_id} failed: {message}; answered 502"
+            ));
+            let mut res = outcome::json_error(socket_status::FUNCTION_FAILED, &message);
+            // A fresh map with one entry: these cannot fail.
+            let _ = identify(res.headers_mut());
+            res
+        }
+    }
+}
+
+/// The user's response headers did not fit in the socket response's
+/// header map (`http::HeaderMap` holds at most 24,576 names), so the FDK
+/// could not add its own (HS-RESP-13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooManyHeaders {
+    pub(crate) values: usize,
+    pub(crate) names: usize,
+}
+
+impl TooManyHeaders {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        Self {
+            values: headers.len(),
+            names: headers.keys_len(),
+        }
+    }
+
+    /// The message of the error answer.
+    pub(crate) fn message(&self) -> String {
+        format!(
+            "the function's response has too many headers: {} values under {} names \
+             (a header map holds {MAX_RESPONSE_NAMES} names, and the FDK adds up to 3 of its own)",
+            self.values, self.names,
+        )
+    }
+}
+
+/// The most header names one `http::HeaderMap` holds.
+pub(crate) const MAX_RESPONSE_NAMES: usize = 24_576;
+
+/// Adds `Fn-Fdk-Version` and `Fn-Fdk-Runtime` (HS-RESP-3).
+pub(crate) fn identify(headers: &mut HeaderMap) -> Result<(), http::header::MaxSizeReached> {
+    headers.try_insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION))?;
+    headers.try_insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME))?;
+    Ok(())
+}
+
+fn identified(mut res: Response) -> Result<Response, TooManyHeaders> {
+    let before = TooManyHeaders::of(res.headers());
+    match identify(res.headers_mut()) {
+        Ok(()) => Ok(res),
+        Err(_) => Err(before),
+    }
 }
 
 /// Keeps headers and body, replaces the status with a socket status.
@@ -87,27 +143,33 @@ fn with_status(mut res: Response, status: StatusCode) -> Response {
 
 /// A processed call: socket status 200, the user's status and headers
 /// carried as the call kind requires.
-fn processed(res: Response, kind: CallKind) -> Response {
+fn processed(res: Response, kind: CallKind) -> Result<Response, TooManyHeaders> {
     let (mut parts, body) = res.into_parts();
     let user_status = parts.status;
     let user_headers = std::mem::take(&mut parts.headers);
+    let too_many = TooManyHeaders::of(&user_headers);
     parts.status = socket_status::PROCESSED;
     match kind {
         CallKind::Gateway => {
-            let mut out = HeaderMap::with_capacity(user_headers.len() + 3);
-            out.insert(&FN_HTTP_STATUS, gateway::status_value(user_status));
-            gateway::encode_headers(without_unsendable(user_headers), &mut out);
+            // Sized by names, not values: repeated names share an entry.
+            let mut out = HeaderMap::try_with_capacity(user_headers.keys_len().saturating_add(3))
+                .map_err(|_| too_many)?;
+            out.try_insert(&FN_HTTP_STATUS, gateway::status_value(user_status))
+                .map_err(|_| too_many)?;
+            gateway::encode_headers(without_unsendable(user_headers), &mut out)
+                .map_err(|_| too_many)?;
             parts.headers = out;
         }
         CallKind::Invoke => {
             let mut out = without_unsendable(user_headers);
             if user_status != StatusCode::OK {
-                out.insert(&FN_HTTP_STATUS, gateway::status_value(user_status));
+                out.try_insert(&FN_HTTP_STATUS, gateway::status_value(user_status))
+                    .map_err(|_| too_many)?;
             }
             parts.headers = out;
         }
     }
-    Response::from_parts(parts, body)
+    Ok(Response::from_parts(parts, body))
 }
 
 /// Drops what user code must not send on the socket: hop-by-hop headers
@@ -201,7 +263,7 @@ mod tests {
             ),
         ];
         for (i, (outcome, kind, status, user_status)) in cases.into_iter().enumerate() {
-            let res = encode(outcome, kind);
+            let res = encode(outcome, kind, "");
             assert_eq!(res.status(), status, "case {i}");
             assert_eq!(
                 res.headers()
@@ -232,7 +294,7 @@ mod tests {
             ("content-length", "999"),
             ("fn-call-id", "spoofed"),
         ];
-        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway);
+        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway, "");
         assert_eq!(
             pairs(&gw),
             p(&[
@@ -242,7 +304,7 @@ mod tests {
                 ("fn-http-h-x-thing", "v2"),
             ])
         );
-        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke);
+        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke, "");
         assert_eq!(
             pairs(&inv),
             p(&[
@@ -266,7 +328,7 @@ mod tests {
                 "db down",
             ),
         ] {
-            let res = encode(outcome, CallKind::Invoke);
+            let res = encode(outcome, CallKind::Invoke, "");
             assert_eq!(res.headers()["content-type"], "application/json");
             let body = res.into_body().collect().await.unwrap();
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();

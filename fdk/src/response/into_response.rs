@@ -7,6 +7,8 @@ use bytes::Bytes;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
+use super::encode::TooManyHeaders;
+
 use super::{Response, outcome};
 use crate::body::Body;
 use crate::error::FunctionError;
@@ -134,11 +136,39 @@ impl<R: IntoResponse> IntoResponse for (StatusCode, R) {
 }
 
 impl<R: IntoResponse> IntoResponse for (HeaderMap, R) {
+    /// The headers replace those of the same name `R` sets. A map too full
+    /// to take `R`'s other headers makes a failed call whose message says
+    /// so (HS-RESP-13), never a panic.
     fn into_response(self) -> Response {
-        let mut res = self.1.into_response();
-        res.headers_mut().extend(self.0);
-        res
+        let (user, inner) = self;
+        let mut res = inner.into_response();
+        let own = std::mem::take(res.headers_mut());
+        let too_many = TooManyHeaders::of(&user);
+        match merged(user, own) {
+            Ok(headers) => {
+                *res.headers_mut() = headers;
+                res
+            }
+            Err(_) => super::outcome::failed(too_many.message()),
+        }
     }
+}
+
+/// `user` plus the names of `own` that `user` does not set (every value of
+/// them), as `HeaderMap::extend` would, but fallibly: `user` may fill the
+/// map to its 24,576 names.
+fn merged(mut user: HeaderMap, own: HeaderMap) -> Result<HeaderMap, http::header::MaxSizeReached> {
+    let mut current: Option<(http::HeaderName, bool)> = None;
+    for (name, value) in own {
+        if let Some(name) = name {
+            let keep = !user.contains_key(&name);
+            current = Some((name, keep));
+        }
+        if let Some((name, true)) = &current {
+            user.try_append(name.clone(), value)?;
+        }
+    }
+    Ok(user)
 }
 
 impl<R: IntoResponse> IntoResponse for (StatusCode, HeaderMap, R) {

@@ -87,8 +87,11 @@ pub(super) async fn serve(
 ) -> Result<(), Error> {
     objects::serve(input, input_limit(app), out, shutdown, async |next| {
         let (envelope, reply) = match next {
-            Ok(value) => match EventIn::decode(&value).and_then(|event| event.into_call(value)) {
-                Ok((envelope, call, body)) => (envelope, answer(app, call, body).await),
+            Ok(value) => match EventIn::decode(&value) {
+                Ok(event) => match event.into_call(value) {
+                    (envelope, Ok((call, body))) => (envelope, answer(app, call, body).await),
+                    (envelope, Err(e)) => (envelope, malformed(&e).await),
+                },
                 Err(e) => (
                     Envelope::default(),
                     malformed(&format!("the request is not a CloudEvent: {e}")).await,
@@ -125,34 +128,25 @@ impl EventIn {
         Ok(event)
     }
 
-    fn into_call(self, value: Vec<u8>) -> Result<(Envelope, StdioCall, Bytes), String> {
+    /// The envelope to answer in, and the call or why it cannot be made
+    /// (SIO-ERR-9), its body in `value`'s own buffer.
+    fn into_call(self, value: Vec<u8>) -> (Envelope, Result<(StdioCall, Bytes), String>) {
         let extensions = self.extensions.unwrap_or_default();
         let protocol = extensions.protocol.unwrap_or_default();
-        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        let mut headers = match header_map(protocol.headers.unwrap_or_default()) {
+            Ok(headers) => headers,
+            Err(e) => return (self.envelope, Err(e)),
+        };
         if !self.content_type.is_empty()
             && let Ok(value) = HeaderValue::from_str(&self.content_type)
         {
-            headers.insert(CONTENT_TYPE, value);
+            // At most MAX_HEADERS names are in the map: one more fits.
+            let _ = headers.try_insert(CONTENT_TYPE, value);
         }
         // A string is the payload itself unless the event says it is JSON.
-        let body = match self.data {
-            None => Bytes::new(),
-            Some(span) if value[span.start] == b'"' && !is_json(&self.content_type) => {
-                body_in_place(value, span)?
-            }
-            // Any other value is passed on as compact JSON, compacted in
-            // the request's buffer rather than rebuilt (SIO-ERR-8).
-            Some(span) => {
-                let mut value = value;
-                let compact = objects::compact_in_place(&mut value, span);
-                // Validation skipped over the text of strings: check it
-                // here, as building a `Value` did.
-                std::str::from_utf8(&value[compact.clone()])
-                    .map_err(|e| format!("member `data` is not UTF-8: {e}"))?;
-                value.truncate(compact.end);
-                value.drain(..compact.start);
-                Bytes::from(value)
-            }
+        let body = match data_body(self.data, &self.content_type, value) {
+            Ok(body) => body,
+            Err(e) => return (self.envelope, Err(e)),
         };
         let call = StdioCall {
             call_id: self.envelope.event_id.clone(),
@@ -161,8 +155,36 @@ impl EventIn {
             request_url: protocol.request_url.or(Some(self.envelope.source.clone())),
             headers,
         };
-        Ok((self.envelope, call, body))
+        (self.envelope, Ok((call, body)))
     }
+}
+
+/// The handler's body for the event's `data` (the span of its value in
+/// `value`, none when absent or null).
+fn data_body(
+    data: Option<std::ops::Range<usize>>,
+    content_type: &str,
+    value: Vec<u8>,
+) -> Result<Bytes, String> {
+    Ok(match data {
+        None => Bytes::new(),
+        Some(span) if value[span.start] == b'"' && !is_json(content_type) => {
+            body_in_place(value, span)?
+        }
+        // Any other value is passed on as compact JSON, compacted in
+        // the request's buffer rather than rebuilt (SIO-ERR-8).
+        Some(span) => {
+            let mut value = value;
+            let compact = objects::compact_in_place(&mut value, span);
+            // Validation skipped over the text of strings: check it
+            // here, as building a `Value` did.
+            std::str::from_utf8(&value[compact.clone()])
+                .map_err(|e| format!("member `data` is not UTF-8: {e}"))?;
+            value.truncate(compact.end);
+            value.drain(..compact.start);
+            Bytes::from(value)
+        }
+    })
 }
 
 /// Is `content_type` a JSON media type (`application/json`, `…+json`)?

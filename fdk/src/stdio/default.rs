@@ -16,7 +16,7 @@ use std::future::Future;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Input, Output, answer, input_limit, write_all};
+use super::{Input, Output, answer, check_header_count, input_limit, write_all};
 use crate::config::Env;
 use crate::context::StdioCall;
 use crate::dispatch::App;
@@ -30,7 +30,16 @@ pub(super) async fn serve(
     mut out: Output,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let call = call_from_env(&app.env);
+    let call = match call_from_env(&app.env) {
+        Ok(call) => call,
+        Err(message) => {
+            // Malformed metadata is a failure (SIO-ERR-9): nothing on
+            // stdout, exit 1 (DEF-RESP-2).
+            let id = app.env.get(ENV_CALL_ID).unwrap_or("");
+            logs::error(format_args!("call {id:?} failed: {message}"));
+            return Err(Error::call(message));
+        }
+    };
     let id = call.call_id.clone();
     // A stop signal before the body is in means there is no call to
     // finish; once it is in, the call runs to its end (SIO-LIFE-3).
@@ -71,9 +80,15 @@ pub(super) async fn serve(
     Ok(())
 }
 
-/// The call's metadata, from the variables the server set for it.
-fn call_from_env(env: &Env) -> StdioCall {
-    let mut headers = HeaderMap::new();
+/// The call's metadata, from the variables the server set for it; the
+/// header variables are counted before any is added (SIO-ERR-9).
+fn call_from_env(env: &Env) -> Result<StdioCall, String> {
+    let count = env
+        .iter()
+        .filter(|(key, _)| key.starts_with(ENV_HEADER_PREFIX))
+        .count();
+    check_header_count(count)?;
+    let mut headers = HeaderMap::try_with_capacity(count).map_err(|e| e.to_string())?;
     for (key, value) in env.iter() {
         let Some(name) = key.strip_prefix(ENV_HEADER_PREFIX) else {
             continue;
@@ -83,17 +98,17 @@ fn call_from_env(env: &Env) -> StdioCall {
             HeaderValue::from_str(value),
         ) {
             (Ok(name), Ok(value)) => {
-                headers.append(name, value);
+                headers.try_append(name, value).map_err(|e| e.to_string())?;
             }
             _ => logs::warn(format_args!("skipping the invalid header variable {key}")),
         }
     }
     let get = |key: &str| env.get(key).filter(|v| !v.is_empty()).map(str::to_owned);
-    StdioCall {
+    Ok(StdioCall {
         call_id: get(ENV_CALL_ID).unwrap_or_default(),
         deadline: get(ENV_DEADLINE),
         method: get(ENV_METHOD),
         request_url: get(ENV_REQUEST_URL),
         headers,
-    }
+    })
 }

@@ -78,7 +78,8 @@ pub(super) async fn serve(
                 // then stop (HTTP-REQ-4).
                 let message = format!("stdin does not carry a valid HTTP request: {problem}");
                 logs::error(format_args!("{message}; answered 400 and stopped"));
-                let res = client_response(Outcome::Returned(outcome::rejected(message.clone())));
+                let res =
+                    client_response(Outcome::Returned(outcome::rejected(message.clone())), "");
                 let reply = collect(res, "").await;
                 write_all(&mut out, &encode(&Method::POST, &reply, true))?;
                 return Err(Error::input(message));

@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::objects;
-use super::{Input, Output, Reply, answer, client_response, collect, input_limit};
+use super::{
+    Input, Output, Reply, answer, check_header_count, client_response, collect, input_limit,
+};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
@@ -137,12 +139,13 @@ impl JsonIn {
             None => Bytes::new(),
         };
         let protocol = self.protocol.unwrap_or_default();
-        let mut headers = header_map(protocol.headers.unwrap_or_default());
+        let mut headers = header_map(protocol.headers.unwrap_or_default())?;
         if !self.content_type.is_empty()
             && !headers.contains_key(CONTENT_TYPE)
             && let Ok(value) = HeaderValue::from_str(&self.content_type)
         {
-            headers.insert(CONTENT_TYPE, value);
+            // At most MAX_HEADERS names are in the map: one more fits.
+            let _ = headers.try_insert(CONTENT_TYPE, value);
         }
         let call = StdioCall {
             call_id: self.call_id,
@@ -159,14 +162,21 @@ impl JsonIn {
 /// stream goes on with the next one (SIO-ERR-5).
 pub(super) async fn malformed(message: &str) -> Reply {
     logs::warn(format_args!("{message}; answered 400"));
-    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())));
+    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())), "");
     collect(res, "").await
 }
 
 /// `{"Name": ["v1", "v2"]}` as a header map; names or values that are not
-/// valid HTTP are logged and skipped.
-pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(json.len());
+/// valid HTTP are logged and skipped. More than `MAX_HEADERS` values make
+/// the request malformed (SIO-ERR-9): they are counted before the map is
+/// allocated, since `HeaderMap` panics past 24,576 names.
+pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> Result<HeaderMap, String> {
+    // An empty list adds no header but still a name to size the map by.
+    let count = json
+        .values()
+        .fold(0usize, |n, values| n.saturating_add(values.len().max(1)));
+    check_header_count(count)?;
+    let mut headers = HeaderMap::try_with_capacity(json.len()).map_err(|e| e.to_string())?;
     for (name, values) in json {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             logs::warn(format_args!("skipping the invalid header name {name:?}"));
@@ -175,13 +185,15 @@ pub(super) fn header_map(json: BTreeMap<String, Vec<String>>) -> HeaderMap {
         for value in values {
             match HeaderValue::from_str(&value) {
                 Ok(value) => {
-                    headers.append(name.clone(), value);
+                    headers
+                        .try_append(name.clone(), value)
+                        .map_err(|e| e.to_string())?;
                 }
                 Err(_) => logs::warn(format_args!("skipping an invalid value of header {name}")),
             }
         }
     }
-    headers
+    Ok(headers)
 }
 
 /// The response headers as JSON, Go-canonical names, without

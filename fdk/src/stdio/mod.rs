@@ -32,7 +32,7 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 
-use ::http::header::{HeaderMap, HeaderValue};
+use ::http::header::HeaderMap;
 use bytes::Bytes;
 
 use crate::body::Body;
@@ -41,11 +41,9 @@ use crate::context::{Context, StdioCall};
 use crate::dispatch::{self, App, Rejections};
 use crate::error::Error;
 use crate::logs;
-use crate::protocol::{
-    FDK_RUNTIME, FDK_VERSION, FN_FDK_RUNTIME, FN_FDK_VERSION, MAX_BODY_BYTES, stdio_status,
-};
+use crate::protocol::{MAX_BODY_BYTES, MAX_HEADERS, stdio_status};
 use crate::response::Response;
-use crate::response::encode::{Outcome, without_unsendable};
+use crate::response::encode::{Outcome, TooManyHeaders, identify, without_unsendable};
 use crate::response::outcome::{self, Failed, Rejected};
 
 #[cfg(feature = "json")]
@@ -130,7 +128,7 @@ pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
     )
     .await;
     let failed = is_failure(&outcome);
-    let mut reply = collect(client_response(outcome), ctx.call_id()).await;
+    let mut reply = collect(client_response(outcome, ctx.call_id()), ctx.call_id()).await;
     reply.failed |= failed;
     reply
 }
@@ -146,9 +144,9 @@ fn is_failure(outcome: &Outcome) -> bool {
     }
 }
 
-/// The response the client gets for `outcome`: in these formats the
-/// server passed the function's status through (SIO-ERR-1..4).
-pub(crate) fn client_response(outcome: Outcome) -> Response {
+/// The response the client gets for `outcome` of call `call_id`: in these
+/// formats the server passed the function's status through (SIO-ERR-1..4).
+pub(crate) fn client_response(outcome: Outcome, call_id: &str) -> Response {
     let mut res = match outcome {
         Outcome::Returned(mut res) => {
             if res.extensions().get::<Failed>().is_some() {
@@ -176,9 +174,19 @@ pub(crate) fn client_response(outcome: Outcome) -> Response {
             &format!("unexpected request {method} {path}"),
         ),
     };
-    let headers = res.headers_mut();
-    headers.insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION));
-    headers.insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME));
+    let too_many = TooManyHeaders::of(res.headers());
+    if identify(res.headers_mut()).is_err() {
+        // The user's headers fill the map: a failure these formats can say
+        // (SIO-ERR-9).
+        let message = too_many.message();
+        logs::error(format_args!(
+            "call {call_id} failed: {message}; answered 500"
+        ));
+        res = outcome::json_error(stdio_status::FAILED, &message);
+        res.extensions_mut().insert(Failed(message));
+        // A fresh map with one entry: this cannot fail.
+        let _ = identify(res.headers_mut());
+    }
     res
 }
 
@@ -197,7 +205,7 @@ pub(crate) async fn collect(res: Response, call_id: &str) -> Reply {
             let message = format!("the response body failed: {err}");
             logs::error(format_args!("call {call_id}: {message}"));
             let (parts, body) =
-                client_response(Outcome::Returned(outcome::failed(message))).into_parts();
+                client_response(Outcome::Returned(outcome::failed(message)), call_id).into_parts();
             Reply {
                 failed: true,
                 status: parts.status,
@@ -206,6 +214,18 @@ pub(crate) async fn collect(res: Response, call_id: &str) -> Reply {
             }
         }
     }
+}
+
+/// Checks a request's header count before anything is allocated for it:
+/// past [`MAX_HEADERS`] the request is malformed (SIO-ERR-9); the error
+/// says how many arrived.
+pub(crate) fn check_header_count(count: usize) -> Result<(), String> {
+    if count > MAX_HEADERS {
+        return Err(format!(
+            "the request has {count} header values; the FDK accepts at most {MAX_HEADERS}"
+        ));
+    }
+    Ok(())
 }
 
 /// Writes one framed response and flushes it: the server reads it as soon
@@ -219,6 +239,7 @@ pub(crate) fn write_all(out: &mut Output, bytes: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::FDK_VERSION;
 
     #[tokio::test]
     async fn failures_get_plain_http_statuses() {
@@ -235,7 +256,7 @@ mod tests {
             (Outcome::TimedOut, 504),
         ];
         for (outcome, status) in cases {
-            let res = client_response(outcome);
+            let res = client_response(outcome, "");
             assert_eq!(res.status(), status);
             assert_eq!(res.headers()["fn-fdk-version"], FDK_VERSION);
         }
