@@ -246,7 +246,8 @@ mod tests {
 
     fn body(event: &[u8]) -> Result<Vec<u8>, String> {
         let event_in = EventIn::decode(event)?;
-        let (_, _, body) = event_in.into_call(event.to_vec())?;
+        let (_, call) = event_in.into_call(event.to_vec());
+        let (_, body) = call?;
         Ok(body.to_vec())
     }
 
