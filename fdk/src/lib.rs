@@ -128,6 +128,12 @@ mod trace;
 #[path = "private.rs"]
 pub mod __private;
 
+/// Entry points for the fuzz targets (`fuzz/`); not public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
+
 pub use body::{Body, BodyError, BodySender};
 pub use config::ConfigError;
 pub use context::Context;

@@ -214,7 +214,7 @@ impl http_body::Body for Tracked {
     }
 }
 
-async fn serve_connection(
+pub(crate) async fn serve_connection(
     stream: UnixStream,
     app: Arc<App>,
     calls: Arc<watch::Sender<usize>>,
