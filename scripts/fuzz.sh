@@ -40,6 +40,10 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(socket_request stdio_json stdio_cloudevent stdio_http stdio_default deadline response_encode)
 fi
 
+if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  # libfuzzer-sys compiles libFuzzer (C++) in its build script.
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++
+fi
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   # A pinned release from crates.io (about 1.5 min to build on 2 cores).
   cargo install --locked cargo-fuzz --version 0.13.2
