@@ -49,7 +49,17 @@ async fn call(socket: &Path, end: i64) -> (u16, SystemTime, SystemTime) {
 #[tokio::test]
 async fn at_every_phase_good_calls_finish_and_overruns_get_504_before_the_server() {
     let server = TestServer::start(Function::new(until)).await.unwrap();
-    // The first call of a process: it teaches the FDK the fn timeout.
+    // The first call of a process, in the middle of a second (one that
+    // starts in the first 50 ms of a second teaches nothing): it teaches
+    // the FDK the fn timeout.
+    let now = unix_ns(SystemTime::now());
+    let middle = (now / 1_000_000_000 + 1) * 1_000_000_000 - 500_000_000;
+    let wait = if middle > now {
+        middle - now
+    } else {
+        middle + 1_000_000_000 - now
+    };
+    tokio::time::sleep(Duration::from_nanos(wait)).await;
     let (status, _, _) = call(server.socket_path(), -500).await;
     assert_eq!(status, 200);
 
