@@ -112,6 +112,7 @@ mod gateway;
 mod handler;
 mod head;
 mod logs;
+mod outcome;
 mod panic;
 mod protocol;
 pub mod response;
