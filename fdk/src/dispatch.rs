@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use http::Method;
+use http::{Method, Uri};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 use tracing::Instrument;
@@ -20,7 +20,7 @@ use crate::handler::BoxHandler;
 use crate::logs;
 use crate::outcome::{Outcome, Transport, finish};
 use crate::panic::CatchUnwind;
-use crate::protocol::CALL_PATH;
+use crate::protocol::{CALL_PATH, INVOKE_PATH};
 use crate::response::Response;
 use crate::response::encode::CallKind;
 
@@ -71,10 +71,10 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
 /// or not valid HTTP (HS-REQ-10): the handler does not run, the body is read
 /// as usual (HS-REQ-5), and the answer is a 502 with `message`.
 pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) -> Response {
-    let (mut parts, incoming) = req.into_parts();
+    let (parts, incoming) = req.into_parts();
     // The stand-in head carries the call id and the deadline over.
-    let ctx = Context::from_socket(
-        &mut parts.headers,
+    let (ctx, _) = Context::from_socket(
+        parts.headers,
         Arc::new(Env::default()),
         &FnTimeout::default(),
     );
@@ -113,7 +113,17 @@ pub(crate) async fn call(
         logs::write_frame(frame, &parts.headers);
     }
 
-    let ctx = Context::from_socket(&mut parts.headers, Arc::clone(&app.env), &app.timeout);
+    let socket = std::mem::take(&mut parts.headers);
+    let (ctx, client) = Context::from_socket(socket, Arc::clone(&app.env), &app.timeout);
+    // From here on the request is the client's (HS-REQ-11).
+    parts.headers = client;
+    match ctx.gateway() {
+        Some(gateway) => {
+            parts.method = gateway.method().clone();
+            parts.uri = gateway.url().clone();
+        }
+        None => parts.uri = Uri::from_static(INVOKE_PATH),
+    }
     let transport = Transport::Socket(if ctx.is_gateway() {
         CallKind::Gateway
     } else {
@@ -150,7 +160,7 @@ pub(crate) async fn run(
     );
     if !span.is_disabled() {
         // Only read the trace headers when someone listens.
-        let trace = ctx.trace();
+        let trace = ctx.trace_with(&parts.headers);
         span.record("trace_id", trace.trace_id());
         span.record("parent_span_id", trace.parent_span_id());
     }

@@ -109,13 +109,14 @@ pub(crate) struct Reply {
 
 /// Runs one call whose body is already in memory and collects the answer.
 pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
-    let ctx = Context::from_stdio(call, Arc::clone(&app.env), &app.timeout);
+    let (ctx, headers) = Context::from_stdio(call, Arc::clone(&app.env), &app.timeout);
+    // The request is the client's, as on the socket (HS-REQ-11, SIO-IO-4).
     let mut req = ::http::Request::new(());
     if let Some(gateway) = ctx.gateway() {
         *req.method_mut() = gateway.method().clone();
         *req.uri_mut() = gateway.url().clone();
     }
-    *req.headers_mut() = ctx.headers().clone();
+    *req.headers_mut() = headers;
     let (parts, ()) = req.into_parts();
     let outcome = dispatch::run(app, &ctx, parts, Body::from(body), Transport::Stdio).await;
     let failed = outcome.is_failure();
