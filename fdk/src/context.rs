@@ -374,7 +374,6 @@ fn without_framing(socket: HeaderMap) -> HeaderMap {
             }
         }
     }
-    drop(current);
     out
 }
 
