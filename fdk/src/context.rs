@@ -7,6 +7,44 @@
 //! (`Fn-Http-H-` removed), for an invoke call `POST /` with the headers the
 //! invoke client sent, without the socket's framing. [`Context::headers`]
 //! shows the same headers, those of the request it was extracted from.
+//! So an extractor of your own reads the same request over the socket, the
+//! stdin/stdout formats and [`TestCall`](crate::testing::TestCall):
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use fdk::extract::FromRequestParts;
+//! use fdk::http::request::Parts;
+//!
+//! /// The client's `X-Tenant` header.
+//! struct Tenant(Option<String>);
+//!
+//! impl<S> FromRequestParts<S> for Tenant {
+//!     type Rejection = Infallible;
+//!     fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+//!         let tenant = parts.headers.get("x-tenant").and_then(|v| v.to_str().ok());
+//!         Ok(Tenant(tenant.map(str::to_owned)))
+//!     }
+//! }
+//!
+//! async fn hello(Tenant(tenant): Tenant, ctx: fdk::Context) -> String {
+//!     // The context shows the same headers.
+//!     assert_eq!(tenant.as_deref(), ctx.header("x-tenant"));
+//!     format!("hello {}", tenant.unwrap_or_default())
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use fdk::testing::TestCall;
+//! // A trigger call: the header arrives as `Fn-Http-H-X-Tenant`.
+//! let res = TestCall::gateway("GET", "http://example.com/t/app/hello")
+//!     .header("X-Tenant", "acme")
+//!     .send(hello)
+//!     .await;
+//! assert_eq!(res.text(), "hello acme");
+//! // An invoke call: the header arrives as it is.
+//! let res = TestCall::invoke().header("X-Tenant", "acme").send(hello).await;
+//! assert_eq!(res.text(), "hello acme");
+//! # });
+//! ```
 //!
 //! ```
 //! use std::time::Duration;
@@ -220,8 +258,16 @@ impl Context {
         env: Arc<Env>,
         timeout: &FnTimeout,
     ) -> (Self, HeaderMap) {
-        let call_id = match socket.get(&FN_CALL_ID) {
-            Some(v) if v.to_str().is_ok() => Some(v.clone()),
+        // One pass drops the framing headers and notes the few every call
+        // needs, instead of a lookup for each.
+        let Noted {
+            headers: socket,
+            call_id,
+            deadline,
+            intent_is_http,
+        } = without_framing(socket);
+        let call_id = match call_id {
+            Some(v) if v.to_str().is_ok() => Some(v),
             Some(_) => {
                 logs::warn(format_args!(
                     "Fn-Call-Id is not ASCII text; using an empty call id"
@@ -231,7 +277,7 @@ impl Context {
             None => None,
         };
         let id = call_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let deadline = match socket.get(&FN_DEADLINE) {
+        let deadline = match deadline {
             None => None,
             Some(value) => {
                 let parsed = value.to_str().ok().and_then(deadline::parse_stated);
@@ -244,17 +290,13 @@ impl Context {
                 parsed.map(|stated| Deadline::arriving(stated, timeout))
             }
         };
-        // Exactly `httprequest` (HS-GW-1).
-        let gateway = socket
-            .get(&FN_INTENT)
-            .is_some_and(|v| v.as_bytes() == INTENT_HTTP_REQUEST.as_bytes())
-            .then(|| gateway::decode_target(&socket));
+        let gateway = intent_is_http.then(|| gateway::decode_target(&socket));
         let (socket, client) = match gateway {
             Some(_) => {
                 let client = gateway::client_headers(&socket);
                 (socket, client)
             }
-            None => (HeaderMap::new(), without_framing(socket)),
+            None => (HeaderMap::new(), socket),
         };
         let ctx = Self {
             inner: Arc::new(Inner {
@@ -338,19 +380,34 @@ impl Context {
                 env,
             }),
         };
-        (ctx, without_framing(call.headers))
+        (ctx, without_framing(call.headers).headers)
     }
 }
 
 /// The headers without the socket's framing ones (`Host`, `Content-Length`,
-/// `Transfer-Encoding`), in arrival order (HS-REQ-4). Names and values are
-/// moved, not copied; the map is rebuilt because `HeaderMap::remove`
-/// would reorder it.
-fn without_framing(socket: HeaderMap) -> HeaderMap {
+/// `Transfer-Encoding`) in arrival order (HS-REQ-4), and the first values of
+/// the headers every call reads.
+struct Noted {
+    headers: HeaderMap,
+    call_id: Option<HeaderValue>,
+    deadline: Option<HeaderValue>,
+    /// `Fn-Intent` is exactly `httprequest` (HS-GW-1).
+    intent_is_http: bool,
+}
+
+/// Drops the framing headers, noting the Fn ones on the way. Names and
+/// values are moved, not copied; the map is rebuilt because
+/// `HeaderMap::remove` would reorder it.
+fn without_framing(socket: HeaderMap) -> Noted {
     use http::header::Entry;
     // The request's headers were counted on arrival (HS-REQ-10, SIO-ERR-9),
     // so the map fits; the fallible calls keep that a bound, not a panic.
-    let mut out = HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default();
+    let mut noted = Noted {
+        headers: HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default(),
+        call_id: None,
+        deadline: None,
+        intent_is_http: false,
+    };
     // The entry of the name whose further values follow (`into_iter` yields
     // a name once, then `None` for each further value).
     let mut current = None;
@@ -358,7 +415,15 @@ fn without_framing(socket: HeaderMap) -> HeaderMap {
         match name {
             Some(name) if is_framing(&name) => current = None,
             Some(name) => {
-                current = match out.try_entry(name) {
+                // A name's first value is the one a lookup would give.
+                if name == FN_CALL_ID {
+                    noted.call_id = Some(value.clone());
+                } else if name == FN_DEADLINE {
+                    noted.deadline = Some(value.clone());
+                } else if name == FN_INTENT {
+                    noted.intent_is_http = value.as_bytes() == INTENT_HTTP_REQUEST.as_bytes();
+                }
+                current = match noted.headers.try_entry(name) {
                     Ok(Entry::Vacant(entry)) => entry.try_insert_entry(value).ok(),
                     Ok(Entry::Occupied(mut entry)) => {
                         entry.append(value);
@@ -374,7 +439,7 @@ fn without_framing(socket: HeaderMap) -> HeaderMap {
             }
         }
     }
-    out
+    noted
 }
 
 fn is_framing(name: &HeaderName) -> bool {
