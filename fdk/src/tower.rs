@@ -4,7 +4,7 @@
 //! on every transport (HS-REQ-11): for gateway calls the client's method,
 //! full URL and headers (prefix removed); for invoke calls, which have no
 //! method or URL of their own, `POST /` with the invoke headers. The call's
-//! [`Context`](crate::Context) is in the request extensions. The service's
+//! [`Context`] is in the request extensions. The service's
 //! status and headers become the user's response (so for gateway calls
 //! `Fn-Http-Status` and `Fn-Http-H-*`); a service error is a 502.
 //!
