@@ -1,6 +1,50 @@
-//! [`Context`]: everything about the current call that is not its body:
-//! call id, deadline, the function's config, the request headers, the HTTP
-//! gateway view and the tracing context.
+//! [`Context`]: the Fn-specific view of the current call: call id,
+//! deadline, the function's config, the HTTP gateway view and the tracing
+//! context.
+//!
+//! The request a handler's extractors see is the client's on every
+//! transport (HS-REQ-11): for a gateway call its method, URL and headers
+//! (`Fn-Http-H-` removed), for an invoke call `POST /` with the headers the
+//! invoke client sent, without the socket's framing. [`Context::headers`]
+//! shows the same headers, those of the request it was extracted from.
+//! So an extractor of your own reads the same request over the socket, the
+//! stdin/stdout formats and [`TestCall`](crate::testing::TestCall):
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use fdk::extract::FromRequestParts;
+//! use fdk::http::request::Parts;
+//!
+//! /// The client's `X-Tenant` header.
+//! struct Tenant(Option<String>);
+//!
+//! impl<S> FromRequestParts<S> for Tenant {
+//!     type Rejection = Infallible;
+//!     fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+//!         let tenant = parts.headers.get("x-tenant").and_then(|v| v.to_str().ok());
+//!         Ok(Tenant(tenant.map(str::to_owned)))
+//!     }
+//! }
+//!
+//! async fn hello(Tenant(tenant): Tenant, ctx: fdk::Context) -> String {
+//!     // The context shows the same headers.
+//!     assert_eq!(tenant.as_deref(), ctx.header("x-tenant"));
+//!     format!("hello {}", tenant.unwrap_or_default())
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use fdk::testing::TestCall;
+//! // A trigger call: the header arrives as `Fn-Http-H-X-Tenant`.
+//! let res = TestCall::gateway("GET", "http://example.com/t/app/hello")
+//!     .header("X-Tenant", "acme")
+//!     .send(hello)
+//!     .await;
+//! assert_eq!(res.text(), "hello acme");
+//! // An invoke call: the header arrives as it is.
+//! let res = TestCall::invoke().header("X-Tenant", "acme").send(hello).await;
+//! assert_eq!(res.text(), "hello acme");
+//! # });
+//! ```
 //!
 //! ```
 //! use std::time::Duration;
@@ -52,10 +96,13 @@ struct Inner {
     /// Checked to be visible ASCII when the call arrived.
     call_id: Option<HeaderValue>,
     deadline: Option<Deadline>,
-    /// The headers as they arrived on the socket.
+    /// Gateway calls only: the headers as they arrived on the socket, for
+    /// the trace headers the server sends unprefixed (HS-TRACE-3). The
+    /// request carries the client's.
     socket: HeaderMap,
     gateway: Option<Gateway>,
-    /// What `headers()` shows, built on first use.
+    /// What `headers()` shows: the headers of the request the context was
+    /// extracted from (a copy, made then).
     user_headers: OnceLock<HeaderMap>,
     trace: OnceLock<TraceContext>,
     env: Arc<Env>,
@@ -127,33 +174,29 @@ impl Context {
         self.inner.env.iter()
     }
 
-    /// The request headers the caller sent. For gateway calls these are the
-    /// HTTP client's headers with the `Fn-Http-H-` prefix removed; for invoke
-    /// calls, the headers as they arrived, without the framing ones (`Host`,
-    /// `Content-Length`, `Transfer-Encoding`). Lookups ignore case and
+    /// The request headers the caller sent: the same as the request's
+    /// headers (`http::HeaderMap` as an extractor, `Parts::headers`). For
+    /// gateway calls these are the HTTP client's headers with the
+    /// `Fn-Http-H-` prefix removed; for invoke calls, the headers as they
+    /// arrived, without the framing ones (`Host`, `Content-Length`,
+    /// `Transfer-Encoding`). Lookups ignore case and
     /// [`HeaderMap::get_all`] returns every value of a repeated header.
+    ///
+    /// They are copied from the request when the context is extracted; a
+    /// context taken from the request extensions by hand shows them once
+    /// [`Context::from_parts`] has seen the request.
     pub fn headers(&self) -> &HeaderMap {
         self.inner
             .user_headers
             .get_or_init(|| match &self.inner.gateway {
                 Some(_) => gateway::client_headers(&self.inner.socket),
-                None => without_framing(&self.inner.socket),
+                None => HeaderMap::new(),
             })
     }
 
     /// The first value of header `name` (any case), if it is visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
-        let value = if self.inner.gateway.is_some() {
-            self.headers().get(name)
-        } else {
-            // Invoke calls: read the socket headers directly, minus framing.
-            let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
-            if is_framing(&name) {
-                return None;
-            }
-            self.inner.socket.get(name)
-        };
-        value.and_then(|v| v.to_str().ok())
+        self.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The request's `Content-Type`.
@@ -176,31 +219,55 @@ impl Context {
 
     /// The tracing headers (B3, W3C) of the call.
     pub fn trace(&self) -> &TraceContext {
+        self.trace_with(self.headers())
+    }
+
+    /// The trace context, read from `client` (the request's headers) if
+    /// it was not read before: a gateway call's socket headers first, then
+    /// the client's, whose own arrive prefixed (HS-TRACE-3).
+    pub(crate) fn trace_with(&self, client: &HeaderMap) -> &TraceContext {
         self.inner.trace.get_or_init(|| {
-            let trace = TraceContext::from_headers(&self.inner.socket);
-            if trace.is_empty() && self.inner.gateway.is_some() {
-                // A trigger client's own headers arrive prefixed (HS-TRACE-3).
-                TraceContext::from_headers(self.headers())
-            } else {
-                trace
+            if self.inner.gateway.is_some() {
+                let trace = TraceContext::from_headers(&self.inner.socket);
+                if !trace.is_empty() {
+                    return trace;
+                }
             }
+            TraceContext::from_headers(client)
         })
+    }
+
+    /// Sets what [`headers`](Self::headers) shows, unless it was set.
+    pub(crate) fn attach_headers(&self, headers: impl FnOnce() -> HeaderMap) {
+        let _ = self.inner.user_headers.get_or_init(headers);
     }
 
     pub(crate) fn deadline_instant(&self) -> Option<Deadline> {
         self.inner.deadline
     }
 
-    /// Builds the context from the socket request's head, taking its headers.
+    /// Builds the context from the socket request's headers, and gives back
+    /// the client's headers: for a gateway call the `Fn-Http-H-*` set
+    /// unprefixed (HS-GW-3), for an invoke call the socket's without the
+    /// framing ones (HS-REQ-4).
     ///
     /// Only what every call needs is decoded here (call id, deadline, the
-    /// gateway's method and URL); the user's header view and the trace
-    /// context are built on first use, so a handler that never asks pays
-    /// nothing for them.
-    pub(crate) fn from_socket(headers: &mut HeaderMap, env: Arc<Env>, timeout: &FnTimeout) -> Self {
-        let socket = std::mem::take(headers);
-        let call_id = match socket.get(&FN_CALL_ID) {
-            Some(v) if v.to_str().is_ok() => Some(v.clone()),
+    /// gateway's method and URL); the trace context is read on first use.
+    pub(crate) fn from_socket(
+        socket: HeaderMap,
+        env: Arc<Env>,
+        timeout: &FnTimeout,
+    ) -> (Self, HeaderMap) {
+        // One pass drops the framing headers and notes the few every call
+        // needs, instead of a lookup for each.
+        let Noted {
+            headers: socket,
+            call_id,
+            deadline,
+            intent_is_http,
+        } = without_framing(socket);
+        let call_id = match call_id {
+            Some(v) if v.to_str().is_ok() => Some(v),
             Some(_) => {
                 logs::warn(format_args!(
                     "Fn-Call-Id is not ASCII text; using an empty call id"
@@ -210,7 +277,7 @@ impl Context {
             None => None,
         };
         let id = call_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let deadline = match socket.get(&FN_DEADLINE) {
+        let deadline = match deadline {
             None => None,
             Some(value) => {
                 let parsed = value.to_str().ok().and_then(deadline::parse_stated);
@@ -223,12 +290,15 @@ impl Context {
                 parsed.map(|stated| Deadline::arriving(stated, timeout))
             }
         };
-        // Exactly `httprequest` (HS-GW-1).
-        let gateway = socket
-            .get(&FN_INTENT)
-            .is_some_and(|v| v.as_bytes() == INTENT_HTTP_REQUEST.as_bytes())
-            .then(|| gateway::decode_target(&socket));
-        Self {
+        let gateway = intent_is_http.then(|| gateway::decode_target(&socket));
+        let (socket, client) = match gateway {
+            Some(_) => {
+                let client = gateway::client_headers(&socket);
+                (socket, client)
+            }
+            None => (HeaderMap::new(), socket),
+        };
+        let ctx = Self {
             inner: Arc::new(Inner {
                 call_id,
                 deadline,
@@ -238,7 +308,8 @@ impl Context {
                 trace: OnceLock::new(),
                 env,
             }),
-        }
+        };
+        (ctx, client)
     }
 }
 
@@ -257,7 +328,12 @@ pub(crate) struct StdioCall {
 impl Context {
     /// Builds the context of a stdin/stdout call: the client's method, URL
     /// and headers arrive directly, so the gateway view is always there.
-    pub(crate) fn from_stdio(call: StdioCall, env: Arc<Env>, timeout: &FnTimeout) -> Self {
+    /// Gives back the client's headers, without framing.
+    pub(crate) fn from_stdio(
+        call: StdioCall,
+        env: Arc<Env>,
+        timeout: &FnTimeout,
+    ) -> (Self, HeaderMap) {
         let call_id = match HeaderValue::from_str(&call.call_id) {
             Ok(v) if !call.call_id.is_empty() => Some(v),
             Ok(_) => None,
@@ -293,32 +369,77 @@ impl Context {
             .as_deref()
             .and_then(|u| http::Uri::try_from(u).ok())
             .unwrap_or_else(|| http::Uri::from_static("/"));
-        Self {
+        let ctx = Self {
             inner: Arc::new(Inner {
                 call_id,
                 deadline,
                 socket: HeaderMap::new(),
                 gateway: Some(Gateway::new(method, url)),
-                user_headers: OnceLock::from(without_framing(&call.headers)),
+                user_headers: OnceLock::new(),
                 trace: OnceLock::new(),
                 env,
             }),
-        }
+        };
+        (ctx, without_framing(call.headers).headers)
     }
 }
 
 /// The headers without the socket's framing ones (`Host`, `Content-Length`,
-/// `Transfer-Encoding`), in arrival order (HS-REQ-4).
-fn without_framing(socket: &HeaderMap) -> HeaderMap {
+/// `Transfer-Encoding`) in arrival order (HS-REQ-4), and the first values of
+/// the headers every call reads.
+struct Noted {
+    headers: HeaderMap,
+    call_id: Option<HeaderValue>,
+    deadline: Option<HeaderValue>,
+    /// `Fn-Intent` is exactly `httprequest` (HS-GW-1).
+    intent_is_http: bool,
+}
+
+/// Drops the framing headers, noting the Fn ones on the way. Names and
+/// values are moved, not copied; the map is rebuilt because
+/// `HeaderMap::remove` would reorder it.
+fn without_framing(socket: HeaderMap) -> Noted {
+    use http::header::Entry;
     // The request's headers were counted on arrival (HS-REQ-10, SIO-ERR-9),
-    // so the copy fits; the fallible calls keep that a bound, not a panic.
-    let mut out = HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default();
+    // so the map fits; the fallible calls keep that a bound, not a panic.
+    let mut noted = Noted {
+        headers: HeaderMap::try_with_capacity(socket.keys_len()).unwrap_or_default(),
+        call_id: None,
+        deadline: None,
+        intent_is_http: false,
+    };
+    // The entry of the name whose further values follow (`into_iter` yields
+    // a name once, then `None` for each further value).
+    let mut current = None;
     for (name, value) in socket {
-        if !is_framing(name) {
-            let _ = out.try_append(name.clone(), value.clone());
+        match name {
+            Some(name) if is_framing(&name) => current = None,
+            Some(name) => {
+                // A name's first value is the one a lookup would give.
+                if name == FN_CALL_ID {
+                    noted.call_id = Some(value.clone());
+                } else if name == FN_DEADLINE {
+                    noted.deadline = Some(value.clone());
+                } else if name == FN_INTENT {
+                    noted.intent_is_http = value.as_bytes() == INTENT_HTTP_REQUEST.as_bytes();
+                }
+                current = match noted.headers.try_entry(name) {
+                    Ok(Entry::Vacant(entry)) => entry.try_insert_entry(value).ok(),
+                    Ok(Entry::Occupied(mut entry)) => {
+                        entry.append(value);
+                        Some(entry)
+                    }
+                    Err(_) => None,
+                };
+            }
+            None => {
+                if let Some(entry) = current.as_mut() {
+                    entry.append(value);
+                }
+            }
         }
     }
-    out
+    noted
 }
 
 fn is_framing(name: &HeaderName) -> bool {
@@ -345,17 +466,36 @@ impl<S> FromRequestParts<S> for Context {
 }
 
 impl Context {
-    /// The context of the call whose request head is `parts`. Every request
-    /// the FDK hands to a handler carries one; a bare `Parts` built by hand
-    /// gets an empty context.
+    /// The context of the call whose request head is `parts`, showing
+    /// `parts.headers` as its [`headers`](Self::headers). Every request the
+    /// FDK hands to a handler carries one; a bare `Parts` built by hand gets
+    /// a context with no call id, deadline or gateway view.
+    ///
+    /// ```
+    /// use fdk::Context;
+    ///
+    /// let (parts, ()) = fdk::http::Request::builder()
+    ///     .header("x-thing", "v1")
+    ///     .body(())
+    ///     .unwrap_or_default()
+    ///     .into_parts();
+    /// let ctx = Context::from_parts(&parts);
+    /// assert_eq!(ctx.header("x-thing"), Some("v1"));
+    /// assert_eq!(ctx.call_id(), "");
+    /// ```
     pub fn from_parts(parts: &Parts) -> Self {
-        match parts.extensions.get::<Context>() {
+        let ctx = match parts.extensions.get::<Context>() {
             Some(ctx) => ctx.clone(),
-            None => Self::from_socket(
-                &mut HeaderMap::new(),
-                Arc::new(Env::default()),
-                &FnTimeout::default(),
-            ),
-        }
+            None => {
+                Self::from_socket(
+                    HeaderMap::new(),
+                    Arc::new(Env::default()),
+                    &FnTimeout::default(),
+                )
+                .0
+            }
+        };
+        ctx.attach_headers(|| parts.headers.clone());
+        ctx
     }
 }

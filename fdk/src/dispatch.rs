@@ -1,11 +1,12 @@
 //! One call, from the socket request to the socket response: build the
 //! [`Context`], write the log frame, run the handler inside its span, under
-//! the deadline and the panic boundary, read what is left of the request
-//! body, and encode the outcome.
+//! the deadline and the panic boundary, classify how it ended (an
+//! [`Outcome`]), read what is left of the request body, and finish the
+//! answer by the socket's status policy.
 
 use std::sync::Arc;
 
-use http::Method;
+use http::{Method, Uri};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 use tracing::Instrument;
@@ -17,11 +18,11 @@ use crate::deadline::{Deadline, Enforced, FnTimeout, TimedOut};
 use crate::extract::Request;
 use crate::handler::BoxHandler;
 use crate::logs;
+use crate::outcome::{Outcome, Transport, finish};
 use crate::panic::CatchUnwind;
-use crate::protocol::CALL_PATH;
+use crate::protocol::{CALL_PATH, INVOKE_PATH};
 use crate::response::Response;
-use crate::response::encode::{CallKind, Outcome, encode};
-use crate::response::outcome::{Failed, Rejected};
+use crate::response::encode::CallKind;
 
 /// What every call needs: the handler and the environment, read once.
 pub(crate) struct App {
@@ -70,21 +71,20 @@ pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Respons
 /// or not valid HTTP (HS-REQ-10): the handler does not run, the body is read
 /// as usual (HS-REQ-5), and the answer is a 502 with `message`.
 pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) -> Response {
-    let (mut parts, incoming) = req.into_parts();
+    let (parts, incoming) = req.into_parts();
     // The stand-in head carries the call id and the deadline over.
-    let ctx = Context::from_socket(
-        &mut parts.headers,
+    let (ctx, _) = Context::from_socket(
+        parts.headers,
         Arc::new(Env::default()),
         &FnTimeout::default(),
     );
-    let message = message.to_owned();
     logs::error(format_args!("call {} failed: {message}", ctx.call_id()));
     if !http_body::Body::is_end_stream(&incoming) {
         drain(incoming, ctx.deadline_instant()).await;
     }
-    encode(
-        Outcome::Returned(crate::response::outcome::failed(message)),
-        CallKind::Invoke,
+    finish(
+        Outcome::HeadRefused(message.to_owned()),
+        Transport::Socket(CallKind::Invoke),
         ctx.call_id(),
     )
 }
@@ -107,47 +107,49 @@ pub(crate) async fn call(
             method: parts.method,
             path: parts.uri.path().to_owned(),
         };
-        return encode(outcome, CallKind::Invoke, "");
+        return finish(outcome, Transport::Socket(CallKind::Invoke), "");
     }
     if let Some(frame) = &app.log_frame {
         logs::write_frame(frame, &parts.headers);
     }
 
-    let ctx = Context::from_socket(&mut parts.headers, Arc::clone(&app.env), &app.timeout);
-    let kind = if ctx.is_gateway() {
+    let socket = std::mem::take(&mut parts.headers);
+    let (ctx, client) = Context::from_socket(socket, Arc::clone(&app.env), &app.timeout);
+    // From here on the request is the client's (HS-REQ-11).
+    parts.headers = client;
+    match ctx.gateway() {
+        Some(gateway) => {
+            parts.method = gateway.method().clone();
+            parts.uri = gateway.url().clone();
+        }
+        None => parts.uri = Uri::from_static(INVOKE_PATH),
+    }
+    let transport = Transport::Socket(if ctx.is_gateway() {
         CallKind::Gateway
     } else {
         CallKind::Invoke
-    };
-    // A rejected input is a failed call for invoke calls (502), a client
-    // error for gateway calls (`Fn-Http-Status: 400`).
-    let rejections = match kind {
-        CallKind::Invoke => Rejections::FailTheCall,
-        CallKind::Gateway => Rejections::AreClientErrors,
-    };
-    let outcome = run(app, &ctx, parts, body, unread, rejections).await;
-    encode(outcome, kind, ctx.call_id())
-}
-
-/// How a rejected input is logged: as the call's failure, or as a client
-/// error (a warning).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rejections {
-    FailTheCall,
-    AreClientErrors,
+    });
+    let outcome = run(app, &ctx, parts, body, transport).await;
+    // The server expects the whole request to be read before the response
+    // head (HS-REQ-5). After a timeout there is no time left: answer at once.
+    if !matches!(outcome, Outcome::TimedOut)
+        && let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok())
+    {
+        drain(rest, ctx.deadline_instant()).await;
+    }
+    finish(outcome, transport, ctx.call_id())
 }
 
 /// Runs the handler for one call whose context is `ctx`, inside the call's
-/// span, the panic boundary and the deadline; logs a failure; reads what
-/// the handler left of the request body. Shared by every format: only the
-/// decoding before and the encoding after differ.
+/// span, the panic boundary and the deadline, and says how it ended (logging
+/// a failure). Shared by every transport: only the decoding before and the
+/// answer after differ, and `transport` says how a rejection is logged.
 pub(crate) async fn run(
     app: &App,
     ctx: &Context,
     mut parts: http::request::Parts,
     body: Body,
-    unread: Option<oneshot::Receiver<Incoming>>,
-    rejections: Rejections,
+    transport: Transport,
 ) -> Outcome {
     let deadline = ctx.deadline_instant();
     let span = tracing::info_span!(
@@ -158,7 +160,7 @@ pub(crate) async fn run(
     );
     if !span.is_disabled() {
         // Only read the trace headers when someone listens.
-        let trace = ctx.trace();
+        let trace = ctx.trace_with(&parts.headers);
         span.record("trace_id", trace.trace_id());
         span.record("parent_span_id", trace.parent_span_id());
     }
@@ -175,47 +177,38 @@ pub(crate) async fn run(
         },
         None => returned(call.await),
     };
-    report(ctx, rejections, &outcome);
-
-    // The server expects the whole request to be read before the response
-    // head. After a timeout there is no time left: answer at once.
-    if !matches!(outcome, Outcome::TimedOut)
-        && let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok())
-    {
-        drain(rest, deadline).await;
-    }
+    report(ctx, transport, &outcome);
     outcome
 }
 
 fn returned(result: Result<Response, String>) -> Outcome {
     match result {
-        Ok(res) => Outcome::Returned(res),
+        Ok(res) => Outcome::of(res),
         Err(panic) => Outcome::Panicked(panic),
     }
 }
 
 /// Failures go to the function's log: the server discards 502 bodies.
-fn report(ctx: &Context, rejections: Rejections, outcome: &Outcome) {
+fn report(ctx: &Context, transport: Transport, outcome: &Outcome) {
     let id = ctx.call_id();
     match outcome {
-        Outcome::Returned(res) => {
-            if let Some(Failed(message)) = res.extensions().get::<Failed>() {
-                logs::error(format_args!("call {id} failed: {message}"));
-            } else if let Some(Rejected(message)) = res.extensions().get::<Rejected>() {
-                if rejections == Rejections::FailTheCall {
-                    logs::error(format_args!("call {id} rejected its input: {message}"));
-                } else {
-                    logs::warn(format_args!(
-                        "call {id} rejected its input (400): {message}"
-                    ));
-                }
-            }
+        Outcome::Failed { message, .. } => logs::error(format_args!("call {id} failed: {message}")),
+        Outcome::Rejected { message, .. } if transport.rejections_fail() => {
+            logs::error(format_args!("call {id} rejected its input: {message}"));
+        }
+        Outcome::Rejected { message, .. } => {
+            logs::warn(format_args!(
+                "call {id} rejected its input (400): {message}"
+            ));
         }
         Outcome::Panicked(message) => logs::error(format_args!("call {id} panicked: {message}")),
         Outcome::TimedOut => logs::error(format_args!(
             "call {id} ran past its deadline; answered 504 and dropped the handler"
         )),
-        Outcome::NotACall { .. } => {}
+        Outcome::Returned(_)
+        | Outcome::NotACall { .. }
+        | Outcome::HeadRefused(_)
+        | Outcome::TooManyHeaders(_) => {}
     }
 }
 

@@ -58,6 +58,9 @@ pub(crate) const SOCKET_MODE: u32 = 0o666;
 
 /// The one path the server calls.
 pub(crate) const CALL_PATH: &str = "/call";
+/// The path of the request a handler sees for an invoke call, which has
+/// no URL of its own (HS-REQ-11).
+pub(crate) const INVOKE_PATH: &str = "/";
 
 /// Header lines (or header values) accepted in one request, on the socket
 /// and in every stdin format (hyper's default is 100): a trigger forwards

@@ -1,11 +1,16 @@
 //! Serve calls with any [`tower_service::Service`], an axum `Router` say.
 //!
-//! Gateway calls reach the service as the HTTP client sent them: the
-//! client's method, full URL and headers (prefix removed). Invoke calls,
-//! which have no method or URL of their own, arrive as `POST /` with the
-//! invoke headers. The call's [`Context`] is in the request extensions. The
-//! service's status and headers become the user's response (so for gateway
-//! calls `Fn-Http-Status` and `Fn-Http-H-*`); a service error is a 502.
+//! The service gets the request a handler's extractors see, the client's
+//! on every transport (HS-REQ-11): for gateway calls the client's method,
+//! full URL and headers (prefix removed); for invoke calls, which have no
+//! method or URL of their own, `POST /` with the invoke headers. The call's
+//! [`Context`] is in the request extensions. The service's
+//! status and headers become the user's response (so for gateway calls
+//! `Fn-Http-Status` and `Fn-Http-H-*`); a service error is a 502.
+//!
+//! The service is cloned for each call and driven like tower's `oneshot`
+//! (`poll_ready`, then `call` on the clone), so calls never wait on each
+//! other: it must be `Clone + Send + Sync`, as an axum `Router` is.
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -32,61 +37,70 @@
 //! # let _ = function;
 //! ```
 
-use std::sync::Arc;
+use std::future::Future;
 
 use bytes::Bytes;
-use http::{Method, Uri};
-use tokio::sync::Mutex;
 
 use crate::body::Body;
 use crate::context::Context;
 use crate::error::{BoxError, FunctionError};
+use crate::extract::Request;
 use crate::function::Function;
-use crate::response::IntoResponse;
+use crate::handler::Handler;
+use crate::response::{IntoResponse, Response};
 
 /// A [`Function`] whose calls are served by `service`.
 pub fn function<Svc, B>(service: Svc) -> Function
 where
-    Svc: tower_service::Service<http::Request<Body>, Response = http::Response<B>> + Send + 'static,
+    Svc: tower_service::Service<http::Request<Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     Svc::Future: Send + 'static,
     Svc::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    // Calls come one at a time; the lock only makes the service shareable.
-    let service = Arc::new(Mutex::new(service));
-    Function::new(move |ctx: Context, body: Body| {
-        let service = Arc::clone(&service);
+    Function::new(Adapter(service))
+}
+
+/// A service as a [`Handler`] of the whole request.
+#[derive(Clone)]
+struct Adapter<Svc>(Svc);
+
+/// The argument list of [`Adapter`]: the request itself.
+#[derive(Debug)]
+enum WholeRequest {}
+
+impl<Svc, B> Handler<WholeRequest, ()> for Adapter<Svc>
+where
+    Svc: tower_service::Service<http::Request<Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Svc::Future: Send + 'static,
+    Svc::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    fn call(self, req: Request, _state: ()) -> impl Future<Output = Response> + Send + 'static {
+        // `self` is this call's own clone (`Handler::boxed`).
+        let Adapter(mut service) = self;
+        // A service reads the context from the extensions, not through the
+        // extractor that would show it the request's headers.
+        if let Some(ctx) = req.extensions().get::<Context>() {
+            ctx.attach_headers(|| req.headers().clone());
+        }
         async move {
-            let req = request(&ctx, body);
-            let future = {
-                let mut svc = service.lock().await;
-                if let Err(err) = std::future::poll_fn(|cx| svc.poll_ready(cx)).await {
-                    return FunctionError::from(err.into()).into_response();
-                }
-                svc.call(req)
-            };
-            match future.await {
+            if let Err(err) = std::future::poll_fn(|cx| service.poll_ready(cx)).await {
+                return FunctionError::from(err.into()).into_response();
+            }
+            match service.call(req).await {
                 Ok(res) => res.map(Body::wrap),
                 Err(err) => FunctionError::from(err.into()).into_response(),
             }
         }
-    })
-}
-
-fn request(ctx: &Context, body: Body) -> http::Request<Body> {
-    let mut req = http::Request::new(body);
-    match ctx.gateway() {
-        Some(gw) => {
-            *req.method_mut() = gw.method().clone();
-            *req.uri_mut() = gw.url().clone();
-        }
-        None => {
-            *req.method_mut() = Method::POST;
-            *req.uri_mut() = Uri::from_static("/");
-        }
     }
-    *req.headers_mut() = ctx.headers().clone();
-    req.extensions_mut().insert(ctx.clone());
-    req
 }

@@ -7,6 +7,7 @@
 
 mod calls;
 mod captures;
+mod client_request;
 mod deadline;
 mod failures;
 mod limits;

@@ -66,7 +66,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 res
             }
-            Err(err) => crate::response::outcome::failed(format!(
+            Err(err) => crate::response::mark::failed(format!(
                 "failed to serialize the response as JSON for `{}`: {err}",
                 std::any::type_name::<T>()
             )),

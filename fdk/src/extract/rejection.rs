@@ -23,7 +23,7 @@
 use std::fmt;
 
 use crate::body::BodyError;
-use crate::response::{IntoResponse, Response, outcome};
+use crate::response::{IntoResponse, Response, mark};
 
 /// `Bytes` or `Vec<u8>` could not be read.
 #[derive(Debug)]
@@ -174,8 +174,8 @@ impl std::error::Error for JsonRejection {
 impl IntoResponse for BytesRejection {
     fn into_response(self) -> Response {
         match self {
-            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
-            _ => outcome::rejected(self.to_string()),
+            Self::TooLarge { .. } => mark::too_large(self.to_string()),
+            _ => mark::rejected(self.to_string()),
         }
     }
 }
@@ -183,8 +183,8 @@ impl IntoResponse for BytesRejection {
 impl IntoResponse for StringRejection {
     fn into_response(self) -> Response {
         match self {
-            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
-            _ => outcome::rejected(self.to_string()),
+            Self::TooLarge { .. } => mark::too_large(self.to_string()),
+            _ => mark::rejected(self.to_string()),
         }
     }
 }
@@ -193,8 +193,8 @@ impl IntoResponse for StringRejection {
 impl IntoResponse for JsonRejection {
     fn into_response(self) -> Response {
         match self {
-            Self::TooLarge { .. } => outcome::too_large(self.to_string()),
-            _ => outcome::rejected(self.to_string()),
+            Self::TooLarge { .. } => mark::too_large(self.to_string()),
+            _ => mark::rejected(self.to_string()),
         }
     }
 }

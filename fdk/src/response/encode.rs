@@ -1,40 +1,19 @@
-//! The one place that decides what goes on the socket (HS-RESP-1): the
-//! socket status comes from a closed set of outcomes, so a status other
-//! than 200, 502 or 504 cannot be produced.
-//!
-//! | outcome                         | invoke call                         | gateway call                         |
-//! |---------------------------------|-------------------------------------|--------------------------------------|
-//! | handler returned a response     | 200, user headers as they are, user status in `Fn-Http-Status` unless 200 | 200, `Fn-Http-Status`, `Fn-Http-H-*` |
-//! | input rejected by an extractor  | 502, JSON message                   | 200, `Fn-Http-Status: 400` (413 past `FDK_MAX_BODY`), JSON |
-//! | handler returned an error       | 502, JSON message                   | 502, JSON message                    |
-//! | handler panicked                | 502, JSON message                   | 502, JSON message                    |
-//! | deadline passed                 | 504, JSON message                   | 504, JSON message                    |
-//! | not `POST /call`                | 502, JSON message                   | 502, JSON message                    |
-//! | response headers do not fit     | 502, JSON message                   | 502, JSON message                    |
+//! The socket's half of a call's answer (HS-RESP-1): its status policy,
+//! 200, 502 or 504 and nothing else, and how a user's status and headers
+//! travel in a 200 (`Fn-Http-Status`, and `Fn-Http-H-*` for gateway calls).
+//! [`finish`](crate::outcome::finish) applies both; the table of outcomes and
+//! statuses is in [`outcome`](crate::outcome).
 
+use http::StatusCode;
 use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, StatusCode};
 
 use super::Response;
-use super::outcome::{self, Failed, Rejected};
 use crate::gateway;
+use crate::outcome::Outcome;
 use crate::protocol::{
     FDK_RUNTIME, FDK_VERSION, FN_CALL_ID, FN_FDK_RUNTIME, FN_FDK_VERSION, FN_HTTP_STATUS,
     is_hop_by_hop, socket_status,
 };
-
-/// How a call ended, as far as the socket is concerned.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    /// The handler (or an extractor) produced a response.
-    Returned(Response),
-    /// The handler panicked; the payload's message.
-    Panicked(String),
-    /// The deadline passed before the handler finished.
-    TimedOut,
-    /// A request the server never sends (another method or path).
-    NotACall { method: Method, path: String },
-}
 
 /// Is the call an HTTP-gateway call or a plain invoke?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,48 +22,31 @@ pub(crate) enum CallKind {
     Gateway,
 }
 
-/// The socket response for `outcome` of call `call_id` (for the log line of
-/// a response replaced by a 502).
-pub(crate) fn encode(outcome: Outcome, kind: CallKind, call_id: &str) -> Response {
-    let res = match outcome {
-        Outcome::Returned(res) => {
-            let failed = res.extensions().get::<Failed>().is_some();
-            let rejected = res.extensions().get::<Rejected>().is_some();
-            // A rejected input is the caller's fault, but an invoke call's
-            // socket status cannot say 400: it fails the call instead.
-            if failed || (rejected && kind == CallKind::Invoke) {
-                Ok(with_status(res, socket_status::FUNCTION_FAILED))
-            } else {
-                processed(res, kind)
-            }
-        }
-        Outcome::Panicked(message) => Ok(outcome::json_error(
-            socket_status::FUNCTION_FAILED,
-            &format!("the function panicked: {message}"),
-        )),
-        Outcome::TimedOut => Ok(outcome::json_error(
-            socket_status::TIMED_OUT,
-            "the function did not finish before its deadline (Fn-Deadline)",
-        )),
-        Outcome::NotACall { method, path } => Ok(outcome::json_error(
-            socket_status::FUNCTION_FAILED,
-            &format!(
-                "unexpected request {method} {path}: the Fn server only sends POST /call on this socket"
-            ),
-        )),
-    };
-    match res.and_then(identified) {
-        Ok(res) => res,
-        Err(too_many) => {
-            let message = too_many.message();
-            crate::logs::error(format_args!(
-                "call {call_id} failed: {message}; answered 502"
-            ));
-            let mut res = outcome::json_error(socket_status::FUNCTION_FAILED, &message);
-            // A fresh map with one entry: these cannot fail.
-            let _ = identify(res.headers_mut());
-            res
-        }
+/// The socket status of `outcome`: 200 when the call was processed (a
+/// rejected input of a gateway call is the client's 400, carried in
+/// `Fn-Http-Status`), 504 past the deadline, 502 for every failure. An
+/// invoke call's socket status cannot say 400: a rejection fails the call.
+pub(crate) fn socket_status(outcome: &Outcome, kind: CallKind) -> StatusCode {
+    match outcome {
+        Outcome::Returned(_) => socket_status::PROCESSED,
+        Outcome::Rejected { .. } if kind == CallKind::Gateway => socket_status::PROCESSED,
+        Outcome::TimedOut => socket_status::TIMED_OUT,
+        _ => socket_status::FUNCTION_FAILED,
+    }
+}
+
+/// A response of the handler's own on the socket under `status`: processed
+/// (200) with the user's status and headers carried as the call kind
+/// requires, or a failure that keeps the JSON body and headers.
+pub(crate) fn carry(
+    res: Response,
+    status: StatusCode,
+    kind: CallKind,
+) -> Result<Response, TooManyHeaders> {
+    if status == socket_status::PROCESSED {
+        processed(res, kind)
+    } else {
+        Ok(with_status(res, status))
     }
 }
 
@@ -123,14 +85,6 @@ pub(crate) fn identify(headers: &mut HeaderMap) -> Result<(), http::header::MaxS
     headers.try_insert(&FN_FDK_VERSION, HeaderValue::from_static(FDK_VERSION))?;
     headers.try_insert(&FN_FDK_RUNTIME, HeaderValue::from_static(FDK_RUNTIME))?;
     Ok(())
-}
-
-fn identified(mut res: Response) -> Result<Response, TooManyHeaders> {
-    let before = TooManyHeaders::of(res.headers());
-    match identify(res.headers_mut()) {
-        Ok(()) => Ok(res),
-        Err(_) => Err(before),
-    }
 }
 
 /// Keeps headers and body, replaces the status with a socket status.
@@ -206,7 +160,10 @@ mod tests {
     use super::*;
     use crate::body::Body;
     use crate::error::FunctionError;
+    use crate::outcome::{Transport, finish};
     use crate::response::IntoResponse;
+    use crate::response::mark;
+    use http::Method;
 
     fn user(status: u16, headers: &[(&str, &str)]) -> Response {
         let mut b = http::Response::builder().status(status);
@@ -235,8 +192,8 @@ mod tests {
     #[test]
     fn socket_status_follows_the_outcome_table() {
         use CallKind::{Gateway, Invoke};
-        let rejected = || outcome::rejected("bad input".into());
-        let failed = || FunctionError::msg("boom").into_response();
+        let rejected = || Outcome::of(mark::rejected("bad input".into()));
+        let failed = || Outcome::of(FunctionError::msg("boom").into_response());
         let cases: Vec<(Outcome, CallKind, u16, Option<&str>)> = vec![
             (Outcome::Returned(user(200, &[])), Invoke, 200, None),
             (Outcome::Returned(user(200, &[])), Gateway, 200, Some("200")),
@@ -244,10 +201,10 @@ mod tests {
             (Outcome::Returned(user(404, &[])), Gateway, 200, Some("404")),
             (Outcome::Returned(user(500, &[])), Gateway, 200, Some("500")),
             (Outcome::Returned(user(204, &[])), Invoke, 200, Some("204")),
-            (Outcome::Returned(rejected()), Invoke, 502, None),
-            (Outcome::Returned(rejected()), Gateway, 200, Some("400")),
-            (Outcome::Returned(failed()), Invoke, 502, None),
-            (Outcome::Returned(failed()), Gateway, 502, None),
+            (rejected(), Invoke, 502, None),
+            (rejected(), Gateway, 200, Some("400")),
+            (failed(), Invoke, 502, None),
+            (failed(), Gateway, 502, None),
             (Outcome::Panicked("oops".into()), Invoke, 502, None),
             (Outcome::Panicked("oops".into()), Gateway, 502, None),
             (Outcome::TimedOut, Invoke, 504, None),
@@ -263,7 +220,7 @@ mod tests {
             ),
         ];
         for (i, (outcome, kind, status, user_status)) in cases.into_iter().enumerate() {
-            let res = encode(outcome, kind, "");
+            let res = finish(outcome, Transport::Socket(kind), "");
             assert_eq!(res.status(), status, "case {i}");
             assert_eq!(
                 res.headers()
@@ -294,7 +251,11 @@ mod tests {
             ("content-length", "999"),
             ("fn-call-id", "spoofed"),
         ];
-        let gw = encode(Outcome::Returned(user(404, &h)), CallKind::Gateway, "");
+        let gw = finish(
+            Outcome::Returned(user(404, &h)),
+            Transport::Socket(CallKind::Gateway),
+            "",
+        );
         assert_eq!(
             pairs(&gw),
             p(&[
@@ -304,7 +265,11 @@ mod tests {
                 ("fn-http-h-x-thing", "v2"),
             ])
         );
-        let inv = encode(Outcome::Returned(user(200, &h)), CallKind::Invoke, "");
+        let inv = finish(
+            Outcome::Returned(user(200, &h)),
+            Transport::Socket(CallKind::Invoke),
+            "",
+        );
         assert_eq!(
             pairs(&inv),
             p(&[
@@ -324,11 +289,11 @@ mod tests {
             ),
             (Outcome::TimedOut, "deadline"),
             (
-                Outcome::Returned(FunctionError::msg("db down").into_response()),
+                Outcome::of(FunctionError::msg("db down").into_response()),
                 "db down",
             ),
         ] {
-            let res = encode(outcome, CallKind::Invoke, "");
+            let res = finish(outcome, Transport::Socket(CallKind::Invoke), "");
             assert_eq!(res.headers()["content-type"], "application/json");
             let body = res.into_body().collect().await.unwrap();
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -9,7 +9,7 @@ use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::encode::TooManyHeaders;
 
-use super::{Response, outcome};
+use super::{Response, mark};
 use crate::body::Body;
 use crate::error::FunctionError;
 
@@ -149,7 +149,7 @@ impl<R: IntoResponse> IntoResponse for (HeaderMap, R) {
                 *res.headers_mut() = headers;
                 res
             }
-            Err(_) => super::outcome::failed(too_many.message()),
+            Err(_) => super::mark::failed(too_many.message()),
         }
     }
 }
@@ -194,7 +194,7 @@ where
 
 impl IntoResponse for FunctionError {
     fn into_response(self) -> Response {
-        outcome::failed(self.message())
+        mark::failed(self.message())
     }
 }
 
@@ -216,6 +216,9 @@ mod tests {
     fn function_errors_are_marked_failed() {
         let res = Err::<(), _>(FunctionError::msg("nope")).into_response();
         assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
-        assert_eq!(res.extensions().get::<outcome::Failed>().unwrap().0, "nope");
+        assert!(matches!(
+            res.extensions().get::<mark::Mark>(),
+            Some(mark::Mark::Failed(message)) if message == "nope"
+        ));
     }
 }

@@ -3,10 +3,12 @@
 //! A handler returns anything that implements [`IntoResponse`]: text, bytes,
 //! [`Json`](crate::Json), `()`, a full [`Response`] (status, headers, a
 //! streaming body), or a `Result` of those. That is the *user's* response;
-//! `encode` alone decides what goes on the socket, where the status is a
-//! control channel: 200 when the call was processed (the user's status and
-//! headers travel in `Fn-Http-Status` / `Fn-Http-H-*`), 502 when the function
-//! failed, 504 when it ran out of time (HS-RESP-1).
+//! the call's outcome (returned, rejected, failed, panicked, timed out) is
+//! decided once, and each transport answers it by its own status policy. On
+//! the socket, where the status is a control channel, that is: 200 when the
+//! call was processed (the user's status and headers travel in
+//! `Fn-Http-Status` / `Fn-Http-H-*`), 502 when the function failed, 504 when
+//! it ran out of time (HS-RESP-1).
 //!
 //! ```
 //! use fdk::response::{IntoResponse, Response};
@@ -30,7 +32,7 @@
 
 pub(crate) mod encode;
 mod into_response;
-pub(crate) mod outcome;
+pub(crate) mod mark;
 
 pub use into_response::IntoResponse;
 

@@ -34,15 +34,13 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{Method, StatusCode};
 
-use super::{Input, Output, Reply, answer, client_response, collect, input_limit, write_all};
+use super::{Input, Output, Reply, answer, collect, input_limit, malformed_response, write_all};
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
 use crate::protocol::{HTTP_FN_CALL_ID, HTTP_FN_DEADLINE, HTTP_FN_METHOD, HTTP_FN_REQUEST_URL};
 use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_LINE_BYTES};
-use crate::response::encode::Outcome;
-use crate::response::outcome;
 
 pub(super) async fn serve(
     app: &App,
@@ -78,8 +76,7 @@ pub(super) async fn serve(
                 // then stop (HTTP-REQ-4).
                 let message = format!("stdin does not carry a valid HTTP request: {problem}");
                 logs::error(format_args!("{message}; answered 400 and stopped"));
-                let res =
-                    client_response(Outcome::Returned(outcome::rejected(message.clone())), "");
+                let res = malformed_response(&message);
                 let reply = collect(res, "").await;
                 write_all(&mut out, &encode(&Method::POST, &reply, true))?;
                 return Err(Error::input(message));

@@ -18,14 +18,12 @@ use serde::{Deserialize, Serialize};
 
 use super::objects;
 use super::{
-    Input, Output, Reply, answer, check_header_count, client_response, collect, input_limit,
+    Input, Output, Reply, answer, check_header_count, collect, input_limit, malformed_response,
 };
 use crate::context::StdioCall;
 use crate::dispatch::App;
 use crate::error::Error;
 use crate::logs;
-use crate::response::encode::Outcome;
-use crate::response::outcome;
 
 /// The request object, as the server's `json.Encoder` wrote it. `null`
 /// reads as the field's default, as Go's `json.Unmarshal` leaves a string
@@ -162,7 +160,7 @@ impl JsonIn {
 /// stream goes on with the next one (SIO-ERR-5).
 pub(super) async fn malformed(message: &str) -> Reply {
     logs::warn(format_args!("{message}; answered 400"));
-    let res = client_response(Outcome::Returned(outcome::rejected(message.to_owned())), "");
+    let res = malformed_response(message);
     collect(res, "").await
 }
 

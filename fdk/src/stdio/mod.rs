@@ -38,13 +38,12 @@ use bytes::Bytes;
 use crate::body::Body;
 use crate::config::Format;
 use crate::context::{Context, StdioCall};
-use crate::dispatch::{self, App, Rejections};
+use crate::dispatch::{self, App};
 use crate::error::Error;
 use crate::logs;
+use crate::outcome::{Outcome, Transport, finish};
 use crate::protocol::{MAX_BODY_BYTES, MAX_HEADERS, stdio_status};
 use crate::response::Response;
-use crate::response::encode::{Outcome, TooManyHeaders, identify, without_unsendable};
-use crate::response::outcome::{self, Failed, Rejected};
 
 #[cfg(feature = "json")]
 mod cloudevent;
@@ -110,84 +109,48 @@ pub(crate) struct Reply {
 
 /// Runs one call whose body is already in memory and collects the answer.
 pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
-    let ctx = Context::from_stdio(call, Arc::clone(&app.env), &app.timeout);
+    let (ctx, headers) = Context::from_stdio(call, Arc::clone(&app.env), &app.timeout);
+    // The request is the client's, as on the socket (HS-REQ-11, SIO-IO-4).
     let mut req = ::http::Request::new(());
     if let Some(gateway) = ctx.gateway() {
         *req.method_mut() = gateway.method().clone();
         *req.uri_mut() = gateway.url().clone();
     }
-    *req.headers_mut() = ctx.headers().clone();
+    *req.headers_mut() = headers;
     let (parts, ()) = req.into_parts();
-    let outcome = dispatch::run(
-        app,
-        &ctx,
-        parts,
-        Body::from(body),
-        None,
-        Rejections::AreClientErrors,
-    )
-    .await;
-    let failed = is_failure(&outcome);
-    let mut reply = collect(client_response(outcome, ctx.call_id()), ctx.call_id()).await;
+    let outcome = dispatch::run(app, &ctx, parts, Body::from(body), Transport::Stdio).await;
+    let failed = outcome.is_failure();
+    let res = finish(outcome, Transport::Stdio, ctx.call_id());
+    let mut reply = collect(res, ctx.call_id()).await;
     reply.failed |= failed;
     reply
 }
 
-/// Did the call fail, as opposed to return a response of its own?
-fn is_failure(outcome: &Outcome) -> bool {
+/// The status the client gets for `outcome`: in these formats the server
+/// passed the function's status through (SIO-ERR-1..4).
+pub(crate) fn client_status(outcome: &Outcome) -> ::http::StatusCode {
     match outcome {
-        Outcome::Returned(res) => {
-            res.extensions().get::<Failed>().is_some()
-                || res.extensions().get::<Rejected>().is_some()
-        }
-        Outcome::Panicked(_) | Outcome::TimedOut | Outcome::NotACall { .. } => true,
+        Outcome::Returned(res) => res.status(),
+        // 400, or the 413 of a body past the limit.
+        Outcome::Rejected { res, .. } if res.status().is_client_error() => res.status(),
+        Outcome::Rejected { .. } => stdio_status::REJECTED,
+        Outcome::TimedOut => stdio_status::TIMED_OUT,
+        Outcome::Failed { .. }
+        | Outcome::Panicked(_)
+        | Outcome::NotACall { .. }
+        | Outcome::HeadRefused(_)
+        | Outcome::TooManyHeaders(_) => stdio_status::FAILED,
     }
 }
 
-/// The response the client gets for `outcome` of call `call_id`: in these
-/// formats the server passed the function's status through (SIO-ERR-1..4).
-pub(crate) fn client_response(outcome: Outcome, call_id: &str) -> Response {
-    let mut res = match outcome {
-        Outcome::Returned(mut res) => {
-            if res.extensions().get::<Failed>().is_some() {
-                *res.status_mut() = stdio_status::FAILED;
-            } else if res.extensions().get::<Rejected>().is_some()
-                && !res.status().is_client_error()
-            {
-                // 400, or the 413 of a body past the limit.
-                *res.status_mut() = stdio_status::REJECTED;
-            }
-            let headers = std::mem::take(res.headers_mut());
-            *res.headers_mut() = without_unsendable(headers);
-            res
-        }
-        Outcome::Panicked(message) => outcome::json_error(
-            stdio_status::FAILED,
-            &format!("the function panicked: {message}"),
-        ),
-        Outcome::TimedOut => outcome::json_error(
-            stdio_status::TIMED_OUT,
-            "the function did not finish before its deadline",
-        ),
-        Outcome::NotACall { method, path } => outcome::json_error(
-            stdio_status::FAILED,
-            &format!("unexpected request {method} {path}"),
-        ),
-    };
-    let too_many = TooManyHeaders::of(res.headers());
-    if identify(res.headers_mut()).is_err() {
-        // The user's headers fill the map: a failure these formats can say
-        // (SIO-ERR-9).
-        let message = too_many.message();
-        logs::error(format_args!(
-            "call {call_id} failed: {message}; answered 500"
-        ));
-        res = outcome::json_error(stdio_status::FAILED, &message);
-        res.extensions_mut().insert(Failed(message));
-        // A fresh map with one entry: this cannot fail.
-        let _ = identify(res.headers_mut());
-    }
-    res
+/// The answer to input the format could not read as a request: a rejected
+/// input (400) with `message` (SIO-ERR-5).
+pub(crate) fn malformed_response(message: &str) -> Response {
+    finish(
+        Outcome::of(crate::response::mark::rejected(message.to_owned())),
+        Transport::Stdio,
+        "",
+    )
 }
 
 /// Collects the response body; a body that fails half-way becomes a 500,
@@ -205,7 +168,7 @@ pub(crate) async fn collect(res: Response, call_id: &str) -> Reply {
             let message = format!("the response body failed: {err}");
             logs::error(format_args!("call {call_id}: {message}"));
             let (parts, body) =
-                client_response(Outcome::Returned(outcome::failed(message)), call_id).into_parts();
+                finish(Outcome::failed(message), Transport::Stdio, call_id).into_parts();
             Reply {
                 failed: true,
                 status: parts.status,
@@ -246,17 +209,21 @@ mod tests {
         use crate::error::FunctionError;
         use crate::response::IntoResponse;
         let cases = [
-            (Outcome::Returned("ok".into_response()), 200),
+            (Outcome::of("ok".into_response()), 200),
+            (Outcome::of(FunctionError::msg("boom").into_response()), 500),
             (
-                Outcome::Returned(FunctionError::msg("boom").into_response()),
-                500,
+                Outcome::of(crate::response::mark::rejected("bad json".into())),
+                400,
             ),
-            (Outcome::Returned(outcome::rejected("bad json".into())), 400),
+            (
+                Outcome::of(crate::response::mark::too_large("big".into())),
+                413,
+            ),
             (Outcome::Panicked("oops".into()), 500),
             (Outcome::TimedOut, 504),
         ];
         for (outcome, status) in cases {
-            let res = client_response(outcome, "");
+            let res = finish(outcome, Transport::Stdio, "");
             assert_eq!(res.status(), status);
             assert_eq!(res.headers()["fn-fdk-version"], FDK_VERSION);
         }

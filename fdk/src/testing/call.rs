@@ -106,12 +106,13 @@ impl TestCall {
 
     /// The [`Context`] a handler would see for this call.
     pub fn context(&self) -> Context {
-        let mut headers = self.socket_headers();
-        Context::from_socket(
-            &mut headers,
+        let (ctx, client) = Context::from_socket(
+            self.socket_headers(),
             Arc::new(self.env()),
             &crate::deadline::FnTimeout::default(),
-        )
+        );
+        ctx.attach_headers(|| client);
+        ctx
     }
 
     /// Calls `handler` in-process, through the same code path as a socket

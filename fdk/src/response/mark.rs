@@ -1,5 +1,7 @@
-//! Marks on a user-level response that say it is not a success: a rejected
-//! input or a failed function. Only [`encode`](super::encode) reads them.
+//! The mark on a user-level response that says it is not a success: a
+//! rejected input or a failed function. [`IntoResponse`](super::IntoResponse)
+//! impls set it; [`Outcome::of`](crate::outcome::Outcome::of) alone reads it
+//! (and takes it off), once per call.
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -7,18 +9,19 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 
 use super::Response;
 
-/// The request did not parse as the handler's argument type.
+/// Why a response is not the handler's own answer; the message is logged.
 #[derive(Debug, Clone)]
-pub(crate) struct Rejected(pub(crate) String);
-
-/// The handler failed; the message is logged and sent as a JSON body.
-#[derive(Debug, Clone)]
-pub(crate) struct Failed(pub(crate) String);
+pub(crate) enum Mark {
+    /// The request did not parse as the handler's argument type.
+    Rejected(String),
+    /// The handler failed; the message is also the JSON body's.
+    Failed(String),
+}
 
 /// A `400` response for a rejected input, with a JSON body.
 pub(crate) fn rejected(message: String) -> Response {
     let mut res = json_error(StatusCode::BAD_REQUEST, &message);
-    res.extensions_mut().insert(Rejected(message));
+    res.extensions_mut().insert(Mark::Rejected(message));
     res
 }
 
@@ -26,14 +29,14 @@ pub(crate) fn rejected(message: String) -> Response {
 /// input like any other, with the status that says why (HS-REQ-9).
 pub(crate) fn too_large(message: String) -> Response {
     let mut res = json_error(StatusCode::PAYLOAD_TOO_LARGE, &message);
-    res.extensions_mut().insert(Rejected(message));
+    res.extensions_mut().insert(Mark::Rejected(message));
     res
 }
 
 /// A failed call (socket status 502), with a JSON body.
 pub(crate) fn failed(message: String) -> Response {
     let mut res = json_error(StatusCode::BAD_GATEWAY, &message);
-    res.extensions_mut().insert(Failed(message));
+    res.extensions_mut().insert(Mark::Failed(message));
     res
 }
 
