@@ -12,8 +12,9 @@ use tokio::sync::watch;
 use crate::config::Env;
 use crate::dispatch::App;
 use crate::function::Function;
+use crate::outcome::{Outcome, Transport, finish};
 use crate::response::Response;
-use crate::response::encode::{CallKind, Outcome, encode};
+use crate::response::encode::CallKind;
 
 /// `Fn-Deadline`'s parser (RFC 3339), as the socket and stdio paths call it.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
@@ -48,11 +49,11 @@ pub fn encode_socket_response(res: Response, gateway: bool) -> Response {
     } else {
         CallKind::Invoke
     };
-    encode(Outcome::Returned(res), kind, "fuzz")
+    finish(Outcome::of(res), Transport::Socket(kind), "fuzz")
 }
 
 /// The client's response for a handler's response `res` in the
 /// stdin/stdout formats.
 pub fn encode_stdio_response(res: Response) -> Response {
-    crate::stdio::client_response(Outcome::Returned(res), "fuzz")
+    finish(Outcome::of(res), Transport::Stdio, "fuzz")
 }
