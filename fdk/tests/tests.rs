@@ -9,6 +9,7 @@ mod calls;
 mod captures;
 mod client_request;
 mod deadline;
+mod extractors;
 mod failures;
 mod limits;
 mod observability;

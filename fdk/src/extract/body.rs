@@ -1,9 +1,10 @@
-//! Body extractors: `Body` (streamed), `Bytes`, `Vec<u8>` and `String`.
+//! Body extractors: `Body` (streamed), `Bytes`, `Vec<u8>` and `String`;
+//! the last three are `None` as an `Option` when the body is empty.
 
 use bytes::Bytes;
 
 use super::rejection::{BytesRejection, StringRejection, body_read};
-use super::{FromRequest, Request};
+use super::{FromRequest, OptionalFromRequest, Request};
 use crate::body::Body;
 
 impl<S: Sync> FromRequest<S> for Body {
@@ -30,7 +31,9 @@ impl<S: Sync> FromRequest<S> for Vec<u8> {
     type Rejection = BytesRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Vec::from(Bytes::from_request(req, state).await?))
+        Ok(Vec::from(
+            <Bytes as FromRequest<S>>::from_request(req, state).await?,
+        ))
     }
 }
 
@@ -47,5 +50,35 @@ impl<S: Sync> FromRequest<S> for String {
             Ok(text) => Ok(text),
             Err(err) => Err(StringRejection::InvalidUtf8(err.utf8_error())),
         }
+    }
+}
+
+/// `None` for an empty body.
+impl<S: Sync> OptionalFromRequest<S> for Bytes {
+    type Rejection = BytesRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let bytes = <Bytes as FromRequest<S>>::from_request(req, state).await?;
+        Ok((!bytes.is_empty()).then_some(bytes))
+    }
+}
+
+/// `None` for an empty body.
+impl<S: Sync> OptionalFromRequest<S> for Vec<u8> {
+    type Rejection = BytesRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let bytes = <Bytes as OptionalFromRequest<S>>::from_request(req, state).await?;
+        Ok(bytes.map(Vec::from))
+    }
+}
+
+/// `None` for an empty body; a body that is not UTF-8 is still rejected.
+impl<S: Sync> OptionalFromRequest<S> for String {
+    type Rejection = StringRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let text = <String as FromRequest<S>>::from_request(req, state).await?;
+        Ok((!text.is_empty()).then_some(text))
     }
 }

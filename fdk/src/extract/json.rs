@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::rejection::{JsonRejection, body_read};
-use super::{FromRequest, Request};
+use super::{FromRequest, OptionalFromRequest, Request};
 use crate::response::{IntoResponse, Response};
 
 /// JSON in or out.
@@ -42,18 +42,61 @@ where
     type Rejection = JsonRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = req.into_body().collect().await.map_err(|e| {
-            body_read(e, JsonRejection::BodyRead, |limit| {
-                JsonRejection::TooLarge { limit }
-            })
-        })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|error| JsonRejection::InvalidJson {
-                type_name: std::any::type_name::<T>(),
-                error,
-            })
+        parse(&collect(req).await?)
     }
+}
+
+/// `None` for a body that is empty or only JSON whitespace (`echo | fn
+/// invoke` sends a newline); a body that is not JSON of type `T` is still
+/// rejected.
+///
+/// ```
+/// use fdk::Json;
+/// use fdk::testing::TestCall;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// async fn count(items: Option<Json<Vec<String>>>) -> String {
+///     items.map_or(0, |Json(items)| items.len()).to_string()
+/// }
+/// assert_eq!(TestCall::invoke().body("\n").send(count).await.text(), "0");
+/// assert_eq!(TestCall::invoke().body(r#"["a"]"#).send(count).await.text(), "1");
+/// assert_eq!(TestCall::invoke().body("[a").send(count).await.status(), 502);
+/// # }
+/// ```
+impl<S, T> OptionalFromRequest<S> for Json<T>
+where
+    S: Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = JsonRejection;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let bytes = collect(req).await?;
+        if bytes
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            return Ok(None);
+        }
+        parse(&bytes).map(Some)
+    }
+}
+
+async fn collect(req: Request) -> Result<Bytes, JsonRejection> {
+    req.into_body().collect().await.map_err(|e| {
+        body_read(e, JsonRejection::BodyRead, |limit| {
+            JsonRejection::TooLarge { limit }
+        })
+    })
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Json<T>, JsonRejection> {
+    serde_json::from_slice(bytes)
+        .map(Json)
+        .map_err(|error| JsonRejection::InvalidJson {
+            type_name: std::any::type_name::<T>(),
+            error,
+        })
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {

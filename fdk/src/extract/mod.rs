@@ -24,12 +24,50 @@
 //! # let _ = fdk::Function::new(order);
 //! ```
 //!
+//! # Optional and fallible extractors
+//!
+//! `Result<T, T::Rejection>` is an extractor for every extractor `T`: the
+//! handler runs either way and gets the rejection to answer as it likes
+//! (see [`rejection`] for customising a rejection).
+//!
+//! `Option<T>` is an extractor when `T` says what "absent" means by
+//! implementing [`OptionalFromRequestParts`] or [`OptionalFromRequest`], as
+//! in axum 0.8: the body extractors `Bytes`, `Vec<u8>`, `String` and
+//! `Json<T>` are `None` for an empty body (`Json<T>` also for one of only
+//! whitespace), and input that is present but malformed is still rejected.
+//! An `Option` that turned every rejection into `None` would answer a
+//! client's typo as if no input had been sent; take `Result` to see it.
+//!
+//! ```
+//! use fdk::extract::rejection::JsonRejection;
+//! use fdk::Json;
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Order { item: String }
+//!
+//! // No body: a default order. A garbled one: still rejected (400 / 502).
+//! async fn optional(order: Option<Json<Order>>) -> String {
+//!     order.map_or_else(|| "tea".to_owned(), |Json(o)| o.item)
+//! }
+//!
+//! // Any body: the handler decides.
+//! async fn fallible(order: Result<Json<Order>, JsonRejection>) -> String {
+//!     match order {
+//!         Ok(Json(o)) => o.item,
+//!         Err(rejection) => format!("no order: {rejection}"),
+//!     }
+//! }
+//! # let _ = (fdk::Function::new(optional), fdk::Function::new(fallible));
+//! ```
+//!
 //! [`Context`]: crate::Context
 //! [`Body`]: crate::Body
 
 mod body;
 #[cfg(feature = "json")]
 mod json;
+mod option;
 pub mod rejection;
 mod state;
 
@@ -41,6 +79,7 @@ use crate::response::IntoResponse;
 
 #[cfg(feature = "json")]
 pub use json::Json;
+pub use option::{OptionalFromRequest, OptionalFromRequestParts};
 pub use state::State;
 
 /// The request a handler receives: the socket request with the call's
@@ -96,6 +135,52 @@ where
         let (mut parts, _body) = req.into_parts();
         let extracted = T::from_request_parts(&mut parts, state);
         std::future::ready(extracted)
+    }
+}
+
+/// The handler gets the rejection instead of the call being answered with
+/// it.
+///
+/// ```
+/// use fdk::Context;
+///
+/// async fn always(ctx: Result<Context, std::convert::Infallible>) -> String {
+///     ctx.map(|c| c.call_id().to_owned()).unwrap_or_default()
+/// }
+/// # let _ = fdk::Function::new(always);
+/// ```
+impl<S, T> FromRequestParts<S> for Result<T, T::Rejection>
+where
+    T: FromRequestParts<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(T::from_request_parts(parts, state))
+    }
+}
+
+/// The handler gets the rejection instead of the call being answered with
+/// it: the way to answer a body that does not parse in a way of your own.
+///
+/// ```
+/// use fdk::extract::rejection::StringRejection;
+///
+/// async fn lenient(text: Result<String, StringRejection>) -> String {
+///     text.unwrap_or_else(|rejection| format!("binary input ({rejection})"))
+/// }
+/// # let _ = fdk::Function::new(lenient);
+/// ```
+impl<S, T> FromRequest<S> for Result<T, T::Rejection>
+where
+    T: FromRequest<S>,
+    T::Rejection: Send,
+    S: Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(T::from_request(req, state).await)
     }
 }
 

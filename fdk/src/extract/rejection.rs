@@ -19,6 +19,89 @@
 //! # let _: Option<StringRejection> = None;
 //! # }
 //! ```
+//!
+//! # Customising a rejection
+//!
+//! There are two ways to answer input that does not parse in a way of your
+//! own, as in axum.
+//!
+//! **Take `Result<T, T::Rejection>`** and map the rejection in the handler,
+//! when one handler needs it:
+//!
+//! ```
+//! use fdk::extract::rejection::JsonRejection;
+//! use fdk::http::StatusCode;
+//! use fdk::Json;
+//! use serde::Deserialize;
+//! use serde_json::{Value, json};
+//!
+//! #[derive(Deserialize)]
+//! struct Order { item: String }
+//!
+//! async fn order(order: Result<Json<Order>, JsonRejection>) -> (StatusCode, Json<Value>) {
+//!     match order {
+//!         Ok(Json(order)) => (StatusCode::OK, Json(json!({ "ordered": order.item }))),
+//!         Err(rejection) => (
+//!             StatusCode::UNPROCESSABLE_ENTITY,
+//!             Json(json!({ "error": "bad-order", "detail": rejection.to_string() })),
+//!         ),
+//!     }
+//! }
+//! # let _ = fdk::Function::new(order);
+//! ```
+//!
+//! **Write a newtype extractor** around the FDK's, whose `Rejection` is your
+//! own [`IntoResponse`] type, when every handler should answer alike (the
+//! handler does not run on a rejection):
+//!
+//! ```
+//! use fdk::extract::rejection::JsonRejection;
+//! use fdk::extract::{FromRequest, Request};
+//! use fdk::http::StatusCode;
+//! use fdk::response::{IntoResponse, Response};
+//! use fdk::Json;
+//! use serde::de::DeserializeOwned;
+//! use serde_json::json;
+//!
+//! /// `Json<T>`, with this API's error shape.
+//! struct Input<T>(T);
+//!
+//! /// This API's answer to input that does not parse.
+//! struct BadInput(JsonRejection);
+//!
+//! impl IntoResponse for BadInput {
+//!     fn into_response(self) -> Response {
+//!         let body = json!({ "error": "bad-input", "detail": self.0.to_string() });
+//!         (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+//!     }
+//! }
+//!
+//! impl<S: Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
+//!     type Rejection = BadInput;
+//!
+//!     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+//!         match <Json<T> as FromRequest<S>>::from_request(req, state).await {
+//!             Ok(Json(value)) => Ok(Input(value)),
+//!             Err(rejection) => Err(BadInput(rejection)),
+//!         }
+//!     }
+//! }
+//!
+//! async fn total(Input(numbers): Input<Vec<u32>>) -> String {
+//!     numbers.iter().sum::<u32>().to_string()
+//! }
+//! # let _ = fdk::Function::new(total);
+//! ```
+//!
+//! Either way the answer is the function's own response, and the socket's
+//! status policy applies to it as to any response a handler returns
+//! (HS-RESP-1): the server sees 200, and the status you chose reaches the
+//! caller in `Fn-Http-Status` (a trigger's HTTP client gets it as its
+//! status; an invoke client sees it in that header, HS-RESP-8). To fail an
+//! invoke call with a 502 instead, as the built-in rejections do, answer
+//! with a [`FunctionError`](crate::FunctionError) (it is an `IntoResponse`
+//! too, and can be a `Rejection`); your message then travels in its JSON
+//! body. A custom rejection can never produce another socket status.
 
 use std::fmt;
 
