@@ -14,16 +14,34 @@
 //! ```
 //!
 //! Inside a runtime of your own, `fdk::run(hello).await` does the same.
+//!
+//! # Stopping
+//!
+//! On SIGTERM or SIGINT the function stops accepting connections, lets the
+//! calls in flight finish, removes its socket files, runs the hook set with
+//! [`Function::on_shutdown`] and returns `Ok` (the process exits 0). The
+//! calls and the hook share one grace, 5 s unless
+//! [`Function::shutdown_grace`] says otherwise, counted from the signal
+//! (HS-LIFE-6, HS-LIFE-11).
+//!
+//! The real Fn server never sends SIGTERM: it removes a container with
+//! SIGKILL, so on Fn neither the grace nor the hook comes into play. They
+//! matter for local runs (Ctrl-C), tests, and platforms that stop
+//! processes with a signal. Work that must happen after every call (a
+//! metrics flush) belongs at the end of the handler instead.
 
 use std::fs::File;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::{Env, Format};
 use crate::dispatch::App;
 use crate::error::Error;
 use crate::handler::{BoxHandler, Handler};
 use crate::serve::{serve, stop_signal};
+use crate::shutdown::Shutdown;
 use crate::socket::Socket;
 use crate::stdio;
 
@@ -31,6 +49,7 @@ use crate::stdio;
 pub struct Function {
     handler: BoxHandler,
     flavor: Flavor,
+    shutdown: Shutdown,
 }
 
 /// Which tokio runtime [`Function::run_blocking`] builds.
@@ -58,6 +77,7 @@ impl Function {
         Self {
             handler: handler.boxed(()),
             flavor: Flavor::CurrentThread,
+            shutdown: Shutdown::default(),
         }
     }
 
@@ -71,6 +91,7 @@ impl Function {
         Self {
             handler: handler.boxed(Arc::new(state)),
             flavor: Flavor::CurrentThread,
+            shutdown: Shutdown::default(),
         }
     }
 
@@ -81,6 +102,68 @@ impl Function {
         self.flavor = Flavor::MultiThread {
             workers: workers.clamp(1, MAX_WORKER_THREADS),
         };
+        self
+    }
+
+    /// Runs `hook` once when the function stops serving, after the calls in
+    /// flight have finished and the socket files are removed.
+    ///
+    /// On the socket that is after SIGTERM or SIGINT; with a stdin/stdout
+    /// format, when the input ends or a stop signal arrives. The hook runs
+    /// within the [shutdown grace](Self::shutdown_grace), which counts from
+    /// the signal: calls that take part of it leave the hook the rest, and a
+    /// hook still running when it ends is dropped at its next `await`, with
+    /// a warning. A hook that panics is logged as an error. Either way the
+    /// process still exits 0 with its socket files removed (HS-LIFE-11).
+    /// Setting a second hook replaces the first.
+    ///
+    /// The Fn server removes containers with SIGKILL, so on Fn the hook
+    /// does not run (see [Stopping](crate::Function#stopping)); it is for
+    /// local runs, tests and other platforms.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::time::Duration;
+    ///
+    /// let calls = Arc::new(AtomicU64::new(0));
+    /// let counted = Arc::clone(&calls);
+    /// let hello = move || {
+    ///     counted.fetch_add(1, Ordering::Relaxed);
+    ///     async { "Hello" }
+    /// };
+    /// fdk::Function::new(hello)
+    ///     .shutdown_grace(Duration::from_secs(2))
+    ///     .on_shutdown(move || async move {
+    ///         eprintln!("served {} calls", calls.load(Ordering::Relaxed));
+    ///     })
+    ///     .run_blocking()?;
+    /// # Ok::<(), fdk::Error>(())
+    /// ```
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown.set_hook(hook);
+        self
+    }
+
+    /// How long, from a stop signal on, the calls in flight and then the
+    /// [shutdown hook](Self::on_shutdown) may run before the process exits:
+    /// 5 s unless set (HS-LIFE-6). Calls still running at the end are
+    /// abandoned, with one log line saying how many. `Duration::ZERO`
+    /// abandons them at once and gives the hook a single poll.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// async fn hello() -> &'static str { "Hello" }
+    /// let function = fdk::Function::new(hello).shutdown_grace(Duration::from_millis(500));
+    /// # let _ = function;
+    /// ```
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown.set_grace(grace);
         self
     }
 
@@ -108,18 +191,21 @@ impl Function {
     }
 
     pub(crate) async fn serve(self, startup: Startup) -> Result<(), Error> {
-        let shutdown = stop_signal()?;
+        let signal = stop_signal()?;
         let app = Arc::new(App::new(self.handler, startup.env));
         match startup.transport {
             Transport::Socket(listener) => {
                 let socket = Socket::bind(&listener)?;
-                serve(socket, app, shutdown).await;
+                serve(socket, app, signal, self.shutdown).await;
                 Ok(())
             }
             Transport::Stdio { format, out } => {
                 let input = stdio::Input::spawn(std::io::stdin())
                     .map_err(|e| Error::runtime("failed to start reading stdin", e))?;
-                stdio::serve(format, app, input, Box::new(out), shutdown).await
+                let served = stdio::serve(format, app, input, Box::new(out), signal).await;
+                let deadline = self.shutdown.deadline_from_now();
+                self.shutdown.run_hook(deadline).await;
+                served
             }
         }
     }
@@ -128,12 +214,19 @@ impl Function {
     pub(crate) fn into_handler(self) -> BoxHandler {
         self.handler
     }
+
+    /// The handler and what happens at a stop, apart.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn into_parts(self) -> (BoxHandler, Shutdown) {
+        (self.handler, self.shutdown)
+    }
 }
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Function")
             .field("flavor", &self.flavor)
+            .field("shutdown", &self.shutdown)
             .finish_non_exhaustive()
     }
 }

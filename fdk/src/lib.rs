@@ -46,13 +46,15 @@
 //!
 //! Arguments are [extractors](extract): [`Context`] and [`State`] (any
 //! number, any order), then at most one body extractor: `Bytes`, `String`,
-//! `Vec<u8>`, [`Json<T>`](Json) or a streaming [`Body`]. Extractors read
-//! the client's request on every transport: a trigger call's method, URL
-//! and headers, an invoke call's `POST /` and headers (see [`Context`]).
-//! The return type implements [`IntoResponse`]: text, bytes, `Json<T>`,
-//! `()`, a [`Response`](response::Response), or a `Result` whose error
-//! converts into [`FunctionError`] (any `std::error::Error`,
-//! `anyhow::Error`).
+//! `Vec<u8>`, [`Json<T>`](Json) or a streaming [`Body`]. `Result<T,
+//! T::Rejection>` of any of them hands a rejection to the handler, and
+//! `Option<T>` is `None` for an absent input (an empty body), see
+//! [`extract`]. Extractors read the client's request on every transport: a
+//! trigger call's method, URL and headers, an invoke call's `POST /` and
+//! headers (see [`Context`]). The return type implements [`IntoResponse`]:
+//! text, bytes, `Json<T>`, `()`, a [`Response`](response::Response), or a
+//! `Result` whose error converts into [`FunctionError`] (any
+//! `std::error::Error`, `anyhow::Error`).
 //!
 //! | what happens                       | the server sees | the caller gets             |
 //! |------------------------------------|-----------------|-----------------------------|
@@ -120,6 +122,7 @@ mod panic;
 mod protocol;
 pub mod response;
 mod serve;
+mod shutdown;
 mod socket;
 mod stdio;
 #[cfg(feature = "testing")]

@@ -26,10 +26,8 @@ use crate::error::Error;
 use crate::head::{Conn, Guarded, Mark};
 use crate::logs;
 use crate::protocol::MAX_HEAD_BYTES;
+use crate::shutdown::{Seconds, Shutdown};
 use crate::socket::Socket;
-
-/// How long in-flight calls may run on after a stop signal (HS-LIFE-6).
-pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How long connections with no call in flight get to close on their own
 /// after a stop signal before they are dropped.
@@ -39,19 +37,26 @@ const SETTLE: Duration = Duration::from_millis(100);
 /// arrive with it.
 const HYPER_BUF_SLACK: usize = 64 << 10;
 
-/// Serves calls on `socket` until `shutdown` resolves, then lets in-flight
-/// calls finish (at most [`SHUTDOWN_GRACE`]) and removes the socket files.
-pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+/// Serves calls on `socket` until `signal` resolves, then lets in-flight
+/// calls finish (within the shutdown grace), removes the socket files and
+/// runs the shutdown hook in what is left of the grace (HS-LIFE-6,
+/// HS-LIFE-11).
+pub(crate) async fn serve(
+    socket: Socket,
+    app: Arc<App>,
+    signal: impl Future<Output = ()>,
+    shutdown: Shutdown,
+) {
     let Socket { listener, files } = socket;
     let (stop_tx, stop_rx) = watch::channel(());
     let in_flight = Arc::new(watch::Sender::new(0usize));
     let mut connections = JoinSet::new();
     let mut accept_errors = RateLimited::new(ACCEPT_ERROR_SUMMARY);
-    tokio::pin!(shutdown);
+    tokio::pin!(signal);
     loop {
         tokio::select! {
             biased;
-            () = &mut shutdown => break,
+            () = &mut signal => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _addr)) => {
@@ -72,13 +77,15 @@ pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<O
             },
         }
     }
+    // One grace from the signal on, for the calls and the hook together.
+    let deadline = shutdown.deadline_from_now();
     // Stop accepting first, so the server sees a refused dial, not a hang.
     drop(listener);
     let _ = stop_tx.send(());
     // Wait for calls, not connections: an idle connection, or one that has
     // sent half a head, carries no call and is simply closed.
     let mut calls = in_flight.subscribe();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    let drained = tokio::time::timeout_at(deadline, async {
         loop {
             tokio::select! {
                 joined = connections.join_next() => if joined.is_none() { break },
@@ -101,13 +108,16 @@ pub(crate) async fn serve(socket: Socket, app: Arc<App>, shutdown: impl Future<O
     let running = *in_flight.borrow();
     if drained.is_err() && running > 0 {
         logs::warn(format_args!(
-            "{running} call(s) still running {}s after the stop signal were abandoned",
-            SHUTDOWN_GRACE.as_secs()
+            "{running} call(s) still running {} after the stop signal were abandoned",
+            Seconds(shutdown.grace())
         ));
     }
     connections.abort_all();
     while connections.join_next().await.is_some() {}
+    // The files go before the hook runs: a hook that hangs, panics or is
+    // cut short by a SIGKILL leaves nothing behind.
     drop(files);
+    shutdown.run_hook(deadline).await;
 }
 
 /// How long the accept loop sleeps after a failed accept.

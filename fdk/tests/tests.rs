@@ -13,6 +13,7 @@ mod extractors;
 mod failures;
 mod limits;
 mod observability;
+mod shutdown;
 mod stdio;
 mod util;
 mod vectors;

@@ -105,7 +105,7 @@ pub trait FromRequestParts<S>: Sized {
 /// name it never.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a handler argument type",
-    note = "handler arguments must be extractors: `Context`, `State<T>`, `Bytes`, `String`, `Vec<u8>`, `Json<T>`, `Body`, or a type implementing `fdk::extract::FromRequest`"
+    note = "handler arguments must be extractors: `Context`, `State<T>`, `Bytes`, `String`, `Vec<u8>`, `Json<T>`, `Body`, `Result<T, T::Rejection>` or `Option<T>` of an extractor that can be absent (`OptionalFromRequest`), or a type implementing `fdk::extract::FromRequest`"
 )]
 pub trait FromRequest<S, M = private::ViaRequest>: Sized {
     /// What the call is answered with when extraction fails.

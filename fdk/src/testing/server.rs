@@ -53,11 +53,13 @@ impl TestServer {
         let socket_path = dir.join("lsnr.sock");
         let socket = Socket::bind(&socket_path).map_err(io::Error::other)?;
         let env = Env::from_vars(config.into_iter().map(|(k, v)| (k.into(), v.into())));
-        let app = Arc::new(App::new(function.into_handler(), Arc::new(env)));
+        let (handler, shutdown) = function.into_parts();
+        let app = Arc::new(App::new(handler, Arc::new(env)));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(socket, app, async move {
+        let signal = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = tokio::spawn(serve(socket, app, signal, shutdown));
         Ok(Self {
             dir,
             socket: socket_path,
@@ -82,7 +84,9 @@ impl TestServer {
     }
 
     /// Stops the server as SIGTERM would: in-flight calls finish, the
-    /// socket files are removed.
+    /// socket files are removed, and the function's
+    /// [shutdown hook](crate::Function::on_shutdown) runs, all within its
+    /// shutdown grace.
     pub async fn stop(mut self) {
         self.shutdown().await;
     }
