@@ -108,14 +108,19 @@ impl Function {
     /// Runs `hook` once when the function stops serving, after the calls in
     /// flight have finished and the socket files are removed.
     ///
-    /// On the socket that is after SIGTERM or SIGINT; with a stdin/stdout
-    /// format, when the input ends or a stop signal arrives. The hook runs
-    /// within the [shutdown grace](Self::shutdown_grace), which counts from
-    /// the signal: calls that take part of it leave the hook the rest, and a
+    /// On the socket that is after SIGTERM or SIGINT. The hook runs within
+    /// the [shutdown grace](Self::shutdown_grace), which counts from the
+    /// signal: calls that take part of it leave the hook the rest, and a
     /// hook still running when it ends is dropped at its next `await`, with
     /// a warning. A hook that panics is logged as an error. Either way the
     /// process still exits 0 with its socket files removed (HS-LIFE-11).
-    /// Setting a second hook replaces the first.
+    /// With a stdin/stdout format the hook runs when serving ends (the
+    /// input ended, or a stop signal let the call in flight finish), with
+    /// the whole grace from then. Setting a second hook replaces the first.
+    ///
+    /// The hook runs once per process, on the function's runtime, not
+    /// after each call: work that must happen after every call (before the
+    /// server freezes the container) belongs in the handler.
     ///
     /// The Fn server removes containers with SIGKILL, so on Fn the hook
     /// does not run (see [Stopping](crate::Function#stopping)); it is for
