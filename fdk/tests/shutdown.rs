@@ -1,5 +1,6 @@
 //! The shutdown hook and grace through the real socket, stopped as SIGTERM
-//! would stop it (`TestServer::stop`): HS-LIFE-6, HS-LIFE-11.
+//! would stop it (`TestServer::stop`), and over stdin/stdout at the end of
+//! the input: HS-LIFE-6, HS-LIFE-11.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fdk::Function;
-use fdk::testing::{TestCall, TestServer};
+use fdk::testing::{StdioRun, TestCall, TestServer};
 
 /// What the hook saw, in order.
 #[derive(Default, Clone)]
@@ -139,4 +140,22 @@ async fn a_panicking_hook_does_not_break_the_stop() {
     server.stop().await;
     assert!(!socket.exists());
     assert_eq!(runs.lines(), ["hook"]);
+}
+
+/// With a stdin/stdout format the hook runs once, when the input ends,
+/// after the last call's answer is written.
+#[tokio::test]
+async fn over_stdio_the_hook_runs_once_when_the_input_ends() {
+    let journal = Journal::default();
+    let (calls, hook) = (journal.clone(), journal.clone());
+    let handler = move |name: String| {
+        calls.note(format!("call {name}"));
+        std::future::ready(format!("Hello {name}"))
+    };
+    let function = Function::new(handler).on_shutdown(move || async move { hook.note("hook") });
+    let out = StdioRun::new("json")
+        .run(function, "{\"body\":\"Al\"}\n{\"body\":\"Jo\"}\n")
+        .await;
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(journal.lines(), ["call Al", "call Jo", "hook"]);
 }

@@ -65,15 +65,17 @@ impl StdioRun {
         self
     }
 
-    /// Serves `function` until `stdin` is used up.
+    /// Serves `function` until `stdin` is used up, then runs its
+    /// [shutdown hook](crate::Function::on_shutdown), as a process would.
     pub async fn run(self, function: Function, stdin: impl Into<Vec<u8>>) -> StdioOutput {
         let env = Env::from_vars(self.vars);
         let captured = Captured::default();
+        let (handler, shutdown) = function.into_parts();
         let result = async {
             let format = env.format()?;
             let input = Input::spawn(io::Cursor::new(stdin.into()))
                 .map_err(|e| Error::runtime("failed to start reading the input", e))?;
-            let app = Arc::new(App::new(function.into_handler(), Arc::new(env)));
+            let app = Arc::new(App::new(handler, Arc::new(env)));
             stdio::serve(
                 format,
                 app,
@@ -84,6 +86,8 @@ impl StdioRun {
             .await
         }
         .await;
+        let deadline = shutdown.deadline_from_now();
+        shutdown.run_hook(deadline).await;
         StdioOutput {
             stdout: captured.take(),
             result,
