@@ -14,21 +14,6 @@
 //! ```
 //!
 //! Inside a runtime of your own, `fdk::run(hello).await` does the same.
-//!
-//! # Stopping
-//!
-//! On SIGTERM or SIGINT the function stops accepting connections, lets the
-//! calls in flight finish, removes its socket files, runs the hook set with
-//! [`Function::on_shutdown`] and returns `Ok` (the process exits 0). The
-//! calls and the hook share one grace, 5 s unless
-//! [`Function::shutdown_grace`] says otherwise, counted from the signal
-//! (HS-LIFE-6, HS-LIFE-11).
-//!
-//! The real Fn server never sends SIGTERM: it removes a container with
-//! SIGKILL, so on Fn neither the grace nor the hook comes into play. They
-//! matter for local runs (Ctrl-C), tests, and platforms that stop
-//! processes with a signal. Work that must happen after every call (a
-//! metrics flush) belongs at the end of the handler instead.
 
 use std::fs::File;
 use std::future::Future;
@@ -46,6 +31,21 @@ use crate::socket::Socket;
 use crate::stdio;
 
 /// A handler ready to serve, with its state and runtime choice.
+///
+/// # Stopping
+///
+/// On SIGTERM or SIGINT the function stops accepting connections, lets the
+/// calls in flight finish, removes its socket files, runs the hook set with
+/// [`Function::on_shutdown`] and returns `Ok` (the process exits 0). The
+/// calls and the hook share one grace, 5 s unless
+/// [`Function::shutdown_grace`] says otherwise, counted from the signal
+/// (HS-LIFE-6, HS-LIFE-11).
+///
+/// The real Fn server never sends SIGTERM: it removes a container with
+/// SIGKILL, so on Fn neither the grace nor the hook comes into play. They
+/// matter for local runs (Ctrl-C), tests, and platforms that stop
+/// processes with a signal. Work that must happen after every call (a
+/// metrics flush) belongs at the end of the handler instead.
 pub struct Function {
     handler: BoxHandler,
     flavor: Flavor,
