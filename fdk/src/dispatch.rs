@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
+use crate::after_call::{self, CallEnd, Hook, Pending};
 use crate::body::Body;
 use crate::config::{Env, LogFrame, default_max_body};
 use crate::context::Context;
@@ -33,6 +34,8 @@ pub(crate) struct App {
     pub(crate) timeout: FnTimeout,
     /// The largest body a buffered extractor takes (HS-REQ-9).
     pub(crate) max_body: usize,
+    /// Runs after each call, before its answer is complete (HS-LIFE-12).
+    pub(crate) after_call: Option<Hook>,
 }
 
 impl App {
@@ -49,7 +52,20 @@ impl App {
             log_frame,
             timeout: FnTimeout::default(),
             max_body,
+            after_call: None,
         }
+    }
+
+    /// The after-call hook of the call that ended as `outcome`, if one is
+    /// set.
+    pub(crate) fn after_call(&self, ctx: &Context, outcome: &Outcome) -> Option<Pending> {
+        let hook = self.after_call.as_ref()?;
+        let end = CallEnd::of(outcome, ctx.call_id());
+        Some(Pending::new(
+            hook,
+            end,
+            ctx.deadline_instant().map(|d| d.instant),
+        ))
     }
 }
 
@@ -137,7 +153,12 @@ pub(crate) async fn call(
     {
         drain(rest, ctx.deadline_instant()).await;
     }
-    finish(outcome, transport, ctx.call_id())
+    let after = app.after_call(&ctx, &outcome);
+    let res = finish(outcome, transport, ctx.call_id());
+    match after {
+        Some(pending) => after_call::attach(res, pending).await,
+        None => res,
+    }
 }
 
 /// Runs the handler for one call whose context is `ctx`, inside the call's

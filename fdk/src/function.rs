@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::after_call::{self, CallEnd};
 use crate::config::{Env, Format};
 use crate::dispatch::App;
 use crate::error::Error;
@@ -45,11 +46,12 @@ use crate::stdio;
 /// SIGKILL, so on Fn neither the grace nor the hook comes into play. They
 /// matter for local runs (Ctrl-C), tests, and platforms that stop
 /// processes with a signal. Work that must happen after every call (a
-/// metrics flush) belongs at the end of the handler instead.
+/// metrics flush) belongs in [`Function::after_call`] instead.
 pub struct Function {
     handler: BoxHandler,
     flavor: Flavor,
     shutdown: Shutdown,
+    after_call: Option<after_call::Hook>,
 }
 
 /// Which tokio runtime [`Function::run_blocking`] builds.
@@ -78,6 +80,7 @@ impl Function {
             handler: handler.boxed(()),
             flavor: Flavor::CurrentThread,
             shutdown: Shutdown::default(),
+            after_call: None,
         }
     }
 
@@ -92,6 +95,7 @@ impl Function {
             handler: handler.boxed(Arc::new(state)),
             flavor: Flavor::CurrentThread,
             shutdown: Shutdown::default(),
+            after_call: None,
         }
     }
 
@@ -120,7 +124,8 @@ impl Function {
     ///
     /// The hook runs once per process, on the function's runtime, not
     /// after each call: work that must happen after every call (before the
-    /// server freezes the container) belongs in the handler.
+    /// server freezes the container) belongs in
+    /// [`after_call`](Self::after_call).
     ///
     /// The Fn server removes containers with SIGKILL, so on Fn the hook
     /// does not run (see [Stopping](crate::Function#stopping)); it is for
@@ -172,6 +177,75 @@ impl Function {
         self
     }
 
+    /// Runs `hook` after each call, before the call's answer is complete:
+    /// the place for work that must not wait for the next call, such as
+    /// flushing a span exporter or a metrics buffer (HS-LIFE-12).
+    ///
+    /// The Fn server freezes the container about 50 ms after the answer's
+    /// last byte, and a frozen process runs nothing until the next call
+    /// (maybe never): an exporter flushing on a background timer, or a
+    /// task spawned by the handler, may not get to run. The hook runs
+    /// after the handler, while the answer is still open: on the socket,
+    /// once the response body has ended but before its last bytes are
+    /// handed to the server; with a stdin/stdout format, before the
+    /// response is written. The time it takes is added to the call's.
+    ///
+    /// The hook receives a [`CallEnd`]: the call id, whether the call
+    /// failed, and its status. It runs for every call that reached the
+    /// handler (not for requests the FDK refuses before, such as a head
+    /// over its limits), also for a call that failed, panicked or timed
+    /// out. It may run until the call's deadline (the one the FDK enforces,
+    /// a little ahead of the server's), or 1 s for a call without one;
+    /// a hook still running then is dropped at its next `await`, with a
+    /// warning, and the answer goes out. Past the deadline (a call that
+    /// timed out) the hook is polled once, so a flush that does not wait
+    /// still runs. A hook that panics is logged as an error; the answer
+    /// goes out and later calls are served as usual. If the server hangs
+    /// up before the answer is complete, the hook runs on a task of its
+    /// own. Setting a second hook replaces the first.
+    ///
+    /// ```no_run
+    /// use std::sync::Mutex;
+    ///
+    /// // Spans or metrics gathered during the call, waiting to be sent.
+    /// static PENDING: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    ///
+    /// async fn hello(ctx: fdk::Context) -> &'static str {
+    ///     tracing::info!(call_id = ctx.call_id(), "greeting");
+    ///     if let Ok(mut pending) = PENDING.lock() {
+    ///         pending.push(format!("span of call {}", ctx.call_id()));
+    ///     }
+    ///     "Hello"
+    /// }
+    ///
+    /// fdk::Function::new(hello)
+    ///     .after_call(|call: fdk::CallEnd| async move {
+    ///         tracing::info!(
+    ///             call_id = call.call_id(),
+    ///             failed = call.is_failure(),
+    ///             status = call.status().as_u16(),
+    ///             "call finished"
+    ///         );
+    ///         // Export what the call gathered before the container is
+    ///         // frozen. With OpenTelemetry this is the tracer provider's
+    ///         // `force_flush()` (and the meter provider's).
+    ///         let batch = PENDING.lock().map(|mut p| std::mem::take(&mut *p));
+    ///         for span in batch.unwrap_or_default() {
+    ///             eprintln!("exported {span}");
+    ///         }
+    ///     })
+    ///     .run_blocking()?;
+    /// # Ok::<(), fdk::Error>(())
+    /// ```
+    pub fn after_call<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(CallEnd) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.after_call = Some(after_call::boxed(hook));
+        self
+    }
+
     /// Serves calls until SIGTERM or SIGINT, in the current tokio runtime.
     ///
     /// Reads the environment (`FN_LISTENER`, `FN_FORMAT`, config), publishes
@@ -197,33 +271,30 @@ impl Function {
 
     pub(crate) async fn serve(self, startup: Startup) -> Result<(), Error> {
         let signal = stop_signal()?;
-        let app = Arc::new(App::new(self.handler, startup.env));
+        let (app, shutdown) = self.into_app(startup.env);
+        let app = Arc::new(app);
         match startup.transport {
             Transport::Socket(listener) => {
                 let socket = Socket::bind(&listener)?;
-                serve(socket, app, signal, self.shutdown).await;
+                serve(socket, app, signal, shutdown).await;
                 Ok(())
             }
             Transport::Stdio { format, out } => {
                 let input = stdio::Input::spawn(std::io::stdin())
                     .map_err(|e| Error::runtime("failed to start reading stdin", e))?;
                 let served = stdio::serve(format, app, input, Box::new(out), signal).await;
-                let deadline = self.shutdown.deadline_from_now();
-                self.shutdown.run_hook(deadline).await;
+                let deadline = shutdown.deadline_from_now();
+                shutdown.run_hook(deadline).await;
                 served
             }
         }
     }
 
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
-    pub(crate) fn into_handler(self) -> BoxHandler {
-        self.handler
-    }
-
-    /// The handler and what happens at a stop, apart.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
-    pub(crate) fn into_parts(self) -> (BoxHandler, Shutdown) {
-        (self.handler, self.shutdown)
+    /// What every call needs, in `env`, and what happens at a stop, apart.
+    pub(crate) fn into_app(self, env: Arc<Env>) -> (App, Shutdown) {
+        let mut app = App::new(self.handler, env);
+        app.after_call = self.after_call;
+        (app, self.shutdown)
     }
 }
 
@@ -232,6 +303,7 @@ impl std::fmt::Debug for Function {
         f.debug_struct("Function")
             .field("flavor", &self.flavor)
             .field("shutdown", &self.shutdown)
+            .field("after_call", &self.after_call.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -10,7 +10,6 @@ use tokio::net::UnixStream;
 use tokio::sync::watch;
 
 use crate::config::Env;
-use crate::dispatch::App;
 use crate::function::Function;
 use crate::outcome::{Outcome, Transport, finish};
 use crate::response::Response;
@@ -29,10 +28,8 @@ pub async fn serve_connection(
     function: Function,
     vars: impl IntoIterator<Item = (String, String)>,
 ) {
-    let app = Arc::new(App::new(
-        function.into_handler(),
-        Arc::new(Env::from_vars(vars)),
-    ));
+    let (app, _) = function.into_app(Arc::new(Env::from_vars(vars)));
+    let app = Arc::new(app);
     // Never signalled: the connection ends when the peer closes it. The
     // sender lives until then, so `changed()` never fires early.
     let (_stop, stop_rx) = watch::channel(());

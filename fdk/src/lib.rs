@@ -105,6 +105,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod after_call;
 mod body;
 mod config;
 mod context;
@@ -141,6 +142,7 @@ pub mod __private;
 #[path = "fuzz.rs"]
 pub mod __fuzz;
 
+pub use after_call::CallEnd;
 pub use body::{Body, BodyError, BodySender};
 pub use config::ConfigError;
 pub use context::Context;

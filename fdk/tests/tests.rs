@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod after_call;
 mod calls;
 mod captures;
 mod client_request;

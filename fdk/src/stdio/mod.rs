@@ -120,8 +120,17 @@ pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
     let (parts, ()) = req.into_parts();
     let outcome = dispatch::run(app, &ctx, parts, Body::from(body), Transport::Stdio).await;
     let failed = outcome.is_failure();
+    let after = app.after_call(&ctx, &outcome);
     let res = finish(outcome, Transport::Stdio, ctx.call_id());
     let mut reply = collect(res, ctx.call_id()).await;
+    // Before the answer is written: the server may freeze or end the
+    // process once it has read it (HS-LIFE-12).
+    if let Some(mut pending) = after {
+        if reply.failed {
+            pending.fail();
+        }
+        pending.run().await;
+    }
     reply.failed |= failed;
     reply
 }

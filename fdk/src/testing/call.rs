@@ -11,7 +11,7 @@ use http::{Method, Request, StatusCode};
 use crate::body::Body;
 use crate::config::Env;
 use crate::context::Context;
-use crate::dispatch::{App, call};
+use crate::dispatch::call;
 use crate::function::Function;
 use crate::handler::Handler;
 
@@ -126,7 +126,7 @@ impl TestCall {
 
     /// Calls a [`Function`] (with its state) in-process.
     pub async fn send_to(self, function: Function) -> TestResponse {
-        let app = App::new(function.into_handler(), Arc::new(self.env()));
+        let (app, _) = function.into_app(Arc::new(self.env()));
         let (parts, body) = self.socket_request().into_parts();
         // The body limit applies as on the socket (HS-REQ-9).
         let body = Body::from(body).limited(app.max_body);

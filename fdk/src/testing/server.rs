@@ -12,7 +12,6 @@ use tokio::task::JoinHandle;
 use super::call::{TestCall, TestResponse};
 use super::wire;
 use crate::config::Env;
-use crate::dispatch::App;
 use crate::function::Function;
 use crate::serve::serve;
 use crate::socket::Socket;
@@ -53,8 +52,8 @@ impl TestServer {
         let socket_path = dir.join("lsnr.sock");
         let socket = Socket::bind(&socket_path).map_err(io::Error::other)?;
         let env = Env::from_vars(config.into_iter().map(|(k, v)| (k.into(), v.into())));
-        let (handler, shutdown) = function.into_parts();
-        let app = Arc::new(App::new(handler, Arc::new(env)));
+        let (app, shutdown) = function.into_app(Arc::new(env));
+        let app = Arc::new(app);
         let (stop, stopped) = oneshot::channel::<()>();
         let signal = async move {
             let _ = stopped.await;

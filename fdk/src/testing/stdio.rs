@@ -4,7 +4,6 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::Env;
-use crate::dispatch::App;
 use crate::error::Error;
 use crate::function::Function;
 use crate::protocol::ENV_FORMAT;
@@ -68,14 +67,14 @@ impl StdioRun {
     /// Serves `function` until `stdin` is used up, then runs its
     /// [shutdown hook](crate::Function::on_shutdown), as a process would.
     pub async fn run(self, function: Function, stdin: impl Into<Vec<u8>>) -> StdioOutput {
-        let env = Env::from_vars(self.vars);
+        let env = Arc::new(Env::from_vars(self.vars));
         let captured = Captured::default();
-        let (handler, shutdown) = function.into_parts();
+        let (app, shutdown) = function.into_app(Arc::clone(&env));
         let result = async {
             let format = env.format()?;
             let input = Input::spawn(io::Cursor::new(stdin.into()))
                 .map_err(|e| Error::runtime("failed to start reading the input", e))?;
-            let app = Arc::new(App::new(handler, Arc::new(env)));
+            let app = Arc::new(app);
             stdio::serve(
                 format,
                 app,
