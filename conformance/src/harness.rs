@@ -170,6 +170,33 @@ pub struct Call {
     deadline: DeadlineSpec,
 }
 
+/// The fn timeout of every call that does not set its own.
+const USUAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How far into a second a call with another timeout is sent.
+///
+/// The server keys containers by the fn's timeout, so a process only ever
+/// sees one; the harness sends a few calls with a shorter one to a process
+/// that has served 30 s calls. An FDK that recovers the deadline's lost
+/// fraction from the arrival's phase (HS-DL-3) cannot tell, in the first
+/// 50 ms of a second, whether the server's clock started in this second
+/// or the last, and settles it with the timeout it has seen: mixing them
+/// would make its verdict depend on the phase. Sending such calls at least
+/// this far into a second takes the doubt away, as one timeout would.
+const OTHER_TIMEOUT_PHASE: Duration = Duration::from_millis(100);
+
+/// Waits, if needed, until `OTHER_TIMEOUT_PHASE` into the current second.
+fn leave_first_part_of_second() {
+    let phase = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(Duration::ZERO, |d| {
+            Duration::from_nanos(u64::from(d.subsec_nanos()))
+        });
+    if phase < OTHER_TIMEOUT_PHASE {
+        std::thread::sleep(OTHER_TIMEOUT_PHASE - phase);
+    }
+}
+
 /// What `Fn-Deadline` the call carries.
 #[derive(Debug, Clone)]
 enum DeadlineSpec {
@@ -192,7 +219,7 @@ impl Call {
             url: String::new(),
             headers: Vec::new(),
             body: Vec::new(),
-            deadline: DeadlineSpec::In(Duration::from_secs(30)),
+            deadline: DeadlineSpec::In(USUAL_TIMEOUT),
         }
     }
 
@@ -290,6 +317,9 @@ impl Call {
         let template = RequestTemplate::new(user_agent, &borrowed, &self.body);
         let (deadline, enforce) = match &self.deadline {
             DeadlineSpec::In(after) => {
+                if *after != USUAL_TIMEOUT {
+                    leave_first_part_of_second();
+                }
                 let at = SystemTime::now() + *after;
                 (Some(rfc3339::format_utc(at)), Some(Instant::now() + *after))
             }

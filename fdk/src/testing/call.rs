@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::dispatch::call;
 use crate::function::Function;
 use crate::handler::Handler;
+use crate::protocol::DEADLINE_LEAD;
 
 /// One call, built the way the Fn server would send it.
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ impl TestCall {
         Self {
             gateway: None,
             call_id: format!("01TESTCALL{n:016}"),
-            deadline: Some(whole_seconds(SystemTime::now() + Duration::from_secs(30))),
+            deadline: Some(server_deadline(Duration::from_secs(30))),
             headers: Vec::new(),
             raw_headers: Vec::new(),
             body: Bytes::new(),
@@ -65,9 +66,14 @@ impl TestCall {
         self
     }
 
-    /// Sets the deadline `after` from now (whole seconds, truncated).
-    pub fn deadline_in(self, after: Duration) -> Self {
-        self.deadline(SystemTime::now() + after)
+    /// Sets the deadline of a call whose timeout is `after`, written as
+    /// the server writes it (whole seconds, truncated). The server starts
+    /// its clock just before it sends a call; the kit plays a server that
+    /// started it `50 ms` ago, the most the FDK allows for, so that
+    /// [`Context::remaining`] is never more than `after`.
+    pub fn deadline_in(mut self, after: Duration) -> Self {
+        self.deadline = Some(server_deadline(after));
+        self
     }
 
     /// Sends no `Fn-Deadline` header.
@@ -319,6 +325,17 @@ fn canonical(name: &str) -> String {
         .collect()
 }
 
+/// The `Fn-Deadline` a server writes for a call with timeout `after` whose
+/// clock started `DEADLINE_LEAD` ago (HS-DL-3).
+fn server_deadline(after: Duration) -> SystemTime {
+    server_deadline_at(SystemTime::now(), after)
+}
+
+fn server_deadline_at(now: SystemTime, after: Duration) -> SystemTime {
+    let started = now.checked_sub(DEADLINE_LEAD).unwrap_or(UNIX_EPOCH);
+    whole_seconds(started + after)
+}
+
 fn whole_seconds(t: SystemTime) -> SystemTime {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -350,6 +367,31 @@ pub(crate) fn format_rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deadline::{Deadline, FnTimeout, Stated};
+    use std::time::Instant;
+
+    /// At every phase of the second, including its first 50 ms (where a
+    /// header truncated from `now + after` reads as a second later), the
+    /// kit's deadline leaves a handler at most `after`.
+    #[test]
+    fn deadline_in_never_gives_more_than_asked() {
+        let after = Duration::from_secs(30);
+        for ms in 0..1000 {
+            let now = UNIX_EPOCH + Duration::from_millis(1_795_726_993_000 + ms);
+            let stated = Stated {
+                at: server_deadline_at(now, after),
+                whole_seconds: true,
+            };
+            let start = Instant::now();
+            let d = Deadline::estimate(stated, now, start, &FnTimeout::default());
+            let left = d.instant.saturating_duration_since(start);
+            assert!(left <= after, "phase {ms} ms: {left:?} left");
+            assert!(
+                left >= after - Duration::from_millis(100),
+                "phase {ms} ms: {left:?} left"
+            );
+        }
+    }
 
     #[test]
     fn formats_deadlines_like_go() {
