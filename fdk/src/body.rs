@@ -102,9 +102,20 @@ impl Body {
         B::Error: Into<BoxError>,
     {
         use http_body_util::BodyExt;
-        Self {
-            limit: None,
-            kind: Kind::Boxed(Box::pin(body.map_err(Into::into))),
+        // A `Body` already (a layer's or a service's response, often) keeps
+        // its kind: a whole body stays whole, with its length known.
+        let mut slot = Some(body);
+        if let Some(own) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Body>>()
+            && let Some(own) = own.take()
+        {
+            return own;
+        }
+        match slot {
+            Some(body) => Self {
+                limit: None,
+                kind: Kind::Boxed(Box::pin(body.map_err(Into::into))),
+            },
+            None => Self::empty(),
         }
     }
 

@@ -246,6 +246,79 @@ impl Function {
         self
     }
 
+    /// Wraps the handler in a [tower layer](tower_layer::Layer): middleware
+    /// that sees every call's request before the handler and its response
+    /// after (feature `tower`).
+    ///
+    /// The innermost service is the handler as a
+    /// [`HandlerService`](crate::tower::HandlerService); each call of
+    /// `layer` wraps what is there, so the last layer added is the
+    /// outermost, as with axum's `Router::layer`. The layers see what a
+    /// handler's extractors see: the client's request (HS-REQ-11), with the
+    /// call's [`Context`](crate::Context) in its extensions. They run inside
+    /// the FDK's own boundary: a panic in a layer is the call's panic (502),
+    /// the call's deadline covers them (504), and their errors are the
+    /// call's failure (502 on the socket, 500 on the stdin/stdout formats),
+    /// logged with the error's text. The service is cloned for each call.
+    ///
+    /// ```
+    /// use std::task::{Context as TaskContext, Poll};
+    /// use fdk::{Body, http};
+    ///
+    /// /// Adds `X-Served-By` to every response.
+    /// #[derive(Clone)]
+    /// struct ServedBy<S>(S);
+    ///
+    /// impl<S> tower_service::Service<http::Request<Body>> for ServedBy<S>
+    /// where
+    ///     S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>,
+    ///     S::Future: Send + 'static,
+    /// {
+    ///     type Response = http::Response<Body>;
+    ///     type Error = S::Error;
+    ///     type Future = std::pin::Pin<Box<
+    ///         dyn std::future::Future<Output = Result<Self::Response, S::Error>> + Send,
+    ///     >>;
+    ///
+    ///     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+    ///         self.0.poll_ready(cx)
+    ///     }
+    ///
+    ///     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+    ///         let call = self.0.call(req);
+    ///         Box::pin(async move {
+    ///             let mut res = call.await?;
+    ///             res.headers_mut().insert("x-served-by", http::HeaderValue::from_static("rust"));
+    ///             Ok(res)
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// async fn hello() -> &'static str { "Hello" }
+    ///
+    /// let function = fdk::Function::new(hello)
+    ///     .layer(tower_layer::layer_fn(ServedBy));
+    /// # let _ = function;
+    /// ```
+    #[cfg(feature = "tower")]
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<crate::tower::HandlerService>,
+        L::Service: tower_service::Service<http::Request<crate::Body>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::Body>>>::Future: Send + 'static,
+        <L::Service as tower_service::Service<http::Request<crate::Body>>>::Error:
+            Into<crate::error::BoxError>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::error::BoxError>,
+    {
+        self.handler = crate::tower::layered(self.handler, layer);
+        self
+    }
+
     /// Serves calls until SIGTERM or SIGINT, in the current tokio runtime.
     ///
     /// Reads the environment (`FN_LISTENER`, `FN_FORMAT`, config), publishes

@@ -36,8 +36,15 @@
 //! let function = fdk::tower::function(PathEcho);
 //! # let _ = function;
 //! ```
+//!
+//! The other way round, [`Function::layer`] puts tower layers (middleware)
+//! around a handler: the innermost service is the handler as a
+//! [`HandlerService`].
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
 
@@ -46,7 +53,7 @@ use crate::context::Context;
 use crate::error::{BoxError, FunctionError};
 use crate::extract::Request;
 use crate::function::Function;
-use crate::handler::Handler;
+use crate::handler::{BoxFuture, BoxHandler, Handler};
 use crate::response::{IntoResponse, Response};
 
 /// A [`Function`] whose calls are served by `service`.
@@ -63,6 +70,70 @@ where
     B::Error: Into<BoxError>,
 {
     Function::new(Adapter(service))
+}
+
+/// `handler` inside `layer`, as a handler again (`Function::layer`).
+pub(crate) fn layered<L, B>(handler: BoxHandler, layer: L) -> BoxHandler
+where
+    L: tower_layer::Layer<HandlerService>,
+    L::Service: tower_service::Service<http::Request<Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as tower_service::Service<http::Request<Body>>>::Future: Send + 'static,
+    <L::Service as tower_service::Service<http::Request<Body>>>::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Adapter(layer.layer(HandlerService { handler })).boxed(())
+}
+
+/// A function's handler as a [`tower_service::Service`]: what the
+/// innermost of the layers added with [`Function::layer`] wraps.
+///
+/// It is always ready, never fails (a handler's failure is its response,
+/// a 502 on the socket) and is cheap to clone.
+#[derive(Clone)]
+pub struct HandlerService {
+    handler: BoxHandler,
+}
+
+impl std::fmt::Debug for HandlerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerService").finish_non_exhaustive()
+    }
+}
+
+impl tower_service::Service<http::Request<Body>> for HandlerService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = HandlerFuture;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> HandlerFuture {
+        HandlerFuture((self.handler)(req))
+    }
+}
+
+/// The future of one call of a [`HandlerService`].
+pub struct HandlerFuture(BoxFuture<Response>);
+
+impl std::fmt::Debug for HandlerFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for HandlerFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx).map(Ok)
+    }
 }
 
 /// A service as a [`Handler`] of the whole request.

@@ -12,6 +12,8 @@ mod client_request;
 mod deadline;
 mod extractors;
 mod failures;
+#[cfg(feature = "tower")]
+mod layers;
 mod limits;
 mod observability;
 mod shutdown;
