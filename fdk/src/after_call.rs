@@ -75,7 +75,7 @@ impl CallEnd {
         Self {
             call_id: call_id.to_owned(),
             failed: outcome.is_failure(),
-            status: crate::stdio::client_status(outcome),
+            status: outcome.client_status(),
         }
     }
 

@@ -175,6 +175,20 @@ pub(crate) enum Format {
     CloudEvent,
 }
 
+impl Format {
+    /// The `FN_FORMAT` value that names it.
+    #[cfg_attr(feature = "stdio", allow(dead_code))]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::HttpStream => FORMAT_HTTP_STREAM,
+            Self::Json => FORMAT_JSON,
+            Self::Http => FORMAT_HTTP,
+            Self::Default => FORMAT_DEFAULT,
+            Self::CloudEvent => FORMAT_CLOUDEVENT,
+        }
+    }
+}
+
 /// Log framing from `FN_LOGFRAME_NAME` / `FN_LOGFRAME_HDR` (HS-LOG-3).
 #[derive(Debug, Clone)]
 pub(crate) struct LogFrame {

@@ -314,6 +314,7 @@ impl Context {
 }
 
 /// What a stdin/stdout format says about one call (SIO-REQ-*).
+#[cfg(feature = "stdio")]
 #[derive(Debug, Default)]
 pub(crate) struct StdioCall {
     pub(crate) call_id: String,
@@ -325,6 +326,7 @@ pub(crate) struct StdioCall {
     pub(crate) headers: HeaderMap,
 }
 
+#[cfg(feature = "stdio")]
 impl Context {
     /// Builds the context of a stdin/stdout call: the client's method, URL
     /// and headers arrive directly, so the gateway view is always there.

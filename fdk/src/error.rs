@@ -62,9 +62,11 @@ impl Error {
         Self::new(Kind::Runtime, detail).with_source(source)
     }
 
+    #[cfg(feature = "stdio")]
     pub(crate) fn input(detail: impl Into<String>) -> Self {
         Self::new(Kind::Input, detail)
     }
+    #[cfg(feature = "stdio")]
     pub(crate) fn call(detail: impl Into<String>) -> Self {
         Self::new(Kind::Call, detail)
     }

@@ -15,6 +15,7 @@
 //!
 //! Inside a runtime of your own, `fdk::run(hello).await` does the same.
 
+#[cfg(feature = "stdio")]
 use std::fs::File;
 use std::future::Future;
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ use crate::handler::{BoxHandler, Handler};
 use crate::serve::{serve, stop_signal};
 use crate::shutdown::Shutdown;
 use crate::socket::Socket;
+#[cfg(feature = "stdio")]
 use crate::stdio;
 
 /// A handler ready to serve, with its state and runtime choice.
@@ -352,6 +354,7 @@ impl Function {
                 serve(socket, app, signal, shutdown).await;
                 Ok(())
             }
+            #[cfg(feature = "stdio")]
             Transport::Stdio { format, out } => {
                 let input = stdio::Input::spawn(std::io::stdin())
                     .map_err(|e| Error::runtime("failed to start reading stdin", e))?;
@@ -411,6 +414,7 @@ pub(crate) enum Transport {
     /// The http-stream socket, at this path.
     Socket(PathBuf),
     /// A stdin/stdout format; `out` is the protocol's copy of stdout.
+    #[cfg(feature = "stdio")]
     Stdio { format: Format, out: File },
 }
 
@@ -419,16 +423,29 @@ impl Startup {
     /// takes stdout for the protocol (fd 1 then points at stderr), before
     /// any user code (an init function) can print.
     pub(crate) fn from_process() -> Result<Self, Error> {
-        let env = Env::from_process();
+        Self::from_env(Env::from_process())
+    }
+
+    fn from_env(env: Env) -> Result<Self, Error> {
         // Checked here so that a bad value stops the process before it
         // publishes a socket or reads stdin; `App` reads it again.
         env.max_body()?;
         let transport = match env.format()? {
             Format::HttpStream => Transport::Socket(env.listener()?),
+            #[cfg(feature = "stdio")]
             format => {
                 let out = stdio::claim_stdout()
                     .map_err(|e| Error::runtime("failed to take stdout for the protocol", e))?;
                 Transport::Stdio { format, out }
+            }
+            #[cfg(not(feature = "stdio"))]
+            format => {
+                return Err(Error::format(format!(
+                    "FN_FORMAT={} is a stdin/stdout format of Fn servers up to 0.3.602, and this \
+                     function was built without them (the `stdio` feature of fn-fdk); rebuild \
+                     with it, or run it on a server that speaks http-stream",
+                    format.name()
+                )));
             }
         };
         Ok(Self {
@@ -468,6 +485,24 @@ mod tests {
         let rt = build_runtime(Flavor::CurrentThread).unwrap();
         let here = std::thread::current().id();
         assert_eq!(rt.block_on(async { std::thread::current().id() }), here);
+    }
+
+    /// Without the `stdio` feature a stdin/stdout format stops the
+    /// function at start-up, saying why (CI runs this with the feature off).
+    #[cfg(not(feature = "stdio"))]
+    #[test]
+    fn without_the_stdio_feature_a_stdio_format_is_refused_at_start_up() {
+        for format in ["json", "http", "default", "cloudevent"] {
+            let env = Env::from_vars([("FN_FORMAT".to_owned(), format.to_owned())]);
+            let err = Startup::from_env(env).unwrap_err().to_string();
+            assert!(err.contains(&format!("FN_FORMAT={format}")), "{err}");
+            assert!(err.contains("`stdio` feature"), "{err}");
+        }
+        let env = Env::from_vars([
+            ("FN_FORMAT".to_owned(), "http-stream".to_owned()),
+            ("FN_LISTENER".to_owned(), "unix:/tmp/x/lsnr.sock".to_owned()),
+        ]);
+        assert!(Startup::from_env(env).is_ok());
     }
 
     #[cfg(feature = "multi-thread")]

@@ -85,7 +85,10 @@
 //! statuses go to the client as they are, so failures are 400 (rejected
 //! input), 500 (error, panic) and 504 (deadline). A handler's `println!`
 //! goes to stderr: stdout carries the protocol. See
-//! `protocol-spec/stdio.md`.
+//! `protocol-spec/stdio.md`. They are the `stdio` feature, on by default:
+//! a function only ever served by current servers (0.3.603 on) can leave
+//! them out (`default-features = false, features = ["macros", "json"]`),
+//! and then stops at start-up, with a message, if `FN_FORMAT` asks for one.
 //!
 //! # Feature flags
 //!
@@ -93,6 +96,7 @@
 //! |----------------|---------|--------------|
 //! | `macros`       | yes     | `#[fdk::handler]` |
 //! | `json`         | yes     | [`Json<T>`](Json) (serde_json) |
+//! | `stdio`        | yes     | the stdin/stdout formats of servers up to 0.3.602 (`json` and `cloudevent` also need `json`) |
 //! | `multi-thread` | no      | a multi-thread runtime, `flavor = "multi_thread"` |
 //! | `tower`        | no      | serve calls with any `tower::Service` |
 //! | `testing`      | no      | [`testing`]: in-process calls, a real socket server and in-process stdin/stdout runs for tests |
@@ -125,6 +129,7 @@ pub mod response;
 mod serve;
 mod shutdown;
 mod socket;
+#[cfg(feature = "stdio")]
 mod stdio;
 #[cfg(feature = "testing")]
 pub mod testing;

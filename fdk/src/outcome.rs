@@ -29,8 +29,11 @@ use std::borrow::Cow;
 use http::{Method, StatusCode};
 
 use crate::logs;
+use crate::protocol::client_status;
 use crate::response::Response;
-use crate::response::encode::{self, CallKind, TooManyHeaders, identify, without_unsendable};
+#[cfg(feature = "stdio")]
+use crate::response::encode::without_unsendable;
+use crate::response::encode::{self, CallKind, TooManyHeaders, identify};
 use crate::response::mark::{self, Mark};
 
 /// How a call ended: a closed set, so every transport answers every case.
@@ -69,8 +72,28 @@ impl Outcome {
     }
 
     /// A failed call with `message`, for failures the FDK finds itself.
+    #[cfg(feature = "stdio")]
     pub(crate) fn failed(message: String) -> Self {
         Self::of(mark::failed(message))
+    }
+
+    /// The status the call's client gets for this outcome: the handler's
+    /// own, or the ordinary HTTP status of the failure. The stdin/stdout
+    /// formats send it (the server passed the function's status through,
+    /// SIO-ERR-1..4); the socket carries it as HS-RESP-1 says.
+    pub(crate) fn client_status(&self) -> StatusCode {
+        match self {
+            Self::Returned(res) => res.status(),
+            // 400, or the 413 of a body past the limit.
+            Self::Rejected { res, .. } if res.status().is_client_error() => res.status(),
+            Self::Rejected { .. } => client_status::REJECTED,
+            Self::TimedOut => client_status::TIMED_OUT,
+            Self::Failed { .. }
+            | Self::Panicked(_)
+            | Self::NotACall { .. }
+            | Self::HeadRefused(_)
+            | Self::TooManyHeaders(_) => client_status::FAILED,
+        }
     }
 
     /// Did the call fail, as opposed to return a response of its own?
@@ -103,6 +126,7 @@ pub(crate) enum Transport {
     /// The http-stream socket: 200, 502 or 504 (HS-RESP-1).
     Socket(CallKind),
     /// A stdin/stdout format: the status the client gets (SIO-ERR-1..4).
+    #[cfg(feature = "stdio")]
     Stdio,
 }
 
@@ -111,7 +135,8 @@ impl Transport {
     pub(crate) fn status(self, outcome: &Outcome) -> StatusCode {
         match self {
             Self::Socket(kind) => encode::socket_status(outcome, kind),
-            Self::Stdio => crate::stdio::client_status(outcome),
+            #[cfg(feature = "stdio")]
+            Self::Stdio => outcome.client_status(),
         }
     }
 
@@ -127,6 +152,7 @@ impl Transport {
     fn carry(self, res: Response, status: StatusCode) -> Result<Response, TooManyHeaders> {
         match self {
             Self::Socket(kind) => encode::carry(res, status, kind),
+            #[cfg(feature = "stdio")]
             Self::Stdio => {
                 let (mut parts, body) = res.into_parts();
                 parts.status = status;

@@ -144,32 +144,43 @@ pub(crate) const HOP_BY_HOP: [&str; 9] = [
 // ---- stdin/stdout formats (protocol-spec/stdio.md) -------------------------
 
 /// The metadata of a `default` (cold) call, one variable each (DEF-REQ-*).
+#[cfg(feature = "stdio")]
 pub(crate) const ENV_CALL_ID: &str = "FN_CALL_ID";
+#[cfg(feature = "stdio")]
 pub(crate) const ENV_DEADLINE: &str = "FN_DEADLINE";
+#[cfg(feature = "stdio")]
 pub(crate) const ENV_METHOD: &str = "FN_METHOD";
+#[cfg(feature = "stdio")]
 pub(crate) const ENV_REQUEST_URL: &str = "FN_REQUEST_URL";
 /// `FN_HEADER_<Name>`: one request header of a `default` call.
+#[cfg(feature = "stdio")]
 pub(crate) const ENV_HEADER_PREFIX: &str = "FN_HEADER_";
 
 /// The metadata headers of the `http` format, as Go canonicalises
 /// `FN_CALL_ID` & co. (`Fn_call_id`); `http` stores them lower-case.
+#[cfg(feature = "stdio")]
 pub(crate) static HTTP_FN_CALL_ID: HeaderName = HeaderName::from_static("fn_call_id");
+#[cfg(feature = "stdio")]
 pub(crate) static HTTP_FN_DEADLINE: HeaderName = HeaderName::from_static("fn_deadline");
+#[cfg(feature = "stdio")]
 pub(crate) static HTTP_FN_METHOD: HeaderName = HeaderName::from_static("fn_method");
+#[cfg(feature = "stdio")]
 pub(crate) static HTTP_FN_REQUEST_URL: HeaderName = HeaderName::from_static("fn_request_url");
 
 /// The largest request the stdin/stdout formats buffer (they read a whole
 /// request before the call), whatever `FDK_MAX_BODY` says: far above the
 /// server's own limits, low enough that garbage cannot take all memory
 /// (SIO-ERR-5, SIO-ERR-8).
+#[cfg(feature = "stdio")]
 pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
 /// The longest chunk-size or trailer line of the `http` format (Go's
 /// `net/http` allows 4 KiB).
+#[cfg(feature = "stdio")]
 pub(crate) const MAX_LINE_BYTES: usize = 4 << 10;
 
 /// The `cloudevent` format's fixed values (CE-RESP-1, CE-RESP-2); the
 /// format needs the `json` feature.
-#[cfg(feature = "json")]
+#[cfg(all(feature = "stdio", feature = "json"))]
 pub(crate) mod cloudevent {
     /// The two `contentType`s the 0.3.602 server accepts from a function:
     /// it compares the strings exactly (CE-RESP-2).
@@ -179,10 +190,10 @@ pub(crate) mod cloudevent {
     pub(crate) const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 }
 
-/// The statuses the client gets when a call fails in the stdin/stdout
-/// formats, where the server passes the function's status through
-/// (SIO-ERR-*).
-pub(crate) mod stdio_status {
+/// The statuses a failed call has for its client: what the stdin/stdout
+/// formats send (the server passes the function's status through,
+/// SIO-ERR-*) and what the after-call hook is told on every transport.
+pub(crate) mod client_status {
     use http::StatusCode;
     /// An extractor rejected the input: the caller's fault.
     pub(crate) const REJECTED: StatusCode = StatusCode::BAD_REQUEST;

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 
 /// Takes fd 1 for the protocol and points fd 1 at stderr.
 ///
@@ -18,19 +18,8 @@ pub(crate) fn claim_stdout() -> io::Result<File> {
     let stdout = io::stdout();
     // Hold std's stdout lock so no `print!` is half-way through a write.
     let _lock = stdout.lock();
-    redirect(stderr.as_fd().as_raw_fd(), stdout.as_fd().as_raw_fd())?;
+    // `dup2(2, 1)`: std has no safe call for it; rustix's is safe because
+    // fd 1 stays open (it only changes which file it refers to).
+    rustix::stdio::dup2_stdout(stderr.as_fd())?;
     Ok(File::from(protocol))
-}
-
-/// `dup2(from, onto)`: std has no safe equivalent.
-#[allow(unsafe_code)]
-fn redirect(from: i32, onto: i32) -> io::Result<()> {
-    // SAFETY: both descriptors are open for the whole call (they are the
-    // process's stdout and stderr, borrowed above), and `dup2` only changes
-    // which file `onto` refers to; no Rust object owns fd 1 exclusively.
-    let rc = unsafe { libc::dup2(from, onto) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }

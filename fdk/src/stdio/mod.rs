@@ -42,7 +42,7 @@ use crate::dispatch::{self, App};
 use crate::error::Error;
 use crate::logs;
 use crate::outcome::{Outcome, Transport, finish};
-use crate::protocol::{MAX_BODY_BYTES, MAX_HEADERS, stdio_status};
+use crate::protocol::{MAX_BODY_BYTES, MAX_HEADERS};
 use crate::response::Response;
 
 #[cfg(feature = "json")]
@@ -133,23 +133,6 @@ pub(crate) async fn answer(app: &App, call: StdioCall, body: Bytes) -> Reply {
     }
     reply.failed |= failed;
     reply
-}
-
-/// The status the client gets for `outcome`: in these formats the server
-/// passed the function's status through (SIO-ERR-1..4).
-pub(crate) fn client_status(outcome: &Outcome) -> ::http::StatusCode {
-    match outcome {
-        Outcome::Returned(res) => res.status(),
-        // 400, or the 413 of a body past the limit.
-        Outcome::Rejected { res, .. } if res.status().is_client_error() => res.status(),
-        Outcome::Rejected { .. } => stdio_status::REJECTED,
-        Outcome::TimedOut => stdio_status::TIMED_OUT,
-        Outcome::Failed { .. }
-        | Outcome::Panicked(_)
-        | Outcome::NotACall { .. }
-        | Outcome::HeadRefused(_)
-        | Outcome::TooManyHeaders(_) => stdio_status::FAILED,
-    }
 }
 
 /// The answer to input the format could not read as a request: a rejected

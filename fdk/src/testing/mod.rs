@@ -44,9 +44,11 @@
 
 mod call;
 mod server;
+#[cfg(feature = "stdio")]
 mod stdio;
 mod wire;
 
 pub use call::{TestCall, TestResponse};
 pub use server::{TestConnection, TestServer};
+#[cfg(feature = "stdio")]
 pub use stdio::{StdioOutput, StdioRun};
