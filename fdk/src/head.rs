@@ -123,7 +123,10 @@ pub(crate) struct Guarded<S> {
 
 #[derive(Debug)]
 enum Mode {
-    /// Reading a head: nothing reaches hyper until it is complete.
+    /// A new head starts with the next byte, and none of it is held yet.
+    Fresh,
+    /// Reading a head that did not arrive whole within the limits in one
+    /// read: nothing reaches hyper until it is complete.
     Head(Box<Scan>),
     /// A body (or anything after a head): bytes pass straight through.
     Pass,
@@ -137,7 +140,7 @@ impl<S> Guarded<S> {
         Self {
             inner,
             conn,
-            mode: Mode::Head(Box::default()),
+            mode: Mode::Fresh,
             pending: Vec::new(),
             pending_at: 0,
         }
@@ -146,6 +149,30 @@ impl<S> Guarded<S> {
     fn set_pending(&mut self, bytes: Vec<u8>) {
         self.pending = bytes;
         self.pending_at = 0;
+    }
+
+    /// Feeds bytes read while a head is held; once the head ends in them,
+    /// decides what hyper gets and what the connection does next.
+    fn hold(&mut self, data: &[u8]) {
+        let Mode::Head(scan) = &mut self.mode else {
+            return;
+        };
+        let Some(end) = scan.feed(data) else {
+            return;
+        };
+        let rest = &data[end..];
+        let (mut bytes, next) = match scan.verdict() {
+            Verdict::Fits(head) => (head, Mode::Pass),
+            Verdict::Replaced(mark, stand_in, framed) => {
+                self.conn.set_mark(mark);
+                (stand_in, if framed { Mode::Pass } else { Mode::Discard })
+            }
+        };
+        if matches!(next, Mode::Pass) {
+            bytes.extend_from_slice(rest);
+        }
+        self.mode = next;
+        self.set_pending(bytes);
     }
 }
 
@@ -169,10 +196,32 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
             match &mut this.mode {
                 Mode::Pass => {
                     if this.conn.next_head.swap(false, Ordering::AcqRel) {
-                        this.mode = Mode::Head(Box::default());
+                        this.mode = Mode::Fresh;
                         continue;
                     }
                     return Pin::new(&mut this.inner).poll_read(cx, out);
+                }
+                Mode::Fresh => {
+                    // Every call the server sends: the whole head in one
+                    // read, within what hyper takes. It is read straight
+                    // into hyper's buffer and left there, no copy.
+                    let before = out.filled().len();
+                    ready!(Pin::new(&mut this.inner).poll_read(cx, out))?;
+                    let data = &out.filled()[before..];
+                    if data.is_empty() {
+                        // The peer closed between calls.
+                        return Poll::Ready(Ok(()));
+                    }
+                    if whole_small_head(data).is_some() {
+                        this.mode = Mode::Pass;
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Part of a head, or one hyper must not see as it is:
+                    // take the bytes back and hold them.
+                    let data = data.to_vec();
+                    out.set_filled(before);
+                    this.mode = Mode::Head(Box::default());
+                    this.hold(&data);
                 }
                 Mode::Discard => {
                     // Uninitialised: zeroing 16 KiB per read costs more
@@ -201,26 +250,45 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                         this.set_pending(held);
                         continue;
                     }
-                    let Some(end) = scan.feed(data) else {
-                        continue;
-                    };
-                    let rest = &data[end..];
-                    let (mut bytes, next) = match scan.verdict() {
-                        Verdict::Fits(head) => (head, Mode::Pass),
-                        Verdict::Replaced(mark, stand_in, framed) => {
-                            this.conn.set_mark(mark);
-                            (stand_in, if framed { Mode::Pass } else { Mode::Discard })
-                        }
-                    };
-                    if matches!(next, Mode::Pass) {
-                        bytes.extend_from_slice(rest);
-                    }
-                    this.mode = next;
-                    this.set_pending(bytes);
+                    this.hold(data);
                 }
             }
         }
     }
+}
+
+/// Where a head that hyper may parse as it is ends in `data`, if `data`
+/// starts with a whole one: a request line first (no empty lines before
+/// it, which [`Scan`] handles), at most [`HYPER_HEADERS`] header lines, at
+/// most [`MAX_HEAD_BYTES`], and its empty line. The same ends and counts
+/// as [`Scan::feed`], found without copying a byte.
+fn whole_small_head(data: &[u8]) -> Option<usize> {
+    if matches!(data.first(), None | Some(b'\r' | b'\n')) {
+        return None;
+    }
+    let mut header_lines = 0usize;
+    let mut line_start = 0usize;
+    let mut request_line = true;
+    for (i, &b) in data.iter().enumerate() {
+        if b != b'\n' {
+            continue;
+        }
+        let line = &data[line_start..i];
+        if line.is_empty() || line == b"\r" {
+            let end = i + 1;
+            return (end <= MAX_HEAD_BYTES).then_some(end);
+        }
+        if request_line {
+            request_line = false;
+        } else {
+            header_lines += 1;
+            if header_lines > HYPER_HEADERS {
+                return None;
+            }
+        }
+        line_start = i + 1;
+    }
+    None
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
@@ -521,6 +589,51 @@ mod tests {
             }
         }
         panic!("the head never ended");
+    }
+
+    /// The no-copy path agrees with the scan: whenever it lets a head
+    /// through, the scan ends it at the same byte and lets it through
+    /// unchanged; it declines every head the scan would replace.
+    #[test]
+    fn the_no_copy_path_ends_heads_where_the_scan_does() {
+        let mut cases = Vec::new();
+        for lines in [0, 1, 7, HYPER_HEADERS - 2, HYPER_HEADERS, HYPER_HEADERS + 1, 300] {
+            for extra in ["", "content-length: 3\r\n", "Transfer-Encoding: chunked\r\n"] {
+                let crlf = head(lines, extra);
+                let lf = String::from_utf8(crlf.clone()).unwrap().replace("\r\n", "\n");
+                let mut blank_first = b"\r\n".to_vec();
+                blank_first.extend_from_slice(&crlf);
+                cases.extend([crlf, lf.into_bytes(), blank_first]);
+            }
+        }
+        cases.push(b"POST /call HTTP/1.1\r\nx: a\r".to_vec());
+        cases.push(b"POST /call HTTP/1.1\r\nx: a\r\n".to_vec());
+        for case in cases {
+            let mut bytes = case.clone();
+            bytes.extend_from_slice(b"abcPOST /next");
+            let quick = whole_small_head(&bytes);
+            let mut s = Scan::default();
+            let end = s.feed(&bytes);
+            match quick {
+                Some(at) => {
+                    assert_eq!(Some(at), end, "{:?}", String::from_utf8_lossy(&case));
+                    assert_eq!(at, case.len());
+                    let Verdict::Fits(held) = s.verdict() else {
+                        panic!("replaced: {:?}", String::from_utf8_lossy(&case));
+                    };
+                    assert_eq!(held, case);
+                }
+                None => {
+                    let lines_ok = s.lines <= HYPER_HEADERS;
+                    let starts_blank = matches!(case.first(), Some(b'\r' | b'\n'));
+                    assert!(
+                        end.is_none() || !lines_ok || starts_blank,
+                        "declined a head the scan lets through: {:?}",
+                        String::from_utf8_lossy(&case)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
