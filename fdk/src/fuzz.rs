@@ -34,7 +34,7 @@ pub async fn serve_connection(
     // sender lives until then, so `changed()` never fires early.
     let (_stop, stop_rx) = watch::channel(());
     // The in-flight count only matters to the accept loop's shutdown.
-    let calls = Arc::new(watch::Sender::new(0usize));
+    let calls = Arc::new(crate::serve::Calls::default());
     crate::serve::serve_connection(stream, app, calls, stop_rx).await;
 }
 

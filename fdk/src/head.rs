@@ -597,10 +597,24 @@ mod tests {
     #[test]
     fn the_no_copy_path_ends_heads_where_the_scan_does() {
         let mut cases = Vec::new();
-        for lines in [0, 1, 7, HYPER_HEADERS - 2, HYPER_HEADERS, HYPER_HEADERS + 1, 300] {
-            for extra in ["", "content-length: 3\r\n", "Transfer-Encoding: chunked\r\n"] {
+        for lines in [
+            0,
+            1,
+            7,
+            HYPER_HEADERS - 2,
+            HYPER_HEADERS,
+            HYPER_HEADERS + 1,
+            300,
+        ] {
+            for extra in [
+                "",
+                "content-length: 3\r\n",
+                "Transfer-Encoding: chunked\r\n",
+            ] {
                 let crlf = head(lines, extra);
-                let lf = String::from_utf8(crlf.clone()).unwrap().replace("\r\n", "\n");
+                let lf = String::from_utf8(crlf.clone())
+                    .unwrap()
+                    .replace("\r\n", "\n");
                 let mut blank_first = b"\r\n".to_vec();
                 blank_first.extend_from_slice(&crlf);
                 cases.extend([crlf, lf.into_bytes(), blank_first]);

@@ -16,8 +16,9 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::net::UnixStream;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::body::{Body, BodyError};
@@ -49,7 +50,7 @@ pub(crate) async fn serve(
 ) {
     let Socket { listener, files } = socket;
     let (stop_tx, stop_rx) = watch::channel(());
-    let in_flight = Arc::new(watch::Sender::new(0usize));
+    let in_flight = Arc::new(Calls::default());
     let mut connections = JoinSet::new();
     let mut accept_errors = RateLimited::new(ACCEPT_ERROR_SUMMARY);
     tokio::pin!(signal);
@@ -84,20 +85,19 @@ pub(crate) async fn serve(
     let _ = stop_tx.send(());
     // Wait for calls, not connections: an idle connection, or one that has
     // sent half a head, carries no call and is simply closed.
-    let mut calls = in_flight.subscribe();
     let drained = tokio::time::timeout_at(deadline, async {
         loop {
             tokio::select! {
                 joined = connections.join_next() => if joined.is_none() { break },
                 // `wait_for`'s guard must not live across the await below.
-                () = async { drop(calls.wait_for(|n| *n == 0).await) } => {
+                () = in_flight.idle() => {
                     // No call in flight: give the last response's final
                     // bytes (and a call whose head just arrived) a moment;
                     // whatever is still open after that is idle.
                     match tokio::time::timeout(SETTLE, connections.join_next()).await {
                         Ok(None) => break,
                         Ok(Some(_)) => {}
-                        Err(_) if *in_flight.borrow() == 0 => break,
+                        Err(_) if in_flight.count() == 0 => break,
                         Err(_) => {}
                     }
                 }
@@ -105,7 +105,7 @@ pub(crate) async fn serve(
         }
     })
     .await;
-    let running = *in_flight.borrow();
+    let running = in_flight.count();
     if drained.is_err() && running > 0 {
         logs::warn(format_args!(
             "{running} call(s) still running {} after the stop signal were abandoned",
@@ -172,20 +172,52 @@ impl RateLimited {
     }
 }
 
+/// The calls in flight: counted on every call, waited for only at a stop,
+/// so a call pays two atomic operations and no lock unless it is the last.
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    running: AtomicUsize,
+    /// Woken when the count drops to zero.
+    none_left: Notify,
+}
+
+impl Calls {
+    fn count(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Resolves once no call is in flight.
+    async fn idle(&self) {
+        loop {
+            let notified = self.none_left.notified();
+            tokio::pin!(notified);
+            // Registered before the count is read: a drop to zero between
+            // the two still wakes this waiter.
+            notified.as_mut().enable();
+            if self.count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// Counts a call as in flight from its request head until its response
 /// body is done (or dropped).
-struct InFlight(Arc<watch::Sender<usize>>);
+struct InFlight(Arc<Calls>);
 
 impl InFlight {
-    fn start(calls: &Arc<watch::Sender<usize>>) -> Self {
-        calls.send_modify(|n| *n += 1);
+    fn start(calls: &Arc<Calls>) -> Self {
+        calls.running.fetch_add(1, Ordering::AcqRel);
         Self(Arc::clone(calls))
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.none_left.notify_waiters();
+        }
     }
 }
 
@@ -227,7 +259,7 @@ impl http_body::Body for Tracked {
 pub(crate) async fn serve_connection(
     stream: UnixStream,
     app: Arc<App>,
-    calls: Arc<watch::Sender<usize>>,
+    calls: Arc<Calls>,
     mut stop: watch::Receiver<()>,
 ) {
     let conn = Arc::new(Conn::default());
