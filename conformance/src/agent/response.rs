@@ -274,7 +274,8 @@ fn read_headers<R: BufRead>(
     line: &mut Vec<u8>,
     budget: &mut u64,
 ) -> Result<Vec<(String, String)>, ResponseError> {
-    let mut headers = Vec::new();
+    // Room for what a function usually sends, without regrowing.
+    let mut headers = Vec::with_capacity(8);
     loop {
         if read_line(reader, line, "header section", budget)? == 0 {
             return Err(malformed("connection closed inside the header section"));
@@ -297,14 +298,34 @@ fn parse_header(line: &[u8]) -> Result<(String, String), ResponseError> {
     let (name, value) = text
         .split_once(':')
         .ok_or_else(|| malformed(format!("header line without colon {text:?}")))?;
-    let valid_name = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    let valid_name = !name.is_empty() && name.bytes().all(is_token_byte);
     if !valid_name {
         return Err(malformed(format!("bad header name {name:?}")));
     }
     Ok((name.to_owned(), value.trim_matches([' ', '\t']).to_owned()))
+}
+
+/// A byte of an RFC 9110 token (a header name): letters, digits and
+/// ``!#$%&'*+-.^_`|~``.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
 }
 
 /// Whether any `name` header lists `token` (comma-separated, case-insensitive).
@@ -565,5 +586,22 @@ mod tests {
         long.extend(std::iter::repeat_n(b'a', MAX_HEAD as usize));
         long.extend_from_slice(b"\r\n\r\n");
         assert!(matches!(read(&long), Err(ResponseError::TooLarge(_))));
+    }
+
+    /// Lines split across the reader's buffer fills read as whole lines;
+    /// a head cut off mid-line is a closed connection, not a line.
+    #[test]
+    fn lines_split_across_buffer_fills_are_whole() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Long: abcdefghij\r\nContent-Length: 5\r\n\r\nhello";
+        for capacity in [1, 2, 3, 7, 64] {
+            let mut reader = std::io::BufReader::with_capacity(capacity, &raw[..]);
+            let res = read_response(&mut reader).unwrap();
+            assert_eq!(res.body, b"hello", "capacity {capacity}");
+            assert_eq!(res.header("x-long"), Some("abcdefghij"), "capacity {capacity}");
+            let cut = &raw[..30];
+            let mut reader = std::io::BufReader::with_capacity(capacity, cut);
+            let err = read_response(&mut reader).unwrap_err();
+            assert!(err.to_string().contains("closed inside the header section"), "{err}");
+        }
     }
 }
