@@ -597,11 +597,18 @@ mod tests {
             let mut reader = std::io::BufReader::with_capacity(capacity, &raw[..]);
             let res = read_response(&mut reader).unwrap();
             assert_eq!(res.body, b"hello", "capacity {capacity}");
-            assert_eq!(res.header("x-long"), Some("abcdefghij"), "capacity {capacity}");
+            assert_eq!(
+                res.header("x-long"),
+                Some("abcdefghij"),
+                "capacity {capacity}"
+            );
             let cut = &raw[..30];
             let mut reader = std::io::BufReader::with_capacity(capacity, cut);
             let err = read_response(&mut reader).unwrap_err();
-            assert!(err.to_string().contains("closed inside the header section"), "{err}");
+            assert!(
+                err.to_string().contains("closed inside the header section"),
+                "{err}"
+            );
         }
     }
 }
