@@ -7,7 +7,6 @@
 //! or an odd status is exactly what the harness gets to see.
 
 mod report;
-mod sha256;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@ use fdk::{Body, Context, FunctionError};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::sha256::Sha256;
+use sha2::{Digest, Sha256};
 
 /// Field order is the spec's example order; serde keeps declaration order.
 #[derive(Debug, Serialize)]
@@ -86,9 +86,19 @@ impl Report {
             headers,
             config: Config(config),
             body_len,
-            body_sha256: hash.hex(),
+            body_sha256: hex(&hash.finalize()),
         })
     }
+}
+
+/// Lower-case hex, two digits a byte.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// `2026-11-26T21:03:13Z`: UTC, whole seconds (truncated), as the server
