@@ -98,7 +98,7 @@
 //! | `json`         | yes     | [`Json<T>`](Json) (serde_json) |
 //! | `stdio`        | yes     | the stdin/stdout formats of servers up to 0.3.602 (`json` and `cloudevent` also need `json`) |
 //! | `multi-thread` | no      | a multi-thread runtime, `flavor = "multi_thread"` |
-//! | `tower`        | no      | serve calls with any `tower::Service` |
+//! | `tower`        | no      | serve calls with any `tower::Service`; `Function::layer` for tower middleware |
 //! | `testing`      | no      | [`testing`]: in-process calls, a real socket server and in-process stdin/stdout runs for tests |
 //!
 //! # Stability
