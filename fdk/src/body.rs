@@ -108,7 +108,7 @@ impl Body {
         if let Some(own) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Body>>()
             && let Some(own) = own.take()
         {
-            return own;
+            return own.unlimited();
         }
         match slot {
             Some(body) => Self {
@@ -191,6 +191,14 @@ impl Body {
         } else {
             Bytes::from(rest)
         })
+    }
+
+    /// Lifts the cap of [`limited`](Self::limited): the limit is for what a
+    /// handler buffers of its request, and a request body handed back as a
+    /// response (an echo) is read out whole.
+    pub(crate) fn unlimited(mut self) -> Self {
+        self.limit = None;
+        self
     }
 
     /// Caps what [`collect`](Self::collect) buffers at `limit` bytes.

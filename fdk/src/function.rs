@@ -257,7 +257,10 @@ impl Function {
     /// `layer` wraps what is there, so the last layer added is the
     /// outermost, as with axum's `Router::layer`. The layers see what a
     /// handler's extractors see: the client's request (HS-REQ-11), with the
-    /// call's [`Context`](crate::Context) in its extensions. They run inside
+    /// call's [`Context`](crate::Context) in its extensions. A layer may
+    /// change the request on its way in: the handler's extractors read the
+    /// changed request, while [`Context::headers`](crate::Context::headers)
+    /// keeps showing the headers as the call arrived. They run inside
     /// the FDK's own boundary: a panic in a layer is the call's panic (502),
     /// the call's deadline covers them (504), and their errors are the
     /// call's failure (502 on the socket, 500 on the stdin/stdout formats),

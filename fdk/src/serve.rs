@@ -89,7 +89,6 @@ pub(crate) async fn serve(
         loop {
             tokio::select! {
                 joined = connections.join_next() => if joined.is_none() { break },
-                // `wait_for`'s guard must not live across the await below.
                 () = in_flight.idle() => {
                     // No call in flight: give the last response's final
                     // bytes (and a call whose head just arrived) a moment;

@@ -299,3 +299,72 @@ async fn a_layer_fn_layer_works() {
     assert_eq!(res.text(), "HELLO JO (-)");
     server.stop().await;
 }
+
+/// A layer that hands the request body back (through `Body::wrap`, as
+/// `tower::function` does) is not held to the request's body limit.
+#[tokio::test]
+async fn a_service_echoing_the_request_body_is_not_capped() {
+    #[derive(Clone)]
+    struct Echo;
+    impl Service<http::Request<Body>> for Echo {
+        type Response = http::Response<Body>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+        fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+            std::future::ready(Ok(http::Response::new(req.into_body())))
+        }
+    }
+    let body = "x".repeat(100);
+    let res = TestCall::invoke()
+        .config("FDK_MAX_BODY", "10")
+        .body(body.clone())
+        .send_to(fdk::tower::function(Echo))
+        .await;
+    assert_eq!((res.status(), res.text()), (200, body));
+}
+
+/// A layer's change to the request reaches the handler's extractors; the
+/// context keeps the headers as the call arrived.
+#[tokio::test]
+async fn a_layers_request_change_reaches_the_extractors_not_the_context() {
+    struct Tenant(String);
+    impl<S> fdk::extract::FromRequestParts<S> for Tenant {
+        type Rejection = Infallible;
+        fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Infallible> {
+            let tenant = parts.headers.get("x-tenant").and_then(|v| v.to_str().ok());
+            Ok(Self(tenant.unwrap_or("-").to_owned()))
+        }
+    }
+    #[derive(Clone)]
+    struct SetTenant<S>(S);
+    impl<S> Service<http::Request<Body>> for SetTenant<S>
+    where
+        S: Service<http::Request<Body>>,
+    {
+        type Response = S::Response;
+        type Error = S::Error;
+        type Future = S::Future;
+        fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+            self.0.poll_ready(cx)
+        }
+        fn call(&mut self, mut req: http::Request<Body>) -> S::Future {
+            req.headers_mut()
+                .insert("x-tenant", http::HeaderValue::from_static("from-layer"));
+            self.0.call(req)
+        }
+    }
+    async fn both(Tenant(seen): Tenant, ctx: Context) -> String {
+        format!("{seen} {}", ctx.header("x-tenant").unwrap_or("-"))
+    }
+    let function = Function::new(both).layer(tower_layer::layer_fn(SetTenant));
+    let server = TestServer::start(function).await.unwrap();
+    let res = server
+        .call(TestCall::invoke().header("X-Tenant", "client"))
+        .await
+        .unwrap();
+    assert_eq!(res.text(), "from-layer client");
+    server.stop().await;
+}

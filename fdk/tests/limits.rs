@@ -286,3 +286,30 @@ async fn stdio_responses_with_too_many_headers_are_500_with_a_message() {
     }
     assert_eq!(lines[2]["protocol"]["status_code"], 200);
 }
+
+/// HS-REQ-9: the body limit is for what a handler buffers of its request.
+/// A request body handed back as the response (an echo) goes out whole:
+/// over the socket, and in-process through the test kit alike.
+#[tokio::test]
+async fn an_echoed_request_body_is_not_capped_on_the_way_out() {
+    async fn echo(body: fdk::Body) -> fdk::Body {
+        body
+    }
+    let body = "x".repeat(100);
+    let limit = [("FDK_MAX_BODY", "10")];
+    let server = TestServer::start_with_config(Function::new(echo), limit)
+        .await
+        .unwrap();
+    let res = server
+        .call(TestCall::invoke().body(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!((res.status(), res.text()), (200, body.clone()));
+    server.stop().await;
+    let res = TestCall::invoke()
+        .config("FDK_MAX_BODY", "10")
+        .body(body.clone())
+        .send_to(Function::new(echo))
+        .await;
+    assert_eq!((res.status(), res.text()), (200, body));
+}

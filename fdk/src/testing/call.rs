@@ -70,7 +70,8 @@ impl TestCall {
     /// the server writes it (whole seconds, truncated). The server starts
     /// its clock just before it sends a call; the kit plays a server that
     /// started it `50 ms` ago, the most the FDK allows for, so that
-    /// [`Context::remaining`] is never more than `after`.
+    /// [`Context::remaining`] is never more than `after` when `after` is a
+    /// whole number of seconds, as the server's timeouts are.
     pub fn deadline_in(mut self, after: Duration) -> Self {
         self.deadline = Some(server_deadline(after));
         self
@@ -138,7 +139,8 @@ impl TestCall {
         let body = Body::from(body).limited(app.max_body);
         let res = call(&app, parts, body, None).await;
         let (parts, body) = res.into_parts();
-        let body = body.collect().await.unwrap_or_default();
+        // Read out whole, as hyper streams it on the socket.
+        let body = body.unlimited().collect().await.unwrap_or_default();
         TestResponse {
             status: parts.status,
             headers: parts.headers,
