@@ -82,6 +82,18 @@ echo "== benchmark: hello against the floor"
   --fn floor="$bin/floor" \
   --fn hello="$bin/hello" || status=1
 
+# Latency on a shared VM moves by a tenth from one minute to the next;
+# instructions per call do not.
+echo "== instructions per call: floor and hello under callgrind (scripts/instructions.sh)"
+if command -v valgrind >/dev/null 2>&1; then
+  bash scripts/instructions.sh 1000 "$bin/floor" "$bin/hello" || status=1
+elif [ "${CI:-}" = true ]; then
+  echo "valgrind is not installed (apt-get install valgrind); CI=true makes that a failure"
+  status=1
+else
+  echo "skipped: valgrind is not installed (apt-get install valgrind)"
+fi
+
 # The floor runs too, as the reference for what a process that leaks nothing
 # looks like under the same limits.
 echo "== soak: hello and the floor under the Fn server's limits (--limits, $soak_calls calls$soak_mode)"
