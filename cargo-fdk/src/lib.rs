@@ -9,7 +9,7 @@
 //! - [`funcfile`]: Fn's `func.yaml` (schema 20180708); [`reference`](mod@reference): image
 //!   references; [`project`]: the crate as `cargo metadata` sees it;
 //! - [`server`]: `cargo fdk run`, a local stand-in for the Fn server built
-//!   on the conformance harness's server emulation; [`invoke`]: one call to it;
+//!   on the server emulator (`fn-emulator`); [`invoke`]: one call to it;
 //! - [`commands`] runs `build` and `image`; [`cli`] parses the command line.
 //!
 //! The binary `cargo-fdk` is [`cli::main`]; see `cargo-fdk/README.md` for

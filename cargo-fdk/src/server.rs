@@ -2,17 +2,17 @@
 //!
 //! The front end is HTTP/1.1 on 127.0.0.1 with the server's two entry
 //! points, `POST /invoke/<function>` and the HTTP triggers
-//! `/t/<app>/<source>`. The back end is the conformance harness's server
-//! emulation ([`fdk_conformance::harness`]): the function runs hot, started
+//! `/t/<app>/<source>`. The back end is the server emulator's agent
+//! ([`fn_emulator::Agent`], shared with `fdk-conformance`): the function runs hot, started
 //! with the server's environment and judged ready by the same inotify
 //! event, frozen between calls, called with the server's exact bytes, and
 //! every answer classified as the server would (the client's status and
 //! message, and whether the container is kept or killed). Nothing about
 //! the classification is written twice: this module only turns the
-//! harness's verdict into the bytes the server's front end writes
+//! agent's view of a call into the bytes the server's front end writes
 //! ([`wire`]), with the server's exact error bodies and head order.
 //!
-//! One call at a time reaches the function, as on the server: the harness
+//! One call at a time reaches the function, as on the server: the agent
 //! lives on a thread of its own and takes calls from a queue.
 
 mod wire;
@@ -25,11 +25,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fdk_conformance::agent::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
-use fdk_conformance::agent::{FunctionCommand, ResponseError, StartOptions};
-use fdk_conformance::harness::{Call, Exchange, Harness};
-use fdk_conformance::stdio::golang::canonical_key;
-use fdk_conformance::verdict::Verdict;
+use fn_emulator::golang::canonical_key;
+use fn_emulator::http1::Head;
+use fn_emulator::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
+use fn_emulator::{Agent, AgentError, Call, Exchange};
+use fn_emulator::{FunctionCommand, ResponseError, StartOptions};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -73,7 +73,7 @@ pub struct RunOptions {
 enum Msg {
     /// Serve one call.
     Call(Job),
-    /// Stop: the harness kills the function and removes its directory.
+    /// Stop: the agent kills the function and removes its directory.
     Stop,
 }
 
@@ -115,7 +115,7 @@ pub fn run(options: RunOptions) -> Result<()> {
     let served = runtime.block_on(serve(options, jobs.clone(), started));
     // The connections' tasks still hold senders: ask the thread to stop
     // rather than wait for them, and wait until the function is gone (the
-    // harness kills it and removes its directory when dropped).
+    // agent kills it and removes its directory when dropped).
     let _ = jobs.send(Msg::Stop);
     drop(runtime);
     let _ = worker.join();
@@ -295,7 +295,7 @@ async fn handle(
         if parts.method != hyper::Method::POST {
             return route_error(405, &format!("Method not allowed: {method} {path}"));
         }
-        if target != name && target != fdk_conformance::agent::process::FN_ID {
+        if target != name && target != fn_emulator::process::FN_ID {
             return route_error(404, "Fn not found");
         }
         Call::invoke()
@@ -370,7 +370,7 @@ async fn handle(
     answer.await.unwrap_or_else(|_| route_error(500, INTERNAL))
 }
 
-/// The function's thread: owns the harness, serves the queue in order.
+/// The function's thread: owns the agent, serves the queue in order.
 fn function_thread(
     options: RunOptions,
     queue: mpsc::Receiver<Msg>,
@@ -381,60 +381,42 @@ fn function_thread(
         program: options.binary.clone().into_os_string(),
         args: Vec::new(),
     };
-    let mut harness = match Harness::new(command, false) {
+    let mut agent = match Agent::new(command) {
         Ok(h) => h,
         Err(e) => {
             let _ = ready.send(Err(format!("could not prepare a work directory: {e}")));
             return;
         }
     };
-    harness.set_freeze(options.freeze);
+    agent.set_freeze(options.freeze);
     let start = start_options(&options.func);
-    let log = harness.work_path().join("function.log");
-    let mut tail = LogTail::new(log, &options.func.name);
-    match harness.start(start.clone()) {
+    let mut tail = LogTail::new(agent.log_path().to_owned(), &options.func.name);
+    match agent.start(start.clone()) {
         Ok(f) => {
             let _ = ready.send(Ok((f.ready_after(), f.pid())));
         }
-        Err(verdict) => {
+        Err(error) => {
             tail.print();
-            let _ = ready.send(Err(format!(
-                "the function did not start: {}",
-                why(&verdict)
-            )));
+            let _ = ready.send(Err(format!("the function did not start: {}", error.what)));
             return;
         }
     }
     tail.print();
     for msg in queue {
         let Msg::Call(job) = msg else { break };
-        let answer = serve_one(&mut harness, &start, &job, &mut tail);
+        let answer = serve_one(&mut agent, &start, &job, &mut tail);
         let _ = job.reply.send(answer);
     }
     // Thaws and kills the function, removes its directory.
-    drop(harness);
+    drop(agent);
     tail.print();
 }
 
-/// The harness's reason, in one line (its evidence is the log, already
-/// shown).
-fn why(verdict: &Verdict) -> String {
-    match verdict {
-        Verdict::Fail(failure) => failure.what.clone(),
-        Verdict::NotApplicable(text) | Verdict::Skipped(text) => text.clone(),
-        Verdict::Pass => "no reason given".to_owned(),
-    }
-}
-
-/// What the server makes of a harness failure: the view the harness
+/// What the server makes of an agent's failure: the view the agent
 /// attached (a start failure, a refused dial), else the server's generic
 /// 500.
-fn failure_view(verdict: &Verdict) -> ServerView {
-    match verdict {
-        Verdict::Fail(failure) => failure.server.clone(),
-        _ => None,
-    }
-    .unwrap_or(ServerView {
+fn failure_view(error: &AgentError) -> ServerView {
+    error.server.clone().unwrap_or(ServerView {
         client_status: 500,
         message: Some(INTERNAL),
         container: Fate::Killed,
@@ -463,9 +445,9 @@ fn start_options(func: &FuncFile) -> StartOptions {
 /// harness, and a container the server would kill is discarded, so the next
 /// call starts a new one. The same model as [`Harness::serve`], which gives
 /// no call id or headers.
-fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut LogTail) -> Wire {
+fn serve_one(agent: &mut Agent, start: &StartOptions, job: &Job, tail: &mut LogTail) -> Wire {
     let began = Instant::now();
-    if harness.pid().is_some() && !harness.alive() {
+    if agent.pid().is_some() && !agent.alive() {
         tail.print();
         println!("  the function exited on its own since the last call");
         let view = ServerView {
@@ -473,30 +455,30 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
             message: Some("error receiving function response"),
             container: Fate::Killed,
         };
-        return failed_call(harness, job, view, began);
+        return failed_call(agent, job, view, began);
     }
-    if harness.pid().is_none() {
+    if agent.pid().is_none() {
         println!("starting a new container");
-        let name = harness.command().name.clone();
-        match harness.start(start.clone()) {
+        let name = agent.command().name.clone();
+        match agent.start(start.clone()) {
             Ok(f) => println!(
                 "{name} is ready (pid {}, {} ms after exec)",
                 f.pid(),
                 f.ready_after().as_millis()
             ),
-            Err(verdict) => {
+            Err(error) => {
                 tail.print();
-                println!("  {}", why(&verdict));
-                return failed_call(harness, job, failure_view(&verdict), began);
+                println!("  {}", error.what);
+                return failed_call(agent, job, failure_view(&error), began);
             }
         }
     }
-    let exchange = match harness.call(&job.call) {
+    let exchange = match agent.call(&job.call) {
         Ok(ex) => ex,
-        Err(verdict) => {
+        Err(error) => {
             tail.print();
-            println!("  {}", why(&verdict));
-            return failed_call(harness, job, failure_view(&verdict), began);
+            println!("  {}", error.what);
+            return failed_call(agent, job, failure_view(&error), began);
         }
     };
     tail.print();
@@ -504,7 +486,7 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
     log_call(&exchange.call_id, job, answer.status, began, &view);
     if view.container == Fate::Killed {
         println!("  the server would kill this container: the next call starts a new one");
-        harness.discard();
+        agent.discard();
     }
     answer
 }
@@ -512,16 +494,16 @@ fn serve_one(harness: &mut Harness, start: &StartOptions, job: &Job, tail: &mut 
 /// A call that failed before it got an answer (the container did not
 /// start, had died, or refused the dial): the server's error with a new
 /// call id; whatever is left of the container is not used again.
-fn failed_call(harness: &mut Harness, job: &Job, view: ServerView, began: Instant) -> Wire {
-    let call_id = harness.next_call_id();
+fn failed_call(agent: &mut Agent, job: &Job, view: ServerView, began: Instant) -> Wire {
+    let call_id = agent.next_call_id();
     let mut map = GoHeader::default();
     map.add("Fn-Call-Id", &call_id);
     let answer = server_error(view.client_status, view.message.unwrap_or(INTERNAL), map);
     log_call(&call_id, job, answer.status, began, &view);
-    if harness.pid().is_some() {
+    if agent.pid().is_some() {
         println!("  the server would kill this container: the next call starts a new one");
     }
-    harness.discard();
+    agent.discard();
     answer
 }
 
@@ -537,9 +519,9 @@ fn log_call(call_id: &str, job: &Job, status: u16, began: Instant, view: &Server
 /// server: canonical names, hop-by-hop headers stripped
 /// (`common.StripHopHeaders`), and, when the transport decodes a gzip body
 /// it asked for, no `Content-Encoding` or `Content-Length`.
-fn function_headers(headers: &[(String, String)], gzip_decoded: bool) -> GoHeader {
+fn function_headers(head: &Head, gzip_decoded: bool) -> GoHeader {
     let mut map = GoHeader::default();
-    for (k, v) in headers {
+    for (k, v) in head.fields() {
         map.add(k, v);
     }
     for name in HOP_BY_HOP {
@@ -559,13 +541,8 @@ fn function_headers(headers: &[(String, String)], gzip_decoded: bool) -> GoHeade
 /// Whether Go's transport decodes an answer with these headers: it asked
 /// for gzip itself, the answer says `Content-Encoding: gzip`, and it has a
 /// body (a `Content-Length: 0` answer is left alone).
-fn decodes_gzip(headers: &[(String, String)], transport_gzip: bool) -> bool {
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
+fn decodes_gzip(head: &Head, transport_gzip: bool) -> bool {
+    let header = |name: &str| head.field(name).map(str::trim);
     transport_gzip
         && header("Content-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip"))
         && header("Content-Length") != Some("0")
@@ -589,7 +566,7 @@ fn client_answer(ex: &Exchange, kind: CallKind, transport_gzip: bool) -> (Wire, 
     map.add("Fn-Call-Id", &ex.call_id);
     match &ex.result {
         Ok(res) if view.message.is_none() => {
-            let gzip = decodes_gzip(&res.headers, transport_gzip);
+            let gzip = decodes_gzip(&res.head, transport_gzip);
             let mut decoded = None;
             if gzip {
                 match gunzip(&res.body) {
@@ -602,13 +579,13 @@ fn client_answer(ex: &Exchange, kind: CallKind, transport_gzip: bool) -> (Wire, 
                             message: None,
                             container: Fate::Kept,
                         };
-                        carry(&mut map, &function_headers(&res.headers, true));
+                        carry(&mut map, &function_headers(&res.head, true));
                         return (server_error(500, INTERNAL, map), view);
                     }
                 }
             }
             let body = decoded.as_deref().unwrap_or(&res.body);
-            carry(&mut map, &function_headers(&res.headers, gzip));
+            carry(&mut map, &function_headers(&res.head, gzip));
             map.set("Content-Length", &body.len().to_string());
             let wire = match kind {
                 CallKind::Invoke => go_write(200, map, body),
@@ -617,12 +594,10 @@ fn client_answer(ex: &Exchange, kind: CallKind, transport_gzip: bool) -> (Wire, 
             (wire, view)
         }
         Err(ResponseError::Body {
-            status: 200,
-            headers,
-            ..
+            status: 200, head, ..
         }) => {
-            let gzip = decodes_gzip(headers, transport_gzip);
-            carry(&mut map, &function_headers(headers, gzip));
+            let gzip = decodes_gzip(head, transport_gzip);
+            carry(&mut map, &function_headers(head, gzip));
             let message = view.message.unwrap_or(INTERNAL);
             (server_error(view.client_status, message, map), view)
         }
@@ -707,9 +682,9 @@ pub fn default_addr() -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fdk_conformance::agent::outcome::classify;
-    use fdk_conformance::agent::response::read_response;
-    use fdk_conformance::harness::Via;
+    use fn_emulator::Via;
+    use fn_emulator::http1::read_response;
+    use fn_emulator::outcome::classify;
 
     /// One `h-*` scenario of the captures (fnserver 0.3.753): the bytes the
     /// function wrote, and everything the client got but the `Date` value.
@@ -1097,7 +1072,7 @@ mod tests {
             call_id: "ID".into(),
             result: Err(ResponseError::Body {
                 status: 200,
-                headers: vec![("X-Mine".into(), "m".into())],
+                head: Box::new(Head::response(200, [("X-Mine", "m")])),
                 error: Box::new(ResponseError::TooLarge("Content-Length")),
             }),
             view: ServerView {
@@ -1143,15 +1118,16 @@ mod tests {
     /// a refused dial), else the server's generic 500.
     #[test]
     fn failures_before_an_answer_use_the_harness_view() {
-        let mut failure = fdk_conformance::verdict::Failure::new("could not connect");
-        failure.server = Some(ServerView {
-            client_status: 502,
-            message: Some("error receiving function response"),
-            container: Fate::Killed,
-        });
-        let view = failure_view(&Verdict::Fail(Box::new(failure)));
-        assert_eq!(view.client_status, 502);
-        assert_eq!(failure_view(&Verdict::fail("x")).client_status, 500);
+        let failure = AgentError {
+            what: "could not connect".to_owned(),
+            server: Some(ServerView {
+                client_status: 502,
+                message: Some("error receiving function response"),
+                container: Fate::Killed,
+            }),
+        };
+        assert_eq!(failure_view(&failure).client_status, 502);
+        assert_eq!(failure_view(&AgentError::new("x")).client_status, 500);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | 130, 143 | `run` was stopped by SIGINT, SIGTERM (the function killed, the work directory removed) |
 //!
 //! The hidden command `__sandbox-exec` is the sandbox's trampoline
-//! ([`crate::agent::sandbox::trampoline`]): the harness starts every function
+//! ([`fn_emulator::sandbox::trampoline`]): the harness starts every function
 //! through it.
 
 use std::ffi::OsString;
@@ -63,7 +63,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             Err(e) => usage_error(&e),
         },
-        Some(crate::agent::sandbox::TRAMPOLINE_ARG) => crate::agent::sandbox::trampoline(args),
+        Some(fn_emulator::sandbox::TRAMPOLINE_ARG) => fn_emulator::sandbox::trampoline(args),
         Some("run") => match crate::suite::parse(args) {
             Ok(None) => print_out(crate::suite::USAGE),
             Ok(Some(run_args)) => {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use crate::agent::StartError;
+use fn_emulator::StartError;
 
 /// An error that stops a run. Every kind maps to exit code 2 ("the harness
 /// could not run"); failed calls are not errors but part of the report.
@@ -76,17 +76,7 @@ impl std::error::Error for Error {
     }
 }
 
-/// `error` and its sources, joined with `: ` (each level prints only itself).
-pub fn display_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
-}
+pub use fn_emulator::show::display_chain;
 
 #[cfg(test)]
 mod tests {

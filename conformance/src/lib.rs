@@ -6,7 +6,7 @@
 //! a misreading shared by both cannot pass unseen.
 //!
 //! It runs the conformance cases ([`suite`], catalog in [`cases`]) and judges
-//! each outcome as the real server would ([`agent::outcome`]), and it
+//! each outcome as the real server would ([`fn_emulator::outcome`]), and it
 //! benchmarks ([`bench`](mod@bench)): exec-to-ready, per-call latency over one
 //! keep-alive connection, the client's and the function's CPU per call, and
 //! memory growth, next to `floor`, the least work a socket server can do.
@@ -15,7 +15,6 @@
 //! `default`, `cloudevent`) have their own server emulation ([`stdio`]) and
 //! catalogs (`run --format <format>`).
 
-pub mod agent;
 pub mod bench;
 pub mod cases;
 pub mod cli;

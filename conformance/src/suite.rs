@@ -29,12 +29,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::agent::FunctionCommand;
-use crate::agent::sandbox::{self, Sandbox};
 use crate::cases::{Case, Level, Needs, catalog};
 use crate::harness::{DEFAULT_CALL_TIMEOUT, Harness};
 use crate::report::{self, ExitRule, Format, Outcome, Summary};
 use crate::verdict::{Failure, Verdict};
+use fn_emulator::FunctionCommand;
+use fn_emulator::sandbox::{self, Sandbox};
 
 /// Help for `fdk-conformance run`.
 pub const USAGE: &str = "\
@@ -333,7 +333,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         harness
             .set_uid(Some(uid))
             .map_err(|e| Error::io("could not open the work directory to other users", e))?;
-        if let Err(why) = crate::agent::process::check_access(uid, &command, harness.work_path()) {
+        if let Err(why) = fn_emulator::process::check_access(uid, &command, harness.work_path()) {
             eprintln!("fdk-conformance: --uid {uid}: {why}");
             not_run(
                 &command,
@@ -531,7 +531,7 @@ pub(crate) fn not_run(
 }
 
 /// The sandbox `mode` asks for, started through this very binary as the
-/// trampoline when it is `fdk-conformance` (see [`crate::agent::sandbox`]).
+/// trampoline when it is `fdk-conformance` (see [`fn_emulator::sandbox`]).
 pub(crate) fn open_sandbox(mode: sandbox::Mode) -> Result<Sandbox, Error> {
     let trampoline = TRAMPOLINE
         .lock()

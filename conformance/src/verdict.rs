@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::agent::outcome::ServerView;
 use crate::cases::Level;
+use fn_emulator::outcome::ServerView;
 
 /// How a case ended.
 #[derive(Debug, Clone)]
@@ -104,26 +104,4 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Shows bytes for a report: text as text (control characters escaped),
-/// at most `max` bytes.
-pub fn show_bytes(bytes: &[u8], max: usize) -> String {
-    let shown = &bytes[..bytes.len().min(max)];
-    let mut text = String::with_capacity(shown.len());
-    for chunk in shown.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\r' => text.push_str("\\r"),
-                '\n' => text.push_str("\\n\n"),
-                c if c.is_control() => text.push_str(&format!("\\x{:02x}", u32::from(c))),
-                c => text.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            text.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    if bytes.len() > max {
-        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
-    }
-    text
-}
+pub use fn_emulator::show::show_bytes;

@@ -335,8 +335,8 @@ fn exiting_when_the_server_closes_an_idle_connection_is_caught() {
 /// closed it or after a 502.
 #[test]
 fn the_pool_reuses_and_closes_connections_as_the_server_does() {
-    use fdk_conformance::agent::FunctionCommand;
     use fdk_conformance::harness::{Call, Ended, Harness, Via};
+    use fn_emulator::FunctionCommand;
     use std::time::Duration;
 
     let harness = |mode: &str| {
@@ -581,11 +581,7 @@ fn require(met: bool, what: &str) -> bool {
 /// Whether the harness can put functions in cgroups here.
 fn cgroups_usable() -> bool {
     is_root()
-        && fdk_conformance::agent::sandbox::Sandbox::new(
-            fdk_conformance::agent::sandbox::Mode::Cgroup,
-            None,
-        )
-        .is_ok()
+        && fn_emulator::sandbox::Sandbox::new(fn_emulator::sandbox::Mode::Cgroup, None).is_ok()
 }
 
 /// A tag no other test uses, passed to the fixture as an extra argument so
@@ -680,9 +676,9 @@ fn no_process_of_the_function_remains_after_a_run() {
 
 #[test]
 fn a_killed_function_takes_its_grandchild_along() {
-    use fdk_conformance::agent::FunctionCommand;
-    use fdk_conformance::agent::sandbox::{Mode, Sandbox};
     use fdk_conformance::harness::{Call, Harness};
+    use fn_emulator::FunctionCommand;
+    use fn_emulator::sandbox::{Mode, Sandbox};
     use std::sync::Arc;
 
     let mut modes = vec![Mode::Signals];
@@ -1014,9 +1010,9 @@ fn output_files_are_written_when_the_function_never_becomes_ready() {
 /// freezer and dies under the signal emulation.
 #[test]
 fn the_cgroup_freezer_does_not_interrupt_a_timed_wait() {
-    use fdk_conformance::agent::FunctionCommand;
-    use fdk_conformance::agent::sandbox::{Mode, Sandbox};
     use fdk_conformance::harness::{Call, Harness};
+    use fn_emulator::FunctionCommand;
+    use fn_emulator::sandbox::{Mode, Sandbox};
     use std::sync::Arc;
 
     let mut modes = vec![Mode::Signals];

@@ -25,8 +25,8 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use fdk_conformance::agent::rfc3339::format_unix_seconds;
-use fdk_conformance::stdio::golang::{canonical_key, detect_content_type};
+use fn_emulator::golang::{canonical_key, detect_content_type};
+use fn_emulator::rfc3339::format_unix_seconds;
 use hyper::body::{Body, Frame};
 use tokio::sync::Notify;
 

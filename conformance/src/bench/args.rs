@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::Error;
-use crate::agent::FunctionCommand;
+use fn_emulator::FunctionCommand;
 
 /// The help text of `fdk-conformance bench`.
 pub const USAGE: &str = "\

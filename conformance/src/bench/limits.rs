@@ -25,7 +25,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::Error;
-use crate::agent::sandbox::{self, DEFAULT_MEMORY_MB, NOFILE, PIDS_MAX, Sandbox};
+use fn_emulator::sandbox::{self, DEFAULT_MEMORY_MB, NOFILE, PIDS_MAX, Sandbox};
 
 /// The limits a run asked for and what it got, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

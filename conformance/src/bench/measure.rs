@@ -7,9 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use super::cpu;
-use crate::agent::rfc3339::format_utc;
-use crate::agent::{CallIds, Connection, RequestTemplate, Response, RunningFunction, procfs};
 use crate::error::display_chain;
+use fn_emulator::rfc3339::format_utc;
+use fn_emulator::{CallIds, Connection, RequestTemplate, Response, RunningFunction, procfs};
 
 /// How far ahead `Fn-Deadline` is set: the fn `timeout`, 30 s by default.
 const DEADLINE_AHEAD: Duration = Duration::from_secs(30);

@@ -33,13 +33,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Error;
-use crate::agent::process::output_tail;
-use crate::agent::request::GO_USER_AGENT;
-use crate::agent::sandbox::Sandbox;
-use crate::agent::{
+use args::BenchArgs;
+use fn_emulator::process::output_tail;
+use fn_emulator::request::GO_USER_AGENT;
+use fn_emulator::sandbox::Sandbox;
+use fn_emulator::{
     FunctionCommand, ReadyWait, RequestTemplate, RunningFunction, StartOptions, WorkDir, procfs,
 };
-use args::BenchArgs;
 use measure::{CallMaker, Subject};
 use report::{FunctionReport, Report, compare_with_floor};
 

@@ -8,7 +8,7 @@ use super::CHECKPOINTS;
 use super::limits::LimitsReport;
 use super::measure::{Checkpoint, Failures, Subject};
 use super::stats::{LatencySummary, percentile};
-use crate::agent::FunctionCommand;
+use fn_emulator::FunctionCommand;
 
 /// The whole run.
 #[derive(Debug, Clone, Serialize)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe};
-use crate::agent::StartOptions;
-use crate::agent::outcome::{Fate, ServerView};
 use crate::harness::{Call, Ended, Harness, SERVER_IDLE_CLOSE, Via};
 use crate::verdict::{Failure, Verdict};
+use fn_emulator::StartOptions;
+use fn_emulator::outcome::{Fate, ServerView};
 
 pub(super) const CASES: [Case; 13] = [
     Case {
@@ -358,7 +358,7 @@ fn limits(h: &mut Harness) -> CaseResult {
             return Err(h.failed(format!("call {} under 350 files failed", i + 1), &ex));
         }
     }
-    let threads = crate::agent::procfs::status(pid)
+    let threads = fn_emulator::procfs::status(pid)
         .map(|s| s.threads)
         .unwrap_or(0);
     h.discard();
@@ -411,7 +411,7 @@ fn unprivileged(h: &mut Harness) -> CaseResult {
 
 fn check_unprivileged(h: &mut Harness, pid: u32, uid: u32, context: &str) -> CaseResult {
     // The harness's own check: the process really runs as asked.
-    let ids = crate::agent::procfs::ids(pid).map_err(|e| {
+    let ids = fn_emulator::procfs::ids(pid).map_err(|e| {
         Verdict::fail(format!(
             "harness error: could not read the ids of {pid}: {e}"
         ))

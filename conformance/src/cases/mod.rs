@@ -13,7 +13,7 @@ pub mod stdio;
 
 use std::fmt;
 
-use crate::harness::{Exchange, Harness};
+use crate::harness::{Exchange, Harness, unsupported};
 use crate::verdict::Verdict;
 
 /// How much a case's failure matters, judged by one question: would the
@@ -131,7 +131,7 @@ fn needs_probe(h: &Harness) -> CaseResult {
 
 /// Not applicable if the probe said it cannot do what was asked.
 fn supported(ex: &Exchange) -> CaseResult {
-    match ex.unsupported() {
+    match unsupported(ex) {
         Some(op) => Err(Verdict::NotApplicable(format!(
             "the probe's FDK cannot express `{op}`"
         ))),

@@ -4,11 +4,11 @@
 use std::time::{Duration, SystemTime};
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
-use crate::agent::outcome::CallKind;
-use crate::agent::process::SOCKET_NAME;
-use crate::agent::{StartOptions, rfc3339};
 use crate::harness::{Call, Exchange, Harness};
 use crate::verdict::{Failure, Verdict, show_bytes};
+use fn_emulator::outcome::CallKind;
+use fn_emulator::process::SOCKET_NAME;
+use fn_emulator::{StartOptions, rfc3339};
 
 pub(super) const CASES: [Case; 16] = [
     Case {
@@ -195,8 +195,7 @@ fn sizes_vary(h: &mut Harness) -> CaseResult {
         // The server serves a call when it neither kills the container nor
         // answers its own 500 (a body cut short); a 502 or 504 the function
         // chose is served too.
-        if ex.view.container == crate::agent::outcome::Fate::Killed || ex.view.client_status == 500
-        {
+        if ex.view.container == fn_emulator::outcome::Fate::Killed || ex.view.client_status == 500 {
             return Err(h.failed(
                 format!("a call with a {size}-byte body was not served"),
                 &ex,
@@ -472,7 +471,7 @@ fn config(h: &mut Harness) -> CaseResult {
         if config["GREETING"].as_str() != Some(value) {
             return Err(h.failed(format!("GREETING seen as {}", config["GREETING"]), &ex));
         }
-        if config["FN_APP_ID"].as_str() != Some(crate::agent::process::APP_ID) {
+        if config["FN_APP_ID"].as_str() != Some(fn_emulator::process::APP_ID) {
             return Err(h.failed(format!("FN_APP_ID seen as {}", config["FN_APP_ID"]), &ex));
         }
         if !config["MISSING"].is_null() {
@@ -491,7 +490,7 @@ const PLUMBING: [&str; 2] = ["FN_LISTENER", "FN_FORMAT"];
 fn server_vars(h: &mut Harness) -> CaseResult {
     needs_probe(h)?;
     let socket = h.running()?.socket().to_owned();
-    let expected: Vec<(String, String)> = crate::agent::process::server_env(&socket)
+    let expected: Vec<(String, String)> = fn_emulator::process::server_env(&socket)
         .into_iter()
         .map(|(k, v)| {
             (
@@ -564,7 +563,7 @@ fn read_before_answer(h: &mut Harness) -> CaseResult {
         .map_err(|e| Verdict::fail(format!("could not send: {e}")))?;
     conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .map_err(|e| Verdict::fail(e.to_string()))?;
-    let ex = h.read_answer(&mut conn, sent, crate::agent::outcome::CallKind::Invoke);
+    let ex = h.read_answer(&mut conn, sent, fn_emulator::outcome::CallKind::Invoke);
     expect_200(h, &ex)
 }
 

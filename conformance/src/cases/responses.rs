@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, supported};
-use crate::agent::outcome::{Fate, gateway_client_headers};
-use crate::harness::{Call, Exchange, Harness};
+use crate::harness::{Call, Exchange, Harness, unsupported};
 use crate::verdict::Verdict;
+use fn_emulator::outcome::{Fate, gateway_client_headers};
 
 pub(super) const CASES: [Case; 14] = [
     Case {
@@ -220,7 +220,7 @@ fn status_discipline(h: &mut Harness) -> CaseResult {
                 _ => Call::gateway("POST", "http://localhost:8080/t/app/fn"),
             };
             let ex = probe_call(h, call.probe(op))?;
-            if ex.unsupported().is_some() {
+            if unsupported(&ex).is_some() {
                 continue;
             }
             if !matches!(ex.status(), Some(200 | 502 | 504)) {
@@ -307,13 +307,7 @@ fn invoke_headers(h: &mut Harness) -> CaseResult {
     expect_200(h, &ex)?;
     let values: Vec<&str> = ex
         .response()
-        .map(|r| {
-            r.headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("X-Custom"))
-                .map(|(_, v)| v.as_str())
-                .collect()
-        })
+        .map(|r| r.head.field_values("X-Custom").collect())
         .unwrap_or_default();
     if values != ["a", "b"] {
         return Err(h.failed(
@@ -440,12 +434,11 @@ fn hop_headers(h: &mut Harness) -> CaseResult {
     let hop: Vec<String> = ex
         .response()
         .map(|r| {
-            r.headers
-                .iter()
+            r.headers()
                 // The user's values; an FDK's own `Connection: keep-alive` is fine.
                 .filter(|(k, v)| {
                     (k.eq_ignore_ascii_case("Connection") && v.eq_ignore_ascii_case("close"))
-                        || (k.eq_ignore_ascii_case("Keep-Alive") && v == "timeout=1")
+                        || (k.eq_ignore_ascii_case("Keep-Alive") && *v == "timeout=1")
                 })
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect()
@@ -471,8 +464,7 @@ fn head_size(h: &mut Harness) -> CaseResult {
         .response()
         .map(|r| {
             "HTTP/1.1 200 OK\r\n\r\n".len()
-                + r.headers
-                    .iter()
+                + r.headers()
                     .map(|(k, v)| k.len() + v.len() + 4)
                     .sum::<usize>()
         })

@@ -6,9 +6,9 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use super::{Case, CaseResult, Level, Needs, expect_200};
-use crate::agent::{StartError, StartOptions};
 use crate::harness::{Call, Harness};
 use crate::verdict::Verdict;
+use fn_emulator::{StartError, StartOptions};
 
 pub(super) const CASES: [Case; 10] = [
     Case {

@@ -143,7 +143,7 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             crate::suite::stop_on_signals()
                 .map_err(|e| Error::io("could not watch for SIGINT/SIGTERM", e))?;
             let sandbox =
-                crate::suite::open_sandbox(crate::agent::sandbox::Mode::Auto).map(Arc::new)?;
+                crate::suite::open_sandbox(fn_emulator::sandbox::Mode::Auto).map(Arc::new)?;
             eprintln!("oracle: {}", sandbox.describe());
             let container = emulated::Container { sandbox, uid, cwd };
             let rows = each_mode(

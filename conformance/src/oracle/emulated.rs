@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, message_of, sequence};
 use crate::Error;
-use crate::agent::outcome::Fate;
-use crate::agent::sandbox::Sandbox;
-use crate::agent::{FunctionCommand, StartOptions};
 use crate::harness::{Call, Harness};
+use fn_emulator::outcome::Fate;
+use fn_emulator::sandbox::Sandbox;
+use fn_emulator::{FunctionCommand, StartOptions};
 
 /// How the emulated containers run.
 #[derive(Debug, Clone)]

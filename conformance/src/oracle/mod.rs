@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::agent::outcome::Fate;
+use fn_emulator::outcome::Fate;
 
 /// The fn timeout the oracle gives every function, in seconds (the server's
 /// `timeout`; a call's deadline is this long after it gets its container).

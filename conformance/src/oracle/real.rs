@@ -22,7 +22,7 @@ use super::{
     message_of, sequence,
 };
 use crate::Error;
-use crate::agent::outcome::Fate;
+use fn_emulator::outcome::Fate;
 
 /// How long one request to the server may take before the oracle gives up
 /// (the slowest call of the sequence waits for a 5 s init timeout).

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use super::Outcome;
-use crate::agent::FunctionCommand;
 use crate::verdict::Verdict;
+use fn_emulator::FunctionCommand;
 
 /// A verdict as an expectations file writes it.
 fn word(v: &Verdict) -> &'static str {

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::{Format, Outcome, Summary, describe};
-use crate::agent::FunctionCommand;
 use crate::verdict::Verdict;
+use fn_emulator::FunctionCommand;
 
 /// Renders a run in `format`.
 pub fn render(

@@ -7,9 +7,9 @@ mod machine;
 
 use std::time::Duration;
 
-use crate::agent::FunctionCommand;
 use crate::cases::{Case, Level};
 use crate::verdict::Verdict;
+use fn_emulator::FunctionCommand;
 
 pub use machine::render;
 

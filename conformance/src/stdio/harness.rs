@@ -18,7 +18,6 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::sys::signal::Signal;
 
 use super::StdioFormat;
-use super::golang::all_unicode_space;
 use super::process::{ColdEnd, HotProcess, Launch, Pulled, run_cold, server_env};
 use super::read::{Decoded, Reader, Step};
 use super::served::{End, Served, exit_code};
@@ -26,12 +25,13 @@ use super::wire::{
     CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
     json_request,
 };
-use crate::agent::iofs::LogFile;
-use crate::agent::outcome::Fate;
-use crate::agent::process::FN_ID;
-use crate::agent::sandbox::Sandbox;
-use crate::agent::{FunctionCommand, WorkDir};
 use crate::verdict::{Failure, Verdict, show_bytes};
+use fn_emulator::golang::all_unicode_space;
+use fn_emulator::iofs::LogFile;
+use fn_emulator::outcome::Fate;
+use fn_emulator::process::FN_ID;
+use fn_emulator::sandbox::Sandbox;
+use fn_emulator::{FunctionCommand, WorkDir};
 
 /// The client's `User-Agent`.
 pub const USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));

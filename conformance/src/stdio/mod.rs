@@ -6,7 +6,7 @@
 //! reimplementation of the server, from the spec and the contract, never
 //! from the FDK under test:
 //!
-//! * [`golang`]: what Go's encoders write and Go's `json.Decoder` reads
+//! * [`fn_emulator::golang`]: what Go's encoders write and Go's `json.Decoder` reads
 //!   (an incremental scanner that finds where a value ends, Go's escaping,
 //!   Go's unmarshalling rules), and `http.DetectContentType`;
 //! * [`wire`]: the request bytes of each format, as the server wrote them,
@@ -23,7 +23,6 @@
 //!   evidence a failure shows);
 //! * [`suite`]: `fdk-conformance run --format <format>`.
 
-pub mod golang;
 pub mod harness;
 pub mod process;
 pub mod read;

@@ -15,7 +15,7 @@
 //! and the exit status, killed at the deadline.
 //!
 //! Every process runs in a [`Jail`] of its own (see
-//! [`crate::agent::sandbox`]): killing it, as the server removed a
+//! [`fn_emulator::sandbox`]): killing it, as the server removed a
 //! container, kills everything it started; so does the end of a cold run.
 
 use std::ffi::OsString;
@@ -32,9 +32,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::StdioFormat;
-use crate::agent::FunctionCommand;
-use crate::agent::process::FN_ID;
-use crate::agent::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
+use fn_emulator::FunctionCommand;
+use fn_emulator::process::FN_ID;
+use fn_emulator::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 
 /// `FN_APP_NAME` given to every function.
 pub const APP_NAME: &str = "fdk-conformance";

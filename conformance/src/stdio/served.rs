@@ -7,10 +7,10 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::StdioFormat;
-use super::golang::detect_content_type;
 use super::read::ClientResponse;
-use crate::agent::outcome::{Fate, ServerView};
 use crate::verdict::show_bytes;
+use fn_emulator::golang::detect_content_type;
+use fn_emulator::outcome::{Fate, ServerView};
 
 /// The server's OOM message for exit code 137 (DEF-RESP-3).
 pub const OOM: &str =

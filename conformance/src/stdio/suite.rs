@@ -10,13 +10,13 @@ use std::time::Instant;
 use super::StdioFormat;
 use super::harness::StdioHarness;
 use crate::Error;
-use crate::agent::FunctionCommand;
-use crate::agent::sandbox;
 use crate::cases::stdio::{StdioCase, catalog};
 use crate::cases::{Level, Needs};
 use crate::report::{self, Format, Outcome, Summary};
 use crate::suite::{Guard, Limits};
 use crate::verdict::{Failure, Verdict};
+use fn_emulator::FunctionCommand;
+use fn_emulator::sandbox;
 
 /// What `run --format <stdio format>` was asked to do.
 #[derive(Debug, Clone)]

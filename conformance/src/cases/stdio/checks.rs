@@ -9,15 +9,15 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::super::{CaseResult, Level};
-use crate::agent::outcome::Fate;
-use crate::agent::process::FN_ID;
 use crate::stdio::StdioFormat;
-use crate::stdio::golang::canonical_key;
 use crate::stdio::harness::{StdioCall, StdioHarness, USER_AGENT};
 use crate::stdio::process::{APP_NAME, CONFIG};
 use crate::stdio::read::ClientResponse;
 use crate::stdio::served::{End, Served};
 use crate::verdict::{Verdict, show_bytes};
+use fn_emulator::golang::canonical_key;
+use fn_emulator::outcome::Fate;
+use fn_emulator::process::FN_ID;
 
 /// A deadline long past (SIO-DL-2's already-passed case).
 const PAST: &str = "2000-01-01T00:00:00.000Z";

@@ -15,7 +15,7 @@ use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::process::StartError;
+use crate::process::StartError;
 
 /// How long to wait for the socket, and how often to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +170,7 @@ pub fn validate_socket(socket: &Path) -> Result<(), StartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::WorkDir;
+    use crate::WorkDir;
     use std::os::unix::fs::symlink;
     use std::os::unix::net::UnixListener;
 

@@ -1,7 +1,7 @@
 //! Directories for the function's socket, like the agent's iofs directories:
 //! each start gets a fresh, empty directory with mode 0777, inside one private
 //! work directory that is removed when the run ends (or when SIGINT or
-//! SIGTERM stops the harness: see [`super::sandbox::emergency_stop`]).
+//! SIGTERM stops the harness: see [`crate::sandbox::emergency_stop`]).
 //!
 //! The function's output goes to a [`LogFile`] in it, whose size on disk
 //! stays bounded however much the function writes, and which is only ever
@@ -40,7 +40,7 @@ impl WorkDir {
             std::process::id()
         ));
         fs::create_dir(&path)?;
-        let registered = super::sandbox::register_dir(&path);
+        let registered = crate::sandbox::register_dir(&path);
         Ok(Self {
             path,
             next: 0,
@@ -59,7 +59,7 @@ impl WorkDir {
         self.next += 1;
         let dir = self.path.join(format!("iofs{}", self.next));
         // Not while SIGINT or SIGTERM removes the work directory.
-        super::sandbox::unless_stopping(|| {
+        crate::sandbox::unless_stopping(|| {
             fs::create_dir(&dir)?;
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o777))
         })?;
@@ -70,7 +70,7 @@ impl WorkDir {
 impl Drop for WorkDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.path);
-        super::sandbox::forget_dir(self.registered);
+        crate::sandbox::forget_dir(self.registered);
     }
 }
 

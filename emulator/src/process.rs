@@ -16,9 +16,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::iofs::MAX_SOCKET_PATH;
-use super::ready::{ReadyWait, wait_for_socket};
-use super::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
+use crate::iofs::MAX_SOCKET_PATH;
+use crate::ready::{ReadyWait, wait_for_socket};
+use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 
 /// The socket name the agent waits for (`udsFilename`).
 pub const SOCKET_NAME: &str = "lsnr.sock";
@@ -214,7 +214,7 @@ impl RunningFunction {
     /// appended to `log`, then waits until it is ready. On failure the
     /// process is killed and `iofs` removed; `log` stays for the caller.
     ///
-    /// [`WorkDir::fresh_iofs`]: super::WorkDir::fresh_iofs
+    /// [`WorkDir::fresh_iofs`]: crate::WorkDir::fresh_iofs
     pub fn start(
         command: &FunctionCommand,
         iofs: PathBuf,
@@ -307,7 +307,7 @@ impl RunningFunction {
         }
         // The watch goes on before the process starts, as the agent's does.
         let watch = if options.inotify {
-            match super::ready::SocketWatch::new(&iofs) {
+            match crate::ready::SocketWatch::new(&iofs) {
                 Ok(watch) => Some(watch),
                 Err(e) => {
                     let _ = fs::remove_dir_all(&iofs);
@@ -428,13 +428,13 @@ impl Drop for RunningFunction {
 /// The last `max` bytes of the file at `path`, as lossy UTF-8 (empty if
 /// unreadable). Only those bytes are read: a function may log gigabytes.
 pub fn output_tail(path: &Path, max: usize) -> String {
-    String::from_utf8_lossy(&super::iofs::read_tail(path, 0, max)).into_owned()
+    String::from_utf8_lossy(&crate::iofs::read_tail(path, 0, max)).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::WorkDir;
+    use crate::WorkDir;
 
     #[test]
     fn env_matches_the_server() {

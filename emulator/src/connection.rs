@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::response::{Response, ResponseError, read_response};
+use crate::http1::{Response, ResponseError, read_response};
 
 /// The socket, with the call's deadline applied to each read and write.
 #[derive(Debug)]
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_trickling_peer_cannot_outlast_the_deadline() {
-        let dir = crate::agent::WorkDir::create().unwrap();
+        let dir = crate::WorkDir::create().unwrap();
         let path = dir.path().join("s.sock");
         let listener = UnixListener::bind(&path).unwrap();
         let server = std::thread::spawn(move || {

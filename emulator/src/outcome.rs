@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use super::response::{Response, ResponseError};
+#[cfg(test)]
+use crate::http1::Head;
+use crate::http1::{Response, ResponseError};
 
 /// Hop-by-hop headers (`api/common/io_utils.go`): the server never passes
 /// them between its client and the function, either way.
@@ -136,17 +138,16 @@ fn success_status(res: &Response, kind: CallKind) -> u16 {
 /// The headers the trigger's client gets from a 200: `Fn-Http-H-<Name>` as
 /// `<Name>`, `Content-Type` as is, everything else dropped (HS-GW-7).
 pub fn gateway_client_headers(res: &Response) -> Vec<(String, String)> {
-    res.headers
-        .iter()
+    res.headers()
         .filter_map(|(name, value)| {
             let lower = name.to_ascii_lowercase();
             if lower == "content-type" {
-                Some(("content-type".to_owned(), value.clone()))
+                Some(("content-type".to_owned(), value.to_owned()))
             } else {
                 lower
                     .strip_prefix("fn-http-h-")
                     .filter(|rest| !rest.is_empty())
-                    .map(|rest| (rest.to_owned(), value.clone()))
+                    .map(|rest| (rest.to_owned(), value.to_owned()))
             }
         })
         .collect()
@@ -160,10 +161,7 @@ mod tests {
     fn res(status: u16, headers: &[(&str, &str)]) -> Result<Response, ResponseError> {
         Ok(Response {
             status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            head: Head::response(status, headers.iter().copied()),
             body: Vec::new(),
             close: false,
         })
@@ -172,7 +170,7 @@ mod tests {
     fn body_error(status: u16, error: ResponseError) -> Result<Response, ResponseError> {
         Err(ResponseError::Body {
             status,
-            headers: Vec::new(),
+            head: Box::new(Head::response(status, [])),
             error: Box::new(error),
         })
     }

@@ -1,0 +1,82 @@
+//! One HTTP/1.1 message reader for every place that reads HTTP.
+//!
+//! Sans-IO, as hyper's own protocol layer is: [`HeadDecoder`] and
+//! [`BodyDecoder`] are fed whatever bytes arrived and say how many they
+//! used, so the same code reads a socket, a pipe or a byte slice.
+//! [`read_response`] is the blocking adapter for any
+//! [`BufRead`](std::io::BufRead).
+//!
+//! Written apart from hyper on purpose: it is the server's side of the
+//! contract, independent of what the FDK under test uses. Every size from
+//! the wire is checked against a limit before it is held, so no input can
+//! make it allocate without bound.
+
+mod body;
+mod head;
+mod response;
+
+pub use body::{BodyDecoder, Framing, MAX_CHUNK_LINE};
+pub use head::{Fields, Head, HeadDecoder, Role, StartLine};
+pub use response::{MAX_BODY, MAX_HEAD, MAX_HEADERS, Response, ResponseError, read_response};
+
+use std::fmt;
+
+/// Why bytes could not be read as a message (the transport's own failures
+/// are the adapter's business).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input ended before the first byte of a head.
+    Closed,
+    /// The bytes are not a valid HTTP/1.x message.
+    Malformed(String),
+    /// A line, the head or the body went over the reader's limits.
+    TooLarge(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("connection closed before a message"),
+            Self::Malformed(what) => write!(f, "malformed message: {what}"),
+            Self::TooLarge(what) => write!(f, "message too large: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn malformed(what: impl Into<String>) -> Error {
+    Error::Malformed(what.into())
+}
+
+/// Where the first `\n` of `bytes` is.
+fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// A byte of an RFC 9110 token (a method, a field name): letters, digits
+/// and ``!#$%&'*+-.^_`|~``.
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+#[cfg(test)]
+mod tests;
