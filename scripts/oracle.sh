@@ -55,7 +55,7 @@ fi
 echo "== oracle: the fixture as a static binary and a FROM-scratch image"
 out=$root/target/oracle
 mkdir -p "$out"
-RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --locked --release -p fdk-conformance \
+RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --locked --release -p fdk-conformance-fixtures \
   --bin fixture --target x86_64-unknown-linux-gnu --target-dir "$out/build"
 cargo build -q --locked -p fdk-conformance -p cargo-fdk
 fixture=$out/build/x86_64-unknown-linux-gnu/release/fixture
@@ -170,7 +170,7 @@ if [ "$write" = 1 ]; then
   {
     echo "# The harness against the real Fn server"
     echo
-    echo "Written by \`scripts/oracle.sh --write\`: every fixture mode (\`conformance/src/bin/fixture.rs\`)"
+    echo "Written by \`scripts/oracle.sh --write\`: every fixture mode (\`conformance/fixtures/src/bin/fixture.rs\`)"
     echo "as a FROM-scratch image on a real fnserver 0.3.753 (dockerd 20.10, cgroup v1), and the same"
     echo "call sequence (\`conformance/src/oracle/mod.rs\`) through the harness's emulation. A cell is"
     echo "the client's status, the server's message (or the body's length) and the container's fate."

@@ -283,11 +283,18 @@ fn a_function_that_never_gets_ready_is_one_clear_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
-/// The conformance crate's deliberately broken `fixture` function, built if
+/// The conformance fixtures' deliberately broken `fixture` function, built if
 /// needed.
 fn fixture_binary() -> PathBuf {
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "-q", "-p", "fdk-conformance", "--bin", "fixture"])
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "fdk-conformance-fixtures",
+            "--bin",
+            "fixture",
+        ])
         .current_dir(repo())
         .env("CARGO_TARGET_DIR", target_dir())
         .status()

@@ -4,6 +4,8 @@
 //! client that writes exactly what the server sends. Every spawned process is
 //! killed and reaped when its test ends, pass or fail.
 
+mod common;
+
 use std::fs;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
@@ -77,7 +79,7 @@ impl Fixture {
     /// [`spawn_in`](Self::spawn_in) with the working directory `cwd`.
     fn spawn_with_cwd(mode: &str, dir: TempDir, cwd: Option<&Path>) -> Self {
         let listener = format!("unix:{}", dir.0.join("lsnr.sock").display());
-        let mut command = Command::new(env!("CARGO_BIN_EXE_fixture"));
+        let mut command = Command::new(common::fixture_bin("fixture"));
         command.arg(mode).env("FN_LISTENER", listener);
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
@@ -388,7 +390,7 @@ fn good_binds_a_107_byte_listener_path() {
     ok(fs::create_dir(&long), "create the long directory");
     let listener = long.join("lsnr.sock");
     assert_eq!(listener.as_os_str().len(), 107);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fixture"));
+    let mut command = Command::new(common::fixture_bin("fixture"));
     command
         .arg("good")
         .env("FN_LISTENER", format!("unix:{}", listener.display()));
@@ -406,7 +408,7 @@ fn good_binds_a_107_byte_listener_path() {
 #[test]
 fn bad_usage_exits_2() {
     let run = |mode: &str, listener: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_fixture"));
+        let mut command = Command::new(common::fixture_bin("fixture"));
         command.arg(mode).env_remove("FN_LISTENER");
         if let Some(listener) = listener {
             command.env("FN_LISTENER", listener);
@@ -737,7 +739,7 @@ fn no_runtime_header_omits_fn_fdk_runtime() {
 fn empty_listener_exit_0_exits_0_for_an_empty_listener_only() {
     for (mode, code) in [("empty-listener-exit-0", 0), ("good", 2)] {
         let dir = TempDir::new("empty-listener");
-        let output = Command::new(env!("CARGO_BIN_EXE_fixture"))
+        let output = Command::new(common::fixture_bin("fixture"))
             .arg(mode)
             .env("FN_LISTENER", "")
             .current_dir(&dir.0)

@@ -5,13 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn suite(mode: &str, only: &[&str]) -> Output {
-    suite_with(Path::new(env!("CARGO_BIN_EXE_fixture")), mode, only, &[])
+    suite_with(&common::fixture_bin("fixture"), mode, only, &[])
 }
 
 /// The suite against `fixture` (a copy, maybe) in `mode`, with `extra`
@@ -62,12 +64,7 @@ fn caught_should(mode: &str, case: &str) {
 fn caught_at(mode: &str, case: &str, level: &str) {
     let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
     for extra in [&[][..], &fail_on[..]] {
-        let out = suite_with(
-            Path::new(env!("CARGO_BIN_EXE_fixture")),
-            mode,
-            &[case],
-            extra,
-        );
+        let out = suite_with(&common::fixture_bin("fixture"), mode, &[case], extra);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             line_of(&stdout, case),
@@ -82,12 +79,7 @@ fn caught_at(mode: &str, case: &str, level: &str) {
         assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
     }
 
-    let out = suite_with(
-        Path::new(env!("CARGO_BIN_EXE_fixture")),
-        "good",
-        &[case],
-        &fail_on,
-    );
+    let out = suite_with(&common::fixture_bin("fixture"), "good", &[case], &fail_on);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         verdict(&stdout, case),
@@ -220,7 +212,7 @@ fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
     );
     // --fail-on should does not count a MAY failure.
     let out = suite_with(
-        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        &common::fixture_bin("fixture"),
         "wrong-path-404",
         &["req.wrong-path"],
         &["--fail-on", "should"],
@@ -253,7 +245,7 @@ fn a_function_with_only_should_faults_passes_unless_fail_on_should() {
     );
 
     let out = suite_with(
-        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        &common::fixture_bin("fixture"),
         "no-version-header",
         &[],
         &["--fail-on", "should"],
@@ -275,7 +267,7 @@ fn the_outputs_show_each_failure_level() {
     let (json, tap, junit) = (dir.join("r.jsonl"), dir.join("r.tap"), dir.join("r.xml"));
     let arg = |kind: &str, p: &Path| format!("{kind}={}", p.display());
     let out = suite_with(
-        Path::new(env!("CARGO_BIN_EXE_fixture")),
+        &common::fixture_bin("fixture"),
         "no-version-header",
         &["resp.fdk-version", "req.empty-body"],
         &[
@@ -342,7 +334,7 @@ fn the_pool_reuses_and_closes_connections_as_the_server_does() {
     let harness = |mode: &str| {
         let command = FunctionCommand {
             name: mode.to_owned(),
-            program: env!("CARGO_BIN_EXE_fixture").into(),
+            program: common::fixture_bin("fixture").into(),
             args: vec![mode.into()],
         };
         let mut h = Harness::new(command, false).unwrap();
@@ -411,7 +403,7 @@ impl FixtureCopy {
         fs::create_dir_all(&bin).unwrap();
         fs::create_dir(&cwd).unwrap();
         let program = bin.join("fixture");
-        fs::copy(env!("CARGO_BIN_EXE_fixture"), &program).unwrap();
+        fs::copy(common::fixture_bin("fixture"), &program).unwrap();
         fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
         fs::set_permissions(&bin, fs::Permissions::from_mode(bin_mode)).unwrap();
         fs::set_permissions(&cwd, fs::Permissions::from_mode(0o777)).unwrap();
@@ -633,7 +625,7 @@ fn harness_cmd(mode: &str, tag: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
     cmd.arg("run").arg("--probe").args(extra);
     cmd.arg("--")
-        .arg(env!("CARGO_BIN_EXE_fixture"))
+        .arg(common::fixture_bin("fixture"))
         .arg(mode)
         .arg(tag);
     cmd
@@ -692,7 +684,7 @@ fn a_killed_function_takes_its_grandchild_along() {
         let tag = unique_tag(&format!("kill-{mode:?}"));
         let command = FunctionCommand {
             name: "grandchild".into(),
-            program: env!("CARGO_BIN_EXE_fixture").into(),
+            program: common::fixture_bin("fixture").into(),
             args: vec!["grandchild".into(), tag.clone().into()],
         };
         let sandbox =
@@ -981,13 +973,9 @@ fn output_files_are_written_when_the_function_never_becomes_ready() {
         .arg(format!("junit={}", junit.display()))
         .arg("--output")
         .arg(format!("tap={}", tap.display()))
-        .args([
-            "--only",
-            "sock.",
-            "--",
-            env!("CARGO_BIN_EXE_fixture"),
-            "exit-early",
-        ])
+        .args(["--only", "sock.", "--"])
+        .arg(common::fixture_bin("fixture"))
+        .arg("exit-early")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1025,7 +1013,7 @@ fn the_cgroup_freezer_does_not_interrupt_a_timed_wait() {
     for mode in modes {
         let command = FunctionCommand {
             name: "eintr-fatal".into(),
-            program: env!("CARGO_BIN_EXE_fixture").into(),
+            program: common::fixture_bin("fixture").into(),
             args: vec!["eintr-fatal".into()],
         };
         let mut h = Harness::new(command, false).unwrap();

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,7 +22,7 @@ fn suite_of(program: &Path, args: &[&str], format: &str, only: &[&str], extra: &
 
 fn suite(format: &str, mode: &str, only: &[&str]) -> Output {
     suite_of(
-        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &common::fixture_bin("stdio_fixture"),
         &[mode],
         format,
         only,
@@ -55,7 +57,7 @@ fn caught_should(format: &str, mode: &str, case: &str, evidence: &str) {
 }
 
 fn caught_at(format: &str, mode: &str, case: &str, evidence: &str, level: &str) {
-    let program = Path::new(env!("CARGO_BIN_EXE_stdio_fixture"));
+    let program = &common::fixture_bin("stdio_fixture");
     let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
     for extra in [&[][..], &fail_on[..]] {
         let out = suite_of(program, &[mode], format, &[case], extra);
@@ -232,35 +234,23 @@ fn passes_everything(program: &Path, args: &[&str], format: &str) {
 
 #[test]
 fn the_good_fixture_passes_every_json_case() {
-    passes_everything(
-        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
-        &["good"],
-        "json",
-    );
+    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "json");
 }
 
 #[test]
 fn the_good_fixture_passes_every_http_case() {
-    passes_everything(
-        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
-        &["good"],
-        "http",
-    );
+    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "http");
 }
 
 #[test]
 fn the_good_fixture_passes_every_default_case() {
-    passes_everything(
-        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
-        &["good"],
-        "default",
-    );
+    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "default");
 }
 
 #[test]
 fn the_good_fixture_passes_every_cloudevent_case() {
     passes_everything(
-        Path::new(env!("CARGO_BIN_EXE_stdio_fixture")),
+        &common::fixture_bin("stdio_fixture"),
         &["good"],
         "cloudevent",
     );
@@ -340,7 +330,7 @@ fn outputs_and_expectations_work_for_stdio_suites() {
     let dir = std::env::temp_dir().join(format!("stdio-selftest-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (junit, jsonl, expect) = (dir.join("r.xml"), dir.join("r.jsonl"), dir.join("e.txt"));
-    let fixture = Path::new(env!("CARGO_BIN_EXE_stdio_fixture"));
+    let fixture = &common::fixture_bin("stdio_fixture");
     let arg = |p: &Path| p.to_str().unwrap().to_owned();
     let out = suite_of(
         fixture,
