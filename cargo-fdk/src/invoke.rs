@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use fn_emulator::http1::{ResponseError, read_response};
+
 use crate::error::{Error, Result};
 
 /// One HTTP answer.
@@ -83,55 +85,26 @@ enum Parsed {
     NotHttp,
 }
 
-/// Parses a whole HTTP/1.1 response read to the end of the connection.
+/// Parses a whole HTTP/1.1 response read to the end of the connection,
+/// with the emulator's reader (the one every part of the project reads
+/// HTTP with).
 fn parse(raw: &[u8]) -> Parsed {
-    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Parsed::NotHttp;
-    };
-    let Ok(head) = std::str::from_utf8(&raw[..end]) else {
-        return Parsed::NotHttp;
-    };
-    let mut lines = head.split("\r\n");
-    let Some(status) = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse::<u16>().ok())
-    else {
-        return Parsed::NotHttp;
-    };
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    let rest = &raw[end + 4..];
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        match dechunk(rest) {
-            Some(body) => body,
-            None => return Parsed::NotHttp,
-        }
-    } else if let Some(declared) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if rest.len() < declared {
-            return Parsed::Short {
+    match read_response(&mut &raw[..]) {
+        Ok(res) => Parsed::Whole(Answer {
+            status: res.status,
+            headers: res.head.to_pairs(),
+            body: res.body,
+        }),
+        Err(ResponseError::Body { status, head, .. }) => match head.content_length() {
+            Ok(Some(declared)) => Parsed::Short {
                 status,
-                got: rest.len(),
-                declared,
-            };
-        }
-        rest[..declared].to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Parsed::Whole(Answer {
-        status,
-        headers,
-        body,
-    })
+                got: raw.len().saturating_sub(usize::try_from(head.wire_len()).unwrap_or(0)),
+                declared: usize::try_from(declared).unwrap_or(usize::MAX),
+            },
+            _ => Parsed::NotHttp,
+        },
+        Err(_) => Parsed::NotHttp,
+    }
 }
 
 /// The text of the Fn server's own error answer, `{"message":"…"}`.
@@ -142,21 +115,6 @@ pub fn server_message(answer: &Answer) -> Option<String> {
         .get("message")?
         .as_str()
         .map(str::to_owned)
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size = std::str::from_utf8(&rest[..line_end]).ok()?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(body);
-        }
-        body.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
-    }
 }
 
 #[cfg(test)]
@@ -188,6 +146,14 @@ mod tests {
             Parsed::Short {
                 status: 500,
                 got: 0,
+                declared: 10
+            }
+        );
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nX-A: b\r\nContent-Length: 10\r\n\r\nabc"),
+            Parsed::Short {
+                status: 200,
+                got: 3,
                 declared: 10
             }
         );

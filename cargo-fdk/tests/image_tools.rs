@@ -290,7 +290,7 @@ fn call(stream: &mut UnixStream, call_id: &str, chunks: &[&str]) {
     let mut request = format!(
         "POST /call HTTP/1.1\r\nHost: localhost\r\nFn-Call-Id: {call_id}\r\n\
          Fn-Deadline: {}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
-        cargo_fdk::oci::rfc3339(deadline)
+        fn_emulator::rfc3339::format_unix_seconds(deadline)
     );
     for chunk in chunks {
         request += &format!("{:x}\r\n{chunk}\r\n", chunk.len());

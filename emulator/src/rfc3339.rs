@@ -45,6 +45,86 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// Parses strict RFC 3339 (`T` or `t`, an optional fraction, `Z`, `z` or
+/// `±hh:mm`, no leap second) into seconds and nanoseconds since the Unix
+/// epoch; `None` for anything else.
+///
+/// ```
+/// use fn_emulator::rfc3339::parse;
+///
+/// assert_eq!(parse("1970-01-02T00:00:01.5Z"), Some((86_401, 500_000_000)));
+/// assert_eq!(parse("1970-01-01T01:00:00+01:00"), Some((0, 0)));
+/// assert_eq!(parse("1970-02-30T00:00:00Z"), None);
+/// ```
+pub fn parse(value: &str) -> Option<(i64, u32)> {
+    let b = value.as_bytes();
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let digits = b.get(from..to)?;
+        digits.iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let punct = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if !punct.iter().all(|&(at, c)| b.get(at) == Some(&c))
+        || !matches!(b.get(10), Some(b'T' | b't'))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        2 => 28 + i64::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if b.get(at) == Some(&b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let padded = b[at + 1..at + 1 + digits].iter().chain([b'0'; 9].iter());
+        nanos = padded.take(9).fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
+        at += 1 + digits;
+    }
+    let offset = match b.get(at..)? {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (num(at + 1, at + 3)?, num(at + 4, at + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            (h * 3600 + m * 60) * if *sign == b'+' { 1 } else { -1 }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some((
+        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+        nanos,
+    ))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date: the inverse of
+/// [`civil_from_days`], for any year (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

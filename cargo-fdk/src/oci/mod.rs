@@ -142,7 +142,7 @@ impl Image {
         let layer_tar = layer_tar(&spec.binary, spec.created)?;
         let diff_id = sha256_digest(&layer_tar);
         let layer = Blob::new(gzip(&layer_tar)?);
-        let created = rfc3339(spec.created);
+        let created = fn_emulator::rfc3339::format_unix_seconds(spec.created);
         let config = Config {
             created: created.clone(),
             architecture: spec.architecture.clone(),
@@ -321,28 +321,6 @@ pub fn source_date_epoch() -> Result<u64> {
             ))
         }),
     }
-}
-
-/// `1970-01-01T00:00:00Z` for `secs` seconds after the epoch (UTC).
-pub fn rfc3339(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 fn descriptor(media_type: &'static str, blob: &Blob) -> Descriptor {
