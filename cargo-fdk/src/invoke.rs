@@ -98,7 +98,9 @@ fn parse(raw: &[u8]) -> Parsed {
         Err(ResponseError::Body { status, head, .. }) => match head.content_length() {
             Ok(Some(declared)) => Parsed::Short {
                 status,
-                got: raw.len().saturating_sub(usize::try_from(head.wire_len()).unwrap_or(0)),
+                got: raw
+                    .len()
+                    .saturating_sub(usize::try_from(head.wire_len()).unwrap_or(0)),
                 declared: usize::try_from(declared).unwrap_or(usize::MAX),
             },
             _ => Parsed::NotHttp,

@@ -15,41 +15,76 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
 use crate::Error;
-use crate::bench::{self, args::Parsed};
+use crate::bench::{self, args::BenchArgs};
 use crate::error::display_chain;
 
-/// The top-level help text.
-pub const USAGE: &str = "\
-Usage: fdk-conformance <command> [options]
-
-Plays the Fn server against a function built with any language's FDK.
-
-Commands:
-  run     Run the conformance cases against a function
-          (`fdk-conformance run --help`)
-  matrix  Print a Markdown verdict matrix from expectations files:
-          `fdk-conformance matrix NAME=FILE...`
-  bench   Measure exec-to-ready, call latency, CPU and memory against the floor
-          (`fdk-conformance bench --help`)
-  oracle  Play one call sequence on a real Fn server and in the harness's
-          emulation, and compare them (`fdk-conformance oracle --help`)
-  help    Print this help
-
+/// What the top-level help says after the commands.
+const AFTER_HELP: &str = "\
 Exit codes: 0 passed, 1 something failed (run: at the --fail-on level, MUST by default),
-            2 could not run (usage, not ready).
-";
+            2 could not run (usage, not ready).";
+
+/// Plays the Fn server against a function built with any language's FDK.
+///
+/// Options take their value as `--name value` or `--name=value`, in every
+/// command, as in `cargo fdk`.
+#[derive(Debug, Parser)]
+#[command(name = "fdk-conformance", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the conformance cases against a function.
+    Run(crate::suite::RunCli),
+    /// Print a Markdown verdict matrix from expectations files.
+    Matrix {
+        /// A column: its name, and an expectations file (`--write-expect`).
+        #[arg(required = true, value_name = "NAME=FILE", value_parser = column_arg)]
+        columns: Vec<(String, String)>,
+    },
+    /// Measure exec-to-ready, call latency, CPU and memory against the floor.
+    Bench(bench::args::BenchCli),
+    /// Play one call sequence on a real Fn server and in the harness's
+    /// emulation, and compare them.
+    Oracle(crate::oracle::command::OracleArgs),
+}
+
+fn column_arg(v: &str) -> Result<(String, String), String> {
+    v.split_once('=')
+        .map(|(name, file)| (name.to_owned(), file.to_owned()))
+        .ok_or_else(|| "takes NAME=FILE".to_owned())
+}
 
 /// Runs the command given by `args` (without the program name).
 pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
-    let mut args = args.into_iter();
-    let Some(command) = args.next() else {
-        return usage_error(&Error::Usage("no command given".into()));
+    let mut args = args.into_iter().peekable();
+    // The sandbox's trampoline: every function start goes through it, with
+    // arguments that are the function's own, not the harness's options.
+    if args
+        .peek()
+        .is_some_and(|a| a == fn_emulator::sandbox::TRAMPOLINE_ARG)
+    {
+        args.next();
+        return fn_emulator::sandbox::trampoline(args);
+    }
+    let argv = std::iter::once(OsString::from("fdk-conformance")).chain(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and the version go to stdout with 0; usage errors to
+            // stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
     };
-    match command.to_str() {
-        Some("bench") => match bench::args::parse(args) {
-            Ok(Parsed::Help) => print_out(bench::args::USAGE),
-            Ok(Parsed::Run(bench_args)) => {
+    match cli.command {
+        Command::Bench(bench_cli) => match BenchArgs::try_from(bench_cli) {
+            Ok(bench_args) => {
                 // Under --limits every function has a cgroup of its own: a
                 // Ctrl-C must remove those (and kill the functions), not
                 // leave them behind, as `run` does.
@@ -63,10 +98,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             Err(e) => usage_error(&e),
         },
-        Some(fn_emulator::sandbox::TRAMPOLINE_ARG) => fn_emulator::sandbox::trampoline(args),
-        Some("run") => match crate::suite::parse(args) {
-            Ok(None) => print_out(crate::suite::USAGE),
-            Ok(Some(run_args)) => {
+        Command::Run(run_cli) => match crate::suite::Args::try_from(run_cli) {
+            Ok(run_args) => {
                 if let Err(e) = crate::suite::stop_on_signals() {
                     eprintln!(
                         "fdk-conformance: cannot handle SIGINT/SIGTERM ({e}); stopping the run \
@@ -80,13 +113,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             }
             Err(e) => usage_error(&e),
         },
-        Some("matrix") => matrix(args),
-        Some("oracle") => crate::oracle::command::run(args),
-        Some("help" | "-h" | "--help") => print_out(USAGE),
-        Some("--version" | "-V") => {
-            print_out(concat!("fdk-conformance ", env!("CARGO_PKG_VERSION"), "\n"))
-        }
-        _ => usage_error(&Error::Usage(format!("unknown command {command:?}"))),
+        Command::Matrix { columns } => matrix(columns),
+        Command::Oracle(oracle) => crate::oracle::command::run(oracle),
     }
 }
 
@@ -112,24 +140,18 @@ fn bench_command(bench_args: &bench::args::BenchArgs) -> ExitCode {
 }
 
 /// `fdk-conformance matrix NAME=FILE...`
-fn matrix(args: impl Iterator<Item = OsString>) -> ExitCode {
-    let mut columns = Vec::new();
-    for arg in args {
-        let arg = arg.to_string_lossy().into_owned();
-        let Some((name, file)) = arg.split_once('=') else {
-            return usage_error(&Error::Usage(format!(
-                "matrix takes NAME=FILE, not {arg:?}"
-            )));
-        };
-        let parsed = std::fs::read_to_string(file)
+fn matrix(columns: Vec<(String, String)>) -> ExitCode {
+    let mut parsed_columns = Vec::new();
+    for (name, file) in columns {
+        let parsed = std::fs::read_to_string(&file)
             .map_err(|e| Error::io(format!("could not read {file:?}"), e))
             .and_then(|text| crate::report::expect::parse(&text).map_err(Error::Usage));
         match parsed {
-            Ok(verdicts) => columns.push((name.to_owned(), verdicts)),
+            Ok(verdicts) => parsed_columns.push((name, verdicts)),
             Err(e) => return fail(&e),
         }
     }
-    print_out(&crate::report::expect::matrix(&columns))
+    print_out(&crate::report::expect::matrix(&parsed_columns))
 }
 
 fn print_out(text: &str) -> ExitCode {

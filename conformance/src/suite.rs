@@ -25,6 +25,7 @@
 //! harness exits 130 or 143 ([`stop_on_signals`]).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -36,48 +37,8 @@ use crate::verdict::{Failure, Verdict};
 use fn_emulator::FunctionCommand;
 use fn_emulator::sandbox::{self, Sandbox};
 
-/// Help for `fdk-conformance run`.
-pub const USAGE: &str = "\
-Usage: fdk-conformance run [options] -- <command> [args...]
-
-Plays the Fn server against <command> (a function built with any FDK) and
-reports one verdict per conformance case (protocol-spec/http-stream.md).
-
-Options:
-  --format FORMAT      the contract to play: http-stream (the default), or one of the
-                       stdin/stdout formats of Fn 0.3.602, json, http, default or
-                       cloudevent (protocol-spec/stdio.md; cases json.*, http.*, ...)
-  --probe              the function speaks the probe protocol (protocol-spec/probe.md);
-                       without it, behaviour cases are reported not applicable
-  --only ID|PREFIX     run only matching cases (e.g. sock.mode, resp.); repeatable
-  --level LEVEL        run only cases of LEVEL or stricter: must, should, may (default may)
-  --fail-on LEVEL      fail the run on a failure at LEVEL or stricter: must (the default:
-                       only what the real server would fail), should (also what only a
-                       good FDK does) or may (any failure). With --expect, a failure at
-                       LEVEL fails the run even if the file expects it
-  --output FMT=FILE    also write results as json (JSON Lines), tap or junit to FILE; repeatable
-  --expect FILE        compare every verdict with FILE (lines `<case id> <pass|fail|n/a|skip>`,
-                       `#` comments); any difference, either way, fails the run
-  --write-expect FILE  write this run's verdicts in that format
-  --no-freeze          do not stop the function (SIGSTOP) between calls; by default it
-                       is stopped after every call and continued (SIGCONT) before the
-                       next, as the server's freezer does
-  --uid N              start the function as uid N, gid N, no supplementary groups (the
-                       server runs it as 1000:1000); needs root. The command must be
-                       executable by that uid (copy it out of a 0700 home first).
-                       life.unprivileged, which also gives it a read-only working
-                       directory, is skipped without this option
-  --sandbox MODE       the function's container: auto (the default: cgroups when root and
-                       they are writable, else a process group and signals), cgroup (exit 2
-                       without), or signals (SIGSTOP/SIGCONT to the process group as the
-                       freezer, no pids or memory limit)
-  --call-timeout D     a call whose Fn-Deadline is garbled or absent waits this long, as
-                       the server's fn timeout (default 30s; D is 500ms, 30s, 2m, ...)
-  --case-timeout D     a case's limit (default 120s): past it nothing more is sent, and the
-                       case fails
-  --run-timeout D      the run's limit (default 30m): the cases left fail as not run
-  --list               list the cases and exit
-
+/// What the help of `fdk-conformance run` says after the options.
+const RUN_AFTER_HELP: &str = "\
 Levels: MUST: the real Fn server would fail a call or kill the container; SHOULD: what
 only a good FDK does (the server never exercises it or does not care); MAY: informational.
 A failure shows its level; the summary counts the failures of each level.
@@ -87,8 +48,7 @@ Exit codes: 0 no failure at the --fail-on level or stricter (MUST by default; wi
             1 a failure at that level (with --expect: a verdict changed),
             2 could not run (usage, or the function never became ready),
             130, 143 stopped by SIGINT, SIGTERM (the function killed, the work directory
-            removed).
-";
+            removed).";
 
 /// The default `--case-timeout`.
 pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -159,133 +119,165 @@ pub struct Args {
     limits: Limits,
 }
 
-/// Parses `run`'s arguments; `Ok(None)` asks for help.
-pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Option<Args>, Error> {
-    let mut parsed = Args {
-        command: None,
-        probe: false,
-        only: Vec::new(),
-        level: Level::May,
-        fail_on: None,
-        outputs: Vec::new(),
-        expect: None,
-        write_expect: None,
-        freeze: true,
-        uid: None,
-        list: false,
-        format: None,
-        sandbox: sandbox::Mode::Auto,
-        limits: Limits::default(),
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy().into_owned();
-        let mut value = |name: &str| {
-            args.next()
-                .map(|v| v.to_string_lossy().into_owned())
-                .ok_or_else(|| Error::Usage(format!("{name} needs a value")))
-        };
-        match text.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--probe" => parsed.probe = true,
-            "--list" => parsed.list = true,
-            "--format" => {
-                let v = value("--format")?;
-                parsed.format = match v.as_str() {
-                    "http-stream" => None,
-                    name => Some(crate::stdio::StdioFormat::parse(name).ok_or_else(|| {
-                        Error::Usage(format!(
-                            "--format takes http-stream, json, http, default or cloudevent, \
-                             not {v:?}"
-                        ))
-                    })?),
-                };
+/// `fdk-conformance run`'s command line.
+///
+/// Plays the Fn server against <COMMAND> (a function built with any FDK)
+/// and reports one verdict per conformance case
+/// (protocol-spec/http-stream.md).
+#[derive(Debug, clap::Args)]
+#[command(after_help = RUN_AFTER_HELP, args_override_self = true)]
+pub struct RunCli {
+    /// The contract to play: http-stream, or one of the stdin/stdout formats
+    /// of Fn 0.3.602, json, http, default or cloudevent (protocol-spec/stdio.md;
+    /// cases json.*, http.*, ...).
+    #[arg(long, value_name = "FORMAT", default_value = "http-stream", value_parser = format_arg)]
+    format: FormatArg,
+    /// The function speaks the probe protocol (protocol-spec/probe.md); without
+    /// it, behaviour cases are reported not applicable.
+    #[arg(long)]
+    probe: bool,
+    /// Run only matching cases (e.g. sock.mode, resp.); repeatable.
+    #[arg(long, value_name = "ID|PREFIX")]
+    only: Vec<String>,
+    /// Run only cases of LEVEL or stricter: must, should, may.
+    #[arg(long, value_name = "LEVEL", default_value = "may", value_parser = level_arg)]
+    level: Level,
+    /// Fail the run on a failure at LEVEL or stricter: must (the default: only
+    /// what the real server would fail), should (also what only a good FDK
+    /// does) or may (any failure). With --expect, a failure at LEVEL fails the
+    /// run even if the file expects it.
+    #[arg(long, value_name = "LEVEL", value_parser = level_arg)]
+    fail_on: Option<Level>,
+    /// Also write results as json (JSON Lines), tap or junit to FILE; repeatable.
+    #[arg(long, value_name = "FMT=FILE", value_parser = output_arg)]
+    output: Vec<(Format, PathBuf)>,
+    /// Compare every verdict with FILE (lines `<case id> <pass|fail|n/a|skip>`,
+    /// `#` comments); any difference, either way, fails the run.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Write this run's verdicts in that format.
+    #[arg(long, value_name = "FILE")]
+    write_expect: Option<PathBuf>,
+    /// Do not stop the function (SIGSTOP) between calls; by default it is
+    /// stopped after every call and continued (SIGCONT) before the next, as
+    /// the server's freezer does.
+    #[arg(long)]
+    no_freeze: bool,
+    /// Start the function as uid N, gid N, no supplementary groups (the server
+    /// runs it as 1000:1000); needs root. The command must be executable by
+    /// that uid (copy it out of a 0700 home first). life.unprivileged, which
+    /// also gives it a read-only working directory, is skipped without this
+    /// option.
+    #[arg(long, value_name = "N")]
+    uid: Option<u32>,
+    /// The function's container: auto (cgroups when root and they are
+    /// writable, else a process group and signals), cgroup (exit 2 without),
+    /// or signals (SIGSTOP/SIGCONT to the process group as the freezer, no
+    /// pids or memory limit).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = sandbox_arg)]
+    sandbox: sandbox::Mode,
+    /// A call whose Fn-Deadline is garbled or absent waits this long, as the
+    /// server's fn timeout (D is 500ms, 30s, 2m, ...).
+    #[arg(long, value_name = "D", default_value = "30s", value_parser = duration_arg)]
+    call_timeout: Duration,
+    /// A case's limit: past it nothing more is sent, and the case fails.
+    #[arg(long, value_name = "D", default_value = "120s", value_parser = duration_arg)]
+    case_timeout: Duration,
+    /// The run's limit: the cases left fail as not run.
+    #[arg(long, value_name = "D", default_value = "30m", value_parser = duration_arg)]
+    run_timeout: Duration,
+    /// List the cases and exit.
+    #[arg(long)]
+    list: bool,
+    /// The function's command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+/// `--format`: http-stream, or a stdin/stdout format.
+#[derive(Debug, Clone, Copy)]
+struct FormatArg(Option<crate::stdio::StdioFormat>);
+
+fn format_arg(v: &str) -> Result<FormatArg, String> {
+    match v {
+        "http-stream" => Ok(FormatArg(None)),
+        name => crate::stdio::StdioFormat::parse(name)
+            .map(|f| FormatArg(Some(f)))
+            .ok_or_else(|| "takes http-stream, json, http, default or cloudevent".to_owned()),
+    }
+}
+
+fn level_arg(v: &str) -> Result<Level, String> {
+    Level::parse(v).ok_or_else(|| "takes must, should or may".to_owned())
+}
+
+fn sandbox_arg(v: &str) -> Result<sandbox::Mode, String> {
+    sandbox::Mode::parse(v).ok_or_else(|| "takes auto, cgroup or signals".to_owned())
+}
+
+fn duration_arg(v: &str) -> Result<Duration, String> {
+    parse_duration(v).ok_or_else(|| "takes a duration such as 500ms, 30s or 2m".to_owned())
+}
+
+fn output_arg(v: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = v
+        .split_once('=')
+        .ok_or_else(|| "takes FMT=FILE".to_owned())?;
+    let format = Format::parse(format)
+        .ok_or_else(|| format!("unknown output format {format:?}: json, tap or junit"))?;
+    Ok((format, PathBuf::from(file)))
+}
+
+impl TryFrom<RunCli> for Args {
+    type Error = Error;
+
+    fn try_from(cli: RunCli) -> Result<Self, Error> {
+        let mut words = cli.command.into_iter();
+        let command = words.next().map(|program| {
+            // Absolute, so that cases may start it in another directory.
+            let program = if std::path::Path::new(&program).components().count() > 1 {
+                std::path::absolute(&program).map_or(program, OsString::from)
+            } else {
+                program
+            };
+            let name = std::path::Path::new(&program).file_name().map_or_else(
+                || "function".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            FunctionCommand {
+                name,
+                program,
+                args: words.collect(),
             }
-            "--no-freeze" => parsed.freeze = false,
-            "--sandbox" => {
-                let v = value("--sandbox")?;
-                parsed.sandbox = sandbox::Mode::parse(&v).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--sandbox takes auto, cgroup or signals, not {v:?}"
-                    ))
-                })?;
-            }
-            name @ ("--call-timeout" | "--case-timeout" | "--run-timeout") => {
-                let v = value(name)?;
-                let d = parse_duration(&v).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{name} takes a duration such as 500ms, 30s or 2m, not {v:?}"
-                    ))
-                })?;
-                match name {
-                    "--call-timeout" => parsed.limits.call = d,
-                    "--case-timeout" => parsed.limits.case = d,
-                    _ => parsed.limits.run = d,
-                }
-            }
-            "--expect" => parsed.expect = Some(value("--expect")?.into()),
-            "--write-expect" => parsed.write_expect = Some(value("--write-expect")?.into()),
-            "--only" => parsed.only.push(value("--only")?),
-            "--uid" => {
-                let v = value("--uid")?;
-                parsed.uid = Some(v.parse().map_err(|_| {
-                    Error::Usage(format!("--uid takes a numeric user id, not {v:?}"))
-                })?);
-            }
-            "--level" => {
-                let v = value("--level")?;
-                parsed.level = Level::parse(&v).ok_or_else(|| {
-                    Error::Usage(format!("--level takes must, should or may, not {v:?}"))
-                })?;
-            }
-            "--fail-on" => {
-                let v = value("--fail-on")?;
-                parsed.fail_on = Some(Level::parse(&v).ok_or_else(|| {
-                    Error::Usage(format!("--fail-on takes must, should or may, not {v:?}"))
-                })?);
-            }
-            "--output" => {
-                let v = value("--output")?;
-                let (format, file) = v
-                    .split_once('=')
-                    .ok_or_else(|| Error::Usage(format!("--output takes FMT=FILE, not {v:?}")))?;
-                let format = Format::parse(format).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "unknown output format {format:?}: json, tap or junit"
-                    ))
-                })?;
-                parsed.outputs.push((format, OsString::from(file)));
-            }
-            "--" => {
-                let rest = args.by_ref();
-                let program = rest
-                    .next()
-                    .ok_or_else(|| Error::Usage("no function command after --".into()))?;
-                let args: Vec<OsString> = rest.collect();
-                // Absolute, so that cases may start it in another directory.
-                let program = if std::path::Path::new(&program).components().count() > 1 {
-                    std::path::absolute(&program).map_or(program, OsString::from)
-                } else {
-                    program
-                };
-                let name = std::path::Path::new(&program).file_name().map_or_else(
-                    || "function".to_owned(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                parsed.command = Some(FunctionCommand {
-                    name,
-                    program,
-                    args,
-                });
-                break;
-            }
-            other => return Err(Error::Usage(format!("unknown option {other:?}"))),
+        });
+        if command.is_none() && !cli.list {
+            return Err(Error::Usage("give the function's command after --".into()));
         }
+        Ok(Self {
+            command,
+            probe: cli.probe,
+            only: cli.only,
+            level: cli.level,
+            fail_on: cli.fail_on,
+            outputs: cli
+                .output
+                .into_iter()
+                .map(|(format, file)| (format, file.into_os_string()))
+                .collect(),
+            expect: cli.expect.map(PathBuf::into_os_string),
+            write_expect: cli.write_expect.map(PathBuf::into_os_string),
+            freeze: !cli.no_freeze,
+            uid: cli.uid,
+            list: cli.list,
+            format: cli.format.0,
+            sandbox: cli.sandbox,
+            limits: Limits {
+                call: cli.call_timeout,
+                case: cli.case_timeout,
+                run: cli.run_timeout,
+            },
+        })
     }
-    if parsed.command.is_none() && !parsed.list {
-        return Err(Error::Usage("give the function's command after --".into()));
-    }
-    Ok(Some(parsed))
 }
 
 fn selected(args: &Args, case: &Case) -> bool {
@@ -813,6 +805,49 @@ fn run_stdio(format: crate::stdio::StdioFormat, args: &Args) -> Result<u8, Error
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunCli,
+    }
+
+    /// `run`'s arguments as the command line parses them.
+    fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Args, Error> {
+        use clap::Parser as _;
+        let argv = std::iter::once(OsString::from("run")).chain(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
+        Args::try_from(cli.run)
+    }
+
+    /// Both `--flag value` and `--flag=value`; the command after `--`.
+    #[test]
+    fn options_take_both_spellings() {
+        let args = parse(
+            [
+                "--only=sock.",
+                "--only",
+                "resp.",
+                "--fail-on=should",
+                "--probe",
+                "--",
+                "./f",
+                "x",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(args.only, ["sock.", "resp."]);
+        assert_eq!((args.fail_on, args.probe), (Some(Level::Should), true));
+        let command = args.command.unwrap();
+        assert_eq!((command.name.as_str(), command.args.len()), ("f", 1));
+        assert!(std::path::Path::new(&command.program).is_absolute());
+        // No command: a usage error, unless the cases are only listed.
+        assert!(matches!(parse([]), Err(Error::Usage(_))));
+        assert!(parse(["--list".into()]).unwrap().command.is_none());
+        assert!(parse(["--bogus", "--", "f"].map(OsString::from)).is_err());
+        assert!(parse(["--level", "often", "--", "f"].map(OsString::from)).is_err());
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
@@ -842,7 +877,6 @@ mod tests {
             ]
             .map(OsString::from),
         )
-        .unwrap()
         .unwrap();
         assert_eq!(
             args.limits,

@@ -322,7 +322,12 @@ fn format_selects_the_catalog() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--format takes"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("'--format <FORMAT>': takes http-stream, json, http, default or cloudevent"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The `bench` command line, parsed by hand (no parser dependency).
+//! The `bench` command line (clap), and the functions it names.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -7,45 +7,60 @@ use std::path::Path;
 use crate::Error;
 use fn_emulator::FunctionCommand;
 
-/// The help text of `fdk-conformance bench`.
-pub const USAGE: &str = "\
-Usage: fdk-conformance bench [OPTIONS] -- <command> [args...]
-       fdk-conformance bench [OPTIONS] --fn <name>=<command> [--fn <name>=<command>...] [-- <command> [args...]]
-
-Starts each function as the Fn server would (FN_LISTENER=unix:<dir>/lsnr.sock in a
+/// What the help of `fdk-conformance bench` says after the options.
+const BENCH_AFTER_HELP: &str = "\
+Each function is started as the Fn server would (FN_LISTENER=unix:<dir>/lsnr.sock in a
 fresh 0777 directory, FN_FORMAT=http-stream, FN_APP_ID, FN_FN_ID, FN_MEMORY=128,
-FN_TYPE=sync), measures exec-to-ready, then sends invoke calls over one keep-alive
+FN_TYPE=sync); exec-to-ready is measured, then invoke calls go over one keep-alive
 connection per function, alternating between functions in blocks of 100 calls.
 
-Functions:
-  --fn <name>=<command>  A function to bench; <command> is split on whitespace
-                         (no quoting: use the `--` form for arguments with spaces).
-                         Repeat for several. A function named `floor` is checked
-                         for the floor binary's body and is the reference of the
-                         `vs_floor` column.
-  -- <command> [args...] One more function, named after the program's file name.
-
-Options:
-  --calls <N>        Measured calls per function [default: 10000]
-  --warmup <N>       Calls per function before measuring [default: 1000]
-  --body-size <B>    Request body bytes: 0 sends Content-Length: 0, more sends
-                     one chunk of text/plain [default: 0]
-  --starts <N>       Starts per function for exec-to-ready; the median is
-                     reported [default: 5]
-  --cpu <N>          Pin the driver and the functions to CPU N [default: 0]
-  --no-pin           Do not pin
-  --limits           Run every function under the Fn server's limits: open files
-                     350 (setrlimit before exec), and, as root with cgroups, a
-                     cgroup with pids.max 50 (threads included) and a 128 MiB
-                     memory limit without swap. Without cgroups those two are
-                     skipped and the output says why; with CI=true that is an
-                     error instead
-  --json             Print one JSON object instead of the table
-  -h, --help         Print this help
-
 Exit codes: 0 all calls answered as expected, 1 some call failed,
-2 usage error or a function never became ready.
-";
+2 usage error or a function never became ready.";
+
+/// `fdk-conformance bench`'s command line: measure exec-to-ready, call
+/// latency, CPU and memory against the floor.
+#[derive(Debug, clap::Args)]
+#[command(after_help = BENCH_AFTER_HELP, args_override_self = true)]
+pub struct BenchCli {
+    /// A function to bench; COMMAND is split on whitespace (no quoting: use
+    /// the `--` form for arguments with spaces). Repeat for several. A
+    /// function named `floor` is checked for the floor binary's body and is
+    /// the reference of the `vs_floor` column.
+    #[arg(long = "fn", value_name = "NAME=COMMAND", value_parser = function_arg)]
+    functions: Vec<FunctionCommand>,
+    /// Measured calls per function.
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = number_arg::<u64>)]
+    calls: u64,
+    /// Calls per function before measuring.
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = number_arg::<u64>)]
+    warmup: u64,
+    /// Request body bytes: 0 sends Content-Length: 0, more sends one chunk of
+    /// text/plain.
+    #[arg(long, value_name = "B", default_value = "0", value_parser = number_arg::<usize>)]
+    body_size: usize,
+    /// Starts per function for exec-to-ready; the median is reported.
+    #[arg(long, value_name = "N", default_value = "5", value_parser = number_arg::<u32>)]
+    starts: u32,
+    /// Pin the driver and the functions to CPU N [default: 0].
+    #[arg(long, value_name = "N", conflicts_with = "no_pin", value_parser = number_arg::<usize>)]
+    cpu: Option<usize>,
+    /// Do not pin.
+    #[arg(long)]
+    no_pin: bool,
+    /// Run every function under the Fn server's limits: open files 350
+    /// (setrlimit before exec), and, as root with cgroups, a cgroup with
+    /// pids.max 50 (threads included) and a 128 MiB memory limit without
+    /// swap. Without cgroups those two are skipped and the output says why;
+    /// with CI=true that is an error instead.
+    #[arg(long)]
+    limits: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// One more function, named after the program's file name, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
 
 /// The parsed `bench` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,101 +98,73 @@ impl Default for BenchArgs {
     }
 }
 
-/// What the command line asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed {
-    /// Run the benchmark.
-    Run(BenchArgs),
-    /// Print [`USAGE`].
-    Help,
+impl TryFrom<BenchCli> for BenchArgs {
+    type Error = Error;
+
+    fn try_from(cli: BenchCli) -> Result<Self, Error> {
+        let mut functions = cli.functions;
+        let mut words = cli.command.into_iter();
+        if let Some(program) = words.next() {
+            let name = Path::new(&program)
+                .file_name()
+                .unwrap_or(&program)
+                .to_string_lossy()
+                .into_owned();
+            functions.push(FunctionCommand {
+                name,
+                program,
+                args: words.collect(),
+            });
+        }
+        if cli.calls == 0 {
+            return Err(usage("--calls must be at least 1"));
+        }
+        if cli.starts == 0 {
+            return Err(usage("--starts must be at least 1"));
+        }
+        if functions.is_empty() {
+            return Err(usage(
+                "no function: give --fn <name>=<command> or -- <command>",
+            ));
+        }
+        for (i, f) in functions.iter().enumerate() {
+            if functions[..i].iter().any(|g| g.name == f.name) {
+                return Err(usage(format!("two functions are named {:?}", f.name)));
+            }
+        }
+        Ok(Self {
+            calls: cli.calls,
+            warmup: cli.warmup,
+            body_size: cli.body_size,
+            starts: cli.starts,
+            cpu: if cli.no_pin {
+                None
+            } else {
+                cli.cpu.or(Some(0))
+            },
+            json: cli.json,
+            limits: cli.limits,
+            functions,
+        })
+    }
 }
 
 fn usage(text: impl Into<String>) -> Error {
     Error::Usage(text.into())
 }
 
-/// Parses the arguments that follow `bench`.
-pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, Error> {
-    let mut out = BenchArgs::default();
-    let mut pin_flags = (false, false); // (--cpu seen, --no-pin seen)
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if arg == "--" {
-            let program = args
-                .next()
-                .ok_or_else(|| usage("`--` must be followed by a command"))?;
-            let name = Path::new(&program)
-                .file_name()
-                .unwrap_or(&program)
-                .to_string_lossy()
-                .into_owned();
-            out.functions.push(FunctionCommand {
-                name,
-                program,
-                args: args.collect(),
-            });
-            break;
-        }
-        let text = arg
-            .to_str()
-            .ok_or_else(|| usage(format!("unexpected argument {arg:?}")))?;
-        let (flag, inline) = match text.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(OsString::from(value))),
-            _ => (text, None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| usage(format!("{flag} needs a value")))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--calls" => out.calls = number(flag, &value()?)?,
-            "--warmup" => out.warmup = number(flag, &value()?)?,
-            "--body-size" => out.body_size = number(flag, &value()?)?,
-            "--starts" => out.starts = number(flag, &value()?)?,
-            "--cpu" => {
-                out.cpu = Some(number(flag, &value()?)?);
-                pin_flags.0 = true;
-            }
-            "--no-pin" if inline.is_none() => {
-                out.cpu = None;
-                pin_flags.1 = true;
-            }
-            "--json" if inline.is_none() => out.json = true,
-            "--limits" if inline.is_none() => out.limits = true,
-            "--fn" => out.functions.push(function(&value()?)?),
-            _ => return Err(usage(format!("unknown option {text:?}"))),
-        }
-    }
-    if pin_flags == (true, true) {
-        return Err(usage("--cpu and --no-pin exclude each other"));
-    }
-    if out.calls == 0 {
-        return Err(usage("--calls must be at least 1"));
-    }
-    if out.starts == 0 {
-        return Err(usage("--starts must be at least 1"));
-    }
-    if out.functions.is_empty() {
-        return Err(usage(
-            "no function: give --fn <name>=<command> or -- <command>",
-        ));
-    }
-    for (i, f) in out.functions.iter().enumerate() {
-        if out.functions[..i].iter().any(|g| g.name == f.name) {
-            return Err(usage(format!("two functions are named {:?}", f.name)));
-        }
-    }
-    Ok(Parsed::Run(out))
+/// A whole number, `_` separators allowed (`20_000`).
+fn number_arg<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|_| "needs a whole number".to_owned())
 }
 
-fn number<T: std::str::FromStr>(flag: &str, value: &OsStr) -> Result<T, Error> {
-    value
-        .to_str()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .ok_or_else(|| usage(format!("{flag} needs a whole number, not {value:?}")))
+/// Parses `<name>=<command words…>`.
+fn function_arg(spec: &str) -> Result<FunctionCommand, String> {
+    function(OsStr::new(spec)).map_err(|e| e.to_string())
 }
 
 /// Parses `<name>=<command words…>`.
@@ -209,15 +196,26 @@ fn function(spec: &OsStr) -> Result<FunctionCommand, Error> {
 mod tests {
     use super::*;
 
-    fn parse_strs(args: &[&str]) -> Result<Parsed, Error> {
-        parse(args.iter().map(OsString::from))
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchCli,
+    }
+
+    /// `bench`'s arguments as the command line parses them; `Ok(None)` is
+    /// a request for help.
+    fn parse_strs(args: &[&str]) -> Result<Option<BenchArgs>, Error> {
+        use clap::Parser as _;
+        let argv = std::iter::once("bench").chain(args.iter().copied());
+        match Cli::try_parse_from(argv) {
+            Ok(cli) => BenchArgs::try_from(cli.bench).map(Some),
+            Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => Ok(None),
+            Err(e) => Err(Error::Usage(e.to_string())),
+        }
     }
 
     fn run(args: &[&str]) -> BenchArgs {
-        match parse_strs(args).unwrap() {
-            Parsed::Run(a) => a,
-            Parsed::Help => panic!("help"),
-        }
+        parse_strs(args).unwrap().unwrap()
     }
 
     #[test]
@@ -266,6 +264,14 @@ mod tests {
         );
     }
 
+    /// A later value wins (scripts/main-job.sh passes extra options after
+    /// its own).
+    #[test]
+    fn later_values_override_earlier_ones() {
+        let a = run(&["--calls", "20000", "--calls=100000", "--", "f"]);
+        assert_eq!(a.calls, 100_000);
+    }
+
     #[test]
     fn no_pin() {
         assert_eq!(run(&["--no-pin", "--", "x"]).cpu, None);
@@ -273,7 +279,7 @@ mod tests {
 
     #[test]
     fn help() {
-        assert_eq!(parse_strs(&["--calls", "1", "-h"]).unwrap(), Parsed::Help);
+        assert_eq!(parse_strs(&["--calls", "1", "-h"]).unwrap(), None);
     }
 
     #[test]

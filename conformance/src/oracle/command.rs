@@ -1,11 +1,10 @@
 //! `fdk-conformance oracle`: the three steps `scripts/oracle.sh` runs.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 use super::{Row, compare, emulated, parse_rows, real};
 use crate::Error;
@@ -13,8 +12,7 @@ use crate::error::display_chain;
 
 /// Plays one fixed call sequence on a real Fn server and in the harness's
 /// emulation, and compares the two call by call.
-#[derive(Debug, Parser)]
-#[command(name = "fdk-conformance oracle")]
+#[derive(Debug, clap::Args)]
 pub struct OracleArgs {
     #[command(subcommand)]
     step: OracleStep,
@@ -91,16 +89,8 @@ enum OracleStep {
     },
 }
 
-/// Runs `fdk-conformance oracle ARGS` (ARGS without the subcommand's name).
-pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let argv = std::iter::once(OsString::from("fdk-conformance oracle")).chain(args);
-    let parsed = match OracleArgs::try_parse_from(argv) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
+/// Runs `fdk-conformance oracle`, parsed.
+pub fn run(parsed: OracleArgs) -> ExitCode {
     match execute(parsed.step) {
         Ok(code) => code,
         Err(e) => {
