@@ -27,7 +27,8 @@
 //! * [`outcome`]: what the server makes of an answer (the client's status
 //!   and message, the container kept or killed);
 //! * [`procfs`]: memory, threads and CPU time of the function process;
-//! * [`show`]: bytes and errors as reports show them.
+//! * [`show`]: bytes and errors as reports show them;
+//! * [`stdio`]: the same for the four stdin/stdout formats of Fn 0.3.602.
 //!
 //! ```
 //! use fn_emulator::http1::read_response;
@@ -53,6 +54,7 @@ pub mod request;
 pub mod rfc3339;
 pub mod sandbox;
 pub mod show;
+pub mod stdio;
 
 pub use agent::{Agent, AgentError, DEFAULT_CALL_TIMEOUT, SERVER_IDLE_CLOSE};
 pub use call::{CLIENT_USER_AGENT, Call};

@@ -18,19 +18,19 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::sys::signal::Signal;
 
 use super::StdioFormat;
-use super::process::{ColdEnd, HotProcess, Launch, Pulled, run_cold, server_env};
-use super::read::{Decoded, Reader, Step};
-use super::served::{End, Served, exit_code};
-use super::wire::{
-    CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
-    json_request,
-};
 use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::golang::all_unicode_space;
 use fn_emulator::iofs::LogFile;
 use fn_emulator::outcome::Fate;
 use fn_emulator::process::FN_ID;
 use fn_emulator::sandbox::Sandbox;
+use fn_emulator::stdio::process::{ColdEnd, HotProcess, Launch, Pulled, run_cold, server_env};
+use fn_emulator::stdio::read::{Decoded, Reader, Step};
+use fn_emulator::stdio::served::{End, Served, exit_code};
+use fn_emulator::stdio::wire::{
+    CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
+    json_request,
+};
 use fn_emulator::{FunctionCommand, WorkDir};
 
 /// The client's `User-Agent`.

@@ -11,13 +11,13 @@ use serde_json::Value;
 use super::super::{CaseResult, Level};
 use crate::stdio::StdioFormat;
 use crate::stdio::harness::{StdioCall, StdioHarness, USER_AGENT};
-use crate::stdio::process::{APP_NAME, CONFIG};
-use crate::stdio::read::ClientResponse;
-use crate::stdio::served::{End, Served};
 use crate::verdict::{Verdict, show_bytes};
 use fn_emulator::golang::canonical_key;
 use fn_emulator::outcome::Fate;
 use fn_emulator::process::FN_ID;
+use fn_emulator::stdio::process::{APP_NAME, CONFIG};
+use fn_emulator::stdio::read::ClientResponse;
+use fn_emulator::stdio::served::{End, Served};
 
 /// A deadline long past (SIO-DL-2's already-passed case).
 const PAST: &str = "2000-01-01T00:00:00.000Z";
@@ -1337,7 +1337,7 @@ pub(super) fn unknown_format(h: &mut StdioHarness) -> CaseResult {
     let mut p = h.spawn_plain(&[("FN_FORMAT", &value)])?;
     let status = p.wait_exit(EXIT_LIMIT);
     let until = Instant::now() + Duration::from_millis(200);
-    while p.pull(until) == crate::stdio::process::Pulled::Bytes {}
+    while p.pull(until) == fn_emulator::stdio::process::Pulled::Bytes {}
     let out = p.consume(p.pending().len());
     drop(p);
     let named = h.case_output().contains(&value);

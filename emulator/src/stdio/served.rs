@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::StdioFormat;
 use super::read::ClientResponse;
-use crate::verdict::show_bytes;
-use fn_emulator::golang::detect_content_type;
-use fn_emulator::outcome::{Fate, ServerView};
+use crate::golang::detect_content_type;
+use crate::outcome::{Fate, ServerView};
+use crate::show::show_bytes;
 
 /// The server's OOM message for exit code 137 (DEF-RESP-3).
 pub const OOM: &str =

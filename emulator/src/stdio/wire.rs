@@ -18,8 +18,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use fn_emulator::golang::{canonical_key, push_bytes, push_header, push_str, push_value};
-use fn_emulator::rfc3339::format_unix_seconds;
+use crate::golang::{canonical_key, push_bytes, push_header, push_str, push_value};
+use crate::rfc3339::format_unix_seconds;
 
 /// Go's default `User-Agent`, written when a request has none.
 const GO_DEFAULT_USER_AGENT: &str = "Go-http-client/1.1";

@@ -18,7 +18,7 @@
 use serde_json::Value;
 
 use super::StdioFormat;
-use fn_emulator::golang::{
+use crate::golang::{
     Scan, Scanner, canonical_key, go_header, go_int, go_string, go_time, member, parse_value,
     push_value,
 };
@@ -175,7 +175,7 @@ fn json_out(v: &Value) -> Result<ClientResponse, String> {
         other => {
             return Err(format!(
                 "json: cannot unmarshal {} into Go value of type protocol.jsonOut",
-                fn_emulator::golang::kind(other)
+                crate::golang::kind(other)
             ));
         }
     };
@@ -194,7 +194,7 @@ fn json_out(v: &Value) -> Result<ClientResponse, String> {
             return Err(format!(
                 "json: cannot unmarshal {} into Go struct field jsonOut.protocol of type \
                  protocol.CallResponseHTTP",
-                fn_emulator::golang::kind(other)
+                crate::golang::kind(other)
             ));
         }
     }
@@ -216,7 +216,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
         other => {
             return Decoded::Undecodable(format!(
                 "json: cannot unmarshal {} into Go value of type cloudevent.CloudEvent",
-                fn_emulator::golang::kind(other)
+                crate::golang::kind(other)
             ));
         }
     };
@@ -249,7 +249,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
             return Decoded::Undecodable(format!(
                 "json: cannot unmarshal {} into Go struct field CloudEvent.extensions of type \
                  map[string]interface {{}}",
-                fn_emulator::golang::kind(other)
+                crate::golang::kind(other)
             ));
         }
     };
@@ -273,7 +273,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
                 Some(other) => {
                     return Decoded::Unmappable(format!(
                         "extensions.protocol.status_code is {} {other}, not a number",
-                        fn_emulator::golang::kind(other)
+                        crate::golang::kind(other)
                     ));
                 }
             }
@@ -290,7 +290,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
                             let Value::String(value) = value else {
                                 return Decoded::Unmappable(format!(
                                     "extensions.protocol.headers[{name:?}] holds a {}, not a string",
-                                    fn_emulator::golang::kind(value)
+                                    crate::golang::kind(value)
                                 ));
                             };
                             res.headers.push((canonical_key(name), value.clone()));
@@ -300,7 +300,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
                 Some(other) => {
                     return Decoded::Unmappable(format!(
                         "extensions.protocol.headers is {}, not an object of string arrays",
-                        fn_emulator::golang::kind(other)
+                        crate::golang::kind(other)
                     ));
                 }
             }
@@ -308,7 +308,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
         Some(other) => {
             return Decoded::Crash(format!(
                 "extensions.protocol is {}, not an object",
-                fn_emulator::golang::kind(other)
+                crate::golang::kind(other)
             ));
         }
     }
@@ -323,7 +323,7 @@ pub fn cloudevent_response(v: &Value) -> Decoded {
             Some(other) => {
                 return Decoded::Crash(format!(
                     "contentType is text/plain but data is {}, not a string",
-                    fn_emulator::golang::kind(other)
+                    crate::golang::kind(other)
                 ));
             }
             None => {

@@ -15,7 +15,7 @@
 //! and the exit status, killed at the deadline.
 //!
 //! Every process runs in a [`Jail`] of its own (see
-//! [`fn_emulator::sandbox`]): killing it, as the server removed a
+//! [`crate::sandbox`]): killing it, as the server removed a
 //! container, kills everything it started; so does the end of a cold run.
 
 use std::ffi::OsString;
@@ -32,9 +32,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::StdioFormat;
-use fn_emulator::FunctionCommand;
-use fn_emulator::process::FN_ID;
-use fn_emulator::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
+use crate::FunctionCommand;
+use crate::process::FN_ID;
+use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 
 /// `FN_APP_NAME` given to every function.
 pub const APP_NAME: &str = "fdk-conformance";
