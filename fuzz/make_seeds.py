@@ -117,6 +117,21 @@ def deadlines():
     return [v["input"].encode() for v in load("deadline.json")]
 
 
+def http1_responses():
+    """http1_response inputs: a cut byte, then an answer as functions send them."""
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nchunk1-\r\n"
+        b"7;x=y\r\nchunk2-\r\n0\r\nX-Trailer: t\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 502 Bad Gateway\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"message\":1}",
+        b"HTTP/1.0 200 OK\nFn-Http-Status: 404\n\nuntil the close",
+        b"HTTP/1.1 204 No Content\r\nFn-Fdk-Version: x/1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    ]
+    return [bytes([cut]) + a for a in answers for cut in (0, 7, 40)]
+
+
 def write(target, seeds):
     path = os.path.join(SEEDS, target)
     shutil.rmtree(path, ignore_errors=True)
@@ -145,6 +160,7 @@ def main():
         write(f"stdio_{fmt}", stdio(fmt))
     write("deadline", deadlines())
     write("response_encode", responses())
+    write("http1_response", http1_responses())
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 #   bash scripts/fuzz.sh --time 3600 socket_request stdio_json
 #
 # Targets (fuzz/fuzz_targets/): socket_request, stdio_json,
-# stdio_cloudevent, stdio_http, stdio_default, deadline, response_encode.
+# stdio_cloudevent, stdio_http, stdio_default, deadline, response_encode,
+# http1_response (the emulator's reader).
 # Each starts from the committed seeds (fuzz/seeds/<target>, regenerate with
 # `python3 fuzz/make_seeds.py`) plus what earlier local runs found
 # (fuzz/corpus/<target>, not committed). Exits 1 if any target crashed;
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(socket_request stdio_json stdio_cloudevent stdio_http stdio_default deadline response_encode)
+  targets=(socket_request stdio_json stdio_cloudevent stdio_http stdio_default deadline response_encode http1_response)
 fi
 
 if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
