@@ -1,82 +1,103 @@
-//! The command line: `cargo fdk <command> [options]`, parsed by hand.
+//! The command line: `cargo fdk <command> [options]`, declared with clap's
+//! derive API.
 //!
-//! Each subcommand is one entry in [`COMMANDS`]: its name, a summary for
-//! `cargo fdk --help`, its own `--help` text and the function that runs it
-//! with the arguments after its name. A new subcommand is a new entry.
+//! [`Cli`] is the whole command line and [`Command`] has one variant per
+//! subcommand, each with its options struct; [`main`] parses with clap, turns
+//! clap's errors into this crate's one-line usage errors (exit 2) and runs the
+//! command. A new subcommand is a new variant and the function that runs it.
 
+use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
 use crate::commands::{self, BuildOptions, ImageOptions};
 use crate::error::{Error, Result};
 use crate::scaffold::{FdkSource, NewFunction};
 
-/// One subcommand.
-#[derive(Debug, Clone, Copy)]
-pub struct Command {
-    /// What the user types after `cargo fdk`.
-    pub name: &'static str,
-    /// One line for the command list.
-    pub summary: &'static str,
-    /// The full `--help` text.
-    pub help: &'static str,
-    /// Runs it with the arguments after its name (`--help` is handled before).
-    pub run: fn(&[String]) -> Result<()>,
+/// The help page of every command: its usage, what it does, its options.
+const COMMAND_HELP: &str = "{usage-heading} {usage}\n\n{before-help}{all-args}{after-help}";
+
+/// `cargo fdk` (cargo runs `cargo-fdk fdk …`; [`main`] drops that `fdk`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-fdk",
+    bin_name = "cargo fdk",
+    version,
+    about = "Fn Project functions in Rust, from a new crate to an image the Fn server runs,\n\
+             with no Docker daemon.",
+    override_usage = "cargo fdk <command> [options]",
+    help_template = "{name} {version}: {about-with-newline}\n\
+                     {usage-heading} {usage}\n\n{all-args}{after-help}",
+    after_help = "Run `cargo fdk <command> --help` for a command's options.\n\
+                  A new function: cargo fdk new hello && cd hello && cargo test && cargo fdk image",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// The command; without one, the help goes to stderr and the exit code
+    /// is 2.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-/// Every subcommand, in the order `--help` lists them.
-pub const COMMANDS: &[Command] = &[
-    Command {
-        name: "new",
-        summary: "create a function crate: Cargo.toml, src/main.rs with a test, func.yaml, Dockerfile",
-        help: NEW_HELP,
-        run: run_new,
-    },
-    Command {
-        name: "build",
-        summary: "build the function as a static release binary, and check that it is static",
-        help: BUILD_HELP,
-        run: run_build,
-    },
-    Command {
-        name: "image",
-        summary: "build, then write an OCI image layout and an image.tar for docker load or skopeo",
-        help: IMAGE_HELP,
-        run: run_image,
-    },
-    Command {
-        name: "run",
-        summary: "serve the function on 127.0.0.1 as the Fn server would: /invoke and triggers",
-        help: RUN_HELP,
-        run: run_function,
-    },
-    Command {
-        name: "invoke",
-        summary: "send one call to a function served by `cargo fdk run`, like `fn invoke`",
-        help: INVOKE_HELP,
-        run: invoke_function,
-    },
-];
-
-/// `cargo fdk --help`.
-pub fn main_help() -> String {
-    let mut text = format!(
-        "cargo-fdk {}: Fn Project functions in Rust, from a new crate to an image the Fn server runs,\n\
-         with no Docker daemon.\n\n\
-         Usage: cargo fdk <command> [options]\n\nCommands:\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    for command in COMMANDS {
-        text += &format!("  {:<8}  {}\n", command.name, command.summary);
-    }
-    text += "\nRun `cargo fdk <command> --help` for a command's options.\n\
-             A new function: cargo fdk new hello && cd hello && cargo test && cargo fdk image\n";
-    text
+/// One command and its options. Repeating an option keeps the last value.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// `cargo fdk new`: a function crate.
+    #[command(
+        about = "create a function crate: Cargo.toml, src/main.rs with a test, func.yaml, Dockerfile",
+        override_usage = "cargo fdk new <path> [options]",
+        help_template = COMMAND_HELP,
+        before_help = NEW_ABOUT,
+        args_override_self = true
+    )]
+    New(NewArgs),
+    /// `cargo fdk build`: a static release binary.
+    #[command(
+        about = "build the function as a static release binary, and check that it is static",
+        override_usage = "cargo fdk build [options]",
+        help_template = COMMAND_HELP,
+        before_help = BUILD_ABOUT,
+        args_override_self = true
+    )]
+    Build(BuildArgs),
+    /// `cargo fdk image`: an OCI image layout and an archive.
+    #[command(
+        about = "build, then write an OCI image layout and an image.tar for docker load or skopeo",
+        override_usage = "cargo fdk image [options]",
+        help_template = COMMAND_HELP,
+        before_help = IMAGE_ABOUT,
+        after_help = IMAGE_AFTER,
+        args_override_self = true
+    )]
+    Image(ImageArgs),
+    /// `cargo fdk run`: the function behind a local stand-in for the Fn server.
+    #[command(
+        about = "serve the function on 127.0.0.1 as the Fn server would: /invoke and triggers",
+        override_usage = "cargo fdk run [options]",
+        help_template = COMMAND_HELP,
+        before_help = RUN_ABOUT,
+        args_override_self = true
+    )]
+    Run(RunArgs),
+    /// `cargo fdk invoke`: one call to `cargo fdk run`.
+    #[command(
+        about = "send one call to a function served by `cargo fdk run`, like `fn invoke`",
+        override_usage = "cargo fdk invoke [options]",
+        help_template = COMMAND_HELP,
+        before_help = INVOKE_ABOUT,
+        args_override_self = true
+    )]
+    Invoke(InvokeArgs),
+    /// `cargo fdk help [command]`: the same text as `--help` (not listed).
+    #[command(hide = true, disable_help_flag = true)]
+    Help(HelpArgs),
 }
 
-const NEW_HELP: &str = "\
-Usage: cargo fdk new <path> [options]
-
+const NEW_ABOUT: &str = "\
 Creates a function crate in <path> (which must not exist, or be empty):
   Cargo.toml      the package, a [[bin]], fn-fdk, a release profile for small binaries
   src/main.rs     a #[fdk::handler] function and a test using fdk::testing
@@ -84,40 +105,16 @@ Creates a function crate in <path> (which must not exist, or be empty):
                   timeout, an http trigger, and a `build:` step for the stock fn CLI
   Dockerfile      FROM scratch, for `fn build`/`fn deploy` where a Docker daemon exists
   .dockerignore, .gitignore
-`cargo test` passes in it as created.
+`cargo test` passes in it as created.";
 
-Options:
-  --name NAME           the function, package and binary name (default: the last
-                        component of <path>); lowercase letters, digits, `-`, `_`
-  --fdk-path DIR        depend on the FDK at DIR (a checkout's fdk/ directory)
-  --fdk-version VER     depend on fn-fdk VER from the registry
-                        (default: this repository's fdk/ when cargo-fdk was built from
-                        it and it is still there, else fn-fdk at cargo-fdk's version)
-  -h, --help            this text
-";
-
-const BUILD_HELP: &str = "\
-Usage: cargo fdk build [options]
-
+const BUILD_ABOUT: &str = "\
 Builds the function in the current directory (Cargo.toml and func.yaml) as a static
 release binary: --target <arch>-unknown-linux-musl when its standard library is
 installed, else the host's gnu target with -C target-feature=+crt-static. It always
 passes --target, and reads the result's ELF headers to check that it is static (no
-program interpreter, no shared libraries) before saying so.
+program interpreter, no shared libraries) before saying so.";
 
-Options:
-  --manifest-path PATH  the function's Cargo.toml (default ./Cargo.toml); func.yaml is
-                        read from the same directory
-  --bin NAME            the binary, when the package has several
-  --target TRIPLE       build for TRIPLE (its standard library must be installed)
-  --out FILE            also copy the binary to FILE, mode 0755 (func.yaml's build step
-                        uses --out .fn/func for the Dockerfile)
-  -h, --help            this text
-";
-
-const IMAGE_HELP: &str = "\
-Usage: cargo fdk image [options]
-
+const IMAGE_ABOUT: &str = "\
 Builds the function as `cargo fdk build` does, then writes an OCI image with no base
 image and no daemon into <target dir>/fdk-image/<name>-<version>/:
   layout/      an OCI image layout (skopeo: oci:<dir>/layout:<version>)
@@ -125,26 +122,15 @@ image and no daemon into <target dir>/fdk-image/<name>-<version>/:
 The image holds /function/func and /tmp, runs /function/func in /function, and has
 no VOLUME and no USER. Its name and tag are func.yaml's name and version, after
 $FN_REGISTRY/ when that is set. The same binary gives the same digests; timestamps
-are 1970-01-01, or $SOURCE_DATE_EPOCH.
+are 1970-01-01, or $SOURCE_DATE_EPOCH.";
 
-Options:
-  --manifest-path PATH  the function's Cargo.toml (default ./Cargo.toml)
-  --bin NAME            the binary, when the package has several
-  --target TRIPLE       build for TRIPLE
-  --binary FILE         use this static binary instead of building one
-  --tag REF             the image reference, [registry/]name:tag
-  --out DIR             write the layout and image.tar into DIR
-  -h, --help            this text
-
+const IMAGE_AFTER: &str = "\
 Then, to a real Fn server:
   docker load -i <dir>/image.tar                     (where a Docker daemon runs), or
   skopeo copy oci:<dir>/layout:<version> docker://<registry>/<name>:<version>
-  fn create function <app> <name> <image>
-";
+  fn create function <app> <name> <image>";
 
-const RUN_HELP: &str = "\
-Usage: cargo fdk run [options]
-
+const RUN_ABOUT: &str = "\
 Builds the function as `cargo fdk build` does and serves it on 127.0.0.1 the way the
 Fn server does: POST /invoke/<name> and the HTTP triggers /t/<app>/<source> of
 func.yaml (the gateway transform both ways). The function runs hot, started with the
@@ -156,48 +142,231 @@ server classifies it, and the client gets the server's status, headers and exact
 error bodies ({\"message\":\"...\"} and a newline). Each call is logged with its call
 id, the client's status, and what the server would do to the container; a container
 the server would kill is replaced for the next call. The function's output is shown
-prefixed with its name. Ctrl-C stops.
+prefixed with its name. Ctrl-C stops.";
 
-Options:
-  --manifest-path PATH  the function's Cargo.toml (default ./Cargo.toml)
-  --bin NAME            the binary, when the package has several
-  --target TRIPLE       build for TRIPLE
-  --binary FILE         serve this binary instead of building one
-  --addr HOST:PORT      where to listen (default 127.0.0.1:8080)
-  --app NAME            the app in trigger URLs (default: app)
-  --no-freeze           do not freeze the function between calls
-  -h, --help            this text
-";
-
-const INVOKE_HELP: &str = "\
-Usage: cargo fdk invoke [options]
-
+const INVOKE_ABOUT: &str = "\
 Sends one call to the function `cargo fdk run` serves, like `fn invoke`: the body
 from --body, else stdin (when it is not a terminal), with Content-Type text/plain
 unless --content-type says otherwise. Prints the answer's body on stdout. A status
 other than 2xx is printed on stderr, with the server's error message, and the exit
-status is 1; so is an answer whose body ends before its Content-Length.
+status is 1; so is an answer whose body ends before its Content-Length.";
 
-Options:
-  --manifest-path PATH  the function's Cargo.toml, for its name (default ./Cargo.toml)
-  --url URL             the whole URL instead (default http://127.0.0.1:8080/invoke/<name>)
-  --addr HOST:PORT      where `cargo fdk run` listens (default 127.0.0.1:8080)
-  --body TEXT           the request body
-  --content-type TYPE   the request's Content-Type (default text/plain)
-  --timeout SECONDS     how long to wait for the answer (default 60)
-  -v, --verbose         print the status line and headers on stderr
-  -h, --help            this text
-";
+// Every option that takes a value accepts one that starts with `-`
+// (`--body -x`); one that starts with `--` is refused by `precheck`.
 
-/// Runs the command line `args` (as `std::env::args()` gives it) and
-/// returns the exit code: 0, 1 for a failure, 2 for a usage mistake.
-pub fn main(args: Vec<String>) -> ExitCode {
-    let mut args: &[String] = args.get(1..).unwrap_or_default();
+/// The options of `cargo fdk new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    // Optional for clap: `run_new` says what is missing, as it always has.
+    /// The new function's directory; it must not exist, or be empty
+    #[arg(value_name = "path")]
+    pub path: Option<PathBuf>,
+    /// The function, package and binary name (default: the last
+    /// component of <path>); lowercase letters, digits, `-`, `_`
+    #[arg(
+        long,
+        value_name = "NAME",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub name: Option<String>,
+    /// Depend on the FDK at DIR (a checkout's fdk/ directory)
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
+    pub fdk_path: Option<PathBuf>,
+    /// Depend on fn-fdk VER from the registry
+    /// (default: this repository's fdk/ when cargo-fdk was built from
+    /// it and it is still there, else fn-fdk at cargo-fdk's version)
+    #[arg(
+        long,
+        value_name = "VER",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub fdk_version: Option<String>,
+}
+
+/// Which binary to build: the options `build`, `image` and `run` share.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BuildTarget {
+    /// The function's Cargo.toml (default ./Cargo.toml); func.yaml is
+    /// read from the same directory
+    #[arg(
+        long,
+        value_name = "PATH",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub manifest_path: Option<PathBuf>,
+    /// The binary, when the package has several
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub bin: Option<String>,
+    /// Build for TRIPLE (its standard library must be installed)
+    #[arg(long, value_name = "TRIPLE", allow_hyphen_values = true)]
+    pub target: Option<String>,
+}
+
+impl From<BuildTarget> for BuildOptions {
+    fn from(args: BuildTarget) -> Self {
+        BuildOptions {
+            manifest_path: args.manifest_path,
+            bin: args.bin,
+            target: args.target,
+        }
+    }
+}
+
+/// The options of `cargo fdk build`.
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Which binary to build.
+    #[command(flatten)]
+    pub build: BuildTarget,
+    /// Also copy the binary to FILE, mode 0755 (func.yaml's build
+    /// step uses --out .fn/func for the Dockerfile)
+    #[arg(
+        long,
+        value_name = "FILE",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub out: Option<PathBuf>,
+}
+
+/// The options of `cargo fdk image`.
+#[derive(Debug, Clone, Args)]
+pub struct ImageArgs {
+    /// Which binary to build.
+    #[command(flatten)]
+    pub build: BuildTarget,
+    /// Use this static binary instead of building one
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    pub binary: Option<PathBuf>,
+    /// The image reference, [registry/]name:tag (default: func.yaml's
+    /// name and version, after $FN_REGISTRY/ when that is set)
+    #[arg(
+        long,
+        value_name = "REF",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub tag: Option<String>,
+    /// Write the layout and image.tar into DIR
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true)]
+    pub out: Option<PathBuf>,
+}
+
+/// The options of `cargo fdk run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Which binary to build.
+    #[command(flatten)]
+    pub build: BuildTarget,
+    /// Serve this binary instead of building one
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    pub binary: Option<PathBuf>,
+    /// Where to listen
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value_t = crate::server::default_addr(),
+        value_parser = host_port,
+        allow_hyphen_values = true
+    )]
+    pub addr: SocketAddr,
+    /// The app in trigger URLs
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "app",
+        allow_hyphen_values = true
+    )]
+    pub app: String,
+    /// Do not freeze the function between calls
+    #[arg(long)]
+    pub no_freeze: bool,
+}
+
+/// The options of `cargo fdk invoke`.
+#[derive(Debug, Clone, Args)]
+pub struct InvokeArgs {
+    /// The function's Cargo.toml, for its name (default ./Cargo.toml)
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    pub manifest_path: Option<PathBuf>,
+    /// The whole URL instead (default http://<addr>/invoke/<name>)
+    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
+    pub url: Option<String>,
+    /// Where `cargo fdk run` listens
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value_t = crate::server::default_addr().to_string(),
+        allow_hyphen_values = true
+    )]
+    pub addr: String,
+    /// The request body (default: stdin, when it is not a terminal)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub body: Option<String>,
+    /// The request's Content-Type
+    #[arg(
+        long,
+        value_name = "TYPE",
+        default_value = "text/plain",
+        allow_hyphen_values = true
+    )]
+    pub content_type: String,
+    /// How long to wait for the answer
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = positive_seconds,
+        allow_hyphen_values = true
+    )]
+    pub timeout: u64,
+    /// Print the status line and headers on stderr
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The arguments of `cargo fdk help`.
+#[derive(Debug, Clone, Args)]
+pub struct HelpArgs {
+    /// The command whose help to print; without one, the list of commands.
+    #[arg(allow_hyphen_values = true)]
+    pub command: Option<String>,
+    /// Anything after the command, ignored.
+    #[arg(hide = true, allow_hyphen_values = true, num_args = 0..)]
+    pub rest: Vec<OsString>,
+}
+
+/// `--addr` of `run`: the message completes "--addr `VALUE` ".
+fn host_port(value: &str) -> std::result::Result<SocketAddr, String> {
+    value.parse().map_err(|_| "is not HOST:PORT".to_owned())
+}
+
+/// `--timeout` of `invoke`: whole seconds, at least one.
+fn positive_seconds(value: &str) -> std::result::Result<u64, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|&t: &u64| t > 0)
+        .ok_or_else(|| "is not a positive number of seconds".to_owned())
+}
+
+/// Runs the command line `args` (as `std::env::args_os()` gives it, the
+/// program first) and returns the exit code: 0, 1 for a failure, 2 for a
+/// usage mistake.
+pub fn main<I>(args: I) -> ExitCode
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let mut args: Vec<OsString> = args.into_iter().skip(1).map(Into::into).collect();
     // `cargo fdk …` runs `cargo-fdk fdk …`.
     if args.first().is_some_and(|a| a == "fdk") {
-        args = &args[1..];
+        args.remove(0);
     }
-    match dispatch(args) {
+    match dispatch(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -209,79 +378,188 @@ pub fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
-fn dispatch(args: &[String]) -> Result<()> {
-    let Some(first) = args.first() else {
-        eprint!("{}", main_help());
-        return Err(Error::usage("no command given"));
-    };
-    match first.as_str() {
-        "-h" | "--help" => {
-            print!("{}", main_help());
-            return Ok(());
-        }
-        "-V" | "--version" => {
-            println!("cargo-fdk {}", env!("CARGO_PKG_VERSION"));
-            return Ok(());
-        }
-        "help" => {
-            match args.get(1) {
-                Some(name) => print!("{}", find(name)?.help),
-                None => print!("{}", main_help()),
-            }
-            return Ok(());
-        }
-        _ => {}
-    }
-    let command = find(first)?;
-    let rest = &args[1..];
-    if rest
-        .iter()
-        .take_while(|a| *a != "--")
-        .any(|a| a == "-h" || a == "--help")
-    {
-        print!("{}", command.help);
+/// Parses `args` (after `cargo-fdk` and `fdk`) and runs the command.
+fn dispatch(args: &[OsString]) -> Result<()> {
+    let Some(cli) = parse(args)? else {
         return Ok(());
+    };
+    match cli.command {
+        None => {
+            eprint!("{}", Cli::command().render_help());
+            Err(Error::usage("no command given"))
+        }
+        Some(Command::New(args)) => run_new(args),
+        Some(Command::Build(args)) => run_build(args),
+        Some(Command::Image(args)) => run_image(args),
+        Some(Command::Run(args)) => run_function(args),
+        Some(Command::Invoke(args)) => invoke_function(args),
+        Some(Command::Help(help)) => match help.command {
+            None => print_help(None),
+            Some(name) if command_names().contains(&name) => print_help(Some(&name)),
+            Some(name) => Err(no_command(&name)),
+        },
     }
-    (command.run)(rest)
 }
 
-fn find(name: &str) -> Result<&'static Command> {
-    COMMANDS.iter().find(|c| c.name == name).ok_or_else(|| {
-        let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-        Error::usage(format!(
-            "no command `{name}` (commands: {})",
-            names.join(", ")
-        ))
-    })
+/// The parsed command line, or `None` when the help or the version was
+/// asked for, and printed.
+fn parse(args: &[OsString]) -> Result<Option<Cli>> {
+    let command = args
+        .first()
+        .and_then(|a| a.to_str())
+        .filter(|a| command_names().iter().any(|name| name == a));
+    if let Some(name) = command
+        && precheck(name, &args[1..])?
+    {
+        print_help(Some(name))?;
+        return Ok(None);
+    }
+    let argv = std::iter::once(OsString::from("cargo-fdk")).chain(args.iter().cloned());
+    match Cli::try_parse_from(argv) {
+        Ok(cli) => Ok(Some(cli)),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.print()
+                .map_err(|e| Error::new(format!("could not write the help: {e}")))?;
+            Ok(None)
+        }
+        Err(err) => Err(match command {
+            Some(name) => usage_error(name, &err),
+            // `help` fails only on a name that is not UTF-8.
+            None => no_command(
+                &args
+                    .get(usize::from(args.first().is_some_and(|a| a == "help")))
+                    .map(|a| a.to_string_lossy())
+                    .unwrap_or_default(),
+            ),
+        }),
+    }
+}
+
+/// Two rules this command line had before clap, which clap has no setting
+/// for, checked on a command's own arguments (up to `--`) before clap sees
+/// them. Returns true when the command's help is asked for.
+///
+/// - `-h`/`--help` anywhere wins, over a mistake elsewhere and even where
+///   it would be an option's value;
+/// - an option's value may start with `-` (`--body -x`), but a separate
+///   word that starts with `--` is not a value: `--tag --bin` lacks a tag,
+///   as a `--tag` at the end does (`--tag=--x` is a value). A mistake
+///   before it is the one reported, as clap would report it.
+fn precheck(name: &str, args: &[OsString]) -> Result<bool> {
+    let words: Vec<&OsString> = args.iter().take_while(|a| *a != "--").collect();
+    if words.iter().any(|a| *a == "-h" || *a == "--help") {
+        return Ok(true);
+    }
+    let cli = Cli::command();
+    let Some(command) = cli.find_subcommand(name) else {
+        return Ok(false);
+    };
+    let mut words = words.into_iter().enumerate();
+    while let Some((at, word)) = words.next() {
+        let Some(long) = word.to_str().and_then(|w| w.strip_prefix("--")) else {
+            continue;
+        };
+        let takes_value = command
+            .get_arguments()
+            .any(|a| a.get_long() == Some(long) && a.get_action().takes_values());
+        if takes_value
+            && words
+                .next()
+                .is_none_or(|(_, value)| value.as_encoded_bytes().starts_with(b"--"))
+        {
+            let before = ["cargo-fdk", name].map(OsString::from);
+            if let Err(err) = Cli::try_parse_from(before.into_iter().chain(args[..at].to_vec())) {
+                return Err(usage_error(name, &err));
+            }
+            return Err(usage(name, format!("--{long} needs a value")));
+        }
+    }
+    Ok(false)
+}
+
+/// Prints the help of `command`, or of `cargo fdk`, as `--help` does.
+fn print_help(command: Option<&str>) -> Result<()> {
+    let argv = ["cargo-fdk"].into_iter().chain(command).chain(["--help"]);
+    match Cli::try_parse_from(argv) {
+        Err(err) if err.kind() == ErrorKind::DisplayHelp => err
+            .print()
+            .map_err(|e| Error::new(format!("could not write the help: {e}"))),
+        Err(err) => Err(Error::new(err.render().to_string())),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// The commands `--help` lists, in its order.
+fn command_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
+
+/// `no command `NAME``, with the list of commands.
+fn no_command(name: &str) -> Error {
+    Error::usage(format!(
+        "no command `{name}` (commands: {})",
+        command_names().join(", ")
+    ))
+}
+
+/// Clap's error about `command`'s arguments as one line,
+/// `cargo fdk <command>: …`.
+fn usage_error(command: &str, err: &clap::Error) -> Error {
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    // `--tag <REF>` → `--tag`; `--nope=1` → `--nope`; a positional as it is.
+    let arg = context(ContextKind::InvalidArg).map(|a| {
+        if a.starts_with('-') {
+            a.split([' ', '=']).next().unwrap_or(a)
+        } else {
+            a
+        }
+    });
+    let message = match (err.kind(), arg) {
+        (ErrorKind::UnknownArgument, Some(arg)) if arg.starts_with('-') => {
+            format!("unknown option {arg}")
+        }
+        (ErrorKind::UnknownArgument, Some(arg)) => format!("unexpected argument `{arg}`"),
+        (ErrorKind::InvalidValue, Some(arg)) => format!("{arg} needs a value"),
+        (ErrorKind::TooManyValues, Some(arg)) => format!("{arg} takes no value"),
+        (ErrorKind::ValueValidation, Some(arg)) => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            match std::error::Error::source(err) {
+                Some(reason) => format!("{arg} `{value}` {reason}"),
+                None => format!("{arg} `{value}` is not valid"),
+            }
+        }
+        _ => {
+            // Anything else: clap's own first line, without its `error: `.
+            let text = err.render().to_string();
+            let line = text.lines().next().unwrap_or_default();
+            line.strip_prefix("error: ").unwrap_or(line).to_owned()
+        }
+    };
+    usage(command, message)
+}
+
+/// A usage error that names the command.
+fn usage(command: &str, message: impl std::fmt::Display) -> Error {
+    Error::usage(format!("cargo fdk {command}: {message}"))
 }
 
 /// `cargo fdk run`: the function behind a local stand-in for the Fn server.
-fn run_function(args: &[String]) -> Result<()> {
+fn run_function(args: RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    let mut p = ArgParser::new("run", args);
-    let mut build = BuildOptions::default();
-    let mut binary = None;
-    let mut addr = crate::server::default_addr();
-    let mut app = "app".to_owned();
-    let mut freeze = true;
-    while let Some(arg) = p.next_arg()? {
-        if parse_build_option(&mut p, &arg, &mut build)? {
-            continue;
-        }
-        match &arg {
-            Arg::Option(o) if o == "--binary" => binary = Some(PathBuf::from(p.value(o)?)),
-            Arg::Option(o) if o == "--addr" => {
-                let value = p.value(o)?;
-                addr = value
-                    .parse()
-                    .map_err(|_| p.usage(format!("--addr `{value}` is not HOST:PORT")))?;
-            }
-            Arg::Option(o) if o == "--app" => app = p.value(o)?,
-            Arg::Option(o) if o == "--no-freeze" => freeze = false,
-            _ => return Err(p.unknown(&arg)),
-        }
-    }
-    let (func, binary) = match binary {
+    let build = BuildOptions::from(args.build);
+    let (func, binary) = match args.binary {
         Some(binary) => (
             crate::funcfile::FuncFile::load(&build.function_dir())?,
             binary,
@@ -300,53 +578,28 @@ fn run_function(args: &[String]) -> Result<()> {
     crate::server::run(crate::server::RunOptions {
         binary,
         func,
-        app,
-        addr,
-        freeze,
+        app: args.app,
+        addr: args.addr,
+        freeze: !args.no_freeze,
         started,
     })
 }
 
 /// `cargo fdk invoke`: one call to `cargo fdk run`.
-fn invoke_function(args: &[String]) -> Result<()> {
-    let mut p = ArgParser::new("invoke", args);
-    let mut build = BuildOptions::default();
-    let mut url = None;
-    let mut addr = crate::server::default_addr().to_string();
-    let mut body = None;
-    let mut content_type = "text/plain".to_owned();
-    let mut timeout = 60u64;
-    let mut verbose = false;
-    while let Some(arg) = p.next_arg()? {
-        match &arg {
-            Arg::Option(o) if o == "--manifest-path" => {
-                build.manifest_path = Some(PathBuf::from(p.value(o)?));
-            }
-            Arg::Option(o) if o == "--url" => url = Some(p.value(o)?),
-            Arg::Option(o) if o == "--addr" => addr = p.value(o)?,
-            Arg::Option(o) if o == "--body" => body = Some(p.value(o)?.into_bytes()),
-            Arg::Option(o) if o == "--content-type" => content_type = p.value(o)?,
-            Arg::Option(o) if o == "--timeout" => {
-                let value = p.value(o)?;
-                timeout = value.parse().ok().filter(|&t: &u64| t > 0).ok_or_else(|| {
-                    p.usage(format!(
-                        "--timeout `{value}` is not a positive number of seconds"
-                    ))
-                })?;
-            }
-            Arg::Option(o) if o == "-v" || o == "--verbose" => verbose = true,
-            _ => return Err(p.unknown(&arg)),
-        }
-    }
-    let url = match url {
+fn invoke_function(args: InvokeArgs) -> Result<()> {
+    let build = BuildOptions {
+        manifest_path: args.manifest_path,
+        ..BuildOptions::default()
+    };
+    let url = match args.url {
         Some(url) => url,
         None => {
             let func = crate::funcfile::FuncFile::load(&build.function_dir())?;
-            format!("http://{addr}/invoke/{}", func.name)
+            format!("http://{}/invoke/{}", args.addr, func.name)
         }
     };
-    let body = match body {
-        Some(body) => body,
+    let body = match args.body {
+        Some(body) => body.into_bytes(),
         None => {
             use std::io::{IsTerminal, Read};
             let mut stdin = std::io::stdin();
@@ -362,11 +615,11 @@ fn invoke_function(args: &[String]) -> Result<()> {
     let answer = crate::invoke::send(
         "POST",
         &url,
-        &content_type,
+        &args.content_type,
         &body,
-        std::time::Duration::from_secs(timeout),
+        std::time::Duration::from_secs(args.timeout),
     )?;
-    if verbose {
+    if args.verbose {
         eprintln!("HTTP/1.1 {}", answer.status);
         for (k, v) in &answer.headers {
             eprintln!("{k}: {v}");
@@ -386,111 +639,32 @@ fn invoke_function(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// A small hand-written option parser: `--opt value`, `--opt=value`, flags
-/// and positionals, with errors that name the command.
-#[derive(Debug)]
-pub struct ArgParser<'a> {
-    command: &'static str,
-    args: std::slice::Iter<'a, String>,
-    inline_value: Option<(String, String)>,
-}
-
-/// One parsed argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Arg {
-    /// `--name` or `-x` (its value, if any, comes from [`ArgParser::value`]).
-    Option(String),
-    /// Anything else.
-    Positional(String),
-}
-
-impl<'a> ArgParser<'a> {
-    /// Parses `args` for `cargo fdk <command>`.
-    pub fn new(command: &'static str, args: &'a [String]) -> Self {
-        ArgParser {
-            command,
-            args: args.iter(),
-            inline_value: None,
-        }
-    }
-
-    /// The next argument, or `None` at the end.
-    pub fn next_arg(&mut self) -> Result<Option<Arg>> {
-        if let Some((name, _)) = self.inline_value.take() {
-            return Err(self.usage(format!("{name} takes no value")));
-        }
-        let Some(arg) = self.args.next() else {
-            return Ok(None);
-        };
-        if let Some(long) = arg.strip_prefix("--").filter(|l| !l.is_empty()) {
-            if let Some((name, value)) = long.split_once('=') {
-                let name = format!("--{name}");
-                self.inline_value = Some((name.clone(), value.to_owned()));
-                return Ok(Some(Arg::Option(name)));
-            }
-            return Ok(Some(Arg::Option(arg.clone())));
-        }
-        if arg.len() > 1 && arg.starts_with('-') {
-            return Ok(Some(Arg::Option(arg.clone())));
-        }
-        Ok(Some(Arg::Positional(arg.clone())))
-    }
-
-    /// The value of the option just returned.
-    pub fn value(&mut self, name: &str) -> Result<String> {
-        if let Some((_, value)) = self.inline_value.take() {
-            return Ok(value);
-        }
-        match self.args.next() {
-            Some(value) if !value.starts_with("--") => Ok(value.clone()),
-            _ => Err(self.usage(format!("{name} needs a value"))),
-        }
-    }
-
-    /// An error for an option this command does not have.
-    pub fn unknown(&self, arg: &Arg) -> Error {
-        match arg {
-            Arg::Option(name) => self.usage(format!("unknown option {name}")),
-            Arg::Positional(value) => self.usage(format!("unexpected argument `{value}`")),
-        }
-    }
-
-    /// A usage error that names the command.
-    pub fn usage(&self, message: String) -> Error {
-        Error::usage(format!("cargo fdk {}: {message}", self.command))
-    }
-}
-
-fn run_new(args: &[String]) -> Result<()> {
-    let mut p = ArgParser::new("new", args);
-    let (mut path, mut name, mut fdk_path, mut fdk_version) = (None, None, None, None);
-    while let Some(arg) = p.next_arg()? {
-        match &arg {
-            Arg::Option(o) if o == "--name" => name = Some(p.value(o)?),
-            Arg::Option(o) if o == "--fdk-path" => fdk_path = Some(PathBuf::from(p.value(o)?)),
-            Arg::Option(o) if o == "--fdk-version" => fdk_version = Some(p.value(o)?),
-            Arg::Positional(value) if path.is_none() => path = Some(PathBuf::from(value)),
-            _ => return Err(p.unknown(&arg)),
-        }
-    }
-    let dir = path.ok_or_else(|| {
-        p.usage("give the new function's directory, e.g. `cargo fdk new hello`".into())
+/// `cargo fdk new`: a function crate.
+fn run_new(args: NewArgs) -> Result<()> {
+    let dir = args.path.ok_or_else(|| {
+        usage(
+            "new",
+            "give the new function's directory, e.g. `cargo fdk new hello`",
+        )
     })?;
-    let name = match name {
+    let name = match args.name {
         Some(name) => name,
         None => dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| {
-                p.usage(format!(
-                    "cannot take a name from {}; use --name",
-                    dir.display()
-                ))
+                usage(
+                    "new",
+                    format!("cannot take a name from {}; use --name", dir.display()),
+                )
             })?,
     };
-    let fdk = match (fdk_path, fdk_version) {
+    let fdk = match (args.fdk_path, args.fdk_version) {
         (Some(_), Some(_)) => {
-            return Err(p.usage("--fdk-path and --fdk-version exclude each other".into()));
+            return Err(usage(
+                "new",
+                "--fdk-path and --fdk-version exclude each other",
+            ));
         }
         (Some(path), None) => {
             let abs = path
@@ -526,36 +700,9 @@ fn run_new(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn parse_build_option(
-    p: &mut ArgParser<'_>,
-    arg: &Arg,
-    options: &mut BuildOptions,
-) -> Result<bool> {
-    let Arg::Option(name) = arg else {
-        return Ok(false);
-    };
-    match name.as_str() {
-        "--manifest-path" => options.manifest_path = Some(PathBuf::from(p.value(name)?)),
-        "--bin" => options.bin = Some(p.value(name)?),
-        "--target" => options.target = Some(p.value(name)?),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-fn run_build(args: &[String]) -> Result<()> {
-    let mut p = ArgParser::new("build", args);
-    let mut options = BuildOptions::default();
-    let mut out = None;
-    while let Some(arg) = p.next_arg()? {
-        if parse_build_option(&mut p, &arg, &mut options)? {
-            continue;
-        }
-        match &arg {
-            Arg::Option(o) if o == "--out" => out = Some(PathBuf::from(p.value(o)?)),
-            _ => return Err(p.unknown(&arg)),
-        }
-    }
+/// `cargo fdk build`: a static release binary.
+fn run_build(args: BuildArgs) -> Result<()> {
+    let options = BuildOptions::from(args.build);
     let (function, built) = commands::build(&options)?;
     println!(
         "Built {} ({}): {}, {} bytes",
@@ -565,7 +712,7 @@ fn run_build(args: &[String]) -> Result<()> {
         thousands(built.size)
     );
     println!("  {}", describe_static(&built.elf, Some(&built.target)));
-    if let Some(out) = out {
+    if let Some(out) = args.out {
         commands::copy_binary(&built.path, &out)?;
         println!("  copied to {}", out.display());
     }
@@ -597,20 +744,14 @@ fn describe_static(
     }
 }
 
-fn run_image(args: &[String]) -> Result<()> {
-    let mut p = ArgParser::new("image", args);
-    let mut options = ImageOptions::default();
-    while let Some(arg) = p.next_arg()? {
-        if parse_build_option(&mut p, &arg, &mut options.build)? {
-            continue;
-        }
-        match &arg {
-            Arg::Option(o) if o == "--binary" => options.binary = Some(PathBuf::from(p.value(o)?)),
-            Arg::Option(o) if o == "--tag" => options.tag = Some(p.value(o)?),
-            Arg::Option(o) if o == "--out" => options.out = Some(PathBuf::from(p.value(o)?)),
-            _ => return Err(p.unknown(&arg)),
-        }
-    }
+/// `cargo fdk image`: an OCI image layout and an archive.
+fn run_image(args: ImageArgs) -> Result<()> {
+    let options = ImageOptions {
+        build: BuildOptions::from(args.build),
+        binary: args.binary,
+        tag: args.tag,
+        out: args.out,
+    };
     let report = commands::image(&options)?;
     let image = &report.image;
     let tag = image.reference.tag();
@@ -673,75 +814,135 @@ pub fn thousands(n: u64) -> String {
 mod tests {
     use super::*;
 
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|a| (*a).to_owned()).collect()
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    fn parsed(args: &[&str]) -> Command {
+        parse(&os(args)).unwrap().unwrap().command.unwrap()
     }
 
     #[test]
-    fn parser_reads_values_both_ways_and_names_mistakes() {
-        let args = strings(&["--tag", "a:1", "--out=dir", "pos", "-x"]);
-        let mut p = ArgParser::new("image", &args);
-        assert_eq!(p.next_arg().unwrap(), Some(Arg::Option("--tag".into())));
-        assert_eq!(p.value("--tag").unwrap(), "a:1");
-        assert_eq!(p.next_arg().unwrap(), Some(Arg::Option("--out".into())));
-        assert_eq!(p.value("--out").unwrap(), "dir");
-        assert_eq!(p.next_arg().unwrap(), Some(Arg::Positional("pos".into())));
-        assert_eq!(p.next_arg().unwrap(), Some(Arg::Option("-x".into())));
-        assert_eq!(p.next_arg().unwrap(), None);
+    fn clap_accepts_the_definition() {
+        Cli::command().debug_assert();
+    }
 
-        let args = strings(&["--flag=1"]);
-        let mut p = ArgParser::new("build", &args);
-        p.next_arg().unwrap();
+    #[test]
+    fn values_both_ways_defaults_and_the_last_one_wins() {
+        let Command::Image(image) = parsed(&["image", "--tag", "a:1", "--out=dir", "--tag=b:2"])
+        else {
+            panic!("not image");
+        };
+        assert_eq!(image.tag.as_deref(), Some("b:2"));
+        assert_eq!(image.out, Some(PathBuf::from("dir")));
+        assert_eq!(image.build.manifest_path, None);
+        let Command::Run(run) = parsed(&["run", "--no-freeze", "--app=x"]) else {
+            panic!("not run");
+        };
+        assert!(run.no_freeze);
         assert_eq!(
-            p.next_arg().unwrap_err().message(),
-            "cargo fdk build: --flag takes no value"
+            (run.app.as_str(), run.addr),
+            ("x", crate::server::default_addr())
         );
-        let args = strings(&["--target", "--bin"]);
-        let mut p = ArgParser::new("build", &args);
-        p.next_arg().unwrap();
-        let err = p.value("--target").unwrap_err();
-        assert!(err.is_usage());
-        assert_eq!(err.message(), "cargo fdk build: --target needs a value");
+        let Command::Invoke(invoke) = parsed(&["invoke", "-v", "--body", "-x"]) else {
+            panic!("not invoke");
+        };
+        assert!(invoke.verbose);
+        assert_eq!(invoke.body.as_deref(), Some("-x"));
+        assert_eq!(
+            (invoke.timeout, invoke.content_type.as_str()),
+            (60, "text/plain")
+        );
+        assert_eq!(invoke.addr, "127.0.0.1:8080");
+        let Command::New(new) = parsed(&["new", "hello", "--name=--odd"]) else {
+            panic!("not new");
+        };
+        assert_eq!(new.path, Some(PathBuf::from("hello")));
+        assert_eq!(new.name.as_deref(), Some("--odd"));
     }
 
     #[test]
-    fn every_command_has_help_and_a_summary() {
-        let help = main_help();
-        for command in COMMANDS {
-            assert!(help.contains(&format!("  {:<8}  {}", command.name, command.summary)));
-            assert!(
-                command
-                    .help
-                    .starts_with(&format!("Usage: cargo fdk {}", command.name))
+    fn mistakes_are_one_line_that_names_the_command() {
+        let message = |args: &[&str]| {
+            let err = dispatch(&os(args)).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+            err.message().to_owned()
+        };
+        assert_eq!(
+            message(&["build", "--nope"]),
+            "cargo fdk build: unknown option --nope"
+        );
+        assert_eq!(
+            message(&["build", "--nope=1"]),
+            "cargo fdk build: unknown option --nope"
+        );
+        assert_eq!(
+            message(&["run", "--no-freeze=1"]),
+            "cargo fdk run: --no-freeze takes no value"
+        );
+        assert_eq!(
+            message(&["build", "--target", "--bin"]),
+            "cargo fdk build: --target needs a value"
+        );
+        assert_eq!(
+            message(&["build", "--nope", "--target", "--bin"]),
+            "cargo fdk build: unknown option --nope"
+        );
+        assert_eq!(
+            message(&["image", "--tag"]),
+            "cargo fdk image: --tag needs a value"
+        );
+        assert_eq!(
+            message(&["new", "a", "b"]),
+            "cargo fdk new: unexpected argument `b`"
+        );
+        assert_eq!(
+            message(&["invoke", "--timeout=0"]),
+            "cargo fdk invoke: --timeout `0` is not a positive number of seconds"
+        );
+        for args in [&["deploy"][..], &["help", "deploy"], &["-x"]] {
+            assert_eq!(
+                message(args),
+                format!(
+                    "no command `{}` (commands: new, build, image, run, invoke)",
+                    args[args.len() - 1]
+                )
             );
         }
-        assert_eq!(dispatch(&strings(&["image", "--help"])), Ok(()));
-        assert_eq!(dispatch(&strings(&["help", "build"])), Ok(()));
-        let err = dispatch(&strings(&["deploy"])).unwrap_err();
-        assert!(
-            err.is_usage()
-                && err
-                    .message()
-                    .starts_with("no command `deploy` (commands: new, build, image, run, invoke)")
-        );
-        let err = dispatch(&strings(&["build", "--nope"])).unwrap_err();
-        assert_eq!(
-            (err.message(), err.exit_code()),
-            ("cargo fdk build: unknown option --nope", 2)
-        );
+        assert_eq!(message(&[]), "no command given");
+    }
+
+    #[test]
+    fn help_and_version_are_not_mistakes() {
+        for args in [
+            &["image", "--help"][..],
+            &["build", "--nope", "-h"],
+            &["invoke", "--body", "-h"],
+            &["help", "build"],
+            &["help"],
+            &["--help"],
+            &["-V"],
+        ] {
+            assert_eq!(dispatch(&os(args)), Ok(()), "{args:?}");
+        }
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        assert_eq!(command_names(), names[..5]);
     }
 
     #[test]
     fn run_and_invoke_refuse_bad_options_with_one_clear_line() {
-        let err = dispatch(&strings(&["run", "--addr", "nope"])).unwrap_err();
+        let err = dispatch(&os(&["run", "--addr", "nope"])).unwrap_err();
         assert!(
             err.is_usage() && err.message().contains("HOST:PORT"),
             "{err}"
         );
-        let err = dispatch(&strings(&["invoke", "--url", "ftp://x/", "--body", "a"])).unwrap_err();
+        let err = dispatch(&os(&["invoke", "--url", "ftp://x/", "--body", "a"])).unwrap_err();
         assert!(err.is_usage() && err.message().contains("http://"), "{err}");
         // Nothing listens on port 1: the message says what to start.
-        let err = dispatch(&strings(&[
+        let err = dispatch(&os(&[
             "invoke",
             "--url",
             "http://127.0.0.1:1/invoke/x",
