@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::RequestTemplate;
 use crate::outcome::CallKind;
 use crate::request::GO_USER_AGENT;
-use crate::rfc3339;
+use crate::{rfc3339, wire};
 
 /// The `User-Agent` of invoke calls (the server passes the client's).
 pub const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
@@ -153,12 +153,13 @@ impl Call {
                     if name.eq_ignore_ascii_case("Content-Type") {
                         headers.push((name.clone(), value.clone()));
                     } else {
-                        headers.push((format!("Fn-Http-H-{name}"), value.clone()));
+                        headers
+                            .push((format!("{}{name}", wire::HTTP_HEADER_PREFIX), value.clone()));
                     }
                 }
-                headers.push(("Fn-Http-Method".into(), self.method.clone()));
-                headers.push(("Fn-Http-Request-Url".into(), self.url.clone()));
-                headers.push(("Fn-Intent".into(), "httprequest".into()));
+                headers.push((wire::HTTP_METHOD.into(), self.method.clone()));
+                headers.push((wire::HTTP_REQUEST_URL.into(), self.url.clone()));
+                headers.push((wire::INTENT.into(), wire::INTENT_HTTP_REQUEST.into()));
                 GO_USER_AGENT
             }
         };

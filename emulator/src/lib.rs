@@ -28,7 +28,8 @@
 //!   and message, the container kept or killed);
 //! * [`procfs`]: memory, threads and CPU time of the function process;
 //! * [`show`]: bytes and errors as reports show them;
-//! * [`stdio`]: the same for the four stdin/stdout formats of Fn 0.3.602.
+//! * [`stdio`]: the same for the four stdin/stdout formats of Fn 0.3.602;
+//! * [`wire`]: the server's header, variable and socket names, once.
 //!
 //! ```
 //! use fn_emulator::http1::read_response;
@@ -55,6 +56,7 @@ pub mod rfc3339;
 pub mod sandbox;
 pub mod show;
 pub mod stdio;
+pub mod wire;
 
 pub use agent::{Agent, AgentError, DEFAULT_CALL_TIMEOUT, SERVER_IDLE_CLOSE};
 pub use call::{CLIENT_USER_AGENT, Call};

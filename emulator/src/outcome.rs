@@ -7,6 +7,7 @@ use std::fmt;
 #[cfg(test)]
 use crate::http1::Head;
 use crate::http1::{Response, ResponseError};
+use crate::wire;
 
 /// Hop-by-hop headers (`api/common/io_utils.go`): the server never passes
 /// them between its client and the function, either way.
@@ -129,7 +130,7 @@ fn success_status(res: &Response, kind: CallKind) -> u16 {
     if kind == CallKind::Invoke {
         return 200;
     }
-    res.header("Fn-Http-Status")
+    res.header(wire::HTTP_STATUS)
         .and_then(|v| v.trim().parse::<u16>().ok())
         .filter(|&s| (100..=999).contains(&s))
         .unwrap_or(200)
@@ -144,8 +145,11 @@ pub fn gateway_client_headers(res: &Response) -> Vec<(String, String)> {
             if lower == "content-type" {
                 Some(("content-type".to_owned(), value.to_owned()))
             } else {
+                let prefix = wire::HTTP_HEADER_PREFIX.len();
                 lower
-                    .strip_prefix("fn-http-h-")
+                    .get(..prefix)
+                    .filter(|p| p.eq_ignore_ascii_case(wire::HTTP_HEADER_PREFIX))
+                    .and_then(|_| lower.get(prefix..))
                     .filter(|rest| !rest.is_empty())
                     .map(|rest| (rest.to_owned(), value.to_owned()))
             }

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use crate::iofs::MAX_SOCKET_PATH;
 use crate::ready::{ReadyWait, wait_for_socket};
 use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
+use crate::wire;
 
 /// The socket name the agent waits for (`udsFilename`).
-pub const SOCKET_NAME: &str = "lsnr.sock";
+pub const SOCKET_NAME: &str = wire::SOCKET_NAME;
 /// `FN_APP_ID` given to every function (an ID shaped like the server's).
 pub const APP_ID: &str = "01KCONF0RMANCE00000000APP0";
 /// `FN_FN_ID` given to every function.
@@ -54,12 +55,12 @@ pub fn server_env(socket: &Path) -> Vec<(OsString, OsString)> {
     let mut listener = OsString::from("unix:");
     listener.push(socket);
     [
-        ("FN_APP_ID", OsString::from(APP_ID)),
-        ("FN_FN_ID", OsString::from(FN_ID)),
-        ("FN_MEMORY", OsString::from("128")),
-        ("FN_TYPE", OsString::from("sync")),
-        ("FN_LISTENER", listener),
-        ("FN_FORMAT", OsString::from("http-stream")),
+        (wire::ENV_APP_ID, OsString::from(APP_ID)),
+        (wire::ENV_FN_ID, OsString::from(FN_ID)),
+        (wire::ENV_MEMORY, OsString::from("128")),
+        (wire::ENV_TYPE, OsString::from("sync")),
+        (wire::ENV_LISTENER, listener),
+        (wire::ENV_FORMAT, OsString::from(wire::FORMAT_HTTP_STREAM)),
     ]
     .into_iter()
     .map(|(k, v)| (OsString::from(k), v))
@@ -191,7 +192,7 @@ fn memory_mb(options: &StartOptions) -> u64 {
         .env_set
         .iter()
         .rev()
-        .find(|(k, _)| k == "FN_MEMORY")
+        .find(|(k, _)| k == wire::ENV_MEMORY)
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(DEFAULT_MEMORY_MB)
 }
@@ -279,7 +280,7 @@ impl RunningFunction {
         });
         cmd.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         for (key, _) in std::env::vars_os() {
-            if key.as_bytes().starts_with(b"FN_") {
+            if key.as_bytes().starts_with(wire::ENV_PREFIX.as_bytes()) {
                 cmd.env_remove(key);
             }
         }

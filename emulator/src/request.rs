@@ -21,8 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The `User-Agent` the server sends for trigger calls (and the bench's default).
 pub const GO_USER_AGENT: &str = "Go-http-client/1.1";
 
-const CALL_ID: &str = "Fn-Call-Id";
-const DEADLINE: &str = "Fn-Deadline";
+use crate::wire::{CALL_ID, DEADLINE};
 
 /// A call's head and body with holes for `Fn-Call-Id` and `Fn-Deadline`.
 #[derive(Debug, Clone)]

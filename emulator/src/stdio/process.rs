@@ -35,6 +35,7 @@ use super::StdioFormat;
 use crate::FunctionCommand;
 use crate::process::FN_ID;
 use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
+use crate::wire;
 
 /// `FN_APP_NAME` given to every function.
 pub const APP_NAME: &str = "fdk-conformance";
@@ -46,12 +47,12 @@ pub const CONFIG: (&str, &str) = ("CONFORMANCE_CONFIG", "hello, world=1=2");
 /// plus one configuration variable. `FN_LISTENER` is only for http-stream.
 pub fn server_env(format: StdioFormat) -> Vec<(String, String)> {
     [
-        ("FN_FORMAT", format.name()),
-        ("FN_APP_NAME", APP_NAME),
-        ("FN_PATH", "/invoke"),
-        ("FN_MEMORY", "128"),
-        ("FN_TYPE", "sync"),
-        ("FN_FN_ID", FN_ID),
+        (wire::ENV_FORMAT, format.name()),
+        (wire::ENV_APP_NAME, APP_NAME),
+        (wire::ENV_PATH, "/invoke"),
+        (wire::ENV_MEMORY, "128"),
+        (wire::ENV_TYPE, "sync"),
+        (wire::ENV_FN_ID, FN_ID),
         CONFIG,
     ]
     .into_iter()
@@ -80,7 +81,7 @@ impl Launch<'_> {
             .env
             .iter()
             .rev()
-            .find(|(k, _)| k == "FN_MEMORY")
+            .find(|(k, _)| k == wire::ENV_MEMORY)
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(DEFAULT_MEMORY_MB);
         let jail = match self.sandbox {
@@ -98,7 +99,7 @@ impl Launch<'_> {
             .stdout(Stdio::piped())
             .stderr(stderr);
         for (key, _) in std::env::vars_os() {
-            if key.as_bytes().starts_with(b"FN_") {
+            if key.as_bytes().starts_with(wire::ENV_PREFIX.as_bytes()) {
                 cmd.env_remove(key);
             }
         }

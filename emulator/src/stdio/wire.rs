@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::golang::{canonical_key, push_bytes, push_header, push_str, push_value};
 use crate::rfc3339::format_unix_seconds;
+use crate::wire as names;
 
 /// Go's default `User-Agent`, written when a request has none.
 const GO_DEFAULT_USER_AGENT: &str = "Go-http-client/1.1";
@@ -236,10 +237,10 @@ pub fn http_request(req: &ClientRequest, meta: &CallMeta) -> Vec<u8> {
 /// The `default` format's per-call environment (the body goes to stdin).
 pub fn default_env(req: &ClientRequest, meta: &CallMeta) -> Vec<(String, String)> {
     let mut env = vec![
-        ("FN_CALL_ID".to_owned(), meta.call_id.clone()),
-        ("FN_DEADLINE".to_owned(), meta.deadline.clone()),
-        ("FN_METHOD".to_owned(), req.method.clone()),
-        ("FN_REQUEST_URL".to_owned(), req.url.clone()),
+        (names::ENV_CALL_ID.to_owned(), meta.call_id.clone()),
+        (names::ENV_DEADLINE.to_owned(), meta.deadline.clone()),
+        (names::ENV_METHOD.to_owned(), req.method.clone()),
+        (names::ENV_REQUEST_URL.to_owned(), req.url.clone()),
     ];
     let headers = req.server_headers();
     let mut names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
