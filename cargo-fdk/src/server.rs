@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use fn_emulator::golang::canonical_key;
 use fn_emulator::http1::Head;
 use fn_emulator::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
+use fn_emulator::wire as wire_names;
 use fn_emulator::{Agent, AgentError, Call, Exchange};
 use fn_emulator::{FunctionCommand, ResponseError, StartOptions};
 use http_body_util::{BodyExt, Limited};
@@ -497,7 +498,7 @@ fn serve_one(agent: &mut Agent, start: &StartOptions, job: &Job, tail: &mut LogT
 fn failed_call(agent: &mut Agent, job: &Job, view: ServerView, began: Instant) -> Wire {
     let call_id = agent.next_call_id();
     let mut map = GoHeader::default();
-    map.add("Fn-Call-Id", &call_id);
+    map.add(wire_names::CALL_ID, &call_id);
     let answer = server_error(view.client_status, view.message.unwrap_or(INTERNAL), map);
     log_call(&call_id, job, answer.status, began, &view);
     if agent.pid().is_some() {
@@ -563,7 +564,7 @@ fn decodes_gzip(head: &Head, transport_gzip: bool) -> bool {
 fn client_answer(ex: &Exchange, kind: CallKind, transport_gzip: bool) -> (Wire, ServerView) {
     let mut view = ex.view.clone();
     let mut map = GoHeader::default();
-    map.add("Fn-Call-Id", &ex.call_id);
+    map.add(wire_names::CALL_ID, &ex.call_id);
     match &ex.result {
         Ok(res) if view.message.is_none() => {
             let gzip = decodes_gzip(&res.head, transport_gzip);
@@ -626,11 +627,11 @@ fn carry(map: &mut GoHeader, function: &GoHeader) {
 fn gateway_map(map: &GoHeader) -> GoHeader {
     let mut out = GoHeader::default();
     for (name, values) in map.entries() {
-        if let Some(rest) = name.strip_prefix("Fn-Http-H-") {
+        if let Some(rest) = name.strip_prefix(wire_names::HTTP_HEADER_PREFIX) {
             if !rest.is_empty() {
                 out.put(rest.to_owned(), values.clone());
             }
-        } else if name == "Content-Type" || name == "Fn-Call-Id" {
+        } else if name == "Content-Type" || name == wire_names::CALL_ID {
             out.put(name.clone(), values.clone());
         }
     }
