@@ -107,18 +107,16 @@ impl Server {
         std::thread::sleep(SETTLE);
         starts.push(now_nanos());
         let deaths = events.stop()?;
+        let statuses: Vec<u16> = answers.iter().map(|(_, status, _)| *status).collect();
         let rows = answers
             .into_iter()
-            .enumerate()
-            .map(|(i, (step, status, message))| {
-                let died = deaths.iter().any(|&t| t >= starts[i] && t < starts[i + 1]);
-                Row {
-                    mode: mode.to_owned(),
-                    step: step.to_owned(),
-                    status,
-                    message,
-                    fate: if died { Fate::Killed } else { Fate::Kept },
-                }
+            .zip(fates(&statuses, &starts, &deaths))
+            .map(|((step, status, message), fate)| Row {
+                mode: mode.to_owned(),
+                step: step.to_owned(),
+                status,
+                message,
+                fate,
             })
             .collect();
         self.api.send("DELETE", &format!("/v2/fns/{fn_id}"), None)?;
@@ -218,6 +216,41 @@ fn remove_containers(image: &str) {
             let _ = docker(&["rm", "-f", id]);
         }
     }
+}
+
+/// Each call's fate from the deaths docker reported: a death between a
+/// call's start and the next call's start is that call's.
+///
+/// Except a late one: the server answers a failed call first and removes
+/// its container after, and where docker is slow the container dies after
+/// the next call has started (the sequence leaves 300 ms). Such a death is
+/// moved back to the failed call when that call has none of its own and the
+/// next call's window holds more deaths than the next call can explain: two
+/// or more, or one after an answer of 2xx (a call answered 2xx kills no
+/// container). Calls of 2xx never receive a moved death.
+fn fates(statuses: &[u16], starts: &[u128], deaths: &[u128]) -> Vec<Fate> {
+    let mut counts: Vec<usize> = (0..statuses.len())
+        .map(|i| {
+            let (from, to) = (starts[i], starts.get(i + 1).copied().unwrap_or(u128::MAX));
+            deaths.iter().filter(|&&t| t >= from && t < to).count()
+        })
+        .collect();
+    let failed = |status: u16| !(200..300).contains(&status);
+    for i in 0..statuses.len().saturating_sub(1) {
+        let next_unexplained = match counts[i + 1] {
+            0 => false,
+            1 => !failed(statuses[i + 1]),
+            _ => true,
+        };
+        if counts[i] == 0 && failed(statuses[i]) && next_unexplained {
+            counts[i] = 1;
+            counts[i + 1] -= 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|n| if n > 0 { Fate::Killed } else { Fate::Kept })
+        .collect()
 }
 
 /// `docker events` for containers of one image: the instants they died.
@@ -396,4 +429,41 @@ impl Api {
 
 fn io_error(e: hyper::Error) -> std::io::Error {
     std::io::Error::other(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Starts at 0, 1000, 2000, 3000 (ns, for short).
+    const STARTS: [u128; 5] = [0, 1000, 2000, 3000, 4000];
+
+    #[test]
+    fn deaths_count_for_the_call_whose_window_holds_them() {
+        let got = fates(&[200, 502, 200, 200], &STARTS, &[1500]);
+        assert_eq!(got, [Fate::Kept, Fate::Killed, Fate::Kept, Fate::Kept]);
+    }
+
+    /// A failed call's container dies after the next call started: the
+    /// next call answered 200, so the death is the failed call's.
+    #[test]
+    fn a_late_death_after_a_failure_moves_back() {
+        let got = fates(&[502, 200, 200, 200], &STARTS, &[1100]);
+        assert_eq!(got, [Fate::Killed, Fate::Kept, Fate::Kept, Fate::Kept]);
+        // Two failures in a row, each killing: the first death is late,
+        // both land in the second window.
+        let got = fates(&[502, 502, 200, 200], &STARTS, &[1100, 1200]);
+        assert_eq!(got, [Fate::Killed, Fate::Killed, Fate::Kept, Fate::Kept]);
+    }
+
+    /// One death after two failures, in the second window: the second call
+    /// can explain it, so nothing moves (the first kept its container).
+    #[test]
+    fn a_death_the_next_failure_explains_stays() {
+        let got = fates(&[502, 502, 200, 200], &STARTS, &[1100]);
+        assert_eq!(got, [Fate::Kept, Fate::Killed, Fate::Kept, Fate::Kept]);
+        // A 2xx call never takes a moved death.
+        let got = fates(&[200, 200, 200, 200], &STARTS, &[1100]);
+        assert_eq!(got, [Fate::Kept, Fate::Killed, Fate::Kept, Fate::Kept]);
+    }
 }
