@@ -243,6 +243,94 @@ impl FuncFile {
     }
 }
 
+/// The next patch version, as `fn deploy` bumps it: `0.0.1` → `0.0.2`. A
+/// pre-release or build suffix is dropped (`1.2.3-rc.1` → `1.2.4`).
+///
+/// ```
+/// assert_eq!(cargo_fdk::funcfile::next_patch("0.0.9")?, "0.0.10");
+/// assert!(cargo_fdk::funcfile::next_patch("latest").is_err());
+/// # Ok::<(), cargo_fdk::Error>(())
+/// ```
+pub fn next_patch(version: &str) -> Result<String> {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let numbers: Vec<u64> = core
+        .split('.')
+        .map(|part| {
+            // Semver forbids leading zeros; `fn` refuses them too.
+            if part.is_empty() || (part.len() > 1 && part.starts_with('0')) {
+                None
+            } else {
+                part.parse().ok()
+            }
+        })
+        .collect::<Option<_>>()
+        .filter(|n: &Vec<u64>| n.len() == 3)
+        .ok_or_else(|| {
+            Error::new(format!(
+                "version `{version}` is not MAJOR.MINOR.PATCH, so it cannot be bumped \
+                 (set a semantic version in {FILE_NAME}, or deploy with --no-bump)"
+            ))
+        })?;
+    let patch = numbers[2].checked_add(1).ok_or_else(|| {
+        Error::new(format!(
+            "version `{version}`: the patch number is at its limit"
+        ))
+    })?;
+    Ok(format!("{}.{}.{patch}", numbers[0], numbers[1]))
+}
+
+/// `text` (a whole func.yaml) with its top-level `version` set to
+/// `version`. Only that line changes, so comments and the other keys stay
+/// as the user wrote them; a file without `version` gets one after `name`
+/// (or at the end).
+///
+/// ```
+/// let text = "schema_version: 20180708\nname: hi # mine\nversion: 0.0.1\n";
+/// let out = cargo_fdk::funcfile::with_version(text, "0.0.2")?;
+/// assert_eq!(out, "schema_version: 20180708\nname: hi # mine\nversion: 0.0.2\n");
+/// # Ok::<(), cargo_fdk::Error>(())
+/// ```
+pub fn with_version(text: &str, version: &str) -> Result<String> {
+    // Parse first: a file that does not read is not rewritten.
+    FuncFile::parse_with_default_name(text, Some("unnamed"))?;
+    let line = format!("version: {}", yaml::quote(version));
+    let is_key = |l: &str, key: &str| {
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'))
+    };
+    let has_version = text.lines().any(|l| is_key(l, "version"));
+    // Where the line goes: in place of `version`, else after `name`.
+    let anchor = if has_version { "version" } else { "name" };
+    let mut out = String::with_capacity(text.len() + line.len() + 1);
+    let mut done = false;
+    for l in text.split_inclusive('\n') {
+        if done || !is_key(l, anchor) {
+            out.push_str(l);
+            continue;
+        }
+        done = true;
+        if has_version {
+            out.push_str(&line);
+            out.push_str(if l.ends_with("\r\n") { "\r\n" } else { "\n" });
+        } else {
+            out.push_str(l);
+            if !l.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    if !done {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// A function name: lowercase letters, digits and `.`, `_`, `-` between
 /// them, so that it can be an image name.
 pub fn check_name(name: &str) -> Result<()> {
@@ -439,5 +527,27 @@ mod tests {
             err.contains("func.yaml: line 2: a flow collection"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn version_bump_changes_one_line() {
+        let text = "# mine\nschema_version: 20180708\nname: hi\nversion: '1.2.3'  # c\nconfig:\n  version: x\n";
+        let out = with_version(text, &next_patch("1.2.3").unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "# mine\nschema_version: 20180708\nname: hi\nversion: 1.2.4\nconfig:\n  version: x\n"
+        );
+        assert_eq!(FuncFile::parse(&out).unwrap().version, "1.2.4");
+        // No version: one after `name`, even when `name` is the last line.
+        let out = with_version("schema_version: 20180708\nname: hi", "0.0.2").unwrap();
+        assert_eq!(out, "schema_version: 20180708\nname: hi\nversion: 0.0.2\n");
+        let out = with_version("schema_version: 20180708\n", "0.0.2").unwrap();
+        assert_eq!(out, "schema_version: 20180708\nversion: 0.0.2\n");
+        assert!(with_version("schema_version: 1\n", "0.0.2").is_err());
+        assert_eq!(next_patch("1.2.3-rc.1+b").unwrap(), "1.2.4");
+        for bad in ["1.2", "01.2.3", "1.2.x", "", "1.2.3.4"] {
+            let err = next_patch(bad).unwrap_err().to_string();
+            assert!(err.contains("--no-bump"), "{bad}: {err}");
+        }
     }
 }
