@@ -92,6 +92,16 @@ pub enum Command {
         args_override_self = true
     )]
     Invoke(InvokeArgs),
+    /// `cargo fdk deploy`: the image into a Docker daemon, the function
+    /// into an Fn server.
+    #[command(
+        about = "build the image, load it into the server's Docker daemon, create or update the function and its triggers",
+        override_usage = "cargo fdk deploy --app <app> [options]",
+        help_template = COMMAND_HELP,
+        before_help = DEPLOY_ABOUT,
+        args_override_self = true
+    )]
+    Deploy(DeployArgs),
     /// `cargo fdk help [command]`: the same text as `--help` (not listed).
     #[command(hide = true, disable_help_flag = true)]
     Help(HelpArgs),
@@ -129,6 +139,16 @@ Then, to a real Fn server:
   docker load -i <dir>/image.tar                     (where a Docker daemon runs), or
   skopeo copy oci:<dir>/layout:<version> docker://<registry>/<name>:<version>
   fn create function <app> <name> <image>";
+
+const DEPLOY_ABOUT: &str = "\
+What `fn deploy --local` does, without the docker or fn CLIs: bumps func.yaml's
+version (patch; --no-bump keeps it), builds the image as `cargo fdk image` does, loads
+it into the Docker daemon at $DOCKER_HOST (default unix:///var/run/docker.sock) through
+the Engine API, then creates or updates the function (image, memory, timeout,
+idle_timeout, config) and its HTTP triggers in <app> through the Fn API at
+$FN_API_URL (default http://127.0.0.1:8080). The daemon must be the one the Fn server
+starts containers from: the server pulls any image its daemon lacks. A tag the daemon
+already holds as another image is refused, not moved.";
 
 const RUN_ABOUT: &str = "\
 Builds the function as `cargo fdk build` does and serves it on 127.0.0.1 the way the
@@ -213,6 +233,26 @@ impl From<BuildTarget> for BuildOptions {
             target: args.target,
         }
     }
+}
+
+/// The options of `cargo fdk deploy`.
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// Which binary to build.
+    #[command(flatten)]
+    pub build: BuildTarget,
+    /// The app to deploy into
+    #[arg(long, value_name = "APP", allow_hyphen_values = true, required = true)]
+    pub app: String,
+    /// Create the app if the server has none of that name
+    #[arg(long)]
+    pub create_app: bool,
+    /// Keep func.yaml's version instead of bumping its patch number
+    #[arg(long)]
+    pub no_bump: bool,
+    /// The Fn API (default: $FN_API_URL, else http://127.0.0.1:8080)
+    #[arg(long, value_name = "URL", allow_hyphen_values = true)]
+    pub api_url: Option<String>,
 }
 
 /// The options of `cargo fdk build`.
@@ -393,6 +433,7 @@ fn dispatch(args: &[OsString]) -> Result<()> {
         Some(Command::Image(args)) => run_image(args),
         Some(Command::Run(args)) => run_function(args),
         Some(Command::Invoke(args)) => invoke_function(args),
+        Some(Command::Deploy(args)) => deploy_function(args),
         Some(Command::Help(help)) => match help.command {
             None => print_help(None),
             Some(name) if command_names().contains(&name) => print_help(Some(&name)),
@@ -745,6 +786,53 @@ fn describe_static(
 }
 
 /// `cargo fdk image`: an OCI image layout and an archive.
+fn deploy_function(args: DeployArgs) -> Result<()> {
+    let report = crate::deploy::deploy(&crate::deploy::DeployOptions {
+        build: BuildOptions::from(args.build),
+        app: args.app.clone(),
+        create_app: args.create_app,
+        no_bump: args.no_bump,
+        api_url: args.api_url,
+    })?;
+    let made = |created: bool| if created { "created" } else { "updated" };
+    if let Some(from) = &report.bumped_from {
+        println!("Bumped   {} {from} -> {}", report.function, report.version);
+    }
+    println!(
+        "Image    {} ({}; {} {})",
+        report.image.image.reference,
+        report.image.image.image_id(),
+        if report.already_loaded {
+            "already in"
+        } else {
+            "loaded into"
+        },
+        report.docker
+    );
+    println!(
+        "App      {} ({}{})",
+        args.app,
+        report.app.0,
+        if report.app.1 { ", created" } else { "" }
+    );
+    println!(
+        "Function {} ({}, {})",
+        report.function,
+        report.function_id.0,
+        made(report.function_id.1)
+    );
+    if let Some(endpoint) = &report.invoke_endpoint {
+        println!("invoke   {endpoint}");
+    }
+    for (name, source, endpoint) in &report.triggers {
+        match endpoint {
+            Some(endpoint) => println!("trigger  {name} {source}: {endpoint}"),
+            None => println!("trigger  {name} {source}"),
+        }
+    }
+    Ok(())
+}
+
 fn run_image(args: ImageArgs) -> Result<()> {
     let options = ImageOptions {
         build: BuildOptions::from(args.build),

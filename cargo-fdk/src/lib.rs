@@ -10,6 +10,8 @@
 //!   references; [`project`]: the crate as `cargo metadata` sees it;
 //! - [`server`]: `cargo fdk run`, a local stand-in for the Fn server built
 //!   on the server emulator (`fn-emulator`); [`invoke`]: one call to it;
+//! - [`deploy`]: `cargo fdk deploy`, the image into a Docker daemon and the
+//!   function into an Fn server, through their APIs;
 //! - [`commands`] runs `build` and `image`; [`cli`] parses the command line.
 //!
 //! The binary `cargo-fdk` is [`cli::main`]; see `cargo-fdk/README.md` for
@@ -18,6 +20,7 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod elf;
 pub mod error;
 pub mod funcfile;

@@ -1,0 +1,189 @@
+//! `cargo fdk deploy`: what `fn deploy --local` does, with no docker CLI and
+//! no Fn CLI.
+//!
+//! 1. Bump func.yaml's version (patch, as `fn deploy` does; `--no-bump`
+//!    keeps it). The new tag is what makes the server start fresh
+//!    containers: it keys hot containers by image, so redeploying the same
+//!    tag with new content could keep serving the old code.
+//! 2. Build the image ([`crate::commands::image`]).
+//! 3. Load it into the Docker daemon the Fn server uses (Engine API on
+//!    `DOCKER_HOST`, [`docker`]). A tag the daemon already holds as another
+//!    image is refused rather than silently moved.
+//! 4. Create or update the app (with `--create-app`), the function (image,
+//!    memory, timeout, idle_timeout, config) and its triggers through the Fn
+//!    API (`FN_API_URL`, [`fn_api`]).
+//!
+//! ```no_run
+//! use cargo_fdk::deploy::{DeployOptions, deploy};
+//!
+//! let report = deploy(&DeployOptions {
+//!     app: "demo".into(),
+//!     create_app: true,
+//!     ..DeployOptions::default()
+//! })?;
+//! println!("{} is at {}", report.function, report.invoke_endpoint.unwrap_or_default());
+//! # Ok::<(), cargo_fdk::Error>(())
+//! ```
+
+pub mod client;
+pub mod docker;
+pub mod fn_api;
+
+use crate::commands::{self, BuildOptions, ImageOptions, ImageReport};
+use crate::error::{Error, Result};
+use crate::funcfile::{self, FuncFile};
+use docker::Docker;
+use fn_api::{FnApi, FnSpec};
+
+/// What `cargo fdk deploy` was asked to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployOptions {
+    /// How to build.
+    pub build: BuildOptions,
+    /// The app to deploy into.
+    pub app: String,
+    /// Create the app if it does not exist (`fn deploy --create-app`).
+    pub create_app: bool,
+    /// Keep func.yaml's version.
+    pub no_bump: bool,
+    /// The Fn API (default `FN_API_URL`, else `http://127.0.0.1:8080`).
+    pub api_url: Option<String>,
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone)]
+pub struct DeployReport {
+    /// The function's name.
+    pub function: String,
+    /// The version deployed (after the bump).
+    pub version: String,
+    /// The version before, when bumped.
+    pub bumped_from: Option<String>,
+    /// The image.
+    pub image: ImageReport,
+    /// The daemon already had this exact image.
+    pub already_loaded: bool,
+    /// The daemon.
+    pub docker: String,
+    /// The app's id; `true` if this deploy created it.
+    pub app: (String, bool),
+    /// The function's id; `true` if this deploy created it.
+    pub function_id: (String, bool),
+    /// Where `/invoke` reaches it.
+    pub invoke_endpoint: Option<String>,
+    /// Each trigger: name, source, endpoint.
+    pub triggers: Vec<(String, String, Option<String>)>,
+}
+
+/// Runs a deploy; see the [module docs](self).
+pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
+    funcfile::check_name(&options.app).map_err(|_| {
+        Error::usage(format!(
+            "`{}` is not an app name: lowercase letters, digits, `.`, `_` and `-`",
+            options.app
+        ))
+    })?;
+    // Both services first: a deploy that cannot finish should not bump or build.
+    let docker = Docker::from_env()?;
+    docker.ping()?;
+    let api = FnApi::new(options.api_url.as_deref())?;
+    let app = match api.find_app(&options.app)? {
+        Some(app) => (app, false),
+        None if options.create_app => (api.create_app(&options.app)?, true),
+        None => {
+            return Err(Error::new(format!(
+                "the Fn server at {} has no app `{}` (add --create-app to create it)",
+                api.endpoint(),
+                options.app
+            )));
+        }
+    };
+
+    let dir = options.build.function_dir();
+    let before = FuncFile::load(&dir)?;
+    let bumped_from = if options.no_bump {
+        None
+    } else {
+        let next = funcfile::next_patch(&before.version)?;
+        let path = dir.join(funcfile::FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, &e))?;
+        let text = funcfile::with_version(&text, &next)?;
+        std::fs::write(&path, text).map_err(|e| Error::io("write", &path, &e))?;
+        Some(before.version.clone())
+    };
+    let func = FuncFile::load(&dir)?;
+
+    let image = commands::image(&ImageOptions {
+        build: options.build.clone(),
+        ..ImageOptions::default()
+    })?;
+    let reference = image.image.reference.to_string();
+    let already_loaded = match docker.image_id(&reference)? {
+        Some(id) if id == image.image.image_id() => true,
+        Some(id) => {
+            return Err(Error::new(format!(
+                "the daemon at {} already has {reference} as another image ({id}); deploy \
+                 without --no-bump, or set another version in func.yaml",
+                docker.endpoint()
+            )));
+        }
+        None => false,
+    };
+    if !already_loaded {
+        docker.load(&image.archive)?;
+    }
+
+    let spec = FnSpec {
+        name: None,
+        app_id: None,
+        image: reference,
+        memory: func.memory,
+        timeout: func.timeout,
+        idle_timeout: func.idle_timeout,
+        config: func.config.clone(),
+    };
+    let (function, created) = match api.find_fn(&app.0.id, &func.name)? {
+        Some(existing) => (api.update_fn(&existing.id, &spec)?, false),
+        None => (
+            api.create_fn(&FnSpec {
+                name: Some(func.name.clone()),
+                app_id: Some(app.0.id.clone()),
+                ..spec
+            })?,
+            true,
+        ),
+    };
+    let mut triggers = Vec::new();
+    for wanted in &func.triggers {
+        let trigger = match api.find_trigger(&app.0.id, &function.id, &wanted.name)? {
+            Some(t) if t.source == wanted.source && t.kind == wanted.kind => t,
+            Some(t) => api.update_trigger(&t.id, &wanted.kind, &wanted.source)?,
+            None => api.create_trigger(
+                &app.0.id,
+                &function.id,
+                &wanted.name,
+                &wanted.kind,
+                &wanted.source,
+            )?,
+        };
+        let endpoint = fn_api::annotation(&trigger.annotations, fn_api::TRIGGER_ENDPOINT);
+        triggers.push((
+            trigger.name.clone(),
+            trigger.source.clone(),
+            endpoint.map(str::to_owned),
+        ));
+    }
+    Ok(DeployReport {
+        function: func.name.clone(),
+        version: func.version.clone(),
+        bumped_from,
+        already_loaded,
+        docker: docker.endpoint().to_string(),
+        app: (app.0.id, app.1),
+        invoke_endpoint: fn_api::annotation(&function.annotations, fn_api::INVOKE_ENDPOINT)
+            .map(str::to_owned),
+        function_id: (function.id, created),
+        image,
+        triggers,
+    })
+}
