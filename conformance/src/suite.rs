@@ -10,7 +10,7 @@
 //! The exit code answers one question: would the real Fn server serve this
 //! function's calls correctly? Only MUST failures say it would not, so only
 //! they fail the run, unless `--fail-on should` (or `may`) asks for more
-//! ([`crate::cases::Level`]).
+//! ([`crate::level::Level`]).
 //!
 //! `--format json|http|default|cloudevent` hands the run to the stdio suite
 //! ([`crate::stdio::suite`]).
@@ -30,8 +30,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::cases::{Case, Level, Needs, catalog};
+use crate::case::{Case, Meta, Needs};
+use crate::cases::catalog;
 use crate::harness::{DEFAULT_CALL_TIMEOUT, Harness};
+use crate::level::Level;
 use crate::report::{self, ExitRule, Format, Outcome, Summary};
 use crate::verdict::{Failure, Verdict};
 use fn_emulator::FunctionCommand;
@@ -280,7 +282,7 @@ impl TryFrom<RunCli> for Args {
     }
 }
 
-fn selected(args: &Args, case: &Case) -> bool {
+fn selected(args: &Args, case: &Meta) -> bool {
     let level_ok = case.level <= args.level;
     let only_ok = args.only.is_empty()
         || args
@@ -295,10 +297,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     if let Some(format) = args.format {
         return run_stdio(format, args);
     }
-    let cases: Vec<Case> = catalog()
+    let catalog: Vec<Case<Harness>> = catalog()
         .into_iter()
-        .filter(|c| selected(args, c))
+        .filter(|c| selected(args, &c.meta))
         .collect();
+    let cases: Vec<Meta> = catalog.iter().map(|c| c.meta).collect();
     if args.list {
         print!("{}", report::human::list(&cases));
         return Ok(0);
@@ -363,7 +366,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         command.words().join(" "),
         if args.probe { " (probe)" } else { "" }
     );
-    for case in &cases {
+    for Case { meta: case, run } in &catalog {
         harness.begin_case();
         let t = Instant::now();
         let verdict = if case.needs == Needs::Probe && !args.probe {
@@ -375,7 +378,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 Err(not_run) => not_run,
                 Ok(deadline) => {
                     harness.set_case_deadline(Some(deadline), &guard.limit_text(deadline));
-                    let verdict = match (case.run)(&mut harness) {
+                    let verdict = match run(&mut harness) {
                         Ok(()) => Verdict::Pass,
                         Err(verdict) => verdict,
                     };
@@ -499,7 +502,7 @@ fn write_outputs(
 /// `failure`, in the `--output` files only (the exit code says the rest).
 pub(crate) fn not_run(
     command: &FunctionCommand,
-    cases: &[Case],
+    cases: &[Meta],
     failure: &Failure,
     outputs: &[(Format, OsString)],
 ) -> Result<(), Error> {
@@ -514,11 +517,7 @@ pub(crate) fn not_run(
             took: Duration::ZERO,
         })
         .collect();
-    let summary = Summary::of(
-        &outcomes,
-        Duration::ZERO,
-        ExitRule::FailOn(crate::cases::Level::Must),
-    );
+    let summary = Summary::of(&outcomes, Duration::ZERO, ExitRule::FailOn(Level::Must));
     write_outputs(command, &outcomes, &summary, outputs)
 }
 
@@ -596,11 +595,11 @@ pub fn stop_on_signals() -> std::io::Result<()> {
 #[derive(Debug)]
 struct Watched {
     command: FunctionCommand,
-    cases: Vec<Case>,
+    cases: Vec<Meta>,
     outputs: Vec<(Format, OsString)>,
     outcomes: Vec<Outcome>,
     /// The case running, and when its limit passes.
-    current: Option<(Case, Instant)>,
+    current: Option<(Meta, Instant)>,
     run_deadline: Instant,
     done: bool,
 }
@@ -620,7 +619,7 @@ impl Guard {
     /// Starts the watchdog for a run of `cases`.
     pub(crate) fn start(
         command: &FunctionCommand,
-        cases: &[Case],
+        cases: &[Meta],
         outputs: &[(Format, OsString)],
         limits: Limits,
     ) -> Self {
@@ -656,7 +655,7 @@ impl Guard {
 
     /// A case begins: its deadline, or the verdict of a case the run's
     /// limit leaves no time for.
-    pub(crate) fn begin(&self, case: &Case) -> Result<Instant, Verdict> {
+    pub(crate) fn begin(&self, case: &Meta) -> Result<Instant, Verdict> {
         let mut state = self.lock();
         let now = Instant::now();
         if now >= state.run_deadline {
@@ -763,11 +762,7 @@ fn watchdog(state: &Mutex<Watched>, limits: Limits) {
                 took: Duration::ZERO,
             });
         }
-        let summary = Summary::of(
-            &outcomes,
-            Duration::ZERO,
-            ExitRule::FailOn(crate::cases::Level::Must),
-        );
+        let summary = Summary::of(&outcomes, Duration::ZERO, ExitRule::FailOn(Level::Must));
         if let Err(e) = write_outputs(&state.command, &outcomes, &summary, &state.outputs) {
             eprintln!("fdk-conformance: {}", crate::error::display_chain(&e));
         }

@@ -3,176 +3,210 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{Case, CaseResult, Level, Needs, expect_200, needs_probe, report};
+use super::{expect_200, needs_probe, report};
+use crate::case::{Case, CaseResult, Meta, Needs};
 use crate::harness::{Call, Exchange, Harness};
+use crate::level::Level;
 use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::outcome::CallKind;
 use fn_emulator::process::SOCKET_NAME;
 use fn_emulator::{StartOptions, rfc3339};
 
-pub(super) const CASES: [Case; 16] = [
+pub(super) const CASES: [Case<Harness>; 16] = [
     Case {
-        id: "req.empty-body",
-        // Level: the server sends every empty call so (Content-Length: 0); an answer
-        // other than 200/502/504, or none, is a 502 to the client and a killed container.
-        level: Level::Must,
-        requirements: &["HS-REQ-1"],
-        title: "a call with Content-Length: 0 is answered 200",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.empty-body",
+            // Level: the server sends every empty call so (Content-Length: 0); an answer
+            // other than 200/502/504, or none, is a 502 to the client and a killed container.
+            level: Level::Must,
+            requirements: &["HS-REQ-1"],
+            title: "a call with Content-Length: 0 is answered 200",
+            needs: Needs::Nothing,
+        },
         run: empty_body,
     },
     Case {
-        id: "req.read-before-answer",
-        // Level: only the pure-runner (LB) mode refuses an early answer; the server
-        // measured logs "Unsolicited response", redials and serves the call.
-        level: Level::Should,
-        requirements: &["HS-REQ-5"],
-        title: "no answer starts before the whole request body has arrived",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.read-before-answer",
+            // Level: only the pure-runner (LB) mode refuses an early answer; the server
+            // measured logs "Unsolicited response", redials and serves the call.
+            level: Level::Should,
+            requirements: &["HS-REQ-5"],
+            title: "no answer starts before the whole request body has arrived",
+            needs: Needs::Nothing,
+        },
         run: read_before_answer,
     },
     Case {
-        id: "req.no-encoding",
-        // Level: the server's Go transport decompresses a gzip answer to the
-        // Accept-Encoding it added itself, so the client still gets the plain body.
-        level: Level::Should,
-        requirements: &["HS-REQ-6"],
-        title: "the transport's Accept-Encoding: gzip does not make the answer compressed",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.no-encoding",
+            // Level: the server's Go transport decompresses a gzip answer to the
+            // Accept-Encoding it added itself, so the client still gets the plain body.
+            level: Level::Should,
+            requirements: &["HS-REQ-6"],
+            title: "the transport's Accept-Encoding: gzip does not make the answer compressed",
+            needs: Needs::Nothing,
+        },
         run: no_encoding,
     },
     Case {
-        id: "req.wrong-path",
-        // Level: informational: the server only ever sends POST /call.
-        level: Level::May,
-        requirements: &["HS-REQ-7", "HS-RESP-1"],
-        title: "informational (the server never sends them): GET /other and POST /other get 200, 502 or 504 and the process keeps serving",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.wrong-path",
+            // Level: informational: the server only ever sends POST /call.
+            level: Level::May,
+            requirements: &["HS-REQ-7", "HS-RESP-1"],
+            title: "informational (the server never sends them): GET /other and POST /other get 200, 502 or 504 and the process keeps serving",
+            needs: Needs::Nothing,
+        },
         run: wrong_path,
     },
     Case {
-        id: "req.sizes-vary",
-        level: Level::Must,
-        requirements: &["HS-REQ-1", "HS-RESP-10"],
-        title: "calls of other sizes in a row (5 B, 5000 B, empty, 1 B, 70 KiB) on one connection are all served",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.sizes-vary",
+            level: Level::Must,
+            requirements: &["HS-REQ-1", "HS-RESP-10"],
+            title: "calls of other sizes in a row (5 B, 5000 B, empty, 1 B, 70 KiB) on one connection are all served",
+            needs: Needs::Nothing,
+        },
         run: sizes_vary,
     },
     Case {
-        id: "req.chunked-echo",
-        // Level: the server sends non-empty bodies chunked; a body the handler does
-        // not get whole is a call served wrong.
-        level: Level::Must,
-        requirements: &["HS-REQ-1", "HS-REQ-2"],
-        title: "a chunked body reaches the handler byte for byte",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.chunked-echo",
+            // Level: the server sends non-empty bodies chunked; a body the handler does
+            // not get whole is a call served wrong.
+            level: Level::Must,
+            requirements: &["HS-REQ-1", "HS-REQ-2"],
+            title: "a chunked body reaches the handler byte for byte",
+            needs: Needs::Probe,
+        },
         run: chunked_echo,
     },
     Case {
-        id: "req.binary-6mib",
-        // Level: the server forwards any body (no size limit by default), binary
-        // included; a changed body is a call served wrong.
-        level: Level::Must,
-        requirements: &["HS-REQ-2", "HS-RESP-10"],
-        title: "6 MiB of binary data round-trip unchanged",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.binary-6mib",
+            // Level: the server forwards any body (no size limit by default), binary
+            // included; a changed body is a call served wrong.
+            level: Level::Must,
+            requirements: &["HS-REQ-2", "HS-RESP-10"],
+            title: "6 MiB of binary data round-trip unchanged",
+            needs: Needs::Probe,
+        },
         run: binary_6mib,
     },
     Case {
-        id: "req.call-id",
-        // Level: the server sends Fn-Call-Id on every call; a handler that does not
-        // see it does not see the call the server sent.
-        level: Level::Must,
-        requirements: &["HS-REQ-3"],
-        title: "the handler sees each call's Fn-Call-Id",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.call-id",
+            // Level: the server sends Fn-Call-Id on every call; a handler that does not
+            // see it does not see the call the server sent.
+            level: Level::Must,
+            requirements: &["HS-REQ-3"],
+            title: "the handler sees each call's Fn-Call-Id",
+            needs: Needs::Probe,
+        },
         run: call_id,
     },
     Case {
-        id: "req.deadline",
-        // Level: the server sends Fn-Deadline on every call; a handler that does
-        // not see it does not see the call the server sent.
-        level: Level::Must,
-        requirements: &["HS-DL-1", "HS-DL-3"],
-        title: "the handler sees the Fn-Deadline instant",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.deadline",
+            // Level: the server sends Fn-Deadline on every call; a handler that does
+            // not see it does not see the call the server sent.
+            level: Level::Must,
+            requirements: &["HS-DL-1", "HS-DL-3"],
+            title: "the handler sees the Fn-Deadline instant",
+            needs: Needs::Probe,
+        },
         run: deadline,
     },
     Case {
-        id: "req.deadline-offset",
-        // Level: the server writes Fn-Deadline with Go's time.RFC3339 in its own
-        // process's zone; the fnserver image has no zone data and runs in UTC, so it
-        // sends `Z` (as captured and measured). Only a server run in another zone
-        // (built and run outside its image) would send an offset.
-        level: Level::Should,
-        requirements: &["HS-DL-1", "HS-DL-3"],
-        title: "an Fn-Deadline with an offset (+02:00, -05:30) is seen as the same instant in UTC",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.deadline-offset",
+            // Level: the server writes Fn-Deadline with Go's time.RFC3339 in its own
+            // process's zone; the fnserver image has no zone data and runs in UTC, so it
+            // sends `Z` (as captured and measured). Only a server run in another zone
+            // (built and run outside its image) would send an offset.
+            level: Level::Should,
+            requirements: &["HS-DL-1", "HS-DL-3"],
+            title: "an Fn-Deadline with an offset (+02:00, -05:30) is seen as the same instant in UTC",
+            needs: Needs::Probe,
+        },
         run: deadline_offset,
     },
     Case {
-        id: "req.garbled-deadline",
-        // Level: the server always sets a valid Fn-Deadline (RFC 3339, whole
-        // seconds), overwriting any the client sent.
-        level: Level::Should,
-        requirements: &["HS-DL-2"],
-        title: "a garbled Fn-Deadline is answered normally (no deadline, no crash)",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.garbled-deadline",
+            // Level: the server always sets a valid Fn-Deadline (RFC 3339, whole
+            // seconds), overwriting any the client sent.
+            level: Level::Should,
+            requirements: &["HS-DL-2"],
+            title: "a garbled Fn-Deadline is answered normally (no deadline, no crash)",
+            needs: Needs::Nothing,
+        },
         run: garbled_deadline,
     },
     Case {
-        id: "req.no-deadline",
-        // Level: the server sets Fn-Deadline on every call (the call's context always
-        // has a deadline), overwriting any the client sent.
-        level: Level::Should,
-        requirements: &["HS-DL-2"],
-        title: "a call without Fn-Deadline is answered normally, and the handler sees no deadline",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "req.no-deadline",
+            // Level: the server sets Fn-Deadline on every call (the call's context always
+            // has a deadline), overwriting any the client sent.
+            level: Level::Should,
+            requirements: &["HS-DL-2"],
+            title: "a call without Fn-Deadline is answered normally, and the handler sees no deadline",
+            needs: Needs::Nothing,
+        },
         run: no_deadline,
     },
     Case {
-        id: "req.invoke-headers",
-        // Level: the server forwards the client's headers, repeats and Content-Type
-        // included (unprefixed, as for triggers); a value the handler does not see is
-        // a call served wrong.
-        level: Level::Must,
-        requirements: &["HS-REQ-4"],
-        title: "invoke calls see client headers, every value of a repeated one, and the client's Content-Type",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "req.invoke-headers",
+            // Level: the server forwards the client's headers, repeats and Content-Type
+            // included (unprefixed, as for triggers); a value the handler does not see is
+            // a call served wrong.
+            level: Level::Must,
+            requirements: &["HS-REQ-4"],
+            title: "invoke calls see client headers, every value of a repeated one, and the client's Content-Type",
+            needs: Needs::Probe,
+        },
         run: invoke_headers,
     },
     Case {
-        id: "gw.request",
-        // Level: every trigger call arrives so; a method, URL or header value the
-        // handler does not see is a call served wrong (an extra, still prefixed
-        // copy of a header is only SHOULD: the handler still sees the call).
-        level: Level::Must,
-        requirements: &["HS-GW-1", "HS-GW-2", "HS-GW-3"],
-        title: "gateway calls see the client's method, URL and unprefixed headers",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "gw.request",
+            // Level: every trigger call arrives so; a method, URL or header value the
+            // handler does not see is a call served wrong (an extra, still prefixed
+            // copy of a header is only SHOULD: the handler still sees the call).
+            level: Level::Must,
+            requirements: &["HS-GW-1", "HS-GW-2", "HS-GW-3"],
+            title: "gateway calls see the client's method, URL and unprefixed headers",
+            needs: Needs::Probe,
+        },
         run: gateway_request,
     },
     Case {
-        id: "env.config",
-        // Level: the server passes the app's and function's config as environment
-        // variables; config the handler cannot read is a function served wrong.
-        level: Level::Must,
-        requirements: &["HS-ENV-4", "HS-ENV-5"],
-        title: "config variables (commas, equals signs) and FN_APP_ID reach the handler",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "env.config",
+            // Level: the server passes the app's and function's config as environment
+            // variables; config the handler cannot read is a function served wrong.
+            level: Level::Must,
+            requirements: &["HS-ENV-4", "HS-ENV-5"],
+            title: "config variables (commas, equals signs) and FN_APP_ID reach the handler",
+            needs: Needs::Probe,
+        },
         run: config,
     },
     Case {
-        id: "env.server-vars",
-        // Level: the server sets FN_APP_ID, FN_FN_ID, FN_MEMORY and FN_TYPE in every
-        // container's config; a handler that cannot read them, or reads other values,
-        // does not see the configuration the server sent. FN_LISTENER and FN_FORMAT
-        // are the FDK's own plumbing (FN_FORMAT is deprecated, "TODO: remove this after
-        // fdk's forget what it means"): hiding only those is a SHOULD failure.
-        level: Level::Must,
-        requirements: &["HS-ENV-4", "HS-ENV-5"],
-        title: "FN_APP_ID, FN_FN_ID, FN_MEMORY, FN_TYPE, FN_FORMAT and FN_LISTENER reach the handler with the server's values",
-        needs: Needs::Probe,
+        meta: Meta {
+            id: "env.server-vars",
+            // Level: the server sets FN_APP_ID, FN_FN_ID, FN_MEMORY and FN_TYPE in every
+            // container's config; a handler that cannot read them, or reads other values,
+            // does not see the configuration the server sent. FN_LISTENER and FN_FORMAT
+            // are the FDK's own plumbing (FN_FORMAT is deprecated, "TODO: remove this after
+            // fdk's forget what it means"): hiding only those is a SHOULD failure.
+            level: Level::Must,
+            requirements: &["HS-ENV-4", "HS-ENV-5"],
+            title: "FN_APP_ID, FN_FN_ID, FN_MEMORY, FN_TYPE, FN_FORMAT and FN_LISTENER reach the handler with the server's values",
+            needs: Needs::Probe,
+        },
         run: server_vars,
     },
 ];

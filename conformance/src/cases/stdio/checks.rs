@@ -8,7 +8,8 @@ use nix::sys::signal::Signal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::super::{CaseResult, Level};
+use crate::case::CaseResult;
+use crate::level::Level;
 use crate::stdio::StdioFormat;
 use crate::stdio::harness::{StdioCall, StdioHarness, USER_AGENT};
 use crate::verdict::{Verdict, show_bytes};

@@ -1,8 +1,9 @@
 //! The `cloudevent` catalog (fn-contract §12 case 49).
 
-use super::super::{Level::Must, Level::Should, Needs::Nothing, Needs::Probe};
 use super::checks::*;
 use super::{StdioCase, case};
+use crate::case::Needs::{Nothing, Probe};
+use crate::level::Level::{Must, Should};
 
 pub(super) const CASES: [StdioCase; 25] = [
     case(

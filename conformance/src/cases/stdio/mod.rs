@@ -13,36 +13,13 @@ mod default;
 mod http;
 mod json;
 
-use super::{Case, CaseResult, Level, Needs};
-use crate::harness::Harness;
+use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::level::Level;
 use crate::stdio::StdioFormat;
 use crate::stdio::harness::StdioHarness;
-use crate::verdict::Verdict;
 
-/// One stdio case: its catalog entry (what reports show) and its check.
-#[derive(Clone, Copy)]
-pub struct StdioCase {
-    /// Id, level, requirements, title and needs, as reports show them.
-    pub meta: Case,
-    /// The check.
-    pub run: fn(&mut StdioHarness) -> CaseResult,
-}
-
-impl std::fmt::Debug for StdioCase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StdioCase")
-            .field("id", &self.meta.id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The http-stream runner's entry point of a stdio case's [`Case`]: never
-/// called (the stdio suite runs [`StdioCase::run`]); fails if it is.
-fn stdio_only(_: &mut Harness) -> CaseResult {
-    Err(Verdict::fail(
-        "a stdio case runs only in its own suite (fdk-conformance run --format <format>)",
-    ))
-}
+/// One stdio case.
+pub type StdioCase = Case<StdioHarness>;
 
 /// A catalog entry.
 const fn case(
@@ -53,14 +30,13 @@ const fn case(
     needs: Needs,
     run: fn(&mut StdioHarness) -> CaseResult,
 ) -> StdioCase {
-    StdioCase {
-        meta: Case {
+    Case {
+        meta: Meta {
             id,
             level,
             requirements,
             title,
             needs,
-            run: stdio_only,
         },
         run,
     }
