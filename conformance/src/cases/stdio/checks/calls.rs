@@ -14,7 +14,8 @@ use super::{
 use crate::case::CaseResult;
 use crate::level::Level;
 use crate::stdio::StdioFormat;
-use crate::stdio::harness::{StdioCall, StdioHarness, USER_AGENT};
+use crate::stdio::call::{StdioCall, USER_AGENT};
+use crate::stdio::harness::StdioHarness;
 use crate::verdict::show_bytes;
 
 /// The process waits for a request: alive 500 ms after start with stdin

@@ -10,7 +10,8 @@ use super::{
 use crate::case::CaseResult;
 use crate::level::Level;
 use crate::stdio::StdioFormat;
-use crate::stdio::harness::{StdioCall, StdioHarness};
+use crate::stdio::call::StdioCall;
+use crate::stdio::harness::StdioHarness;
 use crate::verdict::Verdict;
 
 fn failing_op(h: &mut StdioHarness, op: &str, message: &str, what: &str) -> CaseResult {

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::{answered, fail_problems, fail_problems_minor, one_line};
 use crate::case::CaseResult;
-use crate::stdio::harness::{StdioCall, StdioHarness};
+use crate::stdio::call::StdioCall;
+use crate::stdio::harness::StdioHarness;
 
 /// A JSON value whose objects keep their members' order.
 #[derive(Debug, Clone)]

@@ -8,7 +8,8 @@ use nix::sys::signal::Signal;
 use super::{EXIT_LIMIT, answered, body_is, needs_probe, prefix, probe_call};
 use crate::case::CaseResult;
 use crate::stdio::StdioFormat;
-use crate::stdio::harness::{StdioCall, StdioHarness};
+use crate::stdio::call::StdioCall;
+use crate::stdio::harness::StdioHarness;
 use crate::verdict::show_bytes;
 
 /// EOF at a request boundary ends the process with status 0, promptly.

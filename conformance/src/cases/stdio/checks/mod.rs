@@ -18,7 +18,8 @@ use serde_json::Value;
 
 use crate::case::CaseResult;
 use crate::level::Level;
-use crate::stdio::harness::{StdioCall, StdioHarness};
+use crate::stdio::call::StdioCall;
+use crate::stdio::harness::StdioHarness;
 use crate::verdict::{Verdict, show_bytes};
 
 pub(super) use calls::{

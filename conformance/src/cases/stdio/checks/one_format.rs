@@ -9,7 +9,8 @@ use super::{
 };
 use crate::case::CaseResult;
 use crate::level::Level;
-use crate::stdio::harness::{StdioCall, StdioHarness};
+use crate::stdio::call::StdioCall;
+use crate::stdio::harness::StdioHarness;
 use crate::verdict::show_bytes;
 
 /// `http`: a chunked request body (several chunks) arrives whole.
