@@ -5,14 +5,16 @@
 //! function to speak the probe protocol (`protocol-spec/probe.md`) and are
 //! *not applicable* otherwise.
 
+mod deadlines;
 mod lifecycle;
+mod metadata;
 mod requests;
 mod responses;
 mod startup;
 pub mod stdio;
 
 use crate::case::{Case, CaseResult};
-use crate::harness::{Exchange, Harness, unsupported};
+use crate::harness::{Call, Exchange, Harness, unsupported};
 use crate::verdict::Verdict;
 
 /// Every case, in run order: black-box start-up first, then requests,
@@ -21,6 +23,8 @@ pub fn catalog() -> Vec<Case<Harness>> {
     let mut all = Vec::new();
     all.extend(startup::CASES);
     all.extend(requests::CASES);
+    all.extend(deadlines::CASES);
+    all.extend(metadata::CASES);
     all.extend(responses::CASES);
     all.extend(lifecycle::CASES);
     all
@@ -54,6 +58,17 @@ fn expect_200(h: &Harness, ex: &Exchange) -> CaseResult {
         Some(200) => Ok(()),
         _ => Err(h.failed("expected socket status 200", ex)),
     }
+}
+
+/// A probe `report` call with the config names the cases look at, and its
+/// answer, parsed.
+fn report_call(h: &mut Harness, call: Call) -> Result<(serde_json::Value, Exchange), Verdict> {
+    needs_probe(h)?;
+    let ex = h.call(
+        &call.probe(r#"{"op":"report","config":["GREETING","FN_APP_ID","FN_MEMORY","MISSING"]}"#),
+    )?;
+    let json = report(h, &ex)?;
+    Ok((json, ex))
 }
 
 /// The probe's `report` answer, parsed.
