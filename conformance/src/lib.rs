@@ -16,10 +16,12 @@
 //! catalogs (`run --format <format>`).
 
 pub mod bench;
+pub mod case;
 pub mod cases;
 pub mod cli;
 pub mod error;
 pub mod harness;
+pub mod level;
 pub mod oracle;
 pub mod report;
 pub mod stdio;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::cases::Level;
+use crate::level::Level;
 use fn_emulator::outcome::ServerView;
 
 /// How a case ended.

@@ -5,109 +5,131 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Component, Path};
 use std::time::Duration;
 
-use super::{Case, CaseResult, Level, Needs, expect_200};
+use super::expect_200;
+use crate::case::{Case, CaseResult, Meta, Needs};
 use crate::harness::{Call, Harness};
+use crate::level::Level;
 use crate::verdict::Verdict;
 use fn_emulator::{StartError, StartOptions};
 
-pub(super) const CASES: [Case; 10] = [
+pub(super) const CASES: [Case<Harness>; 10] = [
     Case {
-        id: "sock.ready",
-        // Level: not ready within 5 s is the server's 504 "Container initialization
-        // timed out", container killed (measured: ready at 4.3 s served, ~5.3 s not).
-        level: Level::Must,
-        requirements: &["HS-SOCK-3", "HS-SOCK-4"],
-        title: "lsnr.sock appears (inotify create) within 5 s of the start",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "sock.ready",
+            // Level: not ready within 5 s is the server's 504 "Container initialization
+            // timed out", container killed (measured: ready at 4.3 s served, ~5.3 s not).
+            level: Level::Must,
+            requirements: &["HS-SOCK-3", "HS-SOCK-4"],
+            title: "lsnr.sock appears (inotify create) within 5 s of the start",
+            needs: Needs::Nothing,
+        },
         run: ready,
     },
     Case {
-        id: "sock.symlink",
-        // Level: what the server refuses (an absolute, `../` or dangling link, no
-        // socket) already fails readiness (HS-SOCK-6, exit 2). Beyond that the server
-        // accepts a socket bound or renamed at lsnr.sock and a `./name` link; the race
-        // of binding lsnr.sock before listen() is judged by sock.dial-at-once (MUST).
-        level: Level::Should,
-        requirements: &["HS-SOCK-3"],
-        title: "lsnr.sock is a relative symlink to a socket in the same directory",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "sock.symlink",
+            // Level: what the server refuses (an absolute, `../` or dangling link, no
+            // socket) already fails readiness (HS-SOCK-6, exit 2). Beyond that the server
+            // accepts a socket bound or renamed at lsnr.sock and a `./name` link; the race
+            // of binding lsnr.sock before listen() is judged by sock.dial-at-once (MUST).
+            level: Level::Should,
+            requirements: &["HS-SOCK-3"],
+            title: "lsnr.sock is a relative symlink to a socket in the same directory",
+            needs: Needs::Nothing,
+        },
         run: symlink,
     },
     Case {
-        id: "sock.mode",
-        // Level: the server (fnserver runs as root, as measured) connects whatever
-        // the socket's mode; only an agent run as another non-root uid needs the
-        // 0666 the docs ask for.
-        level: Level::Should,
-        requirements: &["HS-SOCK-2"],
-        title: "the socket is readable and writable by all (0666)",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "sock.mode",
+            // Level: the server (fnserver runs as root, as measured) connects whatever
+            // the socket's mode; only an agent run as another non-root uid needs the
+            // 0666 the docs ask for.
+            level: Level::Should,
+            requirements: &["HS-SOCK-2"],
+            title: "the socket is readable and writable by all (0666)",
+            needs: Needs::Nothing,
+        },
         run: mode,
     },
     Case {
-        id: "sock.dial-at-once",
-        // Level: the server dials at once; a socket that appears before it listens
-        // gets 502 "error receiving function response", container killed (measured).
-        level: Level::Must,
-        requirements: &["HS-SOCK-5"],
-        title: "a call dialed the moment lsnr.sock appears is answered",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "sock.dial-at-once",
+            // Level: the server dials at once; a socket that appears before it listens
+            // gets 502 "error receiving function response", container killed (measured).
+            level: Level::Must,
+            requirements: &["HS-SOCK-5"],
+            title: "a call dialed the moment lsnr.sock appears is answered",
+            needs: Needs::Nothing,
+        },
         run: dial_at_once,
     },
     Case {
-        id: "sock.stale-files",
-        // Level: the server gives every container a fresh, empty iofs directory
-        // (ioutil.TempDir), so no stale file is ever there.
-        level: Level::Should,
-        requirements: &["HS-SOCK-1"],
-        title: "stale lsnr.sock and private socket files do not stop the start",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "sock.stale-files",
+            // Level: the server gives every container a fresh, empty iofs directory
+            // (ioutil.TempDir), so no stale file is ever there.
+            level: Level::Should,
+            requirements: &["HS-SOCK-1"],
+            title: "stale lsnr.sock and private socket files do not stop the start",
+            needs: Needs::Nothing,
+        },
         run: stale_files,
     },
     Case {
-        id: "env.listener-missing",
-        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
-        level: Level::Should,
-        requirements: &["HS-ENV-1"],
-        title: "without FN_LISTENER the process exits non-zero",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "env.listener-missing",
+            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+            level: Level::Should,
+            requirements: &["HS-ENV-1"],
+            title: "without FN_LISTENER the process exits non-zero",
+            needs: Needs::Nothing,
+        },
         run: listener_missing,
     },
     Case {
-        id: "env.listener-not-unix",
-        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
-        level: Level::Should,
-        requirements: &["HS-ENV-1"],
-        title: "FN_LISTENER=tcp://... makes the process exit non-zero",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "env.listener-not-unix",
+            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+            level: Level::Should,
+            requirements: &["HS-ENV-1"],
+            title: "FN_LISTENER=tcp://... makes the process exit non-zero",
+            needs: Needs::Nothing,
+        },
         run: listener_not_unix,
     },
     Case {
-        id: "env.listener-empty",
-        // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock, never
-        // an empty value.
-        level: Level::Should,
-        requirements: &["HS-ENV-1"],
-        title: "FN_LISTENER set but empty makes the process exit non-zero",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "env.listener-empty",
+            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock, never
+            // an empty value.
+            level: Level::Should,
+            requirements: &["HS-ENV-1"],
+            title: "FN_LISTENER set but empty makes the process exit non-zero",
+            needs: Needs::Nothing,
+        },
         run: listener_empty,
     },
     Case {
-        id: "env.format-unset",
-        // Level: the server always sets FN_FORMAT=http-stream.
-        level: Level::Should,
-        requirements: &["HS-ENV-3"],
-        title: "without FN_FORMAT the function still starts and answers",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "env.format-unset",
+            // Level: the server always sets FN_FORMAT=http-stream.
+            level: Level::Should,
+            requirements: &["HS-ENV-3"],
+            title: "without FN_FORMAT the function still starts and answers",
+            needs: Needs::Nothing,
+        },
         run: format_unset,
     },
     Case {
-        id: "env.long-path",
-        // Level: the server's listener is always /tmp/iofs/lsnr.sock (27 bytes).
-        level: Level::Should,
-        requirements: &["HS-ENV-2", "HS-SOCK-2"],
-        title: "a socket path of exactly 107 bytes works",
-        needs: Needs::Nothing,
+        meta: Meta {
+            id: "env.long-path",
+            // Level: the server's listener is always /tmp/iofs/lsnr.sock (27 bytes).
+            level: Level::Should,
+            requirements: &["HS-ENV-2", "HS-SOCK-2"],
+            title: "a socket path of exactly 107 bytes works",
+            needs: Needs::Nothing,
+        },
         run: long_path,
     },
 ];

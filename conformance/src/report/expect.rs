@@ -103,7 +103,7 @@ pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
         out.push_str("---|");
     }
     out.push('\n');
-    for case in crate::cases::catalog() {
+    for case in crate::cases::catalog().into_iter().map(|c| c.meta) {
         out.push_str(&format!(
             "| `{}` | {} | {} |",
             case.id,

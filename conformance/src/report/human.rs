@@ -2,7 +2,7 @@
 //! their evidence, then a summary table and the closing count line.
 
 use super::{Outcome, Summary};
-use crate::cases::Case;
+use crate::case::{Meta, Needs};
 use crate::verdict::Verdict;
 
 fn tag(verdict: &Verdict) -> &'static str {
@@ -86,12 +86,12 @@ pub fn summary(outcomes: &[Outcome], s: &Summary) -> String {
 }
 
 /// `--list`: the catalog.
-pub fn list(cases: &[Case]) -> String {
+pub fn list(cases: &[Meta]) -> String {
     let mut text = String::new();
     for c in cases {
         let needs = match c.needs {
-            crate::cases::Needs::Probe => "probe",
-            crate::cases::Needs::Nothing => "",
+            Needs::Probe => "probe",
+            Needs::Nothing => "",
         };
         text.push_str(&format!(
             "{:<24} {:<6} {:<5} {:<28} {}\n",

@@ -7,7 +7,8 @@ mod machine;
 
 use std::time::Duration;
 
-use crate::cases::{Case, Level};
+use crate::case::Meta;
+use crate::level::Level;
 use crate::verdict::Verdict;
 use fn_emulator::FunctionCommand;
 
@@ -17,7 +18,7 @@ pub use machine::render;
 #[derive(Debug)]
 pub struct Outcome {
     /// The case.
-    pub case: Case,
+    pub case: Meta,
     /// Its verdict.
     pub verdict: Verdict,
     /// How long it took.

@@ -3,11 +3,10 @@
 //! emulator's side of those formats ([`fn_emulator::stdio`]: the request
 //! bytes, reading answers as the server did, what the server made of them).
 //!
-//! * [`harness`]: what a case works with (calls, the running process, the
-//!   evidence a failure shows);
-//! * [`suite`]: `fdk-conformance run --format <format>`.
+//! [`harness`] is what a case works with (calls, the running process, the
+//! evidence a failure shows); the run itself is [`crate::suite`]'s.
 
+pub mod call;
 pub mod harness;
-pub mod suite;
 
 pub use fn_emulator::stdio::StdioFormat;

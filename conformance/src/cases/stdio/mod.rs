@@ -1,84 +1,70 @@
 //! The stdio catalogs: one per legacy format (`json.*`, `http.*`,
-//! `default.*`, `cloudevent.*`), each case with a stable id, a level, the
-//! `protocol-spec/stdio.md` requirements it checks and a one-line title.
+//! `default.*`, `cloudevent.*`; fn-contract §12 cases 46 to 49), each case
+//! with a stable id, a level, the `protocol-spec/stdio.md` requirements it
+//! checks and a one-line title.
 //!
 //! The case bodies are shared (`checks.rs`): the harness writes and reads
 //! each format's framing, so "a handler error is a 500 and the next call is
 //! served" is one check whatever the format. What only one format has
 //! (chunked requests, `HEAD`, CloudEvent `data`, exit codes) has its own.
+//! So is the catalog (`catalog.rs`): one table, each case written once with
+//! the formats it runs in; a format's catalog is the table's cases that name
+//! it, in table order, with the format as the id's group.
 
+mod catalog;
 mod checks;
-mod cloudevent;
-mod default;
-mod http;
-mod json;
 
-use super::{Case, CaseResult, Level, Needs};
-use crate::harness::Harness;
-use crate::stdio::StdioFormat;
-use crate::stdio::harness::StdioHarness;
-use crate::verdict::Verdict;
+pub use catalog::catalog;
 
-/// One stdio case: its catalog entry (what reports show) and its check.
-#[derive(Clone, Copy)]
-pub struct StdioCase {
-    /// Id, level, requirements, title and needs, as reports show them.
-    pub meta: Case,
-    /// The check.
-    pub run: fn(&mut StdioHarness) -> CaseResult,
+/// Defines `catalog(format)` from a table of cases, in run order:
+///
+/// ```text
+/// "<name>": <Level>, <Needs>, <check in checks.rs> {
+///     <format>... : [<requirement>, ...] "<title>";
+///     ...
+/// }
+/// ```
+///
+/// Each `<format>` line makes the case `<format>.<name>` of that format's
+/// catalog, with the requirements and the title the line gives (what the
+/// case checks is worded, and specified, in that format's terms). A macro
+/// rather than a table read at run time: the ids stay `&'static str`, built
+/// by `concat!`.
+macro_rules! stdio_cases {
+    (@format json) => { StdioFormat::Json };
+    (@format http) => { StdioFormat::Http };
+    (@format default) => { StdioFormat::Default };
+    (@format cloudevent) => { StdioFormat::Cloudevent };
+    ($($name:literal: $level:ident, $needs:ident, $run:ident {
+        $($($format:ident)+: $requirements:tt $title:literal;)+
+    })*) => {
+        /// The cases of `format`, in run order.
+        pub fn catalog(format: StdioFormat) -> Vec<Case<StdioHarness>> {
+            let mut cases = Vec::new();
+            $($($(
+                if format == stdio_cases!(@format $format) {
+                    cases.push(Case {
+                        meta: Meta {
+                            id: concat!(stringify!($format), ".", $name),
+                            level: Level::$level,
+                            requirements: &$requirements,
+                            title: $title,
+                            needs: Needs::$needs,
+                        },
+                        run: checks::$run,
+                    });
+                }
+            )+)+)*
+            cases
+        }
+    };
 }
-
-impl std::fmt::Debug for StdioCase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StdioCase")
-            .field("id", &self.meta.id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The http-stream runner's entry point of a stdio case's [`Case`]: never
-/// called (the stdio suite runs [`StdioCase::run`]); fails if it is.
-fn stdio_only(_: &mut Harness) -> CaseResult {
-    Err(Verdict::fail(
-        "a stdio case runs only in its own suite (fdk-conformance run --format <format>)",
-    ))
-}
-
-/// A catalog entry.
-const fn case(
-    id: &'static str,
-    level: Level,
-    requirements: &'static [&'static str],
-    title: &'static str,
-    needs: Needs,
-    run: fn(&mut StdioHarness) -> CaseResult,
-) -> StdioCase {
-    StdioCase {
-        meta: Case {
-            id,
-            level,
-            requirements,
-            title,
-            needs,
-            run: stdio_only,
-        },
-        run,
-    }
-}
-
-/// The cases of `format`, in run order.
-pub fn catalog(format: StdioFormat) -> Vec<StdioCase> {
-    match format {
-        StdioFormat::Json => json::CASES.to_vec(),
-        StdioFormat::Http => http::CASES.to_vec(),
-        StdioFormat::Default => default::CASES.to_vec(),
-        StdioFormat::Cloudevent => cloudevent::CASES.to_vec(),
-    }
-}
+use stdio_cases;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stdio::StdioFormat;
     use std::collections::HashSet;
 
     #[test]

@@ -10,33 +10,28 @@
 //! freezes the process until the next call (the run's sandbox: the cgroup
 //! freezer, or SIGSTOP/SIGCONT), unless `--no-freeze`. `default`: every
 //! call is a new process.
+//!
+//! The harness's state, its processes and its evidence are here; the calls
+//! themselves in `calls.rs`, what a call is in [`crate::stdio::call`].
+
+mod calls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use fn_emulator::iofs::LogFile;
+use fn_emulator::sandbox::Sandbox;
+use fn_emulator::stdio::process::{HotProcess, Launch, Pulled, server_env};
+use fn_emulator::stdio::served::Served;
+use fn_emulator::{FunctionCommand, WorkDir};
 use nix::sys::signal::Signal;
 
 use super::StdioFormat;
 use crate::verdict::{Failure, Verdict, show_bytes};
-use fn_emulator::golang::all_unicode_space;
-use fn_emulator::iofs::LogFile;
-use fn_emulator::outcome::Fate;
-use fn_emulator::process::FN_ID;
-use fn_emulator::sandbox::Sandbox;
-use fn_emulator::stdio::process::{ColdEnd, HotProcess, Launch, Pulled, run_cold, server_env};
-use fn_emulator::stdio::read::{Decoded, Reader, Step};
-use fn_emulator::stdio::served::{End, Served, exit_code};
-use fn_emulator::stdio::wire::{
-    CallMeta, ClientRequest, cloudevent_request, deadline_string, default_env, http_request,
-    json_request,
-};
-use fn_emulator::{FunctionCommand, WorkDir};
 
-/// The client's `User-Agent`.
-pub const USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
-/// The function's timeout: the server's default (30 s).
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub use calls::InFlight;
+
 /// How long stdout is watched after a response for excess data (SIO-IO-8).
 pub const EXCESS_WINDOW: Duration = Duration::from_millis(100);
 /// How much of the sent bytes a report shows.
@@ -46,134 +41,6 @@ const SHOW_SENT: usize = 1536;
 const READ_LOG: usize = 4 << 20;
 /// How much of the function's log a report shows.
 const SHOW_LOG: usize = 2048;
-
-/// The URL of an `/invoke` call.
-pub fn invoke_url() -> String {
-    format!("http://localhost:8080/invoke/{FN_ID}")
-}
-
-/// One call to make: the client's request and the deadline.
-#[derive(Debug, Clone)]
-pub struct StdioCall {
-    req: ClientRequest,
-    timeout: Duration,
-    patience: Duration,
-    raw_deadline: Option<String>,
-    pieces: usize,
-    pause: Duration,
-}
-
-impl Default for StdioCall {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl StdioCall {
-    /// `POST /invoke/<fn id>` with no body and the server's default
-    /// timeout.
-    pub fn new() -> Self {
-        Self {
-            req: ClientRequest {
-                method: "POST".into(),
-                url: invoke_url(),
-                headers: vec![("User-Agent".into(), USER_AGENT.into())],
-                body: Vec::new(),
-                chunked: false,
-            },
-            timeout: TIMEOUT,
-            patience: Duration::ZERO,
-            raw_deadline: None,
-            pieces: 1,
-            pause: Duration::ZERO,
-        }
-    }
-
-    /// The client's method and URL (an HTTP trigger's, say).
-    pub fn at(mut self, method: &str, url: &str) -> Self {
-        self.req.method = method.to_owned();
-        self.req.url = url.to_owned();
-        self
-    }
-
-    /// Adds a client header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.req.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// Sets the body.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.req.body = body.into();
-        self
-    }
-
-    /// A text body the handler sees as `text` in every format: for
-    /// `cloudevent` the client sends it as a JSON string (the server wraps
-    /// only JSON bodies), `text/plain` everywhere.
-    pub fn text(self, format: StdioFormat, text: &str) -> Self {
-        let body = if format == StdioFormat::Cloudevent {
-            serde_json::Value::String(text.to_owned()).to_string()
-        } else {
-            text.to_owned()
-        };
-        self.header("Content-Type", "text/plain").body(body)
-    }
-
-    /// The client sends the body chunked.
-    pub fn chunked(mut self) -> Self {
-        self.req.chunked = true;
-        self
-    }
-
-    /// Asks the probe for `op` through the `X-Probe` header.
-    pub fn probe(self, op: &str) -> Self {
-        self.header("X-Probe", op)
-    }
-
-    /// The function's timeout for this call (the deadline is now plus it).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Waits this much past the deadline before giving up: more patient
-    /// than the server, to see what the function itself does at its
-    /// deadline (the server would have answered 504 and killed it).
-    pub fn patience(mut self, extra: Duration) -> Self {
-        self.patience = extra;
-        self
-    }
-
-    /// Writes this deadline as is (a past one, say); the harness still
-    /// gives up after the timeout.
-    pub fn raw_deadline(mut self, deadline: &str) -> Self {
-        self.raw_deadline = Some(deadline.to_owned());
-        self
-    }
-
-    /// `default`: writes the body in `pieces` with `pause` between them.
-    pub fn in_pieces(mut self, pieces: usize, pause: Duration) -> Self {
-        self.pieces = pieces;
-        self.pause = pause;
-        self
-    }
-
-    /// The client's request.
-    pub fn request(&self) -> &ClientRequest {
-        &self.req
-    }
-}
-
-/// A call written to a hot process whose response is not read yet.
-#[derive(Debug)]
-pub struct InFlight {
-    meta: CallMeta,
-    method: String,
-    sent: Vec<u8>,
-    started: Instant,
-    until: Instant,
-}
 
 /// The function under test in one stdio format, and the run's state.
 #[derive(Debug)]
@@ -471,281 +338,6 @@ impl StdioHarness {
             .is_some_and(|p| p.exit_status().is_none())
     }
 
-    // ------------------------------------------------------------ calls
-
-    /// Makes one call as the server made it, and classifies it.
-    pub fn call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
-        if self.format.is_hot() {
-            let flight = self.start_call(call)?;
-            Ok(self.finish_call(flight))
-        } else {
-            self.cold_call(call)
-        }
-    }
-
-    fn meta(&mut self, call: &StdioCall) -> CallMeta {
-        let call_id = self.next_call_id();
-        let deadline = call
-            .raw_deadline
-            .clone()
-            .unwrap_or_else(|| deadline_string(SystemTime::now() + call.timeout));
-        CallMeta { call_id, deadline }
-    }
-
-    /// Writes a call's request to the hot process (hot formats only).
-    pub fn start_call(&mut self, call: &StdioCall) -> Result<InFlight, Verdict> {
-        let (sent, meta) = self.request_bytes(call)?;
-        self.write_request(sent, meta, &call.req.method, call.timeout + call.patience)
-    }
-
-    /// The bytes a call's request would be written as (hot formats), with
-    /// its call id and deadline.
-    pub fn request_bytes(&mut self, call: &StdioCall) -> Result<(Vec<u8>, CallMeta), Verdict> {
-        let meta = self.meta(call);
-        let sent = match self.format {
-            StdioFormat::Json => json_request(&call.req, &meta),
-            StdioFormat::Http => http_request(&call.req, &meta),
-            StdioFormat::Cloudevent => cloudevent_request(&call.req, &meta)
-                .map_err(|e| Verdict::fail(format!("harness error: {e}")))?,
-            StdioFormat::Default => {
-                return Err(Verdict::fail(
-                    "harness error: default calls have no stream to write to",
-                ));
-            }
-        };
-        Ok((sent, meta))
-    }
-
-    /// Writes `bytes` as if they were a request (the server never sent
-    /// such bytes; `method` says how to read the answer) and reads one
-    /// response, giving up after `limit`.
-    pub fn send_raw(
-        &mut self,
-        bytes: &[u8],
-        method: &str,
-        limit: Duration,
-    ) -> Result<Served, Verdict> {
-        let meta = CallMeta {
-            call_id: String::new(),
-            deadline: String::new(),
-        };
-        let flight = self.write_request(bytes.to_vec(), meta, method, limit)?;
-        Ok(self.finish_call(flight))
-    }
-
-    fn write_request(
-        &mut self,
-        sent: Vec<u8>,
-        meta: CallMeta,
-        method: &str,
-        limit: Duration,
-    ) -> Result<InFlight, Verdict> {
-        let p = self.running()?;
-        let started = Instant::now();
-        p.calls += 1;
-        // A failed write shows as the process's end below.
-        let _ = p.write(sent.clone());
-        Ok(InFlight {
-            meta,
-            method: method.to_owned(),
-            sent,
-            started,
-            until: started + limit,
-        })
-    }
-
-    /// Reads and classifies the response to `flight`; kills the process if
-    /// the server would have, else freezes it.
-    pub fn finish_call(&mut self, flight: InFlight) -> Served {
-        let format = self.format;
-        let freeze = self.freeze;
-        let max = self.max_response;
-        let gone = self.gone.take();
-        let Some(p) = self.current.as_mut() else {
-            let end = End::Exited {
-                partial: false,
-                status: None,
-            };
-            return Served {
-                format,
-                call_id: flight.meta.call_id,
-                deadline: flight.meta.deadline,
-                sent: flight.sent,
-                stdout: Vec::new(),
-                trailing: Vec::new(),
-                view: end.view(format),
-                end,
-                took: flight.started.elapsed(),
-                process: "no process".into(),
-            };
-        };
-        let mut process = format!("process {}, call {} on it", p.pid(), p.calls);
-        if p.calls == 1 {
-            process.push_str(&format!(
-                " (a new process{})",
-                gone.map_or(String::new(), |g| format!(": {g}"))
-            ));
-        }
-        let mut reader = Reader::new(format, &flight.method);
-        let mut eof = false;
-        let (end, used) = loop {
-            match reader.feed(p.pending(), eof) {
-                // The server's clamp cut stdout at the limit: the response
-                // never completed (`common.NewClampWriter`).
-                Step::Done { used, .. } if max.is_some_and(|max| used > max) => {
-                    break (End::TooLarge(used), used);
-                }
-                Step::Done { used, decoded } => {
-                    let end = match decoded {
-                        Decoded::Response(response) => End::Answered {
-                            response,
-                            excess: None,
-                        },
-                        Decoded::Undecodable(e) => End::Undecodable(e),
-                        Decoded::Unmappable(e) => End::Unmappable(e),
-                        Decoded::Crash(e) => End::Crash(e),
-                    };
-                    break (end, used);
-                }
-                Step::Bad(e) => break (End::Undecodable(e), p.pending().len()),
-                Step::Ended { partial } => {
-                    let end = match p.read_error() {
-                        Some(e) => End::Undecodable(format!("reading stdout failed: {e}")),
-                        None => End::Exited {
-                            partial,
-                            status: p.wait_exit(Duration::from_millis(200)),
-                        },
-                    };
-                    break (end, p.pending().len());
-                }
-                // Every reader decides at the end of the stream; be safe.
-                Step::More if eof => {
-                    break (
-                        End::Exited {
-                            partial: true,
-                            status: p.wait_exit(Duration::from_millis(200)),
-                        },
-                        p.pending().len(),
-                    );
-                }
-                Step::More => {}
-            }
-            if let Some(max) = max
-                && p.pending().len() > max
-            {
-                break (End::TooLarge(p.pending().len()), p.pending().len());
-            }
-            match p.pull(flight.until) {
-                Pulled::Bytes => {}
-                Pulled::Eof => eof = true,
-                Pulled::Timeout => break (End::TimedOut, p.pending().len()),
-            }
-        };
-        let took = flight.started.elapsed();
-        let stdout = p.consume(used);
-
-        // SIO-IO-8: what follows a response within 100 ms.
-        let mut trailing = Vec::new();
-        let mut end = end;
-        if let End::Answered { excess, .. } = &mut end {
-            let until = Instant::now() + EXCESS_WINDOW;
-            while p.pull(until) == Pulled::Bytes {}
-            trailing = p.consume(p.pending().len());
-            let is_excess = match format {
-                StdioFormat::Json | StdioFormat::Cloudevent => !all_unicode_space(&trailing),
-                _ => !trailing.is_empty(),
-            };
-            if is_excess {
-                *excess = Some(trailing.clone());
-            }
-            // stdout ended with the response: the process is exiting; reap
-            // it, so that the next call knows it is gone.
-            if p.stdout_ended() {
-                let _ = p.wait_exit(Duration::from_millis(200));
-            }
-        }
-        let view = end.view(format);
-        if view.fate == Fate::Killed {
-            let why = match &end {
-                End::TimedOut => "the server killed the previous process at the call's deadline",
-                End::Answered { .. } => "the server killed the previous process for excess data",
-                End::Exited { .. } => "the previous process exited during a call",
-                _ => "the server killed the previous process after a response it could not use",
-            };
-            self.discard(why);
-        } else if freeze && let Some(p) = self.current.as_mut() {
-            p.freeze();
-        }
-        Served {
-            format,
-            call_id: flight.meta.call_id,
-            deadline: flight.meta.deadline,
-            sent: flight.sent,
-            stdout,
-            trailing,
-            view,
-            end,
-            took,
-            process,
-        }
-    }
-
-    /// One `default` call: a new process with the per-call environment.
-    fn cold_call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
-        let meta = self.meta(call);
-        let mut env = self.env();
-        env.extend(default_env(&call.req, &meta));
-        let mut sent = String::new();
-        for (k, v) in &env {
-            sent.push_str(&format!("{k}={v}\n"));
-        }
-        let mut sent = format!("environment:\n{sent}stdin, then EOF:\n").into_bytes();
-        sent.extend_from_slice(&call.req.body);
-        let launch = Launch {
-            command: &self.command,
-            env,
-            log: self.log.path(),
-            sandbox: Some(&self.sandbox),
-        };
-        let started = Instant::now();
-        let until = started + call.timeout + call.patience;
-        let run =
-            run_cold(&launch, &call.req.body, call.pieces, call.pause, until).map_err(|e| {
-                self.failed_plain(format!(
-                    "could not execute {}: {e}",
-                    self.command.words().join(" ")
-                ))
-            })?;
-        let took = started.elapsed();
-        let (end, process) = match run.end {
-            ColdEnd::Exited(status) => {
-                let code = exit_code(status);
-                let end = if code == 0 {
-                    End::cold_success(run.stdout.clone())
-                } else {
-                    End::ExitCode(code)
-                };
-                (end, format!("process {} (one per call), {status}", run.pid))
-            }
-            ColdEnd::TimedOut => (
-                End::TimedOut,
-                format!("process {} (one per call), killed at the deadline", run.pid),
-            ),
-        };
-        Ok(Served {
-            format: self.format,
-            call_id: meta.call_id,
-            deadline: meta.deadline,
-            sent,
-            stdout: run.stdout,
-            trailing: Vec::new(),
-            view: end.view(self.format),
-            end,
-            took,
-            process,
-        })
-    }
-
     /// Starts a process that must not be given a call (SIO-ENV-1 checks):
     /// with the server's environment changed, stdin left open.
     pub fn spawn_plain(&mut self, set: &[(&str, &str)]) -> Result<HotProcess, Verdict> {
@@ -799,6 +391,9 @@ impl Drop for StdioHarness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stdio::call::StdioCall;
+    use fn_emulator::outcome::Fate;
+    use fn_emulator::stdio::served::End;
 
     fn harness(script: &str) -> StdioHarness {
         let command = FunctionCommand {
