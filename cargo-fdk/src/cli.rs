@@ -574,6 +574,16 @@ fn usage_error(command: &str, err: &clap::Error) -> Error {
         (ErrorKind::UnknownArgument, Some(arg)) => format!("unexpected argument `{arg}`"),
         (ErrorKind::InvalidValue, Some(arg)) => format!("{arg} needs a value"),
         (ErrorKind::TooManyValues, Some(arg)) => format!("{arg} takes no value"),
+        (ErrorKind::MissingRequiredArgument, _) => match err.get(ContextKind::InvalidArg) {
+            Some(ContextValue::Strings(missing)) => {
+                let names: Vec<&str> = missing
+                    .iter()
+                    .map(|a| a.split([' ', '=']).next().unwrap_or(a))
+                    .collect();
+                format!("{} is required", names.join(", "))
+            }
+            _ => "a required option is missing".to_owned(),
+        },
         (ErrorKind::ValueValidation, Some(arg)) => {
             let value = context(ContextKind::InvalidValue).unwrap_or_default();
             match std::error::Error::source(err) {
@@ -839,6 +849,7 @@ fn run_image(args: ImageArgs) -> Result<()> {
         binary: args.binary,
         tag: args.tag,
         out: args.out,
+        version: None,
     };
     let report = commands::image(&options)?;
     let image = &report.image;
@@ -988,11 +999,12 @@ mod tests {
             message(&["invoke", "--timeout=0"]),
             "cargo fdk invoke: --timeout `0` is not a positive number of seconds"
         );
-        for args in [&["deploy"][..], &["help", "deploy"], &["-x"]] {
+        assert_eq!(message(&["deploy"]), "cargo fdk deploy: --app is required");
+        for args in [&["publish"][..], &["help", "publish"], &["-x"]] {
             assert_eq!(
                 message(args),
                 format!(
-                    "no command `{}` (commands: new, build, image, run, invoke)",
+                    "no command `{}` (commands: new, build, image, run, invoke, deploy)",
                     args[args.len() - 1]
                 )
             );
@@ -1017,7 +1029,7 @@ mod tests {
             .get_subcommands()
             .map(|c| c.get_name().to_owned())
             .collect();
-        assert_eq!(command_names(), names[..5]);
+        assert_eq!(command_names(), names[..6]);
     }
 
     #[test]

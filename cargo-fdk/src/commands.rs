@@ -102,6 +102,9 @@ pub struct ImageOptions {
     pub tag: Option<String>,
     /// The output directory (default `<target dir>/fdk-image/<name>-<version>`).
     pub out: Option<PathBuf>,
+    /// The version to build instead of func.yaml's (a deploy builds the
+    /// bumped version before it writes func.yaml).
+    pub version: Option<String>,
 }
 
 /// What `cargo fdk image` made.
@@ -130,7 +133,10 @@ pub struct ImageReport {
 /// `cargo fdk image`: builds (unless `binary` is given), then writes the
 /// layout and the archive.
 pub fn image(options: &ImageOptions) -> Result<ImageReport> {
-    let func = FuncFile::load(&options.build.function_dir())?;
+    let mut func = FuncFile::load(&options.build.function_dir())?;
+    if let Some(version) = &options.version {
+        func.version.clone_from(version);
+    }
     // The reference is checked before any build: a bad tag fails fast.
     let reference = match &options.tag {
         Some(tag) => Reference::parse(tag)?,

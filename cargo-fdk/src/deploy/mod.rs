@@ -1,15 +1,16 @@
 //! `cargo fdk deploy`: what `fn deploy --local` does, with no docker CLI and
 //! no Fn CLI.
 //!
-//! 1. Bump func.yaml's version (patch, as `fn deploy` does; `--no-bump`
-//!    keeps it). The new tag is what makes the server start fresh
-//!    containers: it keys hot containers by image, so redeploying the same
-//!    tag with new content could keep serving the old code.
-//! 2. Build the image ([`crate::commands::image`]).
-//! 3. Load it into the Docker daemon the Fn server uses (Engine API on
+//! 1. Build the image ([`crate::commands::image`]) of the next patch
+//!    version, as `fn deploy` bumps it (`--no-bump` keeps func.yaml's), and
+//!    write that version into func.yaml once the daemon has it. The new
+//!    tag is what makes the server start fresh containers: it keys hot
+//!    containers by image, so the same tag with new content could keep
+//!    serving the old code.
+//! 2. Load it into the Docker daemon the Fn server uses (Engine API on
 //!    `DOCKER_HOST`, [`docker`]). A tag the daemon already holds as another
 //!    image is refused rather than silently moved.
-//! 4. Create or update the app (with `--create-app`), the function (image,
+//! 3. Create or update the app (with `--create-app`), the function (image,
 //!    memory, timeout, idle_timeout, config) and its triggers through the Fn
 //!    API (`FN_API_URL`, [`fn_api`]).
 //!
@@ -85,8 +86,8 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
     })?;
     // Both services first: a deploy that cannot finish should not bump or build.
     let docker = Docker::from_env()?;
-    docker.ping()?;
     let api = FnApi::new(options.api_url.as_deref())?;
+    docker.ping()?;
     let app = match api.find_app(&options.app)? {
         Some(app) => (app, false),
         None if options.create_app => (api.create_app(&options.app)?, true),
@@ -100,30 +101,28 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
     };
 
     let dir = options.build.function_dir();
-    let before = FuncFile::load(&dir)?;
-    let bumped_from = if options.no_bump {
-        None
-    } else {
-        let next = funcfile::next_patch(&before.version)?;
-        let path = dir.join(funcfile::FILE_NAME);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, &e))?;
-        let text = funcfile::with_version(&text, &next)?;
-        std::fs::write(&path, text).map_err(|e| Error::io("write", &path, &e))?;
-        Some(before.version.clone())
-    };
     let func = FuncFile::load(&dir)?;
-
+    let version = if options.no_bump {
+        func.version.clone()
+    } else {
+        funcfile::next_patch(&func.version)?
+    };
     let image = commands::image(&ImageOptions {
         build: options.build.clone(),
+        version: Some(version.clone()),
         ..ImageOptions::default()
     })?;
     let reference = image.image.reference.to_string();
     let already_loaded = match docker.image_id(&reference)? {
         Some(id) if id == image.image.image_id() => true,
         Some(id) => {
+            let advice = if options.no_bump {
+                "deploy without --no-bump, or set another version in func.yaml"
+            } else {
+                "another function of this name used that version: set a higher one in func.yaml"
+            };
             return Err(Error::new(format!(
-                "the daemon at {} already has {reference} as another image ({id}); deploy \
-                 without --no-bump, or set another version in func.yaml",
+                "the daemon at {} already has {reference} as another image ({id}); {advice}",
                 docker.endpoint()
             )));
         }
@@ -132,6 +131,17 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
     if !already_loaded {
         docker.load(&image.archive)?;
     }
+    // func.yaml names the new version once the daemon has an image of it: a
+    // build or a load that fails leaves the file as it was.
+    let bumped_from = if options.no_bump {
+        None
+    } else {
+        let path = dir.join(funcfile::FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, &e))?;
+        let text = funcfile::with_version(&text, &version)?;
+        std::fs::write(&path, text).map_err(|e| Error::io("write", &path, &e))?;
+        Some(func.version.clone())
+    };
 
     let spec = FnSpec {
         name: None,
@@ -143,7 +153,14 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
         config: func.config.clone(),
     };
     let (function, created) = match api.find_fn(&app.0.id, &func.name)? {
-        Some(existing) => (api.update_fn(&existing.id, &spec)?, false),
+        Some(existing) => {
+            let mut updated = api.update_fn(&existing.id, &spec)?;
+            // An update's answer may leave out the server-made annotations.
+            for (key, value) in existing.annotations {
+                updated.annotations.entry(key).or_insert(value);
+            }
+            (updated, false)
+        }
         None => (
             api.create_fn(&FnSpec {
                 name: Some(func.name.clone()),
@@ -175,7 +192,7 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
     }
     Ok(DeployReport {
         function: func.name.clone(),
-        version: func.version.clone(),
+        version,
         bumped_from,
         already_loaded,
         docker: docker.endpoint().to_string(),
