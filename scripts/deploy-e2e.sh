@@ -6,7 +6,8 @@
 #   /invoke and through the trigger → edit the code → cargo fdk deploy → the new
 #   answer, version 0.0.3 → the stock Fn CLI's `fn list functions` shows it →
 #   an edit deployed with --no-bump is refused (its tag already names another
-#   image) and func.yaml is left alone.
+#   image) and func.yaml is left alone → `cargo fdk run --watch` serves the
+#   next edit on the same endpoint.
 #
 # Usage: scripts/deploy-e2e.sh
 # Needs root, Go and a C compiler for the server (built once per machine from
@@ -101,4 +102,23 @@ sed 's/^/  /' "$work/third.txt"
 grep -q "already has $name:0.0.3 as another image" "$work/third.txt" || fail "not the refusal expected"
 grep -qx 'version: 0.0.3' func.yaml || fail "func.yaml changed"
 expect "$invoke" Jo "Howdy Jo"
+
+echo "== cargo fdk run --watch: an edit to the crate is served on the same endpoint"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$cfdk" fdk run --watch --addr "127.0.0.1:$port" >"$work/watch.log" 2>&1 &
+watcher=$!
+wait_line() { # text seconds
+  for _ in $(seq $(($2 * 10))); do grep -q "$1" "$work/watch.log" && return 0; sleep 0.1; done
+  kill "$watcher" 2>/dev/null; sed 's/^/  /' "$work/watch.log"; fail "no '$1' from cargo fdk run --watch"
+}
+wait_line "Serving $name on" 300
+got=$(curl -fsS -d Jo "http://127.0.0.1:$port/invoke/$name")
+[ "$got" = "Hi Jo" ] || fail "cargo fdk run answered '$got', not 'Hi Jo'"
+sed -i 's/"Hi {}"/"Hey {}"/' src/main.rs
+edited=$(date +%s)
+wait_line "watch: the new build serves now" 300
+got=$(curl -fsS -d Jo "http://127.0.0.1:$port/invoke/$name")
+kill -INT "$watcher"; wait "$watcher" || true
+[ "$got" = "Hey Jo" ] || fail "after the edit cargo fdk run answered '$got', not 'Hey Jo'"
+echo "  the edit is served $(( $(date +%s) - edited )) s after the save (a release build with LTO)"
 echo "deploy-e2e: ok"

@@ -324,6 +324,11 @@ pub struct RunArgs {
     /// Do not freeze the function between calls
     #[arg(long)]
     pub no_freeze: bool,
+    /// Rebuild when the crate's files change (with --binary: restart when
+    /// that file changes) and serve the new build; a failed build is shown
+    /// and the last good one keeps serving
+    #[arg(long, verbatim_doc_comment)]
+    pub watch: bool,
 }
 
 /// The options of `cargo fdk invoke`.
@@ -610,6 +615,11 @@ fn usage(command: &str, message: impl std::fmt::Display) -> Error {
 fn run_function(args: RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let build = BuildOptions::from(args.build);
+    let watch = match (&args.binary, args.watch) {
+        (_, false) => None,
+        (Some(binary), true) => Some(crate::watch::Source::Binary(binary.clone())),
+        (None, true) => Some(crate::watch::Source::Crate(build.clone())),
+    };
     let (func, binary) = match args.binary {
         Some(binary) => (
             crate::funcfile::FuncFile::load(&build.function_dir())?,
@@ -633,6 +643,7 @@ fn run_function(args: RunArgs) -> Result<()> {
         addr: args.addr,
         freeze: !args.no_freeze,
         started,
+        watch,
     })
 }
 

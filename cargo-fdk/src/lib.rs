@@ -9,7 +9,8 @@
 //! - [`funcfile`]: Fn's `func.yaml` (schema 20180708); [`reference`](mod@reference): image
 //!   references; [`project`]: the crate as `cargo metadata` sees it;
 //! - [`server`]: `cargo fdk run`, a local stand-in for the Fn server built
-//!   on the server emulator (`fn-emulator`); [`invoke`]: one call to it;
+//!   on the server emulator (`fn-emulator`), with [`watch`] for `--watch`;
+//!   [`invoke`]: one call to it;
 //! - [`deploy`]: `cargo fdk deploy`, the image into a Docker daemon and the
 //!   function into an Fn server, through their APIs;
 //! - [`commands`] runs `build` and `image`; [`cli`] parses the command line.
@@ -32,6 +33,7 @@ pub mod scaffold;
 pub mod server;
 #[cfg(test)]
 mod testutil;
+pub mod watch;
 mod yaml;
 
 pub use error::{Error, Result};

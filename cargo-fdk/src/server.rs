@@ -68,12 +68,18 @@ pub struct RunOptions {
     /// When `cargo fdk run` started (before building), for the timings it
     /// prints.
     pub started: Instant,
+    /// `--watch`: rebuild (or re-read `--binary`) on a change and swap the
+    /// function, keeping the endpoint up.
+    pub watch: Option<crate::watch::Source>,
 }
 
 /// What the function's thread is asked to do.
 enum Msg {
     /// Serve one call.
     Call(Job),
+    /// Serve this build from now on (`--watch`): started before the old
+    /// one stops, so a build that does not start changes nothing.
+    Swap(crate::watch::NewBuild),
     /// Stop: the agent kills the function and removes its directory.
     Stop,
 }
@@ -107,6 +113,14 @@ pub fn run(options: RunOptions) -> Result<()> {
         ),
         Ok(Err(why)) => return Err(Error::new(why)),
         Err(_) => return Err(Error::new("the function thread ended before the start")),
+    }
+
+    if let Some(source) = options.watch.clone() {
+        let swaps = jobs.clone();
+        crate::watch::spawn(source, move |build| {
+            let _ = swaps.send(Msg::Swap(build));
+        })
+        .map_err(|e| Error::new(format!("could not start the watcher: {e}")))?;
     }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -377,40 +391,73 @@ fn function_thread(
     queue: mpsc::Receiver<Msg>,
     ready: mpsc::Sender<std::result::Result<(Duration, u32), String>>,
 ) {
-    let command = FunctionCommand {
-        name: options.func.name.clone(),
-        program: options.binary.clone().into_os_string(),
-        args: Vec::new(),
-    };
-    let mut agent = match Agent::new(command) {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = ready.send(Err(format!("could not prepare a work directory: {e}")));
-            return;
-        }
-    };
-    agent.set_freeze(options.freeze);
-    let start = start_options(&options.func);
-    let mut tail = LogTail::new(agent.log_path().to_owned(), &options.func.name);
-    match agent.start(start.clone()) {
-        Ok(f) => {
-            let _ = ready.send(Ok((f.ready_after(), f.pid())));
-        }
-        Err(error) => {
-            tail.print();
-            let _ = ready.send(Err(format!("the function did not start: {}", error.what)));
-            return;
-        }
-    }
-    tail.print();
+    let (mut agent, mut start, mut tail) =
+        match started_agent(&options.binary, &options.func, options.freeze) {
+            Ok((agent, start, tail, ready_after, pid)) => {
+                let _ = ready.send(Ok((ready_after, pid)));
+                (agent, start, tail)
+            }
+            Err(why) => {
+                let _ = ready.send(Err(why));
+                return;
+            }
+        };
     for msg in queue {
-        let Msg::Call(job) = msg else { break };
-        let answer = serve_one(&mut agent, &start, &job, &mut tail);
-        let _ = job.reply.send(answer);
+        match msg {
+            Msg::Call(job) => {
+                let answer = serve_one(&mut agent, &start, &job, &mut tail);
+                let _ = job.reply.send(answer);
+            }
+            Msg::Swap(build) => {
+                let func = build.func.as_ref().unwrap_or(&options.func);
+                match started_agent(&build.binary, func, options.freeze) {
+                    Ok((new_agent, new_start, new_tail, ready_after, pid)) => {
+                        println!(
+                            "watch: the new build serves now (pid {pid}, ready {} ms after exec)",
+                            ready_after.as_millis()
+                        );
+                        // Dropping the old agent thaws and kills its function.
+                        (agent, start, tail) = (new_agent, new_start, new_tail);
+                    }
+                    Err(why) => {
+                        println!("watch: {why}; the last good build keeps serving");
+                    }
+                }
+            }
+            Msg::Stop => break,
+        }
     }
     // Thaws and kills the function, removes its directory.
     drop(agent);
     tail.print();
+}
+
+/// An agent whose function `binary` has started with `func`'s settings,
+/// with what it needs to serve: its start options, its log's tail, and the
+/// start's time and pid. The error is one line.
+fn started_agent(
+    binary: &std::path::Path,
+    func: &FuncFile,
+    freeze: bool,
+) -> std::result::Result<(Agent, StartOptions, LogTail, Duration, u32), String> {
+    let command = FunctionCommand {
+        name: func.name.clone(),
+        program: binary.as_os_str().to_owned(),
+        args: Vec::new(),
+    };
+    let mut agent =
+        Agent::new(command).map_err(|e| format!("could not prepare a work directory: {e}"))?;
+    agent.set_freeze(freeze);
+    let start = start_options(func);
+    let mut tail = LogTail::new(agent.log_path().to_owned(), &func.name);
+    let started = agent
+        .start(start.clone())
+        .map(|f| (f.ready_after(), f.pid()));
+    tail.print();
+    match started {
+        Ok((ready_after, pid)) => Ok((agent, start, tail, ready_after, pid)),
+        Err(error) => Err(format!("the function did not start: {}", error.what)),
+    }
 }
 
 /// What the server makes of an agent's failure: the view the agent
