@@ -329,6 +329,10 @@ pub struct RunArgs {
     /// and the last good one keeps serving
     #[arg(long, verbatim_doc_comment)]
     pub watch: bool,
+    /// Run the function on the host as this user, not in the server's
+    /// container (uid 1000, read-only root, no network; needs root)
+    #[arg(long, verbatim_doc_comment)]
+    pub no_sandbox: bool,
 }
 
 /// The options of `cargo fdk invoke`.
@@ -644,6 +648,7 @@ fn run_function(args: RunArgs) -> Result<()> {
         freeze: !args.no_freeze,
         started,
         watch,
+        sandbox: !args.no_sandbox,
     })
 }
 

@@ -29,6 +29,7 @@ pub mod invoke;
 pub mod oci;
 pub mod project;
 pub mod reference;
+pub mod sandbox;
 pub mod scaffold;
 pub mod server;
 #[cfg(test)]

@@ -30,7 +30,9 @@ use fn_emulator::http1::Head;
 use fn_emulator::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
 use fn_emulator::wire as wire_names;
 use fn_emulator::{Agent, AgentError, Call, Exchange};
-use fn_emulator::{FunctionCommand, ResponseError, StartOptions};
+
+use crate::sandbox::Sandbox;
+use fn_emulator::{ResponseError, StartOptions};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -71,6 +73,9 @@ pub struct RunOptions {
     /// `--watch`: rebuild (or re-read `--binary`) on a change and swap the
     /// function, keeping the endpoint up.
     pub watch: Option<crate::watch::Source>,
+    /// Start the function in the server's container where this machine
+    /// can build it (not `--no-sandbox`); see [`crate::sandbox`].
+    pub sandbox: bool,
 }
 
 /// What the function's thread is asked to do.
@@ -99,10 +104,12 @@ pub fn run(options: RunOptions) -> Result<()> {
     let started = options.started;
     let (jobs, queue) = mpsc::channel::<Msg>();
     let (ready_tx, ready_rx) = mpsc::channel::<std::result::Result<(Duration, u32), String>>();
+    let sandbox = Sandbox::choose(options.sandbox);
+    println!("{}", sandbox.describe());
     let worker_options = options.clone();
     let worker = std::thread::Builder::new()
         .name("fdk-run-function".into())
-        .spawn(move || function_thread(worker_options, queue, ready_tx))
+        .spawn(move || function_thread(worker_options, sandbox, queue, ready_tx))
         .map_err(|e| Error::new(format!("could not start the function thread: {e}")))?;
     match ready_rx.recv() {
         Ok(Ok((ready, pid))) => println!(
@@ -388,11 +395,12 @@ async fn handle(
 /// The function's thread: owns the agent, serves the queue in order.
 fn function_thread(
     options: RunOptions,
+    sandbox: Sandbox,
     queue: mpsc::Receiver<Msg>,
     ready: mpsc::Sender<std::result::Result<(Duration, u32), String>>,
 ) {
     let (mut agent, mut start, mut tail) =
-        match started_agent(&options.binary, &options.func, options.freeze) {
+        match started_agent(&sandbox, &options.binary, &options.func, options.freeze) {
             Ok((agent, start, tail, ready_after, pid)) => {
                 let _ = ready.send(Ok((ready_after, pid)));
                 (agent, start, tail)
@@ -410,7 +418,7 @@ fn function_thread(
             }
             Msg::Swap(build) => {
                 let func = build.func.as_ref().unwrap_or(&options.func);
-                match started_agent(&build.binary, func, options.freeze) {
+                match started_agent(&sandbox, &build.binary, func, options.freeze) {
                     Ok((new_agent, new_start, new_tail, ready_after, pid)) => {
                         println!(
                             "watch: the new build serves now (pid {pid}, ready {} ms after exec)",
@@ -436,17 +444,29 @@ fn function_thread(
 /// with what it needs to serve: its start options, its log's tail, and the
 /// start's time and pid. The error is one line.
 fn started_agent(
+    sandbox: &Sandbox,
     binary: &std::path::Path,
     func: &FuncFile,
     freeze: bool,
 ) -> std::result::Result<(Agent, StartOptions, LogTail, Duration, u32), String> {
-    let command = FunctionCommand {
-        name: func.name.clone(),
-        program: binary.as_os_str().to_owned(),
-        args: Vec::new(),
-    };
+    let (command, host_why) = sandbox
+        .command(&func.name, binary)
+        .map_err(|e| e.to_string())?;
+    if let Some(why) = &host_why {
+        println!("sandbox: {why}");
+    }
+    let contained = matches!(sandbox, Sandbox::Server { .. }) && host_why.is_none();
     let mut agent =
         Agent::new(command).map_err(|e| format!("could not prepare a work directory: {e}"))?;
+    if contained {
+        // The server's cgroup too where it can be made: its memory limit,
+        // 50 tasks and the real freezer (otherwise stop signals).
+        if let Ok(cgroups) =
+            fn_emulator::sandbox::Sandbox::new(fn_emulator::sandbox::Mode::Auto, None)
+        {
+            agent.set_sandbox(std::sync::Arc::new(cgroups));
+        }
+    }
     agent.set_freeze(freeze);
     let start = start_options(func);
     let mut tail = LogTail::new(agent.log_path().to_owned(), &func.name);

@@ -1,0 +1,145 @@
+//! `cargo fdk run` in the server's container: a function that writes to
+//! its working directory fails here as it fails on the server (HS-ENV-6:
+//! read-only root, uid 1000), and serves with `--no-sandbox`. The function
+//! is the conformance fixture in mode `needs-writable-cwd`, built static (a
+//! FROM-scratch root file system has no libraries).
+//!
+//! Needs root and util-linux (`prlimit`, `unshare`, `setpriv`): on a
+//! developer's machine without them the test says so and skips; with `CI`
+//! set it fails instead.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::os::unix::fs::MetadataExt as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{TempDir, repo, target_dir};
+
+/// Why the server's container cannot be built here, if it cannot.
+fn unsupported() -> Option<String> {
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        return Some("not root".into());
+    }
+    for tool in ["prlimit", "unshare", "setpriv"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            return Some(format!(
+                "{tool} is not installed (apt-get install util-linux)"
+            ));
+        }
+    }
+    None
+}
+
+/// The fixture, static (glibc with `+crt-static`), in a target dir of its
+/// own so that its RUSTFLAGS do not rebuild everything else.
+fn static_fixture() -> PathBuf {
+    let dir = target_dir().join("static-fixture");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "fdk-conformance-fixtures",
+            "--bin",
+            "fixture",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .current_dir(repo())
+        .env("CARGO_TARGET_DIR", &dir)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir.join("x86_64-unknown-linux-gnu/release/fixture")
+}
+
+/// `cargo fdk run` of the fixture in `mode`, stopped after `wait`; its
+/// exit status and output.
+fn run(mode: &str, extra: &[&str], wait: Duration) -> (Option<i32>, String) {
+    let dir = TempDir::new("sandbox-run");
+    std::fs::write(
+        dir.path().join("func.yaml"),
+        format!("schema_version: 20180708\nname: fixture\nversion: 0.0.1\nconfig:\n  FIXTURE_MODE: {mode}\n"),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_cargo-fdk"))
+        .args(["fdk", "run", "--binary"])
+        .arg(static_fixture())
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(wait);
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = stopper.join();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[test]
+fn writing_the_working_directory_fails_as_on_the_server() {
+    if let Some(why) = unsupported() {
+        assert!(
+            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+            "CI must run the sandbox test, but: {why}"
+        );
+        eprintln!("skipped: the server's container cannot be built here: {why}");
+        return;
+    }
+    let (code, out) = run("needs-writable-cwd", &[], Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("sandbox: the server's container"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(
+        out.contains("error: the function did not start: the function did not become ready"),
+        "{out}"
+    );
+
+    // On the host it starts and serves until stopped.
+    let (code, out) = run(
+        "needs-writable-cwd",
+        &["--no-sandbox"],
+        Duration::from_secs(3),
+    );
+    assert!(
+        out.contains("sandbox: none, the function runs on the host"),
+        "{out}"
+    );
+    assert!(out.contains("Serving fixture on"), "{out}");
+    assert_eq!(code, Some(0), "{out}");
+
+    // A function that needs nothing writable serves in the container.
+    let (code, out) = run("good", &[], Duration::from_secs(3));
+    assert!(out.contains("Serving fixture on"), "{out}");
+    assert_eq!(code, Some(0), "{out}");
+}
