@@ -147,8 +147,9 @@ it into the Docker daemon at $DOCKER_HOST (default unix:///var/run/docker.sock) 
 the Engine API, then creates or updates the function (image, memory, timeout,
 idle_timeout, config) and its HTTP triggers in <app> through the Fn API at
 $FN_API_URL (default http://127.0.0.1:8080). The daemon must be the one the Fn server
-starts containers from: the server pulls any image its daemon lacks. A tag the daemon
-already holds as another image is refused, not moved.";
+starts containers from: the server pulls any image its daemon lacks. With --registry
+the image is pushed there instead (plain HTTP, anonymous) for the server's daemon to
+pull. A tag that already names another image is refused, not moved.";
 
 const RUN_ABOUT: &str = "\
 Builds the function as `cargo fdk build` does and serves it on 127.0.0.1 the way the
@@ -253,6 +254,15 @@ pub struct DeployArgs {
     /// The Fn API (default: $FN_API_URL, else http://127.0.0.1:8080)
     #[arg(long, value_name = "URL", allow_hyphen_values = true)]
     pub api_url: Option<String>,
+    /// Push the image to this registry (HOST[:PORT][/NAMESPACE], plain
+    /// HTTP, anonymous) instead of loading it into $DOCKER_HOST
+    #[arg(
+        long,
+        value_name = "REGISTRY",
+        allow_hyphen_values = true,
+        verbatim_doc_comment
+    )]
+    pub registry: Option<String>,
 }
 
 /// The options of `cargo fdk build`.
@@ -819,6 +829,7 @@ fn deploy_function(args: DeployArgs) -> Result<()> {
         create_app: args.create_app,
         no_bump: args.no_bump,
         api_url: args.api_url,
+        registry: args.registry,
     })?;
     let made = |created: bool| if created { "created" } else { "updated" };
     if let Some(from) = &report.bumped_from {
@@ -828,12 +839,15 @@ fn deploy_function(args: DeployArgs) -> Result<()> {
         "Image    {} ({}; {} {})",
         report.image.image.reference,
         report.image.image.image_id(),
-        if report.already_loaded {
-            "already in"
-        } else {
-            "loaded into"
+        match (
+            report.already_there,
+            report.destination.starts_with("registry ")
+        ) {
+            (true, _) => "already in",
+            (false, true) => "pushed to",
+            (false, false) => "loaded into",
         },
-        report.docker
+        report.destination
     );
     println!(
         "App      {} ({}{})",

@@ -106,6 +106,8 @@ impl std::fmt::Display for Endpoint {
 pub struct Answer {
     /// The status.
     pub status: StatusCode,
+    /// The head's fields (a registry's `Location`, say).
+    pub headers: hyper::HeaderMap,
     /// The body.
     pub body: Bytes,
 }
@@ -207,6 +209,7 @@ where
     let answer = match response {
         Ok(response) => {
             let status = response.status();
+            let headers = response.headers().clone();
             // Counted as it arrives: a runaway answer stops at the limit.
             match Limited::new(response.into_body(), MAX_ANSWER)
                 .collect()
@@ -214,6 +217,7 @@ where
             {
                 Ok(collected) => Ok(Answer {
                     status,
+                    headers,
                     body: collected.to_bytes(),
                 }),
                 Err(e) => Err(format!("reading the answer: {e}")),

@@ -8,7 +8,7 @@
 //!    containers by image, so the same tag with new content could keep
 //!    serving the old code.
 //! 2. Load it into the Docker daemon the Fn server uses (Engine API on
-//!    `DOCKER_HOST`, [`docker`]). A tag the daemon already holds as another
+//!    `DOCKER_HOST`, [`docker`]), or push it to `--registry` ([`registry`]). A tag the daemon already holds as another
 //!    image is refused rather than silently moved.
 //! 3. Create or update the app (with `--create-app`), the function (image,
 //!    memory, timeout, idle_timeout, config) and its triggers through the Fn
@@ -29,12 +29,14 @@
 pub mod client;
 pub mod docker;
 pub mod fn_api;
+pub mod registry;
 
 use crate::commands::{self, BuildOptions, ImageOptions, ImageReport};
 use crate::error::{Error, Result};
 use crate::funcfile::{self, FuncFile};
 use docker::Docker;
 use fn_api::{FnApi, FnSpec};
+use registry::Registry;
 
 /// What `cargo fdk deploy` was asked to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +51,15 @@ pub struct DeployOptions {
     pub no_bump: bool,
     /// The Fn API (default `FN_API_URL`, else `http://127.0.0.1:8080`).
     pub api_url: Option<String>,
+    /// Push to this registry (`host[:port][/namespace]`) instead of
+    /// loading into a daemon.
+    pub registry: Option<String>,
+}
+
+/// Where the image goes.
+enum Destination {
+    Daemon(Docker),
+    Registry(Registry, String),
 }
 
 /// What a deploy did.
@@ -62,10 +73,10 @@ pub struct DeployReport {
     pub bumped_from: Option<String>,
     /// The image.
     pub image: ImageReport,
-    /// The daemon already had this exact image.
-    pub already_loaded: bool,
-    /// The daemon.
-    pub docker: String,
+    /// The daemon or the registry already had this exact image.
+    pub already_there: bool,
+    /// Where the image went: the daemon's endpoint, or `registry <domain>`.
+    pub destination: String,
     /// The app's id; `true` if this deploy created it.
     pub app: (String, bool),
     /// The function's id; `true` if this deploy created it.
@@ -85,9 +96,18 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
         ))
     })?;
     // Both services first: a deploy that cannot finish should not bump or build.
-    let docker = Docker::from_env()?;
+    let destination = match &options.registry {
+        Some(registry) => {
+            let registry = registry.trim_end_matches('/');
+            let domain = registry.split('/').next().unwrap_or_default();
+            Destination::Registry(Registry::new(domain)?, registry.to_owned())
+        }
+        None => Destination::Daemon(Docker::from_env()?),
+    };
     let api = FnApi::new(options.api_url.as_deref())?;
-    docker.ping()?;
+    if let Destination::Daemon(docker) = &destination {
+        docker.ping()?;
+    }
     let app = match api.find_app(&options.app)? {
         Some(app) => (app, false),
         None if options.create_app => (api.create_app(&options.app)?, true),
@@ -110,29 +130,49 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
     let image = commands::image(&ImageOptions {
         build: options.build.clone(),
         version: Some(version.clone()),
+        tag: match &destination {
+            Destination::Registry(_, prefix) => Some(format!("{prefix}/{}:{version}", func.name)),
+            Destination::Daemon(_) => None,
+        },
         ..ImageOptions::default()
     })?;
     let reference = image.image.reference.to_string();
-    let already_loaded = match docker.image_id(&reference)? {
-        Some(id) if id == image.image.image_id() => true,
-        Some(id) => {
-            let advice = if options.no_bump {
-                "deploy without --no-bump, or set another version in func.yaml"
-            } else {
-                "another function of this name used that version: set a higher one in func.yaml"
-            };
-            return Err(Error::new(format!(
-                "the daemon at {} already has {reference} as another image ({id}); {advice}",
-                docker.endpoint()
-            )));
-        }
-        None => false,
+    let refuse = |holder: String, id: String| {
+        let advice = if options.no_bump {
+            "deploy without --no-bump, or set another version in func.yaml"
+        } else {
+            "another function of this name used that version: set a higher one in func.yaml"
+        };
+        Error::new(format!(
+            "{holder} already has {reference} as another image ({id}); {advice}"
+        ))
     };
-    if !already_loaded {
-        docker.load(&image.archive)?;
-    }
-    // func.yaml names the new version once the daemon has an image of it: a
-    // build or a load that fails leaves the file as it was.
+    let (already_there, where_to) = match &destination {
+        Destination::Daemon(docker) => {
+            let there = match docker.image_id(&reference)? {
+                Some(id) if id == image.image.image_id() => true,
+                Some(id) => return Err(refuse(format!("the daemon at {}", docker.endpoint()), id)),
+                None => false,
+            };
+            if !there {
+                docker.load(&image.archive)?;
+            }
+            (there, docker.endpoint().to_string())
+        }
+        Destination::Registry(registry, prefix) => {
+            let there = match registry.tag_digest(&image.image)? {
+                Some(digest) if digest == image.image.manifest.digest => true,
+                Some(digest) => return Err(refuse(format!("the registry {prefix}"), digest)),
+                None => false,
+            };
+            if !there {
+                registry.push(&image.image)?;
+            }
+            (there, format!("registry {prefix}"))
+        }
+    };
+    // func.yaml names the new version once the daemon or the registry has an
+    // image of it: a build, load or push that fails leaves the file as it was.
     let bumped_from = if options.no_bump {
         None
     } else {
@@ -194,8 +234,8 @@ pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
         function: func.name.clone(),
         version,
         bumped_from,
-        already_loaded,
-        docker: docker.endpoint().to_string(),
+        already_there,
+        destination: where_to,
         app: (app.0.id, app.1),
         invoke_endpoint: fn_api::annotation(&function.annotations, fn_api::INVOKE_ENDPOINT)
             .map(str::to_owned),
