@@ -14,6 +14,8 @@
 //! * [`http1`]: one sans-IO HTTP/1.1 message reader (heads and bodies, fed
 //!   whatever bytes arrived) and a blocking adapter over any
 //!   [`BufRead`](std::io::BufRead);
+//! * [`image`]: a function image (OCI layout or archive) read, checked as
+//!   the server checks it, and unpacked into a root file system;
 //! * [`iofs`]: a fresh 0777 directory for each start;
 //! * [`process`]: spawning with the `FN_*` environment, and killing;
 //! * [`sandbox`]: the container each start runs in (cgroups with the
@@ -46,6 +48,7 @@ pub mod exchange;
 mod freezer;
 pub mod golang;
 pub mod http1;
+pub mod image;
 pub mod iofs;
 pub mod outcome;
 pub mod process;
