@@ -29,6 +29,5 @@ pub mod scaffold;
 pub mod server;
 #[cfg(test)]
 mod testutil;
-mod yaml;
 
 pub use error::{Error, Result};
