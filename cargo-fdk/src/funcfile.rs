@@ -2,10 +2,25 @@
 //! reads. Only the keys cargo fdk uses are typed; the others (`build_image`,
 //! `annotations`, `expects`, …) are accepted and left alone.
 //!
-//! Why no YAML crate: func.yaml is flat keys plus a few indented maps and
-//! lists, the maintained serde YAML crates are heavy or in flux, and a small
-//! reader can refuse what it does not understand with a line number instead
-//! of guessing (see `cargo-fdk/README.md`).
+//! The file is YAML, read with the `yaml-rust2` crate: any valid YAML that
+//! `fn` accepts reads here too (flow `{}`/`[]` collections, block scalars,
+//! anchors and aliases, `<<` merge keys, comments, `---`/`...` markers).
+//! `fn` reads func.yaml with Go's `gopkg.in/yaml.v2`, which is YAML 1.1,
+//! into typed fields; where YAML 1.1 and 1.2 differ this reads what `fn`
+//! reads:
+//!
+//! * a text field (`name`, `version`, `runtime`, `build` items, `config`
+//!   values, trigger fields) takes the scalar as written: `yes`/`no`/`on`/
+//!   `off` are text, not booleans, `version: 1.10` is `1.10`, and only a
+//!   plain `~`, `null` or nothing is empty;
+//! * a number (`schema_version`, `memory`, `timeout`, `idle_timeout`) must
+//!   be a plain scalar, as for yaml.v2's `int` fields: a quoted `"30"` is
+//!   refused, as `fn` refuses it; YAML 1.1's forms are read as yaml.v2
+//!   reads them (`_` separators, `0x`, `0o`, `0b`, a leading `0` for octal,
+//!   `30.0`); a fraction (`30.5`, which yaml.v2 would silently truncate) is
+//!   refused;
+//! * only the first document is read, as yaml.v2's `Unmarshal` does;
+//! * a key given twice is refused (yaml.v2 keeps the last one silently).
 //!
 //! ```
 //! use cargo_fdk::funcfile::FuncFile;
@@ -25,7 +40,9 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::reference;
-use crate::yaml::{self, Value};
+use tree::Value;
+
+mod tree;
 
 /// The file name, in the function's directory.
 pub const FILE_NAME: &str = "func.yaml";
@@ -117,7 +134,7 @@ impl FuncFile {
     }
 
     fn parse_with_default_name(text: &str, default_name: Option<&str>) -> Result<FuncFile> {
-        let entries = match yaml::parse(text)? {
+        let entries = match tree::parse(text)? {
             Value::Map(entries) => entries,
             Value::Null => return Err(Error::new("the file is empty")),
             other => {
@@ -135,8 +152,9 @@ impl FuncFile {
                 )));
             }
             Some(v) => {
-                let found = text_of("schema_version", v)?;
-                if found != SCHEMA_VERSION.to_string() {
+                let found: Option<u64> = number(Some(v), "schema_version", "a whole number")?;
+                if found != Some(u64::from(SCHEMA_VERSION)) {
+                    let found = found.map_or_else(|| "(none)".to_owned(), |n| n.to_string());
                     return Err(Error::new(format!(
                         "schema_version {found} is not supported; cargo fdk reads {SCHEMA_VERSION}"
                     )));
@@ -201,7 +219,7 @@ impl FuncFile {
 
     /// The file's text, keys in the order `fn` writes them.
     pub fn to_yaml(&self) -> String {
-        let q = yaml::quote;
+        let q = quote;
         let mut out = format!("schema_version: {SCHEMA_VERSION}\n");
         out += &format!("name: {}\nversion: {}\n", q(&self.name), q(&self.version));
         if let Some(runtime) = &self.runtime {
@@ -293,7 +311,7 @@ pub fn next_patch(version: &str) -> Result<String> {
 pub fn with_version(text: &str, version: &str) -> Result<String> {
     // Parse first: a file that does not read is not rewritten.
     FuncFile::parse_with_default_name(text, Some("unnamed"))?;
-    let line = format!("version: {}", yaml::quote(version));
+    let line = format!("version: {}", quote(version));
     let is_key = |l: &str, key: &str| {
         l.strip_prefix(key)
             .is_some_and(|rest| rest.starts_with(':'))
@@ -328,7 +346,50 @@ pub fn with_version(text: &str, version: &str) -> Result<String> {
         out.push_str(&line);
         out.push('\n');
     }
+    // The line-level edit assumes block style, one line per key; a file in
+    // flow style, or whose `version` spans lines, would come out wrong, so
+    // the result must read back with the new version.
+    let reread = FuncFile::parse_with_default_name(&out, Some("unnamed"));
+    if !reread.is_ok_and(|f| f.version == version) {
+        return Err(Error::new(format!(
+            "cannot set `version: {version}` in {FILE_NAME} line by line (its top-level \
+             `version:` is not a one-line `version: VALUE` at the start of a line); \
+             set it by hand, or deploy with --no-bump"
+        )));
+    }
     Ok(out)
+}
+
+/// `text` as a YAML scalar that reads back as `text` (in `fn` too): plain
+/// when it is unambiguous, else double-quoted. Words that YAML 1.1 reads
+/// as booleans or null, and numbers, are quoted so that a text field never
+/// looks like another type to any reader.
+fn quote(text: &str) -> String {
+    let plain_char = |c: char| c.is_ascii_alphanumeric() || " ._/-+=,@()".contains(c);
+    let ambiguous = matches!(
+        text.to_ascii_lowercase().as_str(),
+        "" | "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+    ) || text.parse::<f64>().is_ok()
+        || text.starts_with(['-', ' ', '@'])
+        || text.ends_with(' ')
+        || text.contains(": ")
+        || text.contains(" #");
+    if !ambiguous && text.chars().all(plain_char) {
+        return text.to_owned();
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A function name: lowercase letters, digits and `.`, `_`, `-` between
@@ -358,7 +419,7 @@ fn wrong_kind(key: &str, expected: &str, found: &Value) -> Error {
 
 fn text_of(key: &str, value: &Value) -> Result<String> {
     match value {
-        Value::Scalar(text) => Ok(text.clone()),
+        Value::Scalar { text, .. } => Ok(text.clone()),
         other => Err(wrong_kind(key, "a single value", other)),
     }
 }
@@ -366,18 +427,91 @@ fn text_of(key: &str, value: &Value) -> Result<String> {
 fn optional_text(key: &str, value: &Value) -> Result<Option<String>> {
     match value {
         Value::Null => Ok(None),
-        Value::Scalar(text) if text.is_empty() => Ok(None),
+        Value::Scalar { text, .. } if text.is_empty() => Ok(None),
         other => text_of(key, other).map(Some),
     }
 }
 
-fn number<T: std::str::FromStr>(value: Option<&Value>, key: &str, unit: &str) -> Result<Option<T>> {
-    let Some(text) = value.map(|v| optional_text(key, v)).transpose()?.flatten() else {
-        return Ok(None);
+/// A number field, read as yaml.v2 reads an `int` field: a plain scalar
+/// that resolves to an integer, or to a float with no fraction.
+fn number<T: TryFrom<i128>>(value: Option<&Value>, key: &str, unit: &str) -> Result<Option<T>> {
+    let (text, plain) = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Scalar { text, plain }) => (text, *plain),
+        Some(other) => return Err(wrong_kind(key, unit, other)),
     };
-    text.parse()
+    if !plain {
+        return Err(Error::new(format!(
+            "`{key}` must be {unit}, found the quoted text `{text}` (`fn` reads a quoted \
+             number as text and refuses it: remove the quotes)"
+        )));
+    }
+    yaml11_integer(text)
+        .and_then(|n| T::try_from(n).ok())
         .map(Some)
-        .map_err(|_| Error::new(format!("`{key}` must be {unit}, found `{text}`")))
+        .ok_or_else(|| Error::new(format!("`{key}` must be {unit}, found `{text}`")))
+}
+
+/// A plain scalar's integer value as yaml.v2 (YAML 1.1) resolves it: `_`
+/// separators dropped, then Go's `ParseInt(s, 0, 64)` (a sign, `0x`, `0o`,
+/// `0b`, a leading `0` for octal) or `ParseUint`, else a decimal float
+/// (`30.0`, `3e1`) when it has no fraction.
+fn yaml11_integer(text: &str) -> Option<i128> {
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, digits) = match plain.as_bytes().first() {
+        Some(b'-') => (true, &plain[1..]),
+        Some(b'+') => (false, &plain[1..]),
+        _ => (false, plain.as_str()),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|b| b.is_ascii_digit())
+    {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    let integer = (!body.is_empty() && !body.starts_with(['+', '-']))
+        .then(|| u64::from_str_radix(body, radix).ok())
+        .flatten()
+        .map(|n| {
+            if negative {
+                -i128::from(n)
+            } else {
+                i128::from(n)
+            }
+        });
+    if integer.is_some() {
+        return integer;
+    }
+    // yaml.v2's float form: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
+    let mantissa_end = digits.find(['e', 'E']).unwrap_or(digits.len());
+    let (mantissa, exponent) = digits.split_at(mantissa_end);
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+                && !(whole.is_empty() && fraction.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_empty() || {
+        let e = exponent[1..]
+            .strip_prefix(['+', '-'])
+            .unwrap_or(&exponent[1..]);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(mantissa_ok && exponent_ok) {
+        return None;
+    }
+    let float: f64 = plain.parse().ok()?;
+    // Whole and within what any field here can hold.
+    (float.fract() == 0.0 && float.abs() < 1e19).then_some(float as i128)
 }
 
 fn trigger(item: &Value) -> Result<Trigger> {
@@ -495,8 +629,24 @@ mod tests {
                 "a trigger has no `type`",
             ),
             (
-                "schema_version: 20180708\nname: x\nconfig: {}\n",
-                "line 3: a flow collection",
+                "schema_version: \"20180708\"\nname: x\n",
+                "found the quoted text `20180708`",
+            ),
+            (
+                "schema_version: 20180708\nname: x\ntimeout: 30.5\n",
+                "`timeout` must be whole seconds, found `30.5`",
+            ),
+            (
+                "schema_version: 20180708\nname: x\nmemory: -1\n",
+                "`memory` must be a whole number of MiB, found `-1`",
+            ),
+            (
+                "schema_version: 20180708\nname: x\nname: y\n",
+                "line 3, column 1: `name` is given twice",
+            ),
+            (
+                "schema_version: 20180708\nname: x\nconfig: {a: 1\n",
+                "line 4",
             ),
         ] {
             let err = FuncFile::parse(text).unwrap_err().to_string();
@@ -524,9 +674,149 @@ mod tests {
         std::fs::write(dir.join(FILE_NAME), "schema_version: 20180708\nname: [x]\n").unwrap();
         let err = FuncFile::load(&dir).unwrap_err().to_string();
         assert!(
-            err.contains("func.yaml: line 2: a flow collection"),
+            err.contains("func.yaml: `name` must be a single value, found a list"),
             "{err}"
         );
+        std::fs::write(dir.join(FILE_NAME), "schema_version: 20180708\nname: 'x\n").unwrap();
+        let err = FuncFile::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("func.yaml: line 2, column 7: "), "{err}");
+    }
+
+    /// Hand-written or tool-written YAML that `fn` reads: flow
+    /// collections, block scalars, anchors, comments, document markers.
+    #[test]
+    fn reads_any_yaml_that_fn_reads() {
+        let base = "schema_version: 20180708\nname: x\n";
+        let parse = |rest: &str| FuncFile::parse(&format!("{base}{rest}")).unwrap();
+        assert!(parse("config: {}\n").config.is_empty());
+        assert!(
+            parse("config: {}\ntriggers: []\nbuild: []\n")
+                .triggers
+                .is_empty()
+        );
+        let func = parse("config: {A: 1, B: \"two\", C: ~}\n");
+        assert_eq!(
+            func.config,
+            BTreeMap::from([
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "two".to_owned()),
+                ("C".to_owned(), String::new()),
+            ])
+        );
+        assert_eq!(parse("build: [a, b]\n").build, ["a", "b"]);
+        let func = parse("triggers: [{name: t, type: http, source: /t}]\n");
+        assert_eq!(func.triggers[0].source, "/t");
+        // Block scalars: literal keeps the newlines, folded joins lines.
+        let func = parse("build:\n- |\n  echo one\n  echo two\n- >-\n  cargo fdk\n  build\n");
+        assert_eq!(func.build, ["echo one\necho two\n", "cargo fdk build"]);
+        // Anchors, aliases and merge keys.
+        let func = parse(
+            "config: &c\n  A: a\nannotations: *c\n\
+             triggers:\n- &t {name: t, type: http, source: /t}\n- <<: *t\n  source: /u\n",
+        );
+        assert_eq!(func.config["A"], "a");
+        assert_eq!(
+            func.triggers[1],
+            Trigger {
+                name: "t".into(),
+                kind: "http".into(),
+                source: "/u".into()
+            }
+        );
+        // Comments anywhere, and document markers.
+        let func = FuncFile::parse(
+            "%YAML 1.2\n--- # the function\nschema_version: 20180708 # fixed\n\
+             name: x # mine\nversion: 0.0.3\n...\n",
+        )
+        .unwrap();
+        assert_eq!((func.name.as_str(), func.version.as_str()), ("x", "0.0.3"));
+        assert_eq!(
+            FuncFile::parse(&format!("---\n{base}---\nname: ignored\n"))
+                .unwrap()
+                .name,
+            "x"
+        );
+    }
+
+    /// Where YAML 1.1 (yaml.v2, what `fn` uses) and 1.2 differ, the text
+    /// fields read as `fn` reads them: the scalar as written.
+    #[test]
+    fn scalars_read_as_fn_reads_them() {
+        let func = FuncFile::parse(
+            "schema_version: 0x133EEE4\nname: yes\nversion: 1.10\nruntime: off\n\
+             memory: 0o200\ntimeout: 1_0\nidle_timeout: 30.0\n\
+             config:\n  ON: no\n  OCT: 010\n  Q: 'yes'\n",
+        )
+        .unwrap();
+        assert_eq!(func.name, "yes");
+        assert_eq!(func.version, "1.10");
+        assert_eq!(func.runtime.as_deref(), Some("off"));
+        assert_eq!(
+            (func.memory, func.timeout, func.idle_timeout),
+            (Some(128), Some(10), Some(30))
+        );
+        assert_eq!(func.config["ON"], "no");
+        assert_eq!(func.config["OCT"], "010");
+        assert_eq!(func.config["Q"], "yes");
+        for (text, want) in [
+            ("30", 30),
+            ("+30", 30),
+            ("-30", -30),
+            ("0x1e", 30),
+            ("0b11110", 30),
+            ("036", 30),
+            ("036.0", 36),
+            ("3e1", 30),
+            ("08", 8),
+        ] {
+            assert_eq!(yaml11_integer(text), Some(want), "{text}");
+        }
+        for text in ["", "0x", "1.5", ".inf", "thirty", "--3", "1e400", "0x-1"] {
+            assert_eq!(yaml11_integer(text), None, "{text}");
+        }
+    }
+
+    /// What `to_yaml` writes reads back as the same text, for the values
+    /// that YAML would otherwise read as something else.
+    #[test]
+    fn quoted_text_reads_back() {
+        let mut func = FuncFile::new("q");
+        for (i, value) in [
+            "yes",
+            "No",
+            "~",
+            "null",
+            "1.0",
+            "0x10",
+            "-a",
+            " a",
+            "a ",
+            "a: b",
+            "a #b",
+            "\"q\"",
+            "back\\slash",
+            "line\nbreak",
+            "tab\there",
+            "\u{1}",
+            "[x]",
+            "{y}",
+            "*z",
+            "&w",
+            "!v",
+            "%u",
+            "'t'",
+            "|",
+            ">",
+            "",
+            "ünï",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            func.config.insert(format!("K{i}"), value.to_owned());
+        }
+        func.version = "2.0".into();
+        assert_eq!(FuncFile::parse(&func.to_yaml()).unwrap(), func);
     }
 
     #[test]
@@ -544,6 +834,23 @@ mod tests {
         let out = with_version("schema_version: 20180708\n", "0.0.2").unwrap();
         assert_eq!(out, "schema_version: 20180708\nversion: 0.0.2\n");
         assert!(with_version("schema_version: 1\n", "0.0.2").is_err());
+        // After a document marker, with a comment: still one line.
+        let out = with_version(
+            "---\nschema_version: 20180708\nname: hi\nversion: 0.0.1 # v\n",
+            "0.0.2",
+        );
+        assert_eq!(
+            out.unwrap(),
+            "---\nschema_version: 20180708\nname: hi\nversion: 0.0.2\n"
+        );
+        // Flow style, or a version over two lines: refused, not mangled.
+        for text in [
+            "{schema_version: 20180708, name: hi, version: 0.0.1}\n",
+            "schema_version: 20180708\nname: hi\nversion: >-\n  0.0.1\n",
+        ] {
+            let err = with_version(text, "0.0.2").unwrap_err().to_string();
+            assert!(err.contains("line by line"), "{text:?}: {err}");
+        }
         assert_eq!(next_patch("1.2.3-rc.1+b").unwrap(), "1.2.4");
         for bad in ["1.2", "01.2.3", "1.2.x", "", "1.2.3.4"] {
             let err = next_patch(bad).unwrap_err().to_string();

@@ -35,6 +35,5 @@ pub mod server;
 #[cfg(test)]
 mod testutil;
 pub mod watch;
-mod yaml;
 
 pub use error::{Error, Result};

@@ -14,6 +14,12 @@
 //!
 //! One call at a time reaches the function, as on the server: the agent
 //! lives on a thread of its own and takes calls from a queue.
+//!
+//! The front end is on a developer's machine but may still meet hostile
+//! clients: its limits (head size as Go's, header and body timeouts, at
+//! most `BODY_SLOTS` bodies in memory, a quiet backoff when `accept`
+//! fails) are the constants below, and cargo-fdk/README.md compares each
+//! with the Fn server.
 
 mod wire;
 
@@ -30,14 +36,14 @@ use fn_emulator::http1::Head;
 use fn_emulator::outcome::{CallKind, Fate, HOP_BY_HOP, ServerView};
 use fn_emulator::wire as wire_names;
 use fn_emulator::{Agent, AgentError, Call, Exchange};
+use fn_emulator::{ResponseError, StartOptions};
+use http_body_util::BodyExt;
 
 use crate::sandbox::Sandbox;
-use fn_emulator::{ResponseError, StartOptions};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use tokio::sync::{Notify, oneshot};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Notify, Semaphore, oneshot};
 
 use crate::error::{Error, Result};
 use crate::funcfile::FuncFile;
@@ -45,6 +51,46 @@ use wire::{GoHeader, Raw, Wire, go_write, gunzip, server_error};
 
 /// The Fn CLI's limit on an invoke body (`fn invoke`: 10 MiB).
 const MAX_BODY: usize = 10 << 20;
+/// How many request bodies may be held at once, across all connections:
+/// the one being served and the next one. The function takes one call at
+/// a time, so more would only queue memory (up to `MAX_BODY` each) that
+/// many clients could pile up; the others wait, holding only their head.
+const BODY_SLOTS: usize = 2;
+/// How long a client has to send a whole request body once its turn has
+/// come: a client that trickles it would otherwise hold a body slot.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client has to send a request head (counted from when the
+/// connection starts waiting for one, so an idle keep-alive connection is
+/// closed after it too). The Fn server sets none by default
+/// (`FN_REQUEST_HEADER_READ_TIMEOUT`); a stand-in on a developer's machine
+/// should not keep a connection, and its descriptor, for a client that
+/// never finishes one.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most bytes a request head (request line to blank line) may have:
+/// Go's `http.DefaultMaxHeaderBytes` (1 MiB, the Fn server's
+/// `FN_MAX_HEADER_SIZE` default) plus the 4096 bytes Go's server lets
+/// through past it. Over it: `431`, as from Go.
+const MAX_HEAD: usize = (1 << 20) + 4096;
+/// hyper's read buffer: above [`MAX_HEAD`], so that only the exact check
+/// on a complete head decides (hyper's buffer check alone is approximate:
+/// a read may overshoot it by the buffer's spare capacity).
+const READ_BUFFER: usize = MAX_HEAD + (64 << 10);
+/// The most header lines a request head may have. Go counts none (only
+/// bytes), but hyper needs a number: it parses into a table of this many
+/// entries (allocated per parse), and the `http` crate's `HeaderMap` holds
+/// at most 24,576 names (past that it panics). So: 16,384, which any
+/// 1 MiB head whose lines average 64 bytes or more fits in. More lines:
+/// `431`.
+const MAX_HEADERS: usize = 1 << 14;
+/// The wait after a failed `accept`, doubled on each failure in a row up to
+/// [`ACCEPT_BACKOFF_MAX`]: Go's `net/http` server does the same (5 ms to
+/// 1 s) for temporary errors such as running out of descriptors, which
+/// would otherwise make the accept loop spin.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+/// See [`ACCEPT_BACKOFF_MIN`].
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// At most one log line per this long about failed accepts.
+const ACCEPT_LOG_EVERY: Duration = Duration::from_secs(10);
 /// Fn's default call timeout, when func.yaml sets none.
 const DEFAULT_TIMEOUT_S: u32 = 30;
 /// The server's answer to an error that is not one of its own API errors
@@ -162,6 +208,18 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
     // Reported once: the "time to the first answered call".
     let first = Arc::new(Mutex::new(Some(started)));
     let shared = Arc::new(options);
+    let slots = Arc::new(Semaphore::new(BODY_SLOTS));
+    let mut builder = http1::Builder::new();
+    builder
+        // Go writes canonical header names (`Fn-Call-Id`), not hyper's
+        // lower case.
+        .title_case_headers(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(READ_BUFFER)
+        .max_header_size(MAX_HEAD)
+        .max_headers(MAX_HEADERS);
+    let mut accept_errors = AcceptErrors::default();
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
@@ -171,14 +229,32 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
                 return Ok(());
             }
             accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
+                Ok(pair) => {
+                    if let Some(line) = accept_errors.succeeded(Instant::now()) {
+                        eprintln!("{line}");
+                    }
+                    pair
+                }
                 Err(e) => {
-                    eprintln!("accept failed: {e}");
+                    let (wait, line) = accept_errors.failed(Instant::now(), &e.to_string());
+                    if let Some(line) = line {
+                        eprintln!("{line}");
+                    }
+                    // Stop still works while waiting.
+                    tokio::select! {
+                        () = &mut stop => {
+                            println!("stopping");
+                            return Ok(());
+                        }
+                        () = tokio::time::sleep(wait) => {}
+                    }
                     continue;
                 }
             },
         };
         let jobs = jobs.clone();
+        let slots = Arc::clone(&slots);
+        let builder = builder.clone();
         let options = Arc::clone(&shared);
         let first = Arc::clone(&first);
         // Told when an answer is shorter than its `Content-Length`: the
@@ -188,12 +264,13 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let jobs = jobs.clone();
+                let slots = Arc::clone(&slots);
                 let options = Arc::clone(&options);
                 let first = Arc::clone(&first);
                 let cut = Arc::clone(&cut_body);
                 async move {
                     let since_start = first.lock().ok().and_then(|mut f| f.take());
-                    let res = respond(handle(&options, &jobs, req).await, cut);
+                    let res = respond(handle(&options, &jobs, &slots, req).await, cut);
                     if let Some(t) = since_start {
                         println!(
                             "first call answered {} ms after `cargo fdk run` started",
@@ -203,11 +280,7 @@ async fn serve(options: RunOptions, jobs: mpsc::Sender<Msg>, started: Instant) -
                     Ok::<_, Infallible>(res)
                 }
             });
-            // Go writes canonical header names (`Fn-Call-Id`), not hyper's
-            // lower case.
-            let conn = http1::Builder::new()
-                .title_case_headers(true)
-                .serve_connection(TokioIo::new(stream), service);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -233,6 +306,69 @@ async fn stop_signal() {
             }
         }
         _ => std::future::pending::<()>().await,
+    }
+}
+
+/// What the accept loop does about failed accepts: wait longer after each
+/// failure in a row (Go's 5 ms doubling to 1 s), and say so in at most one
+/// line per [`ACCEPT_LOG_EVERY`], with how many failures it did not print.
+/// Out of descriptors, a loop that neither waited nor held back its log
+/// wrote over 100,000 lines a second.
+#[derive(Debug, Default)]
+struct AcceptErrors {
+    /// The current wait; `None` after a successful accept.
+    wait: Option<Duration>,
+    /// When the last line was printed.
+    last_line: Option<Instant>,
+    /// Failures since then that no line has reported.
+    unreported: u64,
+}
+
+impl AcceptErrors {
+    /// After a failed accept at `now`: how long to wait before the next,
+    /// and the line to print, if one is due.
+    fn failed(&mut self, now: Instant, error: &str) -> (Duration, Option<String>) {
+        let wait = self
+            .wait
+            .map_or(ACCEPT_BACKOFF_MIN, |w| (w * 2).min(ACCEPT_BACKOFF_MAX));
+        self.wait = Some(wait);
+        let due = self
+            .last_line
+            .is_none_or(|last| now.saturating_duration_since(last) >= ACCEPT_LOG_EVERY);
+        if !due {
+            self.unreported += 1;
+            return (wait, None);
+        }
+        let more = match std::mem::take(&mut self.unreported) {
+            0 => String::new(),
+            n => format!(" ({n} more since the last line)"),
+        };
+        self.last_line = Some(now);
+        let line = format!(
+            "accept failed: {error}{more}; retrying in up to {} ms, at most one line per {} s",
+            ACCEPT_BACKOFF_MAX.as_millis(),
+            ACCEPT_LOG_EVERY.as_secs()
+        );
+        (wait, Some(line))
+    }
+
+    /// After a successful accept at `now`: the wait starts over, and the
+    /// failures not yet reported get a line if one is due. Every line goes
+    /// through the same gate, so a server that flaps between failing and
+    /// succeeding still prints at most one line per [`ACCEPT_LOG_EVERY`].
+    fn succeeded(&mut self, now: Instant) -> Option<String> {
+        self.wait.take()?;
+        let due = self
+            .last_line
+            .is_none_or(|last| now.saturating_duration_since(last) >= ACCEPT_LOG_EVERY);
+        if self.unreported == 0 || !due {
+            return None;
+        }
+        let n = std::mem::take(&mut self.unreported);
+        self.last_line = Some(now);
+        Some(format!(
+            "accepting connections again ({n} failed accepts since the last line)"
+        ))
     }
 }
 
@@ -265,7 +401,7 @@ fn route_error(status: u16, message: &str) -> Wire {
 /// headers dropped (`common.StripHopHeaders`: a header whose first value is
 /// empty stays, and so does `Te: trailers`), `Host` and the client's framing
 /// left to the transport, names in Go's canonical case.
-fn forwarded_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+fn forwarded_headers(headers: &hyper::HeaderMap) -> Vec<(String, Vec<u8>)> {
     let stripped = |name: &str| {
         if !HOP_BY_HOP.contains(&name) {
             return false;
@@ -282,10 +418,9 @@ fn forwarded_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
             let name = k.as_str();
             name != "host" && name != "content-length" && !stripped(name)
         })
-        .filter_map(|(k, v)| {
-            let value = std::str::from_utf8(v.as_bytes()).ok()?;
-            Some((canonical_key(k.as_str()), value.to_owned()))
-        })
+        // Values as bytes: Go's server and client pass a value's bytes
+        // through, UTF-8 or not (`obs-text`).
+        .map(|(k, v)| (canonical_key(k.as_str()), v.as_bytes().to_vec()))
         .collect()
 }
 
@@ -294,6 +429,7 @@ fn forwarded_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
 async fn handle(
     options: &RunOptions,
     jobs: &mpsc::Sender<Msg>,
+    slots: &Semaphore,
     req: hyper::Request<Incoming>,
 ) -> Wire {
     let (parts, body) = req.into_parts();
@@ -333,13 +469,7 @@ async fn handle(
         if !known {
             return route_error(404, "Trigger not found");
         }
-        let host = parts
-            .headers
-            .get(hyper::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let url = format!("http://{host}{}", parts.uri);
-        Call::gateway(parts.method.as_str(), &url)
+        Call::gateway(parts.method.as_str(), &request_url(&parts))
     } else {
         return route_error(404, &format!("Path not found: {method} {path}"));
     };
@@ -354,12 +484,30 @@ async fn handle(
             &format!("Content-Length too large for this server, {n} > max {MAX_BODY}"),
         );
     }
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(e) => {
+    // The body is read only when one of the few body slots is free, and
+    // the slot is held until the function has answered: however many
+    // clients send at once, at most `BODY_SLOTS` bodies are in memory.
+    let Ok(_slot) = slots.acquire().await else {
+        return route_error(500, INTERNAL);
+    };
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body, declared)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
             return route_error(
                 413,
-                &format!("could not read the request body (at most {MAX_BODY} bytes): {e}"),
+                &format!("the request body is too large for this server (max {MAX_BODY} bytes)"),
+            );
+        }
+        Ok(Err(BodyError::Malformed(e))) => {
+            return route_error(400, &format!("could not read the request body: {e}"));
+        }
+        Err(_) => {
+            return route_error(
+                408,
+                &format!(
+                    "the request body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
             );
         }
     };
@@ -367,7 +515,7 @@ async fn handle(
         .deadline_in(Duration::from_secs(u64::from(
             options.func.timeout.unwrap_or(DEFAULT_TIMEOUT_S),
         )))
-        .body(body.to_vec());
+        .body(body);
     let headers = forwarded_headers(&parts.headers);
     // Go's transport adds `Accept-Encoding: gzip` (and so decodes a gzip
     // answer) unless the request has its own; a trigger's client header is
@@ -377,7 +525,7 @@ async fn handle(
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"));
     for (k, v) in &headers {
-        call = call.header(k, v);
+        call = call.header_bytes(k, v);
     }
     let (reply, answer) = oneshot::channel();
     let job = Job {
@@ -390,6 +538,56 @@ async fn handle(
         return route_error(500, INTERNAL);
     }
     answer.await.unwrap_or_else(|_| route_error(500, INTERNAL))
+}
+
+/// The URL the server gives a trigger's function (`Fn-Http-Request-Url`),
+/// as its `reqURL` builds it: an absolute-form target (`GET http://h/t/a/s`)
+/// is the URL as it came, else `http://` and the `Host` header before the
+/// target.
+fn request_url(parts: &hyper::http::request::Parts) -> String {
+    if parts.uri.scheme().is_some() && parts.uri.authority().is_some() {
+        return parts.uri.to_string();
+    }
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+    format!("http://{host}{target}")
+}
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+enum BodyError {
+    /// Over [`MAX_BODY`].
+    TooLarge,
+    /// The client's framing is broken (a malformed chunk, a body cut short).
+    Malformed(hyper::Error),
+}
+
+/// The request body, into one buffer of at most [`MAX_BODY`] bytes: sized
+/// from `declared` (already checked against the limit) and grown only as
+/// bytes arrive.
+async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Vec<u8>, BodyError> {
+    let capacity = declared
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
+        .min(MAX_BODY);
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Malformed)?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > MAX_BODY - out.len() {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 /// The function's thread: owns the agent, serves the queue in order.
@@ -410,10 +608,25 @@ fn function_thread(
                 return;
             }
         };
-    for msg in queue {
+    // Whether a call moved enough bytes that the allocator may be holding
+    // freed memory worth returning once the server is idle.
+    let mut large_since_trim = false;
+    loop {
+        let msg = match queue.recv_timeout(TRIM_WHEN_IDLE) {
+            Ok(msg) => msg,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if std::mem::take(&mut large_since_trim) {
+                    release_freed_memory();
+                }
+                continue;
+            }
+        };
         match msg {
             Msg::Call(job) => {
                 let answer = serve_one(&mut agent, &start, &job, &mut tail);
+                large_since_trim |=
+                    job.call.body_len() >= LARGE_CALL || answer.body.len() >= LARGE_CALL;
                 let _ = job.reply.send(answer);
             }
             Msg::Swap(build) => {
@@ -479,6 +692,32 @@ fn started_agent(
         Err(error) => Err(format!("the function did not start: {}", error.what)),
     }
 }
+
+/// A call with a body (either way) of at least this many bytes makes the
+/// function thread return freed memory once the server is idle.
+const LARGE_CALL: usize = 1 << 20;
+/// How long the queue must be empty before that.
+const TRIM_WHEN_IDLE: Duration = Duration::from_millis(500);
+
+/// Returns the allocator's free pages to the system. glibc keeps freed
+/// memory for reuse, and after large calls (up to `MAX_BODY` each, a few
+/// copies per call) that is tens of MiB (64 MiB after 32 calls of 9 MiB,
+/// measured) that a server sitting idle on a developer's machine has no use
+/// for. No safe wrapper exists; this is the crate's only `unsafe`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn release_freed_memory() {
+    // SAFETY: `malloc_trim` takes no pointers and only gives free pages
+    // back to the kernel; glibc's allocator locks make it safe to call
+    // while other threads allocate.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators (musl's) give large blocks back on `free`.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 /// What the server makes of an agent's failure: the view the agent
 /// attached (a start failure, a refused dial), else the server's generic
@@ -1216,14 +1455,97 @@ mod tests {
                 hyper::header::HeaderValue::from_static(v),
             );
         }
+        // Not UTF-8: forwarded as its bytes, as Go forwards it.
+        h.append(
+            hyper::header::HeaderName::from_static("x-bin"),
+            hyper::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
+        let pair = |k: &str, v: &[u8]| (k.to_owned(), v.to_vec());
         assert_eq!(
             forwarded_headers(&h),
             [
-                ("Te".to_owned(), "trailers".to_owned()),
-                ("Upgrade".to_owned(), String::new()),
-                ("X-Multi".to_owned(), "1".to_owned()),
-                ("X-Multi".to_owned(), "2".to_owned()),
+                pair("Te", b"trailers"),
+                pair("Upgrade", b""),
+                pair("X-Multi", b"1"),
+                pair("X-Multi", b"2"),
+                pair("X-Bin", b"caf\xe9"),
             ]
+        );
+    }
+
+    /// Out of descriptors, `accept` fails at once, every time: the loop
+    /// must wait longer each time (to 1 s) and print one line per 10 s,
+    /// not one per failure.
+    #[test]
+    fn failed_accepts_back_off_and_print_rarely() {
+        let mut errors = AcceptErrors::default();
+        let start = Instant::now();
+        let mut now = start;
+        let mut lines = Vec::new();
+        let mut waits = Vec::new();
+        // A minute of failures, the clock moving by each wait.
+        while now.duration_since(start) < Duration::from_secs(60) {
+            let (wait, line) = errors.failed(now, "Too many open files (os error 24)");
+            waits.push(wait);
+            lines.extend(line);
+            now += wait;
+        }
+        assert_eq!(waits[..3], [5, 10, 20].map(Duration::from_millis));
+        assert_eq!(waits.last(), Some(&ACCEPT_BACKOFF_MAX));
+        // About 70 failures in the minute, 6 lines (one per 10 s).
+        assert!(waits.len() < 100, "{}", waits.len());
+        assert_eq!(lines.len(), 6, "{lines:#?}");
+        assert!(lines[0].starts_with("accept failed: Too many open files (os error 24); retrying"));
+        assert!(
+            lines[1].contains(" more since the last line)"),
+            "{}",
+            lines[1]
+        );
+        // Even a clock that does not move (failures in a burst) gives one.
+        let mut burst = AcceptErrors::default();
+        let printed = (0..100_000)
+            .filter(|_| burst.failed(start, "x").1.is_some())
+            .count();
+        assert_eq!(printed, 1);
+        // Recovery: the wait starts over; the count waits for its line
+        // until one is due, so flapping between failure and success stays
+        // at one line per 10 s.
+        assert_eq!(burst.succeeded(start), None);
+        assert_eq!(burst.failed(start, "x"), (ACCEPT_BACKOFF_MIN, None));
+        assert_eq!(burst.succeeded(start + Duration::from_secs(1)), None);
+        assert_eq!(
+            burst.succeeded(start + ACCEPT_LOG_EVERY).as_deref(),
+            None,
+            "no failure since the last success"
+        );
+        burst.failed(start + Duration::from_secs(2), "x");
+        assert_eq!(
+            burst.succeeded(start + ACCEPT_LOG_EVERY).as_deref(),
+            Some("accepting connections again (100001 failed accepts since the last line)")
+        );
+        assert_eq!(burst.succeeded(start + ACCEPT_LOG_EVERY), None);
+    }
+
+    /// Origin form: `http://` + `Host` + target. Absolute form: the target
+    /// as it came, whatever `Host` says (Go's `reqURL`).
+    #[test]
+    fn request_urls_as_the_server_builds_them() {
+        let url = |target: &str, host: Option<&str>| {
+            let mut req = hyper::Request::builder().uri(target);
+            if let Some(host) = host {
+                req = req.header("host", host);
+            }
+            let (parts, ()) = req.body(()).unwrap().into_parts();
+            request_url(&parts)
+        };
+        assert_eq!(
+            url("/t/app/s?x=1", Some("127.0.0.1:8080")),
+            "http://127.0.0.1:8080/t/app/s?x=1"
+        );
+        assert_eq!(url("/t/app/s", None), "http://localhost/t/app/s");
+        assert_eq!(
+            url("http://example.com:81/t/app/s?x=1", Some("127.0.0.1:8080")),
+            "http://example.com:81/t/app/s?x=1"
         );
     }
 

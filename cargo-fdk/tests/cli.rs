@@ -158,16 +158,37 @@ fn a_tag_that_is_not_a_reference() {
 #[test]
 fn func_yaml_it_does_not_understand() {
     let tmp = TempDir::new("badyaml");
+    // Flow collections are YAML as `fn` reads it: this one gets as far as
+    // the missing Cargo.toml.
     std::fs::write(
         tmp.path().join("func.yaml"),
         "schema_version: 20180708\nname: x\nconfig: {a: b}\n",
+    )
+    .unwrap();
+    expect_error(tmp.path(), &["build"], 1, "no Cargo.toml at Cargo.toml");
+    // Broken YAML: its line and column.
+    std::fs::write(
+        tmp.path().join("func.yaml"),
+        "schema_version: 20180708\nname: x\nconfig: {a: b\n",
     )
     .unwrap();
     expect_error(
         tmp.path(),
         &["build"],
         1,
-        "func.yaml: line 3: a flow collection (`{…}` or `[…]`) is not supported",
+        "func.yaml: line 4, column 1: while parsing a flow mapping, did not find expected ',' or '}'",
+    );
+    // Valid YAML of the wrong shape: the key and what it must be.
+    std::fs::write(
+        tmp.path().join("func.yaml"),
+        "schema_version: 20180708\nname: x\ntimeout: \"30\"\n",
+    )
+    .unwrap();
+    expect_error(
+        tmp.path(),
+        &["build"],
+        1,
+        "func.yaml: `timeout` must be whole seconds, found the quoted text `30`",
     );
 }
 

@@ -1,8 +1,11 @@
 //! The `hello` example's image, checked with the tools a registry or runtime
 //! would use, and run the way the Fn server runs it, without a daemon.
 //!
-//! Each test skips (saying why) when its tool is not installed; CI installs
-//! them (`apt-get install skopeo umoci oci-image-tool bubblewrap`). The image
+//! Each test skips (saying why) when its tool is not installed, on a
+//! developer's machine; with `CI` set a missing tool fails the test, and
+//! `.ci/run` installs them (`apt-get install skopeo umoci oci-image-tool
+//! bubblewrap`, a failure of which fails the run). The Docker check alone
+//! stays opt-in (`FDK_TEST_DOCKER=1`), in CI too: it needs a daemon. The image
 //! is built once per run: `examples/hello` as a static release binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -22,7 +25,7 @@ use cargo_fdk::build;
 use cargo_fdk::oci::{Image, ImageSpec};
 use cargo_fdk::project::Project;
 use cargo_fdk::reference::Reference;
-use common::{TempDir, repo, stderr, stdout, target_dir, tool};
+use common::{TempDir, repo, stderr, stdout, target_dir, tool, tool_on};
 use serde_json::Value;
 
 const TAG: &str = "0.1.0";
@@ -88,6 +91,31 @@ fn run(program: &Path, args: &[&str]) -> Output {
 
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A missing tool skips the test on a developer's machine and fails it
+/// under CI, naming the tool and its package.
+#[test]
+fn a_missing_tool_skips_here_and_fails_under_ci() {
+    let empty = TempDir::new("no-tools");
+    let path = empty.path().as_os_str();
+    assert_eq!(tool_on(Some(path), false, "skopeo", "skopeo", "x"), None);
+    let failed = std::panic::catch_unwind(|| {
+        tool_on(Some(path), true, "umoci", "umoci", "umoci unpack");
+    });
+    let message = failed.unwrap_err();
+    let message = message
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        message.contains("`umoci` is not installed (apt-get install umoci)")
+            && message.contains("CI is set"),
+        "{message}"
+    );
+    // Found: the same answer either way.
+    std::fs::write(empty.path().join("bwrap"), "").unwrap();
+    assert!(tool_on(Some(path), true, "bwrap", "bubblewrap", "x").is_some());
 }
 
 #[test]
@@ -510,7 +538,12 @@ fn runs_under_bubblewrap_as_the_fn_server_runs_it() {
 #[test]
 fn docker_loads_and_runs_it_with_the_servers_flags() {
     if std::env::var_os("FDK_TEST_DOCKER").is_none_or(|v| v != "1") {
-        eprintln!("skipped: set FDK_TEST_DOCKER=1 (with a running Docker daemon) to run");
+        // Opt-in everywhere, CI included: it needs a running daemon, which
+        // CI's machine does not start.
+        eprintln!(
+            "skipped: the Docker engine check is opt-in, in CI too; \
+             set FDK_TEST_DOCKER=1 (with a running Docker daemon) to run it"
+        );
         return;
     }
     let Some(docker) = tool("docker", "docker.io", "the Docker engine check") else {

@@ -54,6 +54,9 @@ fn free_port() -> u16 {
 struct Served {
     child: Child,
     lines: mpsc::Receiver<String>,
+    /// What `cargo fdk run` writes to stderr, line by line (also copied to
+    /// this test's stderr).
+    errors: mpsc::Receiver<String>,
     addr: String,
     /// What `cargo fdk run` printed up to `Serving … on`.
     startup: Vec<String>,
@@ -92,6 +95,12 @@ fn serve(dir: &TempDir) -> Served {
 
 /// `cargo fdk run --binary <binary>` with `func_yaml`, on a free port.
 fn serve_binary(dir: &TempDir, func_yaml: &str, binary: &Path) -> Served {
+    serve_wrapped(dir, func_yaml, binary, &[])
+}
+
+/// [`serve_binary`], run by `wrapper` (a program and its arguments, such
+/// as `prlimit --nofile=…`, that then execs `cargo-fdk`) when not empty.
+fn serve_wrapped(dir: &TempDir, func_yaml: &str, binary: &Path, wrapper: &[&str]) -> Served {
     std::fs::write(dir.path().join("func.yaml"), func_yaml).unwrap();
     let name = func_yaml
         .lines()
@@ -99,12 +108,22 @@ fn serve_binary(dir: &TempDir, func_yaml: &str, binary: &Path) -> Served {
         .unwrap()
         .to_owned();
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-fdk"))
+    let cargo_fdk = env!("CARGO_BIN_EXE_cargo-fdk");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(cargo_fdk);
+            c
+        }
+        None => Command::new(cargo_fdk),
+    };
+    let mut child = command
         .args(["fdk", "run", "--binary"])
         .arg(binary)
         .args(["--addr", &addr])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -117,9 +136,19 @@ fn serve_binary(dir: &TempDir, func_yaml: &str, binary: &Path) -> Served {
             }
         }
     });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, errors) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            eprintln!("{line}");
+            let _ = tx.send(line);
+        }
+    });
     let mut served = Served {
         child,
         lines,
+        errors,
         addr,
         startup: Vec::new(),
     };
@@ -644,4 +673,280 @@ fn a_function_that_exited_on_its_own_fails_the_next_call() {
     let second = ready_pids(&served.wait_for("-> 200"));
     assert_eq!(second.len(), 1);
     assert_ne!(first, second);
+}
+
+/// `cargo fdk run` of a copy of the probe in `dir`: tests running at the
+/// same time as `invoke_triggers_config_and_a_killed_container` must not
+/// leave processes of the probe's own path, which that test looks for.
+fn serve_probe_copy(dir: &TempDir, wrapper: &[&str]) -> Served {
+    let copy = dir.path().join("probe");
+    std::fs::copy(probe_binary(), &copy).unwrap();
+    serve_wrapped(dir, FUNC_YAML, &copy, wrapper)
+}
+
+/// Sends `request` as it is on a new connection and reads until the server
+/// closes it (the requests here say `Connection: close`, or break the
+/// connection): everything the server wrote.
+fn exchange(addr: &str, request: &[u8]) -> Vec<u8> {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The server may answer and close before it has read everything (a
+    // body over the limit): the write then fails, and the answer is still
+    // there to read.
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    // A reset after the answer (the server closing with bytes unread)
+    // ends the read too.
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+/// The issue's attack findings, one by one, against one server: a
+/// malformed chunked body is a 400, an absolute-form target gives the
+/// function the URL as sent, a header value that is not UTF-8 reaches the
+/// function, heads up to Go's 1 MiB with any number of lines are read
+/// (over it, 431), and a client that never finishes its head is cut off.
+#[test]
+fn hostile_requests_get_the_servers_answers() {
+    let dir = TempDir::new("run-hostile");
+    let served = serve_probe_copy(&dir, &[]);
+    let addr = served.addr.clone();
+
+    // Started first, checked last: a head that never ends.
+    let slow = std::thread::spawn({
+        let addr = addr.clone();
+        move || {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+            s.write_all(b"POST /invoke/probe HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
+            let started = std::time::Instant::now();
+            let mut out = Vec::new();
+            let read = s.read_to_end(&mut out);
+            (started.elapsed(), read.is_ok(), out)
+        }
+    });
+
+    // A malformed chunk: 400 with the server's error body, not 413.
+    let answer = exchange(
+        &addr,
+        b"POST /invoke/probe HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+          Connection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(
+        text.contains("{\"message\":\"could not read the request body: "),
+        "{text}"
+    );
+    // A chunked body over the 10 MiB limit is still a 413.
+    let mut big = b"POST /invoke/probe HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+                    Connection: close\r\n\r\n"
+        .to_vec();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..11 {
+        big.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        big.extend_from_slice(&chunk);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b"0\r\n\r\n");
+    let answer = exchange(&addr, &big);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413 "), "{text}");
+
+    // Absolute form: the URL as sent, not `http://<host>http://…`; and a
+    // header value in Latin-1 reaches the function (the probe reports it
+    // decoded lossily, so its `é` shows as U+FFFD).
+    let mut request = b"GET http://example.com:81/t/app/probe?x=1 HTTP/1.1\r\nHost: ".to_vec();
+    request.extend_from_slice(addr.as_bytes());
+    request.extend_from_slice(
+        b"\r\nX-Probe: {\"op\":\"report\"}\r\nX-Latin: caf\xe9\r\nConnection: close\r\n\r\n",
+    );
+    let answer = exchange(&addr, &request);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains("\"url\":\"http://example.com:81/t/app/probe?x=1\""),
+        "{text}"
+    );
+    assert!(text.contains("[\"x-latin\",\"caf\u{fffd}\"]"), "{text}");
+    served.wait_for("GET http://example.com:81/t/app/probe?x=1 -> 200");
+
+    // Head limits: Go's 1 MiB + 4 KiB, to the byte (request line to blank
+    // line), and no limit on the number of lines but that. The router's 404
+    // shows that the head was read.
+    const MAX_HEAD: usize = (1 << 20) + 4096;
+    let head = |lines: usize, size: usize| {
+        let mut request = b"GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".to_vec();
+        for i in 0..lines {
+            request.extend_from_slice(format!("X-H-{i}: v\r\n").as_bytes());
+        }
+        request.extend_from_slice(b"X-Big: ");
+        let end = b"\r\n\r\n";
+        request.resize(size - end.len(), b'a');
+        request.extend_from_slice(end);
+        assert_eq!(request.len(), size);
+        let answer = exchange(&addr, &request);
+        String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(head(5_000, 100_000), "HTTP/1.1 404 Not Found");
+    assert_eq!(head(0, MAX_HEAD), "HTTP/1.1 404 Not Found");
+    assert_eq!(head(16_000, MAX_HEAD), "HTTP/1.1 404 Not Found");
+    for (lines, size) in [
+        (0, MAX_HEAD + 1),
+        (0, MAX_HEAD + 60_000),
+        (0, 3 << 20),
+        // Past hyper's table (16,384 lines): refused, not a panic.
+        (40_000, MAX_HEAD),
+    ] {
+        assert_eq!(
+            head(lines, size),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+            "{lines} lines, {size} bytes"
+        );
+    }
+
+    // The head that never ended: closed after the 10 s header timeout.
+    let (waited, _, out) = slow.join().unwrap();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(30),
+        "{waited:?}"
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+
+    // After all that, the server still answers, and nothing panicked.
+    let (head, body) = raw_call(&addr, "POST", "/invoke/probe", "", "fine");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, b"fine");
+    let errors: Vec<String> = served.errors.try_iter().collect();
+    assert!(
+        !errors.iter().any(|l| l.contains("panicked")),
+        "{errors:#?}"
+    );
+}
+
+/// `VmHWM` and `VmRSS` of process `pid`, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+            .unwrap()
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// Many clients sending 9 MiB bodies at once: the server holds a few
+/// bodies at a time, not one per connection (600 MB for 200 such calls
+/// before), and keeps little afterwards.
+#[test]
+fn concurrent_large_bodies_use_bounded_memory() {
+    const CLIENTS: usize = 32;
+    const SIZE: usize = 9 << 20;
+    let dir = TempDir::new("run-memory");
+    let served = serve_probe_copy(&dir, &[]);
+    let addr = served.addr.clone();
+    let pid = served.child.id();
+    let (peak_before, _) = memory_kib(pid);
+    let body: std::sync::Arc<Vec<u8>> =
+        std::sync::Arc::new((0..SIZE).map(|i| u8::try_from(i % 251).unwrap()).collect());
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let addr = addr.clone();
+            let body = std::sync::Arc::clone(&body);
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+                let head = format!(
+                    "POST /invoke/probe HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n",
+                    body.len()
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(&body).unwrap();
+                let mut out = Vec::new();
+                s.read_to_end(&mut out).unwrap();
+                let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"));
+                assert!(out[end..] == body[..], "the echo differs");
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    // Idle: the function thread gives freed memory back.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (peak, now) = memory_kib(pid);
+    eprintln!(
+        "cargo fdk run: peak RSS {peak_before} KiB before, {peak} KiB after {CLIENTS} calls of \
+         {SIZE} bytes at once; {now} KiB now"
+    );
+    // Two bodies in memory, with the copies one call makes (the request to
+    // the function, its answer, the answer to the client): about 60 MiB.
+    // One body per connection would be 288 MiB and more.
+    assert!(
+        peak - peak_before < 150 << 10,
+        "peak grew by {} KiB",
+        peak - peak_before
+    );
+    // Nothing of the calls kept (178 MB were before).
+    assert!(now < peak_before + (48 << 10), "{now} KiB kept");
+}
+
+/// Out of descriptors, `accept` fails at once, again and again: the server
+/// must neither spin nor log each failure (126k lines a second before),
+/// and must accept again once descriptors are free.
+#[test]
+fn out_of_descriptors_the_server_backs_off_quietly_and_recovers() {
+    let Some(prlimit) = common::tool("prlimit", "util-linux", "the descriptor limit") else {
+        return;
+    };
+    let dir = TempDir::new("run-emfile");
+    let prlimit = prlimit.to_str().unwrap().to_owned();
+    let served = serve_probe_copy(&dir, &[&prlimit, "--nofile=64"]);
+    let addr = served.addr.clone();
+    // Far more connections than descriptors: the server accepts until it
+    // has none left, the rest wait in the listen queue.
+    let clients: Vec<_> = (0..150)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let errors: Vec<String> = served.errors.try_iter().collect();
+    let failed: Vec<&String> = errors.iter().filter(|l| l.contains("accept")).collect();
+    assert!(
+        !failed.is_empty() && failed.len() <= 3,
+        "{} lines: {:#?}",
+        failed.len(),
+        &failed[..failed.len().min(10)]
+    );
+    assert!(
+        failed[0].starts_with("accept failed: Too many open files"),
+        "{failed:?}"
+    );
+    drop(clients);
+    // The server closes what it accepted, accepts the rest (already
+    // closed), and serves again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (head, body) = raw_call(&addr, "POST", "/invoke/probe", "", "back");
+        if head.starts_with("HTTP/1.1 200 OK\r\n") {
+            assert_eq!(body, b"back");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{head}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let later: Vec<String> = served.errors.try_iter().collect();
+    assert!(later.len() <= 3, "{later:#?}");
 }

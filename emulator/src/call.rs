@@ -17,7 +17,9 @@ pub struct Call {
     kind: CallKind,
     method: String,
     url: String,
-    headers: Vec<(String, String)>,
+    /// Values as bytes: Go passes a header value's bytes through, UTF-8
+    /// or not.
+    headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
     deadline: DeadlineSpec,
 }
@@ -86,8 +88,14 @@ impl Call {
     }
 
     /// Adds a client header (canonical case, as Go writes it).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    pub fn header(self, name: &str, value: &str) -> Self {
+        self.header_bytes(name, value.as_bytes())
+    }
+
+    /// Adds a client header whose value may not be UTF-8 (`obs-text`): the
+    /// server forwards a value's bytes as they came.
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        self.headers.push((name.to_owned(), value.to_vec()));
         self
     }
 
@@ -134,6 +142,11 @@ impl Call {
         self.kind
     }
 
+    /// The body's length in bytes.
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
     /// The request bytes with a fixed call id, for cases that send them in
     /// pieces.
     pub fn render_for_test(&self) -> (Vec<u8>, Option<Instant>) {
@@ -142,7 +155,7 @@ impl Call {
 
     /// The request bytes, and the instant the server would give up.
     pub(crate) fn render(&self, call_id: &str) -> (Vec<u8>, Option<Instant>) {
-        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
         let user_agent = match self.kind {
             CallKind::Invoke => {
                 headers.extend(self.headers.iter().cloned());
@@ -157,17 +170,17 @@ impl Call {
                             .push((format!("{}{name}", wire::HTTP_HEADER_PREFIX), value.clone()));
                     }
                 }
-                headers.push((wire::HTTP_METHOD.into(), self.method.clone()));
-                headers.push((wire::HTTP_REQUEST_URL.into(), self.url.clone()));
+                headers.push((wire::HTTP_METHOD.into(), self.method.clone().into_bytes()));
+                headers.push((wire::HTTP_REQUEST_URL.into(), self.url.clone().into_bytes()));
                 headers.push((wire::INTENT.into(), wire::INTENT_HTTP_REQUEST.into()));
                 GO_USER_AGENT
             }
         };
-        let borrowed: Vec<(&str, &str)> = headers
+        let borrowed: Vec<(&str, &[u8])> = headers
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
             .collect();
-        let template = RequestTemplate::new(user_agent, &borrowed, &self.body);
+        let template = RequestTemplate::with_raw_values(user_agent, &borrowed, &self.body);
         let (deadline, enforce) = match &self.deadline {
             DeadlineSpec::In(after) => {
                 if *after != USUAL_TIMEOUT {
@@ -185,5 +198,32 @@ impl Call {
             None => template.render_without_deadline(call_id, &mut out),
         }
         (out, enforce)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client header value that is not UTF-8 reaches the function byte
+    /// for byte, as Go's server and client pass it (for a trigger, under
+    /// its `Fn-Http-H-` name).
+    #[test]
+    fn header_values_pass_as_bytes() {
+        for (call, name) in [
+            (Call::invoke(), &b"X-Bin: "[..]),
+            (
+                Call::gateway("GET", "http://h/t/a/s"),
+                &b"Fn-Http-H-X-Bin: "[..],
+            ),
+        ] {
+            let (bytes, _) = call.header_bytes("X-Bin", b"caf\xe9").render_for_test();
+            let line = [name, b"caf\xe9\r\n"].concat();
+            assert!(
+                bytes.windows(line.len()).any(|w| w == line),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
     }
 }

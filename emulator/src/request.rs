@@ -42,7 +42,17 @@ impl RequestTemplate {
     /// case (`Content-Type`, `Fn-Http-H-Accept`). Any `Fn-Call-Id` or
     /// `Fn-Deadline` among `headers` is dropped: the server overwrites them.
     pub fn new(user_agent: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
-        let mut sorted: Vec<(&str, &str)> = headers
+        let raw: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_bytes()))
+            .collect();
+        Self::with_raw_values(user_agent, &raw, body)
+    }
+
+    /// [`RequestTemplate::new`] with header values as bytes, which need not
+    /// be UTF-8: Go's client writes a value's bytes as they are.
+    pub fn with_raw_values(user_agent: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Self {
+        let mut sorted: Vec<(&str, &[u8])> = headers
             .iter()
             .copied()
             .filter(|(name, _)| {
@@ -57,11 +67,11 @@ impl RequestTemplate {
 
         let mut before_call_id = Vec::with_capacity(256);
         before_call_id.extend_from_slice(b"POST /call HTTP/1.1\r\nHost: localhost\r\n");
-        push_header(&mut before_call_id, "User-Agent", user_agent);
+        push_header(&mut before_call_id, "User-Agent", user_agent.as_bytes());
         if body.is_empty() {
-            push_header(&mut before_call_id, "Content-Length", "0");
+            push_header(&mut before_call_id, "Content-Length", b"0");
         } else {
-            push_header(&mut before_call_id, "Transfer-Encoding", "chunked");
+            push_header(&mut before_call_id, "Transfer-Encoding", b"chunked");
         }
         let mut between = Vec::new();
         let mut after_deadline = Vec::with_capacity(body.len() + 64);
@@ -76,7 +86,7 @@ impl RequestTemplate {
             push_header(part, name, value);
         }
         if !has_accept_encoding {
-            push_header(&mut after_deadline, "Accept-Encoding", "gzip");
+            push_header(&mut after_deadline, "Accept-Encoding", b"gzip");
         }
         after_deadline.extend_from_slice(b"\r\n");
         if !body.is_empty() {
@@ -95,9 +105,9 @@ impl RequestTemplate {
     pub fn render(&self, call_id: &str, deadline: &str, out: &mut Vec<u8>) {
         out.clear();
         out.extend_from_slice(&self.before_call_id);
-        push_header(out, CALL_ID, call_id);
+        push_header(out, CALL_ID, call_id.as_bytes());
         out.extend_from_slice(&self.between);
-        push_header(out, DEADLINE, deadline);
+        push_header(out, DEADLINE, deadline.as_bytes());
         out.extend_from_slice(&self.after_deadline);
     }
 
@@ -107,16 +117,16 @@ impl RequestTemplate {
     pub fn render_without_deadline(&self, call_id: &str, out: &mut Vec<u8>) {
         out.clear();
         out.extend_from_slice(&self.before_call_id);
-        push_header(out, CALL_ID, call_id);
+        push_header(out, CALL_ID, call_id.as_bytes());
         out.extend_from_slice(&self.between);
         out.extend_from_slice(&self.after_deadline);
     }
 }
 
-fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
+fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
 }
 

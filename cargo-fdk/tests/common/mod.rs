@@ -96,17 +96,41 @@ pub(crate) fn fake_static_elf() -> Vec<u8> {
 
 /// The tool's path, or `None` (saying that and why the test is skipped)
 /// when it is not on `PATH`. `package` is the Debian package that has it.
+///
+/// Under CI (`CI` set to anything but the empty string) a missing tool
+/// fails the test instead: `.ci/run` installs every tool, so a skip there
+/// would be a green run that checked nothing.
 pub(crate) fn tool(name: &str, package: &str, why: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    tool_on(std::env::var_os("PATH").as_deref(), ci, name, package, why)
+}
+
+/// [`tool`] with its environment given: `path` as `PATH`, `ci` whether
+/// `CI` is set (so that both cases are testable).
+pub(crate) fn tool_on(
+    path: Option<&std::ffi::OsStr>,
+    ci: bool,
+    name: &str,
+    package: &str,
+    why: &str,
+) -> Option<PathBuf> {
+    let found = path.and_then(|paths| {
+        std::env::split_paths(paths)
             .map(|dir| dir.join(name))
             .find(|p| p.is_file())
     });
     if found.is_none() {
+        assert!(
+            !ci,
+            "{why}: `{name}` is not installed (apt-get install {package}); \
+             CI is set, so this fails rather than skips"
+        );
         // Straight to stderr, past the test harness's capture, so that the
         // skip shows in a normal `cargo test` run.
-        let line =
-            format!("skipped: {why}: `{name}` is not installed (apt-get install {package})\n");
+        let line = format!(
+            "skipped: {why}: `{name}` is not installed (apt-get install {package}; \
+             with CI set this fails instead)\n"
+        );
         let _ = std::io::stderr().write_all(line.as_bytes());
     }
     found
