@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# fn-sandbox.sh <rootfs> [-- <args for /function/func>...]
+# fn-sandbox.sh <rootfs> [--exec PROGRAM] [--wd DIR] [-- <args for PROGRAM>...]
 #
-# Runs /function/func from an unpacked image root file system the way the Fn
+# Runs PROGRAM (default /function/func: what `cargo fdk image` puts in an
+# image; `--exec` gives an image's entrypoint, a path inside the rootfs) in DIR
+# (default /function; `--wd` gives the image's WorkingDir) from an unpacked
+# image root file system the way the Fn
 # server's Docker driver runs a function container (shared/reference/images.md
 # §1.5), without a daemon, so that it can be given to the conformance harness
 # as the function command: `fdk-conformance run -- scripts/fn-sandbox.sh ROOTFS`.
@@ -18,7 +21,7 @@
 #   network     none: a new network namespace holding only a down loopback
 #   namespaces  also new IPC and UTS namespaces
 #   limits      RLIMIT_NPROC 50 and RLIMIT_NOFILE 350 (soft and hard)
-#   cwd         /function (the image's WorkingDir)
+#   cwd         DIR, /function by default (the image's WorkingDir)
 #   stdin/out   as given; the environment as given, except FN_LISTENER
 #
 # FN_LISTENER=unix:<dir>/<name> becomes unix:/tmp/iofs/<name>, with <dir>
@@ -27,7 +30,7 @@
 #
 # The function keeps this script's PID: every step execs the next (bash ->
 # prlimit -> unshare -> sh (mounts, in child processes) -> setpriv -> unshare
-# --root -> /function/func); nothing forks a process that stays. Signals sent
+# --root -> PROGRAM); nothing forks a process that stays. Signals sent
 # to the PID (SIGTERM, SIGSTOP/SIGCONT), /proc/<pid> and the exit status are
 # the function's own. (bubblewrap always forks and waits, so its PID is not
 # the function's.) There is no PID namespace (that would need a fork) and no
@@ -62,11 +65,19 @@ esac
 
 rootfs=$(cd -- "$1" 2>/dev/null && pwd -P) || die "rootfs $1 is not a directory"
 shift
-if [ $# -gt 0 ]; then
-  [ "$1" = "--" ] || die "unexpected argument $1 (arguments for the function go after --)"
-  shift
-fi
-[ -f "$rootfs/function/func" ] || die "$rootfs/function/func does not exist"
+program=/function/func
+wd=/function
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --exec) [ $# -ge 2 ] || die "--exec needs a program"; program=$2; shift 2 ;;
+    --wd) [ $# -ge 2 ] || die "--wd needs a directory"; wd=$2; shift 2 ;;
+    --) shift; break ;;
+    *) die "unexpected argument $1 (arguments for the function go after --)" ;;
+  esac
+done
+case "$program" in /*) ;; *) die "--exec $program: give a path inside the rootfs, starting with /" ;; esac
+case "$wd" in /*) ;; *) die "--wd $wd: give a path inside the rootfs, starting with /" ;; esac
+[ -e "$rootfs$program" ] || [ -L "$rootfs$program" ] || die "$rootfs$program does not exist"
 [ -d "$rootfs/tmp" ] || die "$rootfs/tmp does not exist (the image must have /tmp, 1777)"
 # uid 1000 must be able to enter / (mktemp -d makes 0700 directories).
 [ -n "$(find "$rootfs" -maxdepth 0 -perm -0005)" ] \
@@ -93,8 +104,8 @@ fi
 # shellcheck disable=SC2016 # expanded by the inner sh
 setup='
 set -eu
-root=$1 iofs=$2
-shift 2
+root=$1 iofs=$2 program=$3 wd=$4
+shift 4
 mount --bind "$root" "$root"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
 mkdir -m 0755 "$root/tmp/iofs"
@@ -118,9 +129,9 @@ if [ -d "$root/dev" ]; then
 fi
 mount -o remount,bind,ro,nosuid,nodev "$root"
 exec setpriv --no-new-privs -- \
-  unshare --root="$root" --wd=/function --setgid=1000 --setuid=1000 -- /function/func "$@"
+  unshare --root="$root" --wd="$wd" --setgid=1000 --setuid=1000 -- "$program" "$@"
 '
 
 exec prlimit --nproc=50 --nofile=350 -- \
   unshare --mount --net --ipc --uts --propagation private -- \
-  /bin/sh -c "$setup" fn-sandbox "$rootfs" "$iofs" "$@"
+  /bin/sh -c "$setup" fn-sandbox "$rootfs" "$iofs" "$program" "$wd" "$@"
