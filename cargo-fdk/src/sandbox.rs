@@ -7,38 +7,34 @@
 //! `/tmp/iofs`, no network, 50 tasks and 350 files (`shared/reference`,
 //! images.md). `cargo fdk run` builds the same from the binary: a root file
 //! system holding only `/function/func` (what `cargo fdk image` puts in the
-//! image), entered through `scripts/fn-sandbox.sh` (compiled in, written to
-//! the run's directory), which needs root and util-linux's `prlimit`,
-//! `unshare` (2.38+) and `setpriv`. The function keeps the script's PID,
-//! so freezing and signals reach it.
+//! image), entered through the emulator's container
+//! ([`fn_emulator::image::container`], `scripts/fn-sandbox.sh`), which needs
+//! root and util-linux's `prlimit`, `unshare` (2.38+) and `setpriv`. The
+//! function keeps the PID it was started with, so freezing and signals
+//! reach it.
 //!
 //! Where that cannot be built (not root, a tool missing, a `--binary`
 //! that is not static and so could not run in a FROM-scratch image either)
 //! or with `--no-sandbox`, the function runs on the host as the current
 //! user; the run says which, and why, in one line.
 
-use std::ffi::OsString;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fn_emulator::FunctionCommand;
+use fn_emulator::image::ImageConfig;
+use fn_emulator::image::container::{self, Container};
 
 use crate::build;
 use crate::error::{Error, Result};
 
-/// The script that enters the server's container (`scripts/fn-sandbox.sh`).
-const FN_SANDBOX: &str = include_str!("../../scripts/fn-sandbox.sh");
-
 /// How `cargo fdk run` starts the function.
 #[derive(Debug)]
 pub enum Sandbox {
-    /// In the server's container, built under `dir` (removed on drop).
-    Server {
-        /// The run's directory: the script and one root file system a build.
-        dir: PathBuf,
-    },
+    /// In the server's container; one root file system a build, in the
+    /// container's directory (removed on drop).
+    Server(Container),
     /// On the host, as the current user, and why.
     Host(String),
 }
@@ -50,10 +46,10 @@ impl Sandbox {
         if !wanted {
             return Sandbox::Host("--no-sandbox".into());
         }
-        match missing_requirement() {
+        match container::missing_requirement() {
             Some(why) => Sandbox::Host(why),
-            None => match prepare_dir() {
-                Ok(dir) => Sandbox::Server { dir },
+            None => match Container::prepare() {
+                Ok(container) => Sandbox::Server(container),
                 Err(e) => Sandbox::Host(format!("cannot prepare the sandbox: {e}")),
             },
         }
@@ -74,30 +70,29 @@ impl Sandbox {
                 why,
             )
         };
-        let Sandbox::Server { dir } = self else {
+        let Sandbox::Server(container) = self else {
             return Ok(host(None));
         };
         if let Err(e) = build::check_static(binary) {
             return Ok(host(Some(format!("on the host, unsandboxed: {e}"))));
         }
-        let rootfs = new_rootfs(dir, binary)?;
-        Ok((
-            FunctionCommand {
-                name: name.to_owned(),
-                program: "bash".into(),
-                args: vec![
-                    OsString::from(dir.join("fn-sandbox.sh")),
-                    rootfs.into_os_string(),
-                ],
-            },
-            None,
-        ))
+        let rootfs = new_rootfs(container.dir(), binary)?;
+        // What `cargo fdk image` writes into the image's config.
+        let config = ImageConfig {
+            entrypoint: vec!["/function/func".into()],
+            working_dir: "/function".into(),
+            ..ImageConfig::default()
+        };
+        let command = container
+            .command(name, &rootfs, &config)
+            .map_err(|e| Error::new(e.to_string()))?;
+        Ok((command, None))
     }
 
     /// One line for the run's output: where the function runs.
     pub fn describe(&self) -> String {
         match self {
-            Sandbox::Server { .. } => "sandbox: the server's container (uid 1000, read-only root, \
+            Sandbox::Server(_) => "sandbox: the server's container (uid 1000, read-only root, \
                  tmpfs /tmp, no network, 50 tasks, 350 files; --no-sandbox runs on the host)"
                 .to_owned(),
             Sandbox::Host(why) => format!(
@@ -106,56 +101,6 @@ impl Sandbox {
             ),
         }
     }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Sandbox::Server { dir } = self {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// Why the server's container cannot be built here, if it cannot.
-fn missing_requirement() -> Option<String> {
-    // The owner of /proc/self is this process's effective uid.
-    match std::fs::metadata("/proc/self") {
-        Ok(meta) if meta.uid() == 0 => {}
-        Ok(_) => {
-            return Some(
-                "not root: the server's container needs mount and network namespaces".into(),
-            );
-        }
-        Err(e) => return Some(format!("cannot read /proc/self: {e}")),
-    }
-    for tool in ["bash", "prlimit", "unshare", "setpriv", "mount"] {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-        if !found {
-            return Some(format!("{tool} is not installed (util-linux)"));
-        }
-    }
-    let help = Command::new("unshare").arg("--help").output();
-    match help {
-        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("--wd=") => None,
-        _ => Some("this unshare has no --root/--wd (util-linux 2.38 has them)".into()),
-    }
-}
-
-/// A private directory holding the script.
-fn prepare_dir() -> std::io::Result<PathBuf> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "cargo-fdk-sandbox-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
-    let script = dir.join("fn-sandbox.sh");
-    std::fs::write(&script, FN_SANDBOX)?;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
-    Ok(dir)
 }
 
 /// `dir/rootfs-N` with `/function/func` (a copy of `binary`), `/tmp`,
@@ -197,12 +142,7 @@ mod tests {
             sandbox.describe()
         );
         let (command, why) = sandbox.command("f", Path::new("/bin/true")).unwrap();
-        assert_eq!(command.program, OsString::from("/bin/true"));
+        assert_eq!(command.program, std::ffi::OsString::from("/bin/true"));
         assert!(command.args.is_empty() && why.is_none());
-    }
-
-    #[test]
-    fn the_script_is_the_repository_one() {
-        assert!(FN_SANDBOX.starts_with("#!/usr/bin/env bash\n# fn-sandbox.sh <rootfs>"));
     }
 }

@@ -668,7 +668,7 @@ fn started_agent(
     if let Some(why) = &host_why {
         println!("sandbox: {why}");
     }
-    let contained = matches!(sandbox, Sandbox::Server { .. }) && host_why.is_none();
+    let contained = matches!(sandbox, Sandbox::Server(_)) && host_why.is_none();
     let mut agent =
         Agent::new(command).map_err(|e| format!("could not prepare a work directory: {e}"))?;
     if contained {

@@ -9,7 +9,9 @@
 //! * [`config`]: what the server takes from the config: entrypoint and cmd,
 //!   environment, working directory, and whether it refuses the image;
 //! * [`unpack`]: applying the layers in order, whiteouts honoured, into a
-//!   directory, with every size from the image checked before it is held.
+//!   directory, with every size from the image checked before it is held;
+//! * [`container`]: the server's container around the unpacked image,
+//!   without a daemon (`scripts/fn-sandbox.sh`, compiled in).
 //!
 //! ```no_run
 //! use fn_emulator::image::Image;
@@ -23,6 +25,7 @@
 //! ```
 
 pub mod config;
+pub mod container;
 pub mod source;
 pub mod unpack;
 
