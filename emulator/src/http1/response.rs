@@ -72,7 +72,7 @@ pub enum ResponseError {
 
 impl ResponseError {
     /// Whether the read gave up on its timeout (the call's deadline).
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         match self {
             Self::Io(e) => matches!(
                 e.kind(),
