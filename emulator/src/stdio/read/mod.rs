@@ -108,7 +108,7 @@ pub struct Reader {
 #[derive(Debug)]
 enum Inner {
     Json { scanner: Scanner, cloudevent: bool },
-    Http(HttpReader),
+    Http(Box<HttpReader>),
 }
 
 impl Reader {
@@ -116,7 +116,7 @@ impl Reader {
     /// whether an `http` response has a body).
     pub fn new(format: StdioFormat, method: &str) -> Self {
         let inner = match format {
-            StdioFormat::Http => Inner::Http(HttpReader::new(method)),
+            StdioFormat::Http => Inner::Http(Box::new(HttpReader::new(method))),
             StdioFormat::Cloudevent => Inner::Json {
                 scanner: Scanner::new(),
                 cloudevent: true,
