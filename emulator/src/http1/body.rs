@@ -211,17 +211,7 @@ impl BodyDecoder {
             return self.go_after_line(line, held);
         }
         self.state = match self.state {
-            State::ChunkSize => {
-                let size = chunk_size(line)?;
-                if (held as u64).saturating_add(size) > self.max_body {
-                    return Err(Error::TooLarge("chunked body"));
-                }
-                if size == 0 {
-                    State::Trailers
-                } else {
-                    State::ChunkData { left: size }
-                }
-            }
+            State::ChunkSize => self.after_chunk_size(chunk_size(line)?, held)?,
             State::ChunkEnd if line.is_empty() => State::ChunkSize,
             State::ChunkEnd => return Err(malformed("chunk data not followed by CRLF")),
             // Trailer fields are read and dropped, up to the blank line.
@@ -232,20 +222,26 @@ impl BodyDecoder {
         Ok(())
     }
 
+    /// The state after a chunk of `size` bytes was announced, with `held`
+    /// body bytes read: its data, or the trailers after the last chunk.
+    fn after_chunk_size(&self, size: u64, held: usize) -> Result<State, Error> {
+        if (held as u64).saturating_add(size) > self.max_body {
+            return Err(Error::TooLarge("chunked body"));
+        }
+        Ok(if size == 0 {
+            State::Trailers
+        } else {
+            State::ChunkData { left: size }
+        })
+    }
+
     /// [`after_line`](Self::after_line) by Go's rules (`chunkedReader`,
     /// then the trailer read as a MIME header).
     fn go_after_line(&mut self, line: &[u8], held: usize) -> Result<(), Error> {
         self.state = match self.state {
             State::ChunkSize => {
                 let size = go::chunk_size(line).map_err(Error::Malformed)?;
-                if (held as u64).saturating_add(size) > self.max_body {
-                    return Err(Error::TooLarge("chunked body"));
-                }
-                if size == 0 {
-                    State::Trailers
-                } else {
-                    State::ChunkData { left: size }
-                }
+                self.after_chunk_size(size, held)?
             }
             State::Trailers if line.strip_suffix(b"\r").unwrap_or(line).is_empty() => State::Done,
             State::Trailers if line.contains(&b':') => State::Trailers,
