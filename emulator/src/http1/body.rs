@@ -4,7 +4,7 @@
 use super::{Dialect, Error, find_line_end, go, malformed};
 
 /// The longest chunk-size, chunk-end or trailer line accepted.
-pub const MAX_CHUNK_LINE: u64 = 16 * 1024;
+pub(crate) const MAX_CHUNK_LINE: u64 = 16 * 1024;
 
 /// How a body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

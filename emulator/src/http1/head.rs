@@ -19,7 +19,7 @@ pub enum Role {
 
 /// The start line of a finished head.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartLine {
+pub(crate) enum StartLine {
     /// A status line.
     Status {
         /// The three-digit status code.
@@ -80,11 +80,6 @@ impl Head {
         }
     }
 
-    /// The start line.
-    pub fn start(&self) -> &StartLine {
-        &self.start
-    }
-
     /// The status code of a response head (`None` for a request).
     pub fn status(&self) -> Option<u16> {
         match self.start {
@@ -118,7 +113,8 @@ impl Head {
     }
 
     /// How many fields the head has.
-    pub fn field_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn field_count(&self) -> usize {
         self.fields.len()
     }
 
@@ -270,7 +266,7 @@ impl HeadDecoder {
     }
 
     /// Bytes the head may still take.
-    pub fn budget(&self) -> u64 {
+    pub(crate) fn budget(&self) -> u64 {
         self.budget
     }
 

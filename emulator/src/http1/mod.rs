@@ -20,9 +20,9 @@ mod go;
 mod head;
 mod response;
 
-pub use body::{BodyDecoder, Framing, MAX_CHUNK_LINE};
-pub use head::{Fields, Head, HeadDecoder, Role, StartLine};
-pub use response::{MAX_BODY, MAX_HEAD, MAX_HEADERS, Response, ResponseError, read_response};
+pub use body::{BodyDecoder, Framing};
+pub use head::{Fields, Head, HeadDecoder, Role};
+pub use response::{Response, ResponseError, read_response};
 
 pub(crate) use go::response_framing;
 
@@ -77,7 +77,7 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
 
 /// A byte of an RFC 9110 token (a method, a field name): letters, digits
 /// and ``!#$%&'*+-.^_`|~``.
-pub fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
