@@ -171,7 +171,7 @@ if [ "$write" = 1 ]; then
   {
     echo "# The harness against the real Fn server"
     echo
-    echo "Written by \`scripts/oracle.sh --write\`: every fixture mode (\`conformance/fixtures/src/bin/fixture.rs\`)"
+    echo "Written by \`scripts/oracle.sh --write\`: every fixture mode (\`conformance/fixtures/src/bin/fixture/\`)"
     echo "as a FROM-scratch image on a real fnserver 0.3.753 (dockerd 20.10, cgroup v1), and the same"
     echo "call sequence (\`conformance/src/oracle/mod.rs\`) through the harness's emulation. A cell is"
     echo "the client's status, the server's message (or the body's length) and the container's fate."

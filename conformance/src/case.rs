@@ -10,7 +10,7 @@ use crate::verdict::Verdict;
 
 /// What a case needs of the function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needs {
+pub(crate) enum Needs {
     /// Nothing: any function that starts.
     Nothing,
     /// The probe protocol.
@@ -19,11 +19,11 @@ pub enum Needs {
 
 /// A case's body: `Ok` passes, `Err` carries the failure (or why the case
 /// does not apply).
-pub type CaseResult = Result<(), Verdict>;
+pub(crate) type CaseResult = Result<(), Verdict>;
 
 /// A case as reports, selection and expectations files know it.
 #[derive(Debug, Clone, Copy)]
-pub struct Meta {
+pub(crate) struct Meta {
     /// Stable id, `<group>.<name>` (the group of a stdio case is its
     /// format).
     pub id: &'static str,
@@ -41,7 +41,7 @@ pub struct Meta {
 
 /// One conformance case: its [`Meta`] and the check, which works with a
 /// harness `H` (the http-stream harness or the stdio one).
-pub struct Case<H> {
+pub(crate) struct Case<H> {
     /// What reports show.
     pub meta: Meta,
     /// The check.

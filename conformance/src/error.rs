@@ -9,7 +9,7 @@ use fn_emulator::StartError;
 /// could not run"); failed calls are not errors but part of the report.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub(crate) enum Error {
     /// The command line is wrong; the text says how.
     Usage(String),
     /// A function could not be started or never became ready.
@@ -41,7 +41,7 @@ pub enum Error {
 
 impl Error {
     /// Builds an [`Error::Io`] with the given context.
-    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io {
             context: context.into(),
             source,
@@ -76,7 +76,7 @@ impl std::error::Error for Error {
     }
 }
 
-pub use fn_emulator::show::display_chain;
+pub(crate) use fn_emulator::show::display_chain;
 
 #[cfg(test)]
 mod tests {

@@ -17,10 +17,8 @@ use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::exchange::SHOW_BODY;
 use fn_emulator::{Agent, AgentError, FunctionCommand, RunningFunction, StartOptions};
 
-pub use fn_emulator::{
-    CLIENT_USER_AGENT, Call, DEFAULT_CALL_TIMEOUT, Ended, Exchange, SERVER_FREEZE_IDLE,
-    SERVER_IDLE_CLOSE, SERVER_UNFREEZE_LEAD, Served, Via,
-};
+pub(crate) use fn_emulator::SERVER_IDLE_CLOSE;
+pub use fn_emulator::{Call, Ended, Exchange, Via};
 
 /// How much of the function's output since a case began a case may read.
 const CASE_OUTPUT_MAX: usize = 4 << 20;
@@ -59,41 +57,36 @@ impl Harness {
     }
 
     /// Does the function speak the probe protocol?
-    pub fn has_probe(&self) -> bool {
+    pub(crate) fn has_probe(&self) -> bool {
         self.probe
     }
 
     /// No call outlasts `deadline`, and past it no call is sent and no
     /// process started; `limit` names it in reports (`the case's limit of
     /// 120 s (--case-timeout)`, say). `None` lifts it.
-    pub fn set_case_deadline(&mut self, deadline: Option<Instant>, limit: &str) {
+    pub(crate) fn set_case_deadline(&mut self, deadline: Option<Instant>, limit: &str) {
         self.agent.set_time_limit(deadline, limit);
     }
 
-    /// Whether the case's limit has passed.
-    pub fn past_case_deadline(&self) -> bool {
-        self.agent.past_time_limit()
-    }
-
     /// Marks the start of a case: reports show the log written after it.
-    pub fn begin_case(&mut self) {
+    pub(crate) fn begin_case(&mut self) {
         self.agent.mark_log();
     }
 
     /// What the function wrote (stdout and stderr) since the case began,
     /// up to its last 4 MiB (a function may log gigabytes).
-    pub fn case_output(&self) -> String {
+    pub(crate) fn case_output(&self) -> String {
         self.agent.output_since_mark(CASE_OUTPUT_MAX)
     }
 
     /// The end of the function's output since the case began (only that
     /// much is read: a function may log gigabytes).
-    pub fn case_log(&self) -> String {
+    pub(crate) fn case_log(&self) -> String {
         self.agent.output_since_mark(SHOW_LOG)
     }
 
     /// [`Agent::start`], failing as a verdict.
-    pub fn start(&mut self, options: StartOptions) -> Result<&mut RunningFunction, Verdict> {
+    pub(crate) fn start(&mut self, options: StartOptions) -> Result<&mut RunningFunction, Verdict> {
         match self.agent.start(options).map(|_| ()) {
             Ok(()) => self
                 .agent
@@ -104,12 +97,12 @@ impl Harness {
     }
 
     /// [`Agent::fresh_dir`], failing as a verdict.
-    pub fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
+    pub(crate) fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
         self.agent.fresh_dir().map_err(|e| self.verdict(e))
     }
 
     /// [`Agent::start_in`], failing as a verdict.
-    pub fn start_in(
+    pub(crate) fn start_in(
         &mut self,
         iofs: PathBuf,
         options: StartOptions,
@@ -124,7 +117,7 @@ impl Harness {
     }
 
     /// [`Agent::running`], failing as a verdict.
-    pub fn running(&mut self) -> Result<&mut RunningFunction, Verdict> {
+    pub(crate) fn running(&mut self) -> Result<&mut RunningFunction, Verdict> {
         match self.agent.running().map(|_| ()) {
             Ok(()) => self
                 .agent
@@ -145,12 +138,12 @@ impl Harness {
     }
 
     /// [`Agent::call_on_new`], failing as a verdict.
-    pub fn call_on_new(&mut self, call: &Call) -> Result<Exchange, Verdict> {
+    pub(crate) fn call_on_new(&mut self, call: &Call) -> Result<Exchange, Verdict> {
         self.agent.call_on_new(call).map_err(|e| self.verdict(e))
     }
 
     /// A failure with the evidence of `exchange`.
-    pub fn failed(&self, what: impl Into<String>, exchange: &Exchange) -> Verdict {
+    pub(crate) fn failed(&self, what: impl Into<String>, exchange: &Exchange) -> Verdict {
         let mut failure = Failure::new(what);
         if let Some(note) = self.oom_note() {
             failure.what.push_str(&note);
@@ -164,7 +157,7 @@ impl Harness {
     }
 
     /// A failure without an exchange, with the case's log.
-    pub fn failed_plain(&self, what: impl Into<String>) -> Verdict {
+    pub(crate) fn failed_plain(&self, what: impl Into<String>) -> Verdict {
         let mut failure = Failure::new(what);
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))
@@ -191,7 +184,7 @@ impl Harness {
 }
 
 /// The op the probe said it cannot do, if it said so.
-pub fn unsupported(exchange: &Exchange) -> Option<String> {
+pub(crate) fn unsupported(exchange: &Exchange) -> Option<String> {
     let res = exchange.response()?;
     let json: serde_json::Value = serde_json::from_slice(&res.body).ok()?;
     json.get("probe_unsupported")?.as_str().map(str::to_owned)

@@ -1,5 +1,5 @@
 //! How much a case's failure matters: its own file, so that verdicts
-//! ([`crate::verdict`]) and cases ([`crate::case`]) can both name it without
+//! ([`crate::verdict`]) and cases (`case`) can both name it without
 //! depending on each other.
 
 use std::fmt;
@@ -36,7 +36,7 @@ impl fmt::Display for Level {
 
 impl Level {
     /// The lower-case word (`must`, `should`, `may`), as options take it.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Self::Must => "must",
             Self::Should => "should",
@@ -45,7 +45,7 @@ impl Level {
     }
 
     /// Parses `must`, `should` or `may` (any case).
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
             "must" => Some(Self::Must),
             "should" => Some(Self::Should),

@@ -24,7 +24,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// A failure with only a description.
-    pub fn fail(what: impl Into<String>) -> Self {
+    pub(crate) fn fail(what: impl Into<String>) -> Self {
         Self::Fail(Box::new(Failure::new(what)))
     }
 
@@ -33,7 +33,7 @@ impl Verdict {
     /// server (a `MUST` case's JSON error body is only `SHOULD`). Other
     /// verdicts are returned unchanged.
     #[must_use]
-    pub fn at(self, level: Level) -> Self {
+    pub(crate) fn at(self, level: Level) -> Self {
         match self {
             Self::Fail(mut failure) => {
                 failure.level = Some(level);
@@ -48,26 +48,26 @@ impl Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Failure {
     /// What was expected and what happened, in a sentence or two.
-    pub what: String,
+    pub(crate) what: String,
     /// The request that exposed it (head, and the first bytes of the body).
-    pub sent: Option<String>,
+    pub(crate) sent: Option<String>,
     /// What came back: status line, headers, the first bytes of the body.
-    pub got: Option<String>,
+    pub(crate) got: Option<String>,
     /// What the real Fn server would have done to its client and container.
-    pub server: Option<ServerView>,
+    pub(crate) server: Option<ServerView>,
     /// Which connection carried the request: reused from the harness's
     /// pool, or new (and why the pooled one was closed).
-    pub connection: Option<String>,
+    pub(crate) connection: Option<String>,
     /// The function's output around the case.
-    pub log: String,
+    pub(crate) log: String,
     /// The level of the check that failed, when it is not the case's own
     /// ([`Verdict::at`]); `None` means the case's level.
-    pub level: Option<Level>,
+    pub(crate) level: Option<Level>,
 }
 
 impl Failure {
     /// A failure described by `what`.
-    pub fn new(what: impl Into<String>) -> Self {
+    pub(crate) fn new(what: impl Into<String>) -> Self {
         Self {
             what: what.into(),
             ..Self::default()
@@ -104,4 +104,4 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-pub use fn_emulator::show::show_bytes;
+pub(crate) use fn_emulator::show::show_bytes;

@@ -36,7 +36,7 @@ use crate::{
 /// (`newHotContainer`: `IdleConnTimeout: 1 * time.Second`).
 pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
 /// The server's default fn timeout: every call has at least this limit.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a function could not be started or reached: what happened, and what
 /// the server would have answered its client.
@@ -194,7 +194,7 @@ impl Agent {
     }
 
     /// Whether the time limit has passed.
-    pub fn past_time_limit(&self) -> bool {
+    pub(crate) fn past_time_limit(&self) -> bool {
         self.time_limit.is_some_and(|d| Instant::now() >= d)
     }
 
@@ -221,7 +221,7 @@ impl Agent {
 
     /// Continues a frozen function without sending anything, and cancels
     /// a freeze not yet done. A process that was frozen runs for
-    /// [`SERVER_UNFREEZE_LEAD`] before this returns, as a container does
+    /// `SERVER_UNFREEZE_LEAD` before this returns, as a container does
     /// between `docker unpause` and the server's request.
     pub fn thaw(&mut self) {
         if self.freezer.thaw() {

@@ -9,7 +9,7 @@ use crate::request::GO_USER_AGENT;
 use crate::{rfc3339, wire};
 
 /// The `User-Agent` of invoke calls (the server passes the client's).
-pub const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
+pub(crate) const CLIENT_USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
 
 /// One call to send.
 #[derive(Debug, Clone)]

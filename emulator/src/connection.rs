@@ -99,7 +99,7 @@ impl Connection {
 
     /// Dials the socket at `path`, giving up after `limit` (a listener
     /// whose backlog is full makes `connect` wait).
-    pub fn connect_within(path: &Path, limit: Duration) -> io::Result<Self> {
+    pub(crate) fn connect_within(path: &Path, limit: Duration) -> io::Result<Self> {
         use socket2::{Domain, SockAddr, Socket, Type};
         let socket = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None)?;
         // A unix connect waits for room in the backlog for SO_SNDTIMEO.
@@ -125,7 +125,7 @@ impl Connection {
     }
 
     /// Limits how long one read may wait; `None` waits for ever. Clears any
-    /// deadline set with [`set_deadline`](Self::set_deadline).
+    /// deadline set with `set_deadline`.
     pub fn set_read_timeout(&mut self, limit: Option<Duration>) -> io::Result<()> {
         let timed = self.stream.get_mut();
         timed.stream.set_read_timeout(limit)?;
@@ -138,7 +138,7 @@ impl Connection {
     /// Every read and write from now on must be done by `deadline` (`None`:
     /// no deadline, only the per-read limit); past it they fail with
     /// `TimedOut`.
-    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.stream.get_mut().deadline = deadline;
     }
 
@@ -164,7 +164,7 @@ impl Connection {
     /// Whether the peer has closed the connection (or sent bytes no request
     /// asked for), checked without waiting. The server's transport watches
     /// its idle connections the same way and never reuses such a one.
-    pub fn peer_closed(&mut self) -> bool {
+    pub(crate) fn peer_closed(&mut self) -> bool {
         use std::io::BufRead;
         if !self.stream.buffer().is_empty() {
             return true;

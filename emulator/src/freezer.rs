@@ -9,14 +9,14 @@ use crate::sandbox::Freezable;
 /// The server pauses an idle container this long after a call ends
 /// (`FN_FREEZE_IDLE_MSECS`, default 50): long enough for a function to
 /// react to what the call's end did (a closed connection, say).
-pub const SERVER_FREEZE_IDLE: Duration = Duration::from_millis(50);
+pub(crate) const SERVER_FREEZE_IDLE: Duration = Duration::from_millis(50);
 
 /// A thawed container runs this long before the server's request reaches
 /// it: `docker unpause` is an API round trip, and the agent sends only once
 /// it returns. A function that has a closed connection to notice (and exits
 /// on it, say) does so first, as on the real server (`docs/oracle.md`,
 /// mode `exit-on-close`).
-pub const SERVER_UNFREEZE_LEAD: Duration = Duration::from_millis(10);
+pub(crate) const SERVER_UNFREEZE_LEAD: Duration = Duration::from_millis(10);
 
 /// The server's freezer: a process is stopped [`SERVER_FREEZE_IDLE`] after a
 /// call, unless the next call (or a kill) comes first. A timer thread does

@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The longest socket path a `sockaddr_un` holds (the docs' limit after `unix:`).
-pub const MAX_SOCKET_PATH: usize = 107;
+pub(crate) const MAX_SOCKET_PATH: usize = 107;
 
 /// A private directory under the system temp directory, removed on drop.
 #[derive(Debug)]
@@ -78,16 +78,16 @@ impl Drop for WorkDir {
 /// is dropped (a hole punched) down to [`LOG_KEEP`].
 const LOG_CAP: u64 = 32 << 20;
 /// The most recent bytes a punch leaves in place.
-pub const LOG_KEEP: u64 = 8 << 20;
+pub(crate) const LOG_KEEP: u64 = 8 << 20;
 /// How often the log's size is looked at.
 const LOG_WATCH: Duration = Duration::from_millis(20);
 
 /// The file the function's stdout and stderr are appended to.
 ///
 /// A function may write hundreds of megabytes; the harness must neither
-/// hold them (it only ever reads the end: [`read_tail`]) nor let them fill
+/// hold them (it only ever reads the end: `read_tail`) nor let them fill
 /// the disk: a thread watches the size and punches a hole over everything
-/// but the last [`LOG_KEEP`] bytes (`FALLOC_FL_PUNCH_HOLE`). Offsets stay
+/// but the last `LOG_KEEP` bytes (`FALLOC_FL_PUNCH_HOLE`). Offsets stay
 /// valid, the function's `O_APPEND` writes go on at the end, and the bytes
 /// in the hole read as zeros, which readers skip
 /// ([`dropped`](Self::dropped)). On a file system that cannot punch holes the
@@ -183,7 +183,7 @@ fn watch(path: &Path, dropped: &AtomicU64, stop: &AtomicBool) {
 
 /// The last `max` bytes of the file at `path` from offset `from` on (empty
 /// if unreadable), reading only those bytes.
-pub fn read_tail(path: &Path, from: u64, max: usize) -> Vec<u8> {
+pub(crate) fn read_tail(path: &Path, from: u64, max: usize) -> Vec<u8> {
     let read = || -> io::Result<Vec<u8>> {
         let mut file = fs::File::open(path)?;
         let len = file.metadata()?.len();

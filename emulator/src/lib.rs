@@ -22,10 +22,10 @@
 //!   server's limits and freezer, or a process group and signals), the
 //!   trampoline that puts a process there before it runs, and the
 //!   emergency stop for SIGINT and SIGTERM;
-//! * [`ready`]: waiting for `lsnr.sock` and checking it as the agent does;
+//! * `ready`: waiting for `lsnr.sock` and checking it as the agent does;
 //! * [`request`]: the bytes of a call, in the order the server writes them;
 //! * [`rfc3339`]: `Fn-Deadline` timestamps;
-//! * [`connection`]: a blocking keep-alive client over the socket;
+//! * `connection`: a blocking keep-alive client over the socket;
 //! * [`outcome`]: what the server makes of an answer (the client's status
 //!   and message, the container kept or killed);
 //! * [`procfs`]: memory, threads and CPU time of the function process;
@@ -41,9 +41,9 @@
 //! assert_eq!((res.status, &res.body[..]), (200, &b"ok"[..]));
 //! ```
 
-pub mod agent;
-pub mod call;
-pub mod connection;
+mod agent;
+mod call;
+mod connection;
 pub mod exchange;
 mod freezer;
 pub mod golang;
@@ -53,7 +53,7 @@ pub mod iofs;
 pub mod outcome;
 pub mod process;
 pub mod procfs;
-pub mod ready;
+mod ready;
 pub mod request;
 pub mod rfc3339;
 pub mod sandbox;
@@ -61,13 +61,12 @@ pub mod show;
 pub mod stdio;
 pub mod wire;
 
-pub use agent::{Agent, AgentError, DEFAULT_CALL_TIMEOUT, SERVER_IDLE_CLOSE};
-pub use call::{CLIENT_USER_AGENT, Call};
+pub use agent::{Agent, AgentError, SERVER_IDLE_CLOSE};
+pub use call::Call;
 pub use connection::Connection;
 pub use exchange::{Ended, Exchange, Served, Via};
-pub use freezer::{SERVER_FREEZE_IDLE, SERVER_UNFREEZE_LEAD};
 pub use http1::{Response, ResponseError};
 pub use iofs::WorkDir;
 pub use process::{FunctionCommand, RunningFunction, StartError, StartOptions};
-pub use ready::{ReadyWait, SocketWatch};
+pub use ready::ReadyWait;
 pub use request::{CallIds, RequestTemplate};

@@ -47,7 +47,7 @@ impl ServerView {
     /// "error receiving function response": the agent's request failed
     /// before any head (a refused dial, a dead container, a close), and the
     /// container goes.
-    pub fn receive_error() -> Self {
+    pub(crate) fn receive_error() -> Self {
         Self {
             client_status: 502,
             message: Some("error receiving function response"),

@@ -389,7 +389,7 @@ impl RunningFunction {
         &self.jail
     }
 
-    /// Sends `signal` to the process (only; see [`Jail::signal_group`]).
+    /// Sends `signal` to the process (only, not its process group).
     pub fn signal(&self, signal: nix::sys::signal::Signal) -> io::Result<()> {
         let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(io::Error::from)

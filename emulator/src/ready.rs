@@ -37,7 +37,7 @@ impl Default for ReadyWait {
 
 /// Waits until `socket` exists, then validates it. Returns the time from
 /// `started` to the first look that saw the name.
-pub fn wait_for_socket(
+pub(crate) fn wait_for_socket(
     child: &mut Child,
     socket: &Path,
     started: Instant,
@@ -80,13 +80,13 @@ fn pause_or_give_up(
 /// (fsnotify maps both to `Create`), as the agent's `inotifyAwait` sees it.
 /// A stale `lsnr.sock` that was there before the start does not count.
 #[derive(Debug)]
-pub struct SocketWatch {
+pub(crate) struct SocketWatch {
     inotify: nix::sys::inotify::Inotify,
 }
 
 impl SocketWatch {
     /// Watches `dir` for new names.
-    pub fn new(dir: &Path) -> io::Result<Self> {
+    pub(crate) fn new(dir: &Path) -> io::Result<Self> {
         use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
         inotify.add_watch(dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)?;
@@ -94,7 +94,7 @@ impl SocketWatch {
     }
 
     /// Waits for the event, then runs the agent's check on `socket`.
-    pub fn wait(
+    pub(crate) fn wait(
         &self,
         child: &mut Child,
         socket: &Path,
@@ -146,7 +146,7 @@ fn dir_is_dot(target: &str) -> bool {
 }
 
 /// The agent's check of a new `lsnr.sock` (`checkSocketDestination`).
-pub fn validate_socket(socket: &Path) -> Result<(), StartError> {
+pub(crate) fn validate_socket(socket: &Path) -> Result<(), StartError> {
     let bad = |why: String| Err(StartError::BadSocket(why));
     let meta = fs::symlink_metadata(socket).map_err(StartError::Setup)?;
     if meta.file_type().is_symlink() {

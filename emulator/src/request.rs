@@ -114,7 +114,7 @@ impl RequestTemplate {
     /// Writes one call's bytes into `out` (cleared first) with no
     /// `Fn-Deadline` at all, which the server never does: for the cases that
     /// check an FDK copes without one (HS-DL-2).
-    pub fn render_without_deadline(&self, call_id: &str, out: &mut Vec<u8>) {
+    pub(crate) fn render_without_deadline(&self, call_id: &str, out: &mut Vec<u8>) {
         out.clear();
         out.extend_from_slice(&self.before_call_id);
         push_header(out, CALL_ID, call_id.as_bytes());

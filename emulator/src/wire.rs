@@ -6,49 +6,49 @@
 /// The call id header (`Fn-Call-Id`).
 pub const CALL_ID: &str = "Fn-Call-Id";
 /// The call's deadline header (`Fn-Deadline`, RFC 3339, whole seconds).
-pub const DEADLINE: &str = "Fn-Deadline";
+pub(crate) const DEADLINE: &str = "Fn-Deadline";
 /// A trigger call's client method.
-pub const HTTP_METHOD: &str = "Fn-Http-Method";
+pub(crate) const HTTP_METHOD: &str = "Fn-Http-Method";
 /// A trigger call's client URL.
-pub const HTTP_REQUEST_URL: &str = "Fn-Http-Request-Url";
+pub(crate) const HTTP_REQUEST_URL: &str = "Fn-Http-Request-Url";
 /// Marks a trigger call (`Fn-Intent: httprequest`).
-pub const INTENT: &str = "Fn-Intent";
+pub(crate) const INTENT: &str = "Fn-Intent";
 /// The only `Fn-Intent` value the server sends.
-pub const INTENT_HTTP_REQUEST: &str = "httprequest";
+pub(crate) const INTENT_HTTP_REQUEST: &str = "httprequest";
 /// The prefix of a client header passed to a trigger call (and of a
 /// function's header passed back to the trigger's client).
 pub const HTTP_HEADER_PREFIX: &str = "Fn-Http-H-";
 /// The status a function gives a trigger's client (socket status 200).
-pub const HTTP_STATUS: &str = "Fn-Http-Status";
+pub(crate) const HTTP_STATUS: &str = "Fn-Http-Status";
 
 /// The socket the agent waits for in the iofs directory (`udsFilename`).
 pub const SOCKET_NAME: &str = "lsnr.sock";
 /// The prefix of every variable the server sets, and of none it passes
 /// through from elsewhere.
-pub const ENV_PREFIX: &str = "FN_";
+pub(crate) const ENV_PREFIX: &str = "FN_";
 /// `unix:<iofs>/lsnr.sock`.
-pub const ENV_LISTENER: &str = "FN_LISTENER";
+pub(crate) const ENV_LISTENER: &str = "FN_LISTENER";
 /// `http-stream` (or, at 0.3.602, one of the stdin/stdout formats).
-pub const ENV_FORMAT: &str = "FN_FORMAT";
+pub(crate) const ENV_FORMAT: &str = "FN_FORMAT";
 /// The app's id.
-pub const ENV_APP_ID: &str = "FN_APP_ID";
+pub(crate) const ENV_APP_ID: &str = "FN_APP_ID";
 /// The app's name (0.3.602).
-pub const ENV_APP_NAME: &str = "FN_APP_NAME";
+pub(crate) const ENV_APP_NAME: &str = "FN_APP_NAME";
 /// The function's id.
-pub const ENV_FN_ID: &str = "FN_FN_ID";
+pub(crate) const ENV_FN_ID: &str = "FN_FN_ID";
 /// The function's memory limit, in MB.
-pub const ENV_MEMORY: &str = "FN_MEMORY";
+pub(crate) const ENV_MEMORY: &str = "FN_MEMORY";
 /// `sync`.
-pub const ENV_TYPE: &str = "FN_TYPE";
+pub(crate) const ENV_TYPE: &str = "FN_TYPE";
 /// The route's path (0.3.602).
-pub const ENV_PATH: &str = "FN_PATH";
+pub(crate) const ENV_PATH: &str = "FN_PATH";
 /// The `default` format's per-call variables (0.3.602).
-pub const ENV_CALL_ID: &str = "FN_CALL_ID";
+pub(crate) const ENV_CALL_ID: &str = "FN_CALL_ID";
 /// See [`ENV_CALL_ID`].
-pub const ENV_DEADLINE: &str = "FN_DEADLINE";
+pub(crate) const ENV_DEADLINE: &str = "FN_DEADLINE";
 /// See [`ENV_CALL_ID`].
-pub const ENV_METHOD: &str = "FN_METHOD";
+pub(crate) const ENV_METHOD: &str = "FN_METHOD";
 /// See [`ENV_CALL_ID`].
-pub const ENV_REQUEST_URL: &str = "FN_REQUEST_URL";
+pub(crate) const ENV_REQUEST_URL: &str = "FN_REQUEST_URL";
 /// The value of [`ENV_FORMAT`] on current servers.
-pub const FORMAT_HTTP_STREAM: &str = "http-stream";
+pub(crate) const FORMAT_HTTP_STREAM: &str = "http-stream";

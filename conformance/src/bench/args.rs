@@ -21,7 +21,7 @@ Exit codes: 0 all calls answered as expected, 1 some call failed,
 /// latency, CPU and memory against the floor.
 #[derive(Debug, clap::Args)]
 #[command(after_help = BENCH_AFTER_HELP, args_override_self = true)]
-pub struct BenchCli {
+pub(crate) struct BenchCli {
     /// A function to bench; COMMAND is split on whitespace (no quoting: use
     /// the `--` form for arguments with spaces). Repeat for several. A
     /// function named `floor` is checked for the floor binary's body and is
@@ -64,7 +64,7 @@ pub struct BenchCli {
 
 /// The parsed `bench` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Measured calls per function.
     pub calls: u64,
     /// Unmeasured calls per function before measuring.

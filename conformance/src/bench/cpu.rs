@@ -17,7 +17,7 @@ use crate::Error;
 
 /// Pins the calling thread to `cpu`. Processes it spawns later inherit the
 /// mask (`sched_setaffinity(2)`).
-pub fn pin_to(cpu: usize) -> Result<(), Error> {
+pub(crate) fn pin_to(cpu: usize) -> Result<(), Error> {
     let mut set = CpuSet::new();
     set.set(cpu).map_err(|source| Error::Pin { cpu, source })?;
     sched_setaffinity(Pid::from_raw(0), &set).map_err(|source| Error::Pin { cpu, source })
@@ -25,7 +25,7 @@ pub fn pin_to(cpu: usize) -> Result<(), Error> {
 
 /// The user plus system CPU time this process has used (`getrusage(RUSAGE_SELF)`).
 /// `None` if the call fails.
-pub fn own_cpu_time() -> Option<Duration> {
+pub(crate) fn own_cpu_time() -> Option<Duration> {
     let usage = getrusage(UsageWho::RUSAGE_SELF).ok()?;
     let micros = usage.user_time().num_microseconds() + usage.system_time().num_microseconds();
     Some(Duration::from_micros(u64::try_from(micros).ok()?))

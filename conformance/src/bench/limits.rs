@@ -29,7 +29,7 @@ use fn_emulator::sandbox::{self, DEFAULT_MEMORY_MB, NOFILE, PIDS_MAX, Sandbox};
 
 /// The limits a run asked for and what it got, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LimitsReport {
+pub(crate) struct LimitsReport {
     /// `RLIMIT_NOFILE` set before `exec` (`None`: no trampoline to set it).
     pub nofile: Option<u64>,
     /// The cgroup's `pids.max` (`None`: skipped).
@@ -44,7 +44,7 @@ pub struct LimitsReport {
 
 impl LimitsReport {
     /// One line for the output: what held, what was skipped and why.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut held = Vec::new();
         if let Some(n) = self.nofile {
             held.push(format!("open files {n} (RLIMIT_NOFILE)"));
@@ -69,13 +69,13 @@ impl LimitsReport {
 
 /// Whether this is a CI run (`CI=true`, as GitHub Actions and most CI
 /// services set it).
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| v == "true")
 }
 
 /// Opens the sandbox every function starts in under `--limits`. `Err` when
 /// cgroups cannot be used and `ci` is set.
-pub fn open(ci: bool) -> Result<(Arc<Sandbox>, LimitsReport), Error> {
+pub(crate) fn open(ci: bool) -> Result<(Arc<Sandbox>, LimitsReport), Error> {
     let sandbox = crate::suite::open_sandbox(sandbox::Mode::Auto)?;
     let report = decide(
         sandbox.uses_cgroups(),

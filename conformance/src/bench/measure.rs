@@ -16,7 +16,7 @@ const DEADLINE_AHEAD: Duration = Duration::from_secs(30);
 
 /// What every call shares: the request template, the call IDs and a buffer.
 #[derive(Debug)]
-pub struct CallMaker {
+pub(crate) struct CallMaker {
     template: RequestTemplate,
     ids: CallIds,
     buf: Vec<u8>,
@@ -24,7 +24,7 @@ pub struct CallMaker {
 
 impl CallMaker {
     /// Calls built from `template`.
-    pub fn new(template: RequestTemplate) -> Self {
+    pub(crate) fn new(template: RequestTemplate) -> Self {
         Self {
             template,
             ids: CallIds::new(),
@@ -43,7 +43,7 @@ impl CallMaker {
 
 /// Calls that did not end in the expected answer, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Failures {
+pub(crate) struct Failures {
     /// All failed calls.
     pub total: u64,
     /// Answered with a status other than 200.
@@ -59,7 +59,7 @@ pub struct Failures {
 /// Memory, threads and open descriptors of the function at one point of the
 /// run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     /// `warm` (after warmup), `1k`, `10k`, `100k`, `1M` or `end`.
     pub label: &'static str,
     /// Measured calls made when the sample was taken.
@@ -80,7 +80,7 @@ enum Failure {
 
 /// One function under measurement.
 #[derive(Debug)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// The function's name.
     pub name: String,
     /// The running process.
@@ -110,7 +110,7 @@ pub struct Subject {
 
 impl Subject {
     /// A subject for `running`; `expected_body` is checked on every answer.
-    pub fn new(
+    pub(crate) fn new(
         name: String,
         running: RunningFunction,
         expected_body: Option<&'static [u8]>,
@@ -135,18 +135,18 @@ impl Subject {
     }
 
     /// Whether calls stopped for good (the function died or cannot be reached).
-    pub fn is_stopped(&self) -> bool {
+    pub(crate) fn is_stopped(&self) -> bool {
         self.stopped.is_some()
     }
 
     /// Connections opened after the first one (the function closed the
     /// previous one, or a call failed).
-    pub fn reconnects(&self) -> u64 {
+    pub(crate) fn reconnects(&self) -> u64 {
         self.connects.saturating_sub(1)
     }
 
     /// Makes `n` unmeasured calls.
-    pub fn warm_up(&mut self, n: u64, maker: &mut CallMaker) {
+    pub(crate) fn warm_up(&mut self, n: u64, maker: &mut CallMaker) {
         for _ in 0..n {
             if self.is_stopped() {
                 return;
@@ -156,7 +156,7 @@ impl Subject {
     }
 
     /// Makes up to `n` measured calls back to back.
-    pub fn run_block(&mut self, n: u64, maker: &mut CallMaker) {
+    pub(crate) fn run_block(&mut self, n: u64, maker: &mut CallMaker) {
         let cpu_before = cpu::own_cpu_time();
         let started = Instant::now();
         for _ in 0..n {
@@ -177,7 +177,7 @@ impl Subject {
     }
 
     /// Samples memory, threads and descriptors under `label`.
-    pub fn checkpoint(&mut self, label: &'static str) {
+    pub(crate) fn checkpoint(&mut self, label: &'static str) {
         let pid = self.running.pid();
         let status = procfs::status(pid).ok();
         self.checkpoints.push(Checkpoint {

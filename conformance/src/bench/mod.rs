@@ -7,25 +7,25 @@
 //!    start of each is kept running;
 //! 2. **warmup**: `--warmup` calls per function, not measured;
 //! 3. **calls**: `--calls` invoke calls per function over one keep-alive
-//!    connection, in blocks of [`BLOCK`] calls that alternate between
+//!    connection, in blocks of `BLOCK` calls that alternate between
 //!    functions so that drift (other tenants, frequency changes) hits all
 //!    alike. Every answer must be a 200 (for `floor`, with [`FLOOR_BODY`]);
 //! 4. **soak**: `VmRSS`, `Threads` and the open descriptors after warmup,
-//!    after 1k, 10k, 100k and 1M calls (the [`CHECKPOINTS`] the run reaches)
+//!    after 1k, 10k, 100k and 1M calls (the `CHECKPOINTS` the run reaches)
 //!    and at the end, so that a leak shows as growth between the first and
 //!    the last checkpoint.
 //!
 //! By default the driver pins itself to one CPU before it spawns anything,
-//! so the functions inherit the same single CPU (see [`cpu`]). With
-//! `--limits` every function runs under the server's limits ([`limits`]).
+//! so the functions inherit the same single CPU (see `cpu`). With
+//! `--limits` every function runs under the server's limits (`limits`).
 
-pub mod args;
-pub mod cpu;
-pub mod limits;
-pub mod measure;
-pub mod report;
-pub mod stats;
-pub mod table;
+pub(crate) mod args;
+pub(crate) mod cpu;
+pub(crate) mod limits;
+pub(crate) mod measure;
+pub(crate) mod report;
+pub(crate) mod stats;
+pub(crate) mod table;
 
 use std::fs;
 use std::io::{self, Write};
@@ -45,28 +45,23 @@ use report::{FunctionReport, Report, compare_with_floor};
 
 /// The name that marks the floor: its body is checked and its p50 is the
 /// reference of the `vs_floor` column.
-pub const FLOOR_NAME: &str = "floor";
+pub(crate) const FLOOR_NAME: &str = "floor";
 
 /// The body the `floor` binary answers every call with.
 pub const FLOOR_BODY: &[u8] = b"floor\n";
 
 /// Measured calls per block before switching to the next function.
-pub const BLOCK: u64 = 100;
+pub(crate) const BLOCK: u64 = 100;
 
 /// The soak checkpoints, in measured calls: each decade from 1k to 1M, so a
 /// leak of a few bytes per call adds up to something visible by the last one
 /// the run reaches.
-pub const CHECKPOINTS: [(u64, &str); 4] = [
+pub(crate) const CHECKPOINTS: [(u64, &str); 4] = [
     (1_000, "1k"),
     (10_000, "10k"),
     (100_000, "100k"),
     (1_000_000, "1M"),
 ];
-
-/// The checkpoints a run of `calls` measured calls reaches.
-pub fn soak_checkpoints(calls: u64) -> impl Iterator<Item = (u64, &'static str)> {
-    CHECKPOINTS.into_iter().filter(move |(at, _)| *at <= calls)
-}
 
 /// Where the next block must stop, having made `measured` of `calls`: the
 /// end of the block, the next checkpoint or the end of the run, whichever
@@ -92,7 +87,7 @@ fn checkpoint_at(measured: u64) -> Option<&'static str> {
 const OUTPUT_TAIL: usize = 2_000;
 
 /// Runs the benchmark described by `args`, with progress on stderr.
-pub fn run(args: &BenchArgs) -> Result<Report, Error> {
+pub(crate) fn run(args: &BenchArgs) -> Result<Report, Error> {
     if let Some(cpu) = args.cpu {
         cpu::pin_to(cpu)?;
     }
@@ -318,17 +313,6 @@ fn progress(args: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checkpoints_up_to_the_call_count() {
-        let labels = |calls| soak_checkpoints(calls).map(|(_, l)| l).collect::<Vec<_>>();
-        assert!(labels(999).is_empty());
-        assert_eq!(labels(1_000), ["1k"]);
-        assert_eq!(labels(20_000), ["1k", "10k"]);
-        assert_eq!(labels(100_000), ["1k", "10k", "100k"]);
-        assert_eq!(labels(1_000_000), ["1k", "10k", "100k", "1M"]);
-        assert_eq!(labels(u64::MAX), ["1k", "10k", "100k", "1M"]);
-    }
 
     #[test]
     fn blocks_stop_at_each_checkpoint_and_at_the_end() {

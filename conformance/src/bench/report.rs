@@ -12,7 +12,7 @@ use fn_emulator::FunctionCommand;
 
 /// The whole run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// Measured calls asked for per function.
     pub calls: u64,
     /// Warmup calls per function.
@@ -33,7 +33,7 @@ pub struct Report {
 
 impl Report {
     /// 0 if every call was answered as expected, 1 otherwise.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         let failed = self
             .functions
             .iter()
@@ -44,7 +44,7 @@ impl Report {
 
 /// Exec-to-ready times, in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReadyTimes {
+pub(crate) struct ReadyTimes {
     /// The median start (nearest rank).
     pub median: f64,
     /// Every start, in order.
@@ -53,7 +53,7 @@ pub struct ReadyTimes {
 
 impl ReadyTimes {
     /// Summarises the starts.
-    pub fn new(samples: &[Duration]) -> Self {
+    pub(crate) fn new(samples: &[Duration]) -> Self {
         let mut nanos: Vec<u64> = samples
             .iter()
             .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
@@ -70,7 +70,7 @@ impl ReadyTimes {
 
 /// One function's results.
 #[derive(Debug, Clone, Serialize)]
-pub struct FunctionReport {
+pub(crate) struct FunctionReport {
     /// Its name.
     pub name: String,
     /// The command that was run.
@@ -116,7 +116,7 @@ pub struct FunctionReport {
 impl FunctionReport {
     /// Builds the report of `subject`, whose function CPU time is now
     /// `function_cpu_end`.
-    pub fn new(
+    pub(crate) fn new(
         command: &FunctionCommand,
         ready: &[Duration],
         subject: &mut Subject,
@@ -160,7 +160,7 @@ impl FunctionReport {
 /// leak shows as growth that does not level off; a function that holds
 /// steady shows 0, 0, 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Soak {
+pub(crate) struct Soak {
     /// The first checkpoint's label (`None`: no checkpoint was reached).
     pub from: Option<&'static str>,
     /// The last checkpoint's label.
@@ -176,7 +176,7 @@ pub struct Soak {
 impl Soak {
     /// The soak of `checkpoints` (those not in [`CHECKPOINTS`], `warm` and
     /// `end`, are left out). Growth needs two checkpoints.
-    pub fn new(checkpoints: &[Checkpoint]) -> Self {
+    pub(crate) fn new(checkpoints: &[Checkpoint]) -> Self {
         let soak: Vec<&Checkpoint> = soak_only(checkpoints).collect();
         let (first, last) = match soak.as_slice() {
             [first, .., last] => (Some(*first), Some(*last)),
@@ -199,14 +199,14 @@ impl Soak {
 
 /// The checkpoints among `checkpoints` taken at a call count of
 /// [`CHECKPOINTS`], in order.
-pub fn soak_only(checkpoints: &[Checkpoint]) -> impl Iterator<Item = &Checkpoint> {
+pub(crate) fn soak_only(checkpoints: &[Checkpoint]) -> impl Iterator<Item = &Checkpoint> {
     checkpoints
         .iter()
         .filter(|c| CHECKPOINTS.iter().any(|(_, label)| *label == c.label))
 }
 
 /// Fills `p50_vs_floor` from the function named `floor_name`, if present.
-pub fn compare_with_floor(functions: &mut [FunctionReport], floor_name: &str) {
+pub(crate) fn compare_with_floor(functions: &mut [FunctionReport], floor_name: &str) {
     let floor = functions
         .iter()
         .find(|f| f.name == floor_name)

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// The nearest-rank `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending).
 /// `None` for no samples.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -17,7 +17,7 @@ pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
 
 /// The latency summary of one function, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LatencySummary {
+pub(crate) struct LatencySummary {
     /// Median.
     pub p50: f64,
     /// 90th percentile.
@@ -32,7 +32,7 @@ pub struct LatencySummary {
 
 impl LatencySummary {
     /// Summarises latencies given in nanoseconds (sorts them in place).
-    pub fn from_nanos(samples: &mut [u64]) -> Option<Self> {
+    pub(crate) fn from_nanos(samples: &mut [u64]) -> Option<Self> {
         samples.sort_unstable();
         let us = |p: f64| percentile(samples, p).map(|ns| ns as f64 / 1000.0);
         let sum: u128 = samples.iter().map(|&ns| u128::from(ns)).sum();

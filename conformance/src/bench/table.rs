@@ -30,7 +30,7 @@ const SOAK_COLUMNS: [&str; 11] = [
 ];
 
 /// Renders `report` as aligned tables followed by short legends.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let rows: Vec<Vec<String>> = report.functions.iter().map(row).collect();
     let mut out = aligned(&COLUMNS, &rows);
     let _ = write!(
@@ -59,7 +59,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The soak table and its legend, with the limits the functions ran under.
-pub fn render_soak(report: &Report) -> String {
+pub(crate) fn render_soak(report: &Report) -> String {
     let mut out = String::new();
     let reached = report
         .functions

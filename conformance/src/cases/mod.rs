@@ -11,7 +11,7 @@ mod metadata;
 mod requests;
 mod responses;
 mod startup;
-pub mod stdio;
+pub(crate) mod stdio;
 
 use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Exchange, Harness, unsupported};
@@ -19,7 +19,7 @@ use crate::verdict::Verdict;
 
 /// Every case, in run order: black-box start-up first, then requests,
 /// responses and the connection's life.
-pub fn catalog() -> Vec<Case<Harness>> {
+pub(crate) fn catalog() -> Vec<Case<Harness>> {
     let mut all = Vec::new();
     all.extend(startup::CASES);
     all.extend(requests::CASES);

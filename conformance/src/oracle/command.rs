@@ -13,7 +13,7 @@ use crate::error::display_chain;
 /// Plays one fixed call sequence on a real Fn server and in the harness's
 /// emulation, and compares the two call by call.
 #[derive(Debug, clap::Args)]
-pub struct OracleArgs {
+pub(crate) struct OracleArgs {
     #[command(subcommand)]
     step: OracleStep,
 }
@@ -90,7 +90,7 @@ enum OracleStep {
 }
 
 /// Runs `fdk-conformance oracle`, parsed.
-pub fn run(parsed: OracleArgs) -> ExitCode {
+pub(crate) fn run(parsed: OracleArgs) -> ExitCode {
     match execute(parsed.step) {
         Ok(code) => code,
         Err(e) => {

@@ -18,7 +18,7 @@ use fn_emulator::{FunctionCommand, StartOptions};
 
 /// How the emulated containers run.
 #[derive(Debug, Clone)]
-pub struct Container {
+pub(crate) struct Container {
     /// The jail every start runs in (cgroups when the machine allows).
     pub sandbox: Arc<Sandbox>,
     /// Run as this uid (and gid), as the server runs containers as 1000.
@@ -28,7 +28,11 @@ pub struct Container {
 }
 
 /// Plays the sequence against `fixture` in `mode`; one row per call.
-pub fn run_mode(fixture: &Path, mode: &str, container: &Container) -> Result<Vec<Row>, Error> {
+pub(crate) fn run_mode(
+    fixture: &Path,
+    mode: &str,
+    container: &Container,
+) -> Result<Vec<Row>, Error> {
     let command = FunctionCommand {
         name: format!("fixture {mode}"),
         program: OsString::from(fixture),

@@ -16,9 +16,9 @@
 //! an HTTP trigger, a function error, and a call that outlives the fn's
 //! timeout followed by one more call.
 
-pub mod command;
-pub mod emulated;
-pub mod real;
+pub(crate) mod command;
+pub(crate) mod emulated;
+pub(crate) mod real;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,21 +28,21 @@ use fn_emulator::outcome::Fate;
 
 /// The fn timeout the oracle gives every function, in seconds (the server's
 /// `timeout`; a call's deadline is this long after it gets its container).
-pub const FN_TIMEOUT_SECS: u64 = 2;
+pub(crate) const FN_TIMEOUT_SECS: u64 = 2;
 /// The fn idle timeout: longer than the whole sequence, so the server never
 /// reaps an idle container in the middle of one.
-pub const FN_IDLE_TIMEOUT_SECS: u64 = 60;
+pub(crate) const FN_IDLE_TIMEOUT_SECS: u64 = 60;
 /// The fn memory, MB (`FN_MEMORY`).
-pub const FN_MEMORY_MB: u64 = 128;
+pub(crate) const FN_MEMORY_MB: u64 = 128;
 /// How long after the last call a container's death still counts for it.
-pub const SETTLE: Duration = Duration::from_millis(1000);
+pub(crate) const SETTLE: Duration = Duration::from_millis(1000);
 /// The config key that selects the fixture's mode (the server passes config
 /// as environment variables).
-pub const MODE_VARIABLE: &str = "FIXTURE_MODE";
+pub(crate) const MODE_VARIABLE: &str = "FIXTURE_MODE";
 
 /// How a call reaches the function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// `POST /invoke/<fn id>`.
     Invoke,
     /// `POST /t/<app>/<source>`, the HTTP trigger.
@@ -51,7 +51,7 @@ pub enum Route {
 
 /// One call of the sequence.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub(crate) struct Step {
     /// A short name, the row's key.
     pub name: &'static str,
     /// How long the function idles before it, counted from the end of the
@@ -84,7 +84,7 @@ impl Step {
 }
 
 /// The fixed sequence, in order.
-pub fn sequence() -> Vec<Step> {
+pub(crate) fn sequence() -> Vec<Step> {
     // Bodies of different sizes catch framing that is right only once.
     let big: Vec<u8> = (0..5000u32).map(|i| b'a' + (i % 26) as u8).collect();
     vec![
@@ -113,7 +113,7 @@ pub fn sequence() -> Vec<Step> {
 /// What the fixture means a step's call to come to (every mode but its
 /// defect answers as a correct function would).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Meant {
+pub(crate) enum Meant {
     /// 200 with the request body echoed, the container kept.
     Echo(usize),
     /// A handler error or panic: 502 "function failed", the container kept.
@@ -125,7 +125,7 @@ pub enum Meant {
 
 impl Step {
     /// What the fixture means this call to come to.
-    pub fn meant(&self) -> Meant {
+    pub(crate) fn meant(&self) -> Meant {
         if self.probe.is_some() {
             Meant::Late
         } else if self.body == b"error" || self.body == b"panic" {
@@ -140,7 +140,7 @@ impl Step {
 /// `Ok` if every row is what [`Step::meant`] says, else the first call that
 /// was not. The harness's `run` must exit non-zero exactly for the modes
 /// that fail here (`scripts/oracle.sh` checks it).
-pub fn served_as_meant(rows: &[Row], mode: &str) -> Result<(), String> {
+pub(crate) fn served_as_meant(rows: &[Row], mode: &str) -> Result<(), String> {
     for step in sequence() {
         let Some(row) = rows.iter().find(|r| r.mode == mode && r.step == step.name) else {
             return Err(format!("no row for {}", step.name));
@@ -165,7 +165,7 @@ impl Step {
     /// Waits until this step may be sent: its idle time after `last_end`
     /// (the end of the previous call), then its alignment, if any. Both
     /// sides pace the sequence through this.
-    pub fn wait_after(&self, last_end: std::time::Instant) {
+    pub(crate) fn wait_after(&self, last_end: std::time::Instant) {
         let since = last_end.elapsed();
         if since < self.idle {
             std::thread::sleep(self.idle - since);
@@ -188,7 +188,7 @@ fn align_to(ms: u32) {
 
 /// What one call came to, as the server's client and its docker see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     /// The fixture mode.
     pub mode: String,
     /// The step's name.
@@ -204,7 +204,7 @@ pub struct Row {
 
 impl Row {
     /// The row as one tab-separated line (no tabs or newlines inside).
-    pub fn to_tsv(&self) -> String {
+    pub(crate) fn to_tsv(&self) -> String {
         format!(
             "{}\t{}\t{}\t{}\t{}",
             self.mode,
@@ -216,7 +216,7 @@ impl Row {
     }
 
     /// Parses [`to_tsv`](Self::to_tsv)'s line.
-    pub fn from_tsv(line: &str) -> Result<Self, String> {
+    pub(crate) fn from_tsv(line: &str) -> Result<Self, String> {
         let fields: Vec<&str> = line.split('\t').collect();
         let [mode, step, status, message, fate] = fields[..] else {
             return Err(format!("not 5 tab-separated fields: {line:?}"));
@@ -239,7 +239,7 @@ impl Row {
     }
 
     /// Status, message and fate, as a table cell.
-    pub fn outcome(&self) -> String {
+    pub(crate) fn outcome(&self) -> String {
         format!(
             "{} {} ({})",
             self.status,
@@ -251,7 +251,7 @@ impl Row {
 
 /// The message column for a client answer: the server's `{"message"}` on an
 /// error status, else the body's length.
-pub fn message_of(status: u16, body: &[u8]) -> String {
+pub(crate) fn message_of(status: u16, body: &[u8]) -> String {
     if status < 400 {
         return format!("{} bytes", body.len());
     }
@@ -274,7 +274,7 @@ fn clean(text: &str) -> String {
 }
 
 /// Reads rows written by [`Row::to_tsv`], one a line (`#` lines skipped).
-pub fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
+pub(crate) fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(Row::from_tsv)
@@ -283,7 +283,7 @@ pub fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
 
 /// The two sides compared call by call.
 #[derive(Debug)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// (mode, step, real, emulated), in the real rows' order; a side that
     /// has no row for a call has `None`.
     pub calls: Vec<(String, String, Option<Row>, Option<Row>)>,
@@ -293,7 +293,7 @@ pub struct Comparison {
 
 impl Comparison {
     /// How many calls differ (a missing row counts as a difference).
-    pub fn differences(&self) -> usize {
+    pub(crate) fn differences(&self) -> usize {
         self.calls
             .iter()
             .filter(|(mode, _, r, e)| r != e && !self.unsettled.contains(mode))
@@ -301,7 +301,7 @@ impl Comparison {
     }
 
     /// How many modes were compared.
-    pub fn modes(&self) -> usize {
+    pub(crate) fn modes(&self) -> usize {
         let mut modes: Vec<&str> = self.calls.iter().map(|(m, ..)| m.as_str()).collect();
         modes.dedup();
         modes.len()
@@ -309,7 +309,7 @@ impl Comparison {
 
     /// A Markdown table: every call, the real server's outcome and the
     /// harness's, and whether they agree.
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -340,7 +340,7 @@ impl Comparison {
 }
 
 /// Puts the real server's rows beside the harness's.
-pub fn compare(real: &[Row], emulated: &[Row]) -> Comparison {
+pub(crate) fn compare(real: &[Row], emulated: &[Row]) -> Comparison {
     let key = |r: &Row| (r.mode.clone(), r.step.clone());
     let mut theirs: BTreeMap<(String, String), Row> =
         emulated.iter().map(|r| (key(r), r.clone())).collect();

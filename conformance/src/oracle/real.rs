@@ -30,7 +30,7 @@ const REQUEST_LIMIT: Duration = Duration::from_secs(60);
 
 /// A real Fn server to play the sequence against.
 #[derive(Debug)]
-pub struct Server {
+pub(crate) struct Server {
     api: Api,
     app: String,
     app_id: String,
@@ -40,7 +40,7 @@ pub struct Server {
 impl Server {
     /// Connects to the API at `api` (`http://host:port`), creating the app
     /// `app` if needed; functions will run tags of `image`.
-    pub fn new(api: &str, app: &str, image: &str) -> Result<Self, Error> {
+    pub(crate) fn new(api: &str, app: &str, image: &str) -> Result<Self, Error> {
         let api = Api::new(api)?;
         let created = api.send("POST", "/v2/apps", Some(json!({ "name": app })))?;
         let app_id = match created {
@@ -68,7 +68,7 @@ impl Server {
 
     /// The same server and app with a client of its own, for another
     /// thread (each client has its own runtime).
-    pub fn another_client(&self) -> Result<Self, Error> {
+    pub(crate) fn another_client(&self) -> Result<Self, Error> {
         Ok(Self {
             api: Api::new(&self.api.base)?,
             app: self.app.clone(),
@@ -78,7 +78,7 @@ impl Server {
     }
 
     /// Plays the sequence against the fixture in `mode`; one row per call.
-    pub fn run_mode(&self, mode: &str) -> Result<Vec<Row>, Error> {
+    pub(crate) fn run_mode(&self, mode: &str) -> Result<Vec<Row>, Error> {
         // A tag of this run's own (the app is named per run): containers
         // left by an earlier run cannot be taken for this one's.
         let repo = self.image.split(':').next().unwrap_or(&self.image);

@@ -27,7 +27,7 @@ fn word(v: &Verdict) -> &'static str {
 }
 
 /// Writes this run's verdicts.
-pub fn write(command: &FunctionCommand, outcomes: &[Outcome]) -> String {
+pub(crate) fn write(command: &FunctionCommand, outcomes: &[Outcome]) -> String {
     let mut out = format!(
         "# fdk-conformance verdicts for: {}\n# <case id> <pass|fail|n/a|skip>; edit the comments, not the verdicts\n",
         command.words().join(" ")
@@ -46,7 +46,7 @@ pub fn write(command: &FunctionCommand, outcomes: &[Outcome]) -> String {
 }
 
 /// Reads an expectations file: case id to verdict word.
-pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut map = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// The differences between `expected` and this run, one line each.
-pub fn compare(expected: &BTreeMap<String, String>, outcomes: &[Outcome]) -> Vec<String> {
+pub(crate) fn compare(expected: &BTreeMap<String, String>, outcomes: &[Outcome]) -> Vec<String> {
     let mut changes = Vec::new();
     for o in outcomes {
         let got = word(&o.verdict);
@@ -93,7 +93,7 @@ pub fn compare(expected: &BTreeMap<String, String>, outcomes: &[Outcome]) -> Vec
 
 /// A Markdown table of several expectations files: one row per case (in
 /// catalog order), one column per FDK.
-pub fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
+pub(crate) fn matrix(columns: &[(String, BTreeMap<String, String>)]) -> String {
     let mut out = String::from("| case | level | requirements |");
     for (name, _) in columns {
         out.push_str(&format!(" {name} |"));

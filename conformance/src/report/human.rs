@@ -21,7 +21,7 @@ fn shown_level(o: &Outcome) -> String {
 
 /// The line (and, for a failure, the evidence) printed when a case ends. A
 /// failure shows its own level, which may differ from the case's.
-pub fn line(o: &Outcome) -> String {
+pub(crate) fn line(o: &Outcome) -> String {
     let mut text = format!(
         "{} {:<6} {:<24} {} ({} ms)\n",
         tag(&o.verdict),
@@ -59,7 +59,7 @@ pub fn line(o: &Outcome) -> String {
 /// The table of all cases (a failure with its own level), the failures by
 /// level and what decides the exit code, and the closing
 /// `N passed, M failed, K skipped`.
-pub fn summary(outcomes: &[Outcome], s: &Summary) -> String {
+pub(crate) fn summary(outcomes: &[Outcome], s: &Summary) -> String {
     let mut text = String::from("\ncase                     level   verdict  requirements\n");
     for o in outcomes {
         text.push_str(&format!(
@@ -86,7 +86,7 @@ pub fn summary(outcomes: &[Outcome], s: &Summary) -> String {
 }
 
 /// `--list`: the catalog.
-pub fn list(cases: &[Meta]) -> String {
+pub(crate) fn list(cases: &[Meta]) -> String {
     let mut text = String::new();
     for c in cases {
         let needs = match c.needs {

@@ -7,7 +7,7 @@ use crate::verdict::Verdict;
 use fn_emulator::FunctionCommand;
 
 /// Renders a run in `format`.
-pub fn render(
+pub(crate) fn render(
     format: Format,
     command: &FunctionCommand,
     outcomes: &[Outcome],

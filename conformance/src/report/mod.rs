@@ -1,8 +1,8 @@
 //! Reporting verdicts: one line per case as it finishes and a summary for
 //! people (`human`), and files for CI systems (`json`, `tap`, `junit`).
 
-pub mod expect;
-pub mod human;
+pub(crate) mod expect;
+pub(crate) mod human;
 mod machine;
 
 use std::time::Duration;
@@ -12,11 +12,11 @@ use crate::level::Level;
 use crate::verdict::Verdict;
 use fn_emulator::FunctionCommand;
 
-pub use machine::render;
+pub(crate) use machine::render;
 
 /// A case and how it ended.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The case.
     pub case: Meta,
     /// Its verdict.
@@ -29,7 +29,7 @@ impl Outcome {
     /// The level of a failure: the failed check's own
     /// ([`Verdict::at`](crate::verdict::Verdict::at)), else the case's.
     /// `None` unless the case failed.
-    pub fn failure_level(&self) -> Option<Level> {
+    pub(crate) fn failure_level(&self) -> Option<Level> {
         match &self.verdict {
             Verdict::Fail(f) => Some(f.level.unwrap_or(self.case.level)),
             _ => None,
@@ -39,7 +39,7 @@ impl Outcome {
 
 /// What decides a run's exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExitRule {
+pub(crate) enum ExitRule {
     /// Exit 1 on a failure at this level or a stricter one (`--fail-on`,
     /// `must` by default).
     FailOn(Level),
@@ -57,7 +57,7 @@ pub enum ExitRule {
 impl ExitRule {
     /// The level whose failures (and stricter ones) fail the run by
     /// themselves, if any.
-    pub fn fail_on(&self) -> Option<Level> {
+    pub(crate) fn fail_on(&self) -> Option<Level> {
         match self {
             Self::FailOn(level) => Some(*level),
             Self::Expect { fail_on, .. } => *fail_on,
@@ -67,12 +67,12 @@ impl ExitRule {
     /// The level at or above which a failure counts as a real one in the
     /// machine-readable files (TAP marks the others `TODO`): the `--fail-on`
     /// level, `MUST` when none was given.
-    pub fn gate(&self) -> Level {
+    pub(crate) fn gate(&self) -> Level {
         self.fail_on().unwrap_or(Level::Must)
     }
 
     /// One sentence for reports: what decides the exit code.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let levels = |level: Level| match level {
             Level::Must => format!("MUST failures (--fail-on {})", level.word()),
             Level::Should => format!("MUST and SHOULD failures (--fail-on {})", level.word()),
@@ -97,7 +97,7 @@ impl ExitRule {
 
 /// Counts over a run.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Cases that passed.
     pub passed: usize,
     /// Cases that failed (any level).
@@ -118,7 +118,7 @@ pub struct Summary {
 
 impl Summary {
     /// Counts `outcomes` of a run whose exit code `rule` decides.
-    pub fn of(outcomes: &[Outcome], took: Duration, rule: ExitRule) -> Self {
+    pub(crate) fn of(outcomes: &[Outcome], took: Duration, rule: ExitRule) -> Self {
         let mut s = Self {
             passed: 0,
             failed: 0,
@@ -147,7 +147,7 @@ impl Summary {
     }
 
     /// Failures at `level` or a stricter one.
-    pub fn failed_at(&self, level: Level) -> usize {
+    pub(crate) fn failed_at(&self, level: Level) -> usize {
         match level {
             Level::Must => self.must_failed,
             Level::Should => self.must_failed + self.should_failed,
@@ -157,14 +157,14 @@ impl Summary {
 
     /// Failures that fail the run by themselves (under `--fail-on`); with
     /// `--expect` alone, none do.
-    pub fn failing(&self) -> usize {
+    pub(crate) fn failing(&self) -> usize {
         self.rule.fail_on().map_or(0, |level| self.failed_at(level))
     }
 }
 
 /// Machine-readable formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// JSON Lines: one object per case, then a summary; `schema_version` 1.
     Json,
     /// Test Anything Protocol, version 13.
@@ -175,7 +175,7 @@ pub enum Format {
 
 impl Format {
     /// Parses `json`, `tap` or `junit`.
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
             "json" => Some(Self::Json),
             "tap" => Some(Self::Tap),

@@ -9,18 +9,18 @@ use fn_emulator::stdio::wire::ClientRequest;
 use super::StdioFormat;
 
 /// The client's `User-Agent`.
-pub const USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("fdk-conformance/", env!("CARGO_PKG_VERSION"));
 /// The function's timeout: the server's default (30 s).
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The URL of an `/invoke` call.
-pub fn invoke_url() -> String {
+pub(crate) fn invoke_url() -> String {
     format!("http://localhost:8080/invoke/{FN_ID}")
 }
 
 /// One call to make: the client's request and the deadline.
 #[derive(Debug, Clone)]
-pub struct StdioCall {
+pub(crate) struct StdioCall {
     pub(super) req: ClientRequest,
     pub(super) timeout: Duration,
     pub(super) patience: Duration,
@@ -38,7 +38,7 @@ impl Default for StdioCall {
 impl StdioCall {
     /// `POST /invoke/<fn id>` with no body and the server's default
     /// timeout.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             req: ClientRequest {
                 method: "POST".into(),
@@ -56,20 +56,20 @@ impl StdioCall {
     }
 
     /// The client's method and URL (an HTTP trigger's, say).
-    pub fn at(mut self, method: &str, url: &str) -> Self {
+    pub(crate) fn at(mut self, method: &str, url: &str) -> Self {
         self.req.method = method.to_owned();
         self.req.url = url.to_owned();
         self
     }
 
     /// Adds a client header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.req.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
     /// Sets the body.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.req.body = body.into();
         self
     }
@@ -77,7 +77,7 @@ impl StdioCall {
     /// A text body the handler sees as `text` in every format: for
     /// `cloudevent` the client sends it as a JSON string (the server wraps
     /// only JSON bodies), `text/plain` everywhere.
-    pub fn text(self, format: StdioFormat, text: &str) -> Self {
+    pub(crate) fn text(self, format: StdioFormat, text: &str) -> Self {
         let body = if format == StdioFormat::Cloudevent {
             serde_json::Value::String(text.to_owned()).to_string()
         } else {
@@ -87,18 +87,18 @@ impl StdioCall {
     }
 
     /// The client sends the body chunked.
-    pub fn chunked(mut self) -> Self {
+    pub(crate) fn chunked(mut self) -> Self {
         self.req.chunked = true;
         self
     }
 
     /// Asks the probe for `op` through the `X-Probe` header.
-    pub fn probe(self, op: &str) -> Self {
+    pub(crate) fn probe(self, op: &str) -> Self {
         self.header("X-Probe", op)
     }
 
     /// The function's timeout for this call (the deadline is now plus it).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -106,27 +106,27 @@ impl StdioCall {
     /// Waits this much past the deadline before giving up: more patient
     /// than the server, to see what the function itself does at its
     /// deadline (the server would have answered 504 and killed it).
-    pub fn patience(mut self, extra: Duration) -> Self {
+    pub(crate) fn patience(mut self, extra: Duration) -> Self {
         self.patience = extra;
         self
     }
 
     /// Writes this deadline as is (a past one, say); the harness still
     /// gives up after the timeout.
-    pub fn raw_deadline(mut self, deadline: &str) -> Self {
+    pub(crate) fn raw_deadline(mut self, deadline: &str) -> Self {
         self.raw_deadline = Some(deadline.to_owned());
         self
     }
 
     /// `default`: writes the body in `pieces` with `pause` between them.
-    pub fn in_pieces(mut self, pieces: usize, pause: Duration) -> Self {
+    pub(crate) fn in_pieces(mut self, pieces: usize, pause: Duration) -> Self {
         self.pieces = pieces;
         self.pause = pause;
         self
     }
 
     /// The client's request.
-    pub fn request(&self) -> &ClientRequest {
+    pub(crate) fn request(&self) -> &ClientRequest {
         &self.req
     }
 }

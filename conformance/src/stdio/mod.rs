@@ -6,7 +6,7 @@
 //! [`harness`] is what a case works with (calls, the running process, the
 //! evidence a failure shows); the run itself is [`crate::suite`]'s.
 
-pub mod call;
-pub mod harness;
+pub(crate) mod call;
+pub(crate) mod harness;
 
-pub use fn_emulator::stdio::StdioFormat;
+pub(crate) use fn_emulator::stdio::StdioFormat;

@@ -27,7 +27,7 @@ Exit codes: 0 no failure at the --fail-on level or stricter (MUST by default; wi
 
 /// The run's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// A call without a usable deadline of its own.
     pub call: Duration,
     /// One case.
@@ -37,7 +37,7 @@ pub struct Limits {
 }
 
 /// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),
@@ -56,7 +56,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 /// What `run` was asked to do.
 #[derive(Debug)]
-pub struct Args {
+pub(crate) struct Args {
     pub(super) command: Option<FunctionCommand>,
     pub(super) probe: bool,
     pub(super) only: Vec<String>,
@@ -83,7 +83,7 @@ pub struct Args {
 /// (protocol-spec/http-stream.md).
 #[derive(Debug, clap::Args)]
 #[command(after_help = RUN_AFTER_HELP, args_override_self = true)]
-pub struct RunCli {
+pub(crate) struct RunCli {
     /// The contract to play: http-stream, or one of the stdin/stdout formats
     /// of Fn 0.3.602, json, http, default or cloudevent (protocol-spec/stdio.md;
     /// cases json.*, http.*, ...).

@@ -36,7 +36,7 @@ pub fn set_trampoline(program: Option<std::path::PathBuf>) {
 /// `unsafe_code`): unlike blocking the signals for a signalfd, that leaves
 /// the signal mask alone, which every child would inherit (std's `Command`
 /// does not reset it), and exec resets handled signals to their default.
-pub fn stop_on_signals() -> std::io::Result<()> {
+pub(crate) fn stop_on_signals() -> std::io::Result<()> {
     use std::task::Poll;
     use tokio::signal::unix::{SignalKind, signal};
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -12,11 +12,11 @@
 //! they fail the run, unless `--fail-on should` (or `may`) asks for more
 //! ([`crate::level::Level`]).
 //!
-//! The http-stream catalog ([`crate::cases`]) and the catalog of each
+//! The http-stream catalog (`cases`) and the catalog of each
 //! stdin/stdout format (`--format json|http|default|cloudevent`,
-//! [`crate::cases::stdio`]) run through the same loop, selection, report,
+//! `cases::stdio`) run through the same loop, selection, report,
 //! output files, expectations and exit codes; only the harness differs
-//! ([`harness::SuiteHarness`]).
+//! (`SuiteHarness`).
 //!
 //! A run never hangs: every call has a limit (its deadline, else
 //! `--call-timeout`), every case one (`--case-timeout`, enforced by the
@@ -25,7 +25,7 @@
 //! function and exits), and the run one (`--run-timeout`: the cases left
 //! are reported not run, as failures). SIGINT and SIGTERM kill the function
 //! and everything it started and remove the work directory before the
-//! harness exits 130 or 143 ([`stop_on_signals`]).
+//! harness exits 130 or 143 (`stop_on_signals`).
 
 mod args;
 mod container;
@@ -44,12 +44,13 @@ use guard::{Guard, case_limit_text};
 use harness::{SuiteHarness, open_http_stream, open_stdio};
 use results::{Ends, finish, not_run};
 
-pub use args::{Args, Limits, RunCli, parse_duration};
+pub(crate) use args::{Args, RunCli};
 pub(crate) use container::open_sandbox;
-pub use container::{set_trampoline, stop_on_signals};
+pub use container::set_trampoline;
+pub(crate) use container::stop_on_signals;
 
 /// Runs the suite; returns the exit code (0, 1 or 2).
-pub fn run(args: &Args) -> Result<u8, Error> {
+pub(crate) fn run(args: &Args) -> Result<u8, Error> {
     match args.format {
         None => run_catalog(args, crate::cases::catalog(), "cases", |command, cases| {
             open_http_stream(args, command, cases)

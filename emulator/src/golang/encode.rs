@@ -31,7 +31,7 @@ fn push_str_inner(out: &mut String, s: &str) {
 
 /// Appends bytes as a Go `string` value: each byte that is not part of
 /// valid UTF-8 becomes `\ufffd`, as Go's encoder writes it.
-pub fn push_bytes(out: &mut String, bytes: &[u8]) {
+pub(crate) fn push_bytes(out: &mut String, bytes: &[u8]) {
     out.push('"');
     for chunk in bytes.utf8_chunks() {
         push_str_inner(out, chunk.valid());
@@ -45,7 +45,7 @@ pub fn push_bytes(out: &mut String, bytes: &[u8]) {
 /// Appends `v` compactly, object keys sorted as Go sorts map keys.
 /// Numbers are written as serde_json writes them, which is Go's form for
 /// integers (the harness sends no others).
-pub fn push_value(out: &mut String, v: &Value) {
+pub(crate) fn push_value(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -82,7 +82,7 @@ pub fn push_value(out: &mut String, v: &Value) {
 
 /// Appends an `http.Header` as Go encodes it: names sorted, each with the
 /// array of its values in order.
-pub fn push_header(out: &mut String, headers: &[(String, String)]) {
+pub(crate) fn push_header(out: &mut String, headers: &[(String, String)]) {
     let mut names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     names.dedup();

@@ -6,7 +6,7 @@
 //!
 //! Written from Go's documented behaviour, never from the FDK under test.
 //!
-//! * [`scanner`](Scanner): where one JSON value ends in a stream, as
+//! * `Scanner`: where one JSON value ends in a stream, as
 //!   `json.Decoder` finds it;
 //! * unmarshalling into the server's structs (`go_string`, `go_int`,
 //!   `go_header`, `go_time`);
@@ -18,9 +18,11 @@ mod encode;
 mod scanner;
 mod unmarshal;
 
-pub use encode::{push_bytes, push_header, push_str, push_value};
-pub use scanner::{Scan, Scanner, parse_value};
-pub use unmarshal::{go_header, go_int, go_string, go_time, is_rfc3339, kind, member};
+pub use encode::push_str;
+pub(crate) use encode::{push_bytes, push_header, push_value};
+pub(crate) use scanner::{Scan, Scanner, parse_value};
+pub(crate) use unmarshal::{go_header, go_int, go_string, go_time};
+pub use unmarshal::{kind, member};
 
 /// Go's `textproto.CanonicalMIMEHeaderKey`: the first letter and each
 /// letter after `-` upper case, the rest lower case; a name with a byte

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// What [`Scanner::feed`] found so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scan {
+pub(crate) enum Scan {
     /// One value ends just before this offset; the bytes before it (and
     /// after any leading white space) are the value.
     Complete {
@@ -81,7 +81,7 @@ enum State {
 ///
 /// Feed it the whole buffer each time (it remembers how far it got).
 #[derive(Debug, Clone)]
-pub struct Scanner {
+pub(crate) struct Scanner {
     pos: usize,
     start: Option<usize>,
     stack: Vec<Ctx>,
@@ -113,7 +113,7 @@ fn is_ws(c: u8) -> bool {
 
 impl Scanner {
     /// A scanner at the start of a stream.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             pos: 0,
             start: None,
@@ -146,7 +146,7 @@ impl Scanner {
 
     /// Scans `buf` (the whole stream so far) from where the last call
     /// stopped; `eof` says no more bytes will come.
-    pub fn feed(&mut self, buf: &[u8], eof: bool) -> Scan {
+    pub(crate) fn feed(&mut self, buf: &[u8], eof: bool) -> Scan {
         while self.pos < buf.len() {
             let c = buf[self.pos];
             if let Some(result) = self.step(c) {
@@ -387,7 +387,7 @@ impl Scanner {
 ///
 /// Limits that are serde_json's, not Go's: nesting deeper than 128 and
 /// lone UTF-16 surrogates in `\u` escapes are errors here.
-pub fn parse_value(bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, String> {
     let text = String::from_utf8_lossy(bytes);
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::unmarshal::is_rfc3339;
 use super::*;
 
 fn scan_all(input: &[u8], eof: bool) -> Scan {

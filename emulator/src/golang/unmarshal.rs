@@ -33,7 +33,7 @@ pub fn member<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> 
 }
 
 /// A Go `string` field: absent or `null` is `""`.
-pub fn go_string(v: Option<&Value>, field: &str) -> Result<String, String> {
+pub(crate) fn go_string(v: Option<&Value>, field: &str) -> Result<String, String> {
     match v {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -42,7 +42,7 @@ pub fn go_string(v: Option<&Value>, field: &str) -> Result<String, String> {
 }
 
 /// A Go `int` field: an integer literal in range; absent or `null` is 0.
-pub fn go_int(v: Option<&Value>, field: &str) -> Result<i64, String> {
+pub(crate) fn go_int(v: Option<&Value>, field: &str) -> Result<i64, String> {
     match v {
         None | Some(Value::Null) => Ok(0),
         Some(Value::Number(n)) => n.as_i64().ok_or_else(|| {
@@ -55,7 +55,7 @@ pub fn go_int(v: Option<&Value>, field: &str) -> Result<i64, String> {
 /// A Go `http.Header` field (`map[string][]string`): an object of arrays
 /// of strings, `null` standing for an empty array or string. Pairs come
 /// out by name, each name's values in order.
-pub fn go_header(v: Option<&Value>, field: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn go_header(v: Option<&Value>, field: &str) -> Result<Vec<(String, String)>, String> {
     let obj = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Object(obj)) => obj,
@@ -82,7 +82,7 @@ pub fn go_header(v: Option<&Value>, field: &str) -> Result<Vec<(String, String)>
 
 /// Go's `time.Time` JSON form: `null`, or a string in RFC 3339 (with or
 /// without fractional seconds) naming a real instant.
-pub fn go_time(v: Option<&Value>, field: &str) -> Result<(), String> {
+pub(crate) fn go_time(v: Option<&Value>, field: &str) -> Result<(), String> {
     match v {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(s)) if is_rfc3339(s) => Ok(()),
@@ -94,7 +94,7 @@ pub fn go_time(v: Option<&Value>, field: &str) -> Result<(), String> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)` with a valid date and time.
-pub fn is_rfc3339(s: &str) -> bool {
+pub(crate) fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |from: usize, n: usize| -> Option<u32> {
         let part = b.get(from..from + n)?;

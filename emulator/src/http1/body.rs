@@ -1,10 +1,10 @@
 //! The body after a head, framed by `Content-Length`, by `chunked` or by
 //! the end of the input, read from bytes fed as they arrive.
 
-use super::{Error, find_line_end, malformed};
+use super::{Dialect, Error, find_line_end, go, malformed};
 
 /// The longest chunk-size, chunk-end or trailer line accepted.
-pub const MAX_CHUNK_LINE: u64 = 16 * 1024;
+pub(crate) const MAX_CHUNK_LINE: u64 = 16 * 1024;
 
 /// How a body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,7 @@ pub struct BodyDecoder {
     max_body: u64,
     /// A chunk line begun in an earlier feed.
     line: Vec<u8>,
+    dialect: Dialect,
 }
 
 impl BodyDecoder {
@@ -65,7 +66,14 @@ impl BodyDecoder {
             state,
             max_body,
             line: Vec::new(),
+            dialect: Dialect::Strict,
         }
+    }
+
+    /// The same decoder, reading by `dialect`'s rules.
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// Refuses a declared length over `max_body`.
@@ -120,6 +128,21 @@ impl BodyDecoder {
                     body.extend_from_slice(rest);
                     used = input.len();
                 }
+                State::ChunkEnd if self.dialect == Dialect::Go => {
+                    // Go reads exactly the two bytes after a chunk's data,
+                    // and they must be CRLF.
+                    let n = (2 - self.line.len().min(2)).min(rest.len());
+                    self.line.extend_from_slice(&rest[..n]);
+                    used += n;
+                    if self.line.len() < 2 {
+                        return Ok((used, false));
+                    }
+                    if self.line != b"\r\n" {
+                        return Err(malformed("malformed chunked encoding"));
+                    }
+                    self.line.clear();
+                    self.state = State::ChunkSize;
+                }
                 State::ChunkSize | State::ChunkEnd | State::Trailers => {
                     let Some(n) = self.chunk_line(rest)? else {
                         return Ok((input.len(), false));
@@ -138,6 +161,9 @@ impl BodyDecoder {
     /// Gathers one chunk line into `self.line`: returns the bytes used from
     /// `rest` once the line is whole, `None` when all of `rest` was held.
     fn chunk_line(&mut self, rest: &[u8]) -> Result<Option<usize>, Error> {
+        if self.dialect == Dialect::Go {
+            return self.go_chunk_line(rest);
+        }
         let what = self.line_part();
         match find_line_end(rest) {
             Some(end) => {
@@ -160,25 +186,71 @@ impl BodyDecoder {
         }
     }
 
+    /// [`chunk_line`](Self::chunk_line) as Go's `bufio.Reader` reads a
+    /// line: only a line still without its end is limited, and the `\r`
+    /// stays for the line's reader to see.
+    fn go_chunk_line(&mut self, rest: &[u8]) -> Result<Option<usize>, Error> {
+        match find_line_end(rest) {
+            Some(end) => {
+                self.line.extend_from_slice(&rest[..end]);
+                Ok(Some(end + 1))
+            }
+            None if self.line.len() + rest.len() > go::CHUNK_LINE_MAX => {
+                Err(malformed("header line too long (chunk size or trailer)"))
+            }
+            None => {
+                self.line.extend_from_slice(rest);
+                Ok(None)
+            }
+        }
+    }
+
     /// What a whole chunk line says.
     fn after_line(&mut self, line: &[u8], held: usize) -> Result<(), Error> {
+        if self.dialect == Dialect::Go {
+            return self.go_after_line(line, held);
+        }
         self.state = match self.state {
-            State::ChunkSize => {
-                let size = chunk_size(line)?;
-                if (held as u64).saturating_add(size) > self.max_body {
-                    return Err(Error::TooLarge("chunked body"));
-                }
-                if size == 0 {
-                    State::Trailers
-                } else {
-                    State::ChunkData { left: size }
-                }
-            }
+            State::ChunkSize => self.after_chunk_size(chunk_size(line)?, held)?,
             State::ChunkEnd if line.is_empty() => State::ChunkSize,
             State::ChunkEnd => return Err(malformed("chunk data not followed by CRLF")),
             // Trailer fields are read and dropped, up to the blank line.
             State::Trailers if line.is_empty() => State::Done,
             State::Trailers => State::Trailers,
+            _ => return Err(malformed("chunk framing out of step")),
+        };
+        Ok(())
+    }
+
+    /// The state after a chunk of `size` bytes was announced, with `held`
+    /// body bytes read: its data, or the trailers after the last chunk.
+    fn after_chunk_size(&self, size: u64, held: usize) -> Result<State, Error> {
+        if (held as u64).saturating_add(size) > self.max_body {
+            return Err(Error::TooLarge("chunked body"));
+        }
+        Ok(if size == 0 {
+            State::Trailers
+        } else {
+            State::ChunkData { left: size }
+        })
+    }
+
+    /// [`after_line`](Self::after_line) by Go's rules (`chunkedReader`,
+    /// then the trailer read as a MIME header).
+    fn go_after_line(&mut self, line: &[u8], held: usize) -> Result<(), Error> {
+        self.state = match self.state {
+            State::ChunkSize => {
+                let size = go::chunk_size(line).map_err(Error::Malformed)?;
+                self.after_chunk_size(size, held)?
+            }
+            State::Trailers if line.strip_suffix(b"\r").unwrap_or(line).is_empty() => State::Done,
+            State::Trailers if line.contains(&b':') => State::Trailers,
+            State::Trailers => {
+                return Err(malformed(format!(
+                    "malformed MIME header line in the trailer: {}",
+                    String::from_utf8_lossy(line)
+                )));
+            }
             _ => return Err(malformed("chunk framing out of step")),
         };
         Ok(())

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::{Error, find_line_end, is_token_byte, malformed};
+use super::{Dialect, Error, find_line_end, go, is_token_byte, malformed};
 
 /// Which start line a head begins with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum Role {
 
 /// The start line of a finished head.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartLine {
+pub(crate) enum StartLine {
     /// A status line.
     Status {
         /// The three-digit status code.
@@ -80,11 +80,6 @@ impl Head {
         }
     }
 
-    /// The start line.
-    pub fn start(&self) -> &StartLine {
-        &self.start
-    }
-
     /// The status code of a response head (`None` for a request).
     pub fn status(&self) -> Option<u16> {
         match self.start {
@@ -118,7 +113,8 @@ impl Head {
     }
 
     /// How many fields the head has.
-    pub fn field_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn field_count(&self) -> usize {
         self.fields.len()
     }
 
@@ -238,6 +234,12 @@ pub struct HeadDecoder {
     partial: Vec<u8>,
     started: bool,
     head: Head,
+    dialect: Dialect,
+    /// Go: the first bad field line. Go's reader parsed the fields once the
+    /// whole head had arrived, so it is reported at the blank line.
+    deferred: Option<Error>,
+    /// Go: a field line (not a continuation) has been read.
+    seen_field_line: bool,
 }
 
 impl HeadDecoder {
@@ -251,11 +253,20 @@ impl HeadDecoder {
             partial: Vec::new(),
             started: false,
             head: Head::empty(StartLine::Request, 256),
+            dialect: Dialect::Strict,
+            deferred: None,
+            seen_field_line: false,
         }
     }
 
+    /// The same decoder, reading by `dialect`'s rules.
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
     /// Bytes the head may still take.
-    pub fn budget(&self) -> u64 {
+    pub(crate) fn budget(&self) -> u64 {
         self.budget
     }
 
@@ -329,19 +340,76 @@ impl HeadDecoder {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if !self.started {
             self.started = true;
-            return match self.role {
-                Role::Response => self.status_line(line).map(|()| false),
-                Role::Request => self.request_line(line).map(|()| false),
+            return match (self.role, self.dialect) {
+                (Role::Response, Dialect::Go) => self.go_status_line(line).map(|()| false),
+                (Role::Response, Dialect::Strict) => self.status_line(line).map(|()| false),
+                (Role::Request, _) => self.request_line(line).map(|()| false),
             };
         }
         if line.is_empty() {
-            return Ok(true);
+            return match self.deferred.take() {
+                Some(e) => Err(e),
+                None => Ok(true),
+            };
         }
         if self.head.fields.len() == self.max_fields {
             return Err(Error::TooLarge("header count"));
         }
-        self.field_line(line)?;
+        match self.dialect {
+            Dialect::Strict => self.field_line(line)?,
+            Dialect::Go => self.go_field_line(line),
+        }
         Ok(false)
+    }
+
+    fn go_status_line(&mut self, line: &[u8]) -> Result<(), Error> {
+        let code = go::status_code(&String::from_utf8_lossy(line)).map_err(Error::Malformed)?;
+        self.head.start = StartLine::Status { code };
+        Ok(())
+    }
+
+    /// `textproto.Reader.ReadMIMEHeader`'s field line: a continuation line
+    /// folded into the field before it, any name but an empty one (skipped),
+    /// the value trimmed. A bad line is kept for the end of the head.
+    fn go_field_line(&mut self, line: &[u8]) {
+        if self.deferred.is_some() {
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
+        if text.starts_with([' ', '\t']) {
+            if !self.seen_field_line {
+                self.deferred = Some(malformed(format!(
+                    "malformed MIME header initial line: {text}"
+                )));
+                return;
+            }
+            let more = text.trim_matches([' ', '\t']);
+            let head = &mut self.head;
+            // The last field's value ends the text: nothing is pushed after
+            // it in this dialect, so the fold extends it in place.
+            if let Some((_, value)) = head.fields.last_mut()
+                && !more.is_empty()
+            {
+                if value.start != value.end {
+                    head.text.push(' ');
+                }
+                head.text.push_str(more);
+                value.end = head.text.len();
+            }
+            return;
+        }
+        self.seen_field_line = true;
+        let Some((name, value)) = text.split_once(':') else {
+            self.deferred = Some(malformed(format!("malformed MIME header line: {text}")));
+            return;
+        };
+        let name = name.trim_end_matches(' ');
+        if name.is_empty() {
+            return;
+        }
+        let name = self.push(name);
+        let value = self.push(value.trim_matches([' ', '\t']));
+        self.head.fields.push((name, value));
     }
 
     fn status_line(&mut self, line: &[u8]) -> Result<(), Error> {

@@ -6,20 +6,40 @@
 //! [`read_response`] is the blocking adapter for any
 //! [`BufRead`](std::io::BufRead).
 //!
+//! It reads by RFC 9112 as hyper does, or, for the `http` stdio format, by
+//! the rules of Go's `http.ReadResponse` that the Fn 0.3.602 server read it
+//! with (`Dialect::Go`, in `go`).
+//!
 //! Written apart from hyper on purpose: it is the server's side of the
 //! contract, independent of what the FDK under test uses. Every size from
 //! the wire is checked against a limit before it is held, so no input can
 //! make it allocate without bound.
 
 mod body;
+mod go;
 mod head;
 mod response;
 
-pub use body::{BodyDecoder, Framing, MAX_CHUNK_LINE};
-pub use head::{Fields, Head, HeadDecoder, Role, StartLine};
-pub use response::{MAX_BODY, MAX_HEAD, MAX_HEADERS, Response, ResponseError, read_response};
+pub use body::{BodyDecoder, Framing};
+pub use head::{Fields, Head, HeadDecoder, Role};
+pub use response::{Response, ResponseError, read_response};
+
+pub(crate) use go::response_framing;
 
 use std::fmt;
+
+/// Whose reading rules a decoder follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Dialect {
+    /// RFC 9112, as hyper reads a message (the http-stream contract).
+    #[default]
+    Strict,
+    /// Go's `http.ReadResponse`, as the Fn 0.3.602 server read a
+    /// function's `http` stdio answer: Go's lenient status line and field
+    /// lines, its chunk-size rules and its error messages
+    /// ([`Error::Malformed`] holds Go's text alone).
+    Go,
+}
 
 /// Why bytes could not be read as a message (the transport's own failures
 /// are the adapter's business).
@@ -57,7 +77,7 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
 
 /// A byte of an RFC 9110 token (a method, a field name): letters, digits
 /// and ``!#$%&'*+-.^_`|~``.
-pub fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,

@@ -11,13 +11,13 @@ use super::{BodyDecoder, Error, Fields, Framing, Head, HeadDecoder, Role};
 /// up to Go's default `MaxResponseHeaderBytes` (10 MiB; the server's
 /// `FN_MAX_HDR_RESPONSE_SIZE` is 0, "use the default") and fails the call
 /// past it with "function response header too large".
-pub const MAX_HEAD: u64 = 10 << 20;
+pub(crate) const MAX_HEAD: u64 = 10 << 20;
 /// The most header lines kept from one head. Go has no such limit, but each
 /// line costs the reader far more than its bytes; a real FDK sends dozens.
-pub const MAX_HEADERS: usize = 64 * 1024;
+pub(crate) const MAX_HEADERS: usize = 64 * 1024;
 /// The largest body accepted (the server's default has no limit; this one
 /// only keeps a broken peer from exhausting memory).
-pub const MAX_BODY: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// One response read off the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub enum ResponseError {
 
 impl ResponseError {
     /// Whether the read gave up on its timeout (the call's deadline).
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         match self {
             Self::Io(e) => matches!(
                 e.kind(),

@@ -1,6 +1,8 @@
 //! The reader against the answers the harness has met, whole and cut at
 //! every byte.
 
+use super::body::MAX_CHUNK_LINE;
+use super::response::MAX_HEAD;
 use super::*;
 
 fn read(bytes: &[u8]) -> Result<Response, ResponseError> {

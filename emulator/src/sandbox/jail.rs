@@ -53,7 +53,7 @@ impl Jail {
     /// The command that runs `target` in this jail: through the trampoline
     /// if there is one. The caller adds the environment and stdio, then
     /// calls [`spawn`](Self::spawn).
-    pub fn command(&self, target: &Target<'_>) -> Command {
+    pub(crate) fn command(&self, target: &Target<'_>) -> Command {
         let Some(trampoline) = &self.trampoline else {
             let mut cmd = Command::new(target.program);
             cmd.args(target.args);
@@ -89,7 +89,7 @@ impl Jail {
     /// group, and, without a trampoline, moves it into the cgroups at once.
     /// Refused once an emergency stop has begun, so that no process can
     /// start behind its back.
-    pub fn spawn(&mut self, cmd: &mut Command) -> io::Result<Child> {
+    pub(crate) fn spawn(&mut self, cmd: &mut Command) -> io::Result<Child> {
         // Through the trampoline, a program that cannot be executed would
         // only show as the trampoline's exit 127: say it now, as a failed
         // spawn, as std would.
@@ -128,47 +128,36 @@ impl Jail {
         Ok(child)
     }
 
-    /// Whether the jail has cgroups (and the real freezer).
-    pub fn has_cgroups(&self) -> bool {
-        self.cgroups.is_some()
-    }
-
     /// The memory limit, MB.
-    pub fn memory_mb(&self) -> u64 {
+    pub(crate) fn memory_mb(&self) -> u64 {
         self.memory_mb
     }
 
     /// `docker pause`: the cgroup freezer (returns once every task is
     /// frozen), or SIGSTOP to the process group.
-    pub fn freeze(&mut self) -> io::Result<()> {
+    pub(crate) fn freeze(&mut self) -> io::Result<()> {
         self.freezer().freeze()
     }
 
     /// `docker unpause`.
-    pub fn thaw(&mut self) -> io::Result<()> {
+    pub(crate) fn thaw(&mut self) -> io::Result<()> {
         self.freezer().thaw()
     }
 
     /// A handle that freezes and thaws this jail from another thread: the
     /// server's freezer pauses a container 50 ms after a call, on a timer.
-    pub fn freezer(&self) -> Freezable {
+    pub(crate) fn freezer(&self) -> Freezable {
         Freezable {
             cgroups: self.cgroups.clone(),
             pgid: self.pgid,
         }
     }
 
-    /// Sends `signal` to the whole process group.
-    pub fn signal_group(&self, signal: Signal) -> io::Result<()> {
-        let pgid = self
-            .pgid
-            .ok_or_else(|| io::Error::other("the jail has no process"))?;
-        signal::killpg(Pid::from_raw(pgid), signal).map_err(io::Error::from)
-    }
-
     /// The PIDs in the jail: its cgroups' members, or the live members of
-    /// its process group.
-    pub fn pids(&self) -> Vec<i32> {
+    /// its process group. The tests' view of the jail: the kill itself does
+    /// not list members.
+    #[cfg(test)]
+    pub(crate) fn pids(&self) -> Vec<i32> {
         match &self.cgroups {
             Some(dirs) => dirs.pids(),
             None => self.pgid.map(group_members).unwrap_or_default(),
@@ -185,7 +174,7 @@ impl Jail {
     /// (thawed as needed) and gone when this returns, as far as the kernel
     /// lets it be waited for (zombies of the direct child aside, which its
     /// parent reaps).
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(pgid) = self.pgid {
             let _ = signal::killpg(Pid::from_raw(pgid), Signal::SIGKILL);
         }
@@ -198,14 +187,14 @@ impl Jail {
 /// Freezes and thaws one jail from any thread ([`Jail::freezer`]): the
 /// cgroup freezer, or SIGSTOP/SIGCONT to its process group.
 #[derive(Debug, Clone)]
-pub struct Freezable {
+pub(crate) struct Freezable {
     cgroups: Option<CgroupDirs>,
     pgid: Option<i32>,
 }
 
 impl Freezable {
     /// `docker pause` (see [`Jail::freeze`]).
-    pub fn freeze(&self) -> io::Result<()> {
+    pub(crate) fn freeze(&self) -> io::Result<()> {
         match &self.cgroups {
             Some(dirs) => dirs.freeze().inspect_err(|_| {
                 // Stuck half-way (FREEZING): back to running, rather than a
@@ -217,7 +206,7 @@ impl Freezable {
     }
 
     /// `docker unpause`.
-    pub fn thaw(&self) -> io::Result<()> {
+    pub(crate) fn thaw(&self) -> io::Result<()> {
         match &self.cgroups {
             Some(dirs) => dirs.thaw(),
             None => self.signal(Signal::SIGCONT),
@@ -273,6 +262,7 @@ fn check_executable(program: &OsStr, path_var: Option<&OsStr>) -> io::Result<()>
 }
 
 /// The live (not zombie) members of process group `pgid`, from `/proc`.
+#[cfg(test)]
 fn group_members(pgid: i32) -> Vec<i32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();

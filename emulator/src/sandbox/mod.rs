@@ -11,7 +11,7 @@
 //!   is `docker pause`'s: `freezer.state` = `FROZEN` (v2 `cgroup.freeze`),
 //!   waited for until the kernel reports it done.
 //! * **otherwise** the freezer is emulated with SIGSTOP/SIGCONT to the
-//!   process group. That differs (see [`SIGNAL_FREEZER_CAVEAT`]): a blocking
+//!   process group. That differs (see `SIGNAL_FREEZER_CAVEAT`): a blocking
 //!   `recv` with `SO_RCVTIMEO` interrupted by a stop signal returns `EINTR`
 //!   after SIGCONT (signal(7)), while a task frozen by the cgroup freezer
 //!   just resumes.
@@ -27,7 +27,7 @@
 //! trampoline (the library used on its own) a process joins its cgroups
 //! right after `spawn`, and the ulimits are not set.
 //!
-//! Killing ([`Jail::kill`]) is the server's forced removal: cgroups: freeze,
+//! Killing (`Jail::kill`) is the server's forced removal: cgroups: freeze,
 //! SIGKILL every PID in `cgroup.procs`, thaw, wait until empty, `rmdir`;
 //! otherwise SIGKILL to the process group. Either way the function's
 //! descendants go too (in the fallback, unless one left the group).
@@ -51,8 +51,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cgroup::{CgroupDirs, create_jail, create_parents};
-pub use jail::{Freezable, Jail, Target};
-pub use registry::{emergency_stop, forget_dir, register_dir, unless_stopping};
+pub(crate) use jail::Freezable;
+pub use jail::{Jail, Target};
+pub use registry::emergency_stop;
+pub(crate) use registry::{forget_dir, register_dir, unless_stopping};
 use registry::{live, next_id};
 pub use trampoline::trampoline;
 
@@ -61,11 +63,11 @@ pub const PIDS_MAX: u64 = 50;
 /// The server's `nofile` ulimit.
 pub const NOFILE: u64 = 350;
 /// The server's `memlock` ulimit, in bytes.
-pub const MEMLOCK: u64 = 64 * 1024;
+pub(crate) const MEMLOCK: u64 = 64 * 1024;
 /// The server's `sigpending` ulimit.
-pub const SIGPENDING: u64 = 5000;
+pub(crate) const SIGPENDING: u64 = 5000;
 /// The server's `msgqueue` ulimit, in bytes.
-pub const MSGQUEUE: u64 = 819_200;
+pub(crate) const MSGQUEUE: u64 = 819_200;
 /// The fn's default memory, MB (`FN_MEMORY`).
 pub const DEFAULT_MEMORY_MB: u64 = 128;
 /// The hidden first argument that makes `fdk-conformance` a trampoline.
@@ -76,7 +78,7 @@ const FREEZE_WAIT: Duration = Duration::from_secs(2);
 const EMPTY_WAIT: Duration = Duration::from_secs(5);
 
 /// What the run's output says once when the freezer is emulated.
-pub const SIGNAL_FREEZER_CAVEAT: &str = "the freezer is emulated with SIGSTOP/SIGCONT to the \
+pub(crate) const SIGNAL_FREEZER_CAVEAT: &str = "the freezer is emulated with SIGSTOP/SIGCONT to the \
      function's process group, not the server's cgroup freezer (docker pause); unlike a frozen \
      task, a stopped one sees a blocking recv with SO_RCVTIMEO fail with EINTR after SIGCONT \
      (signal(7)), so a function that treats that as an error fails here but not on the server; \
@@ -253,7 +255,7 @@ impl Sandbox {
     }
 
     /// A container for one process start with `memory_mb` of memory.
-    pub fn jail(&self, memory_mb: u64) -> io::Result<Jail> {
+    pub(crate) fn jail(&self, memory_mb: u64) -> io::Result<Jail> {
         let id = next_id();
         let cgroups = match &self.parents {
             Some(parents) => {

@@ -44,7 +44,7 @@ pub(super) fn next_id() -> u64 {
 
 /// Records a directory to remove on an emergency stop; returns its key for
 /// [`forget_dir`].
-pub fn register_dir(path: &Path) -> u64 {
+pub(crate) fn register_dir(path: &Path) -> u64 {
     let id = next_id();
     live().dirs.insert(id, path.to_owned());
     id
@@ -53,7 +53,7 @@ pub fn register_dir(path: &Path) -> u64 {
 /// Runs `make` (which creates something in a recorded directory) unless an
 /// emergency stop has begun, and never at the same time as one: what it
 /// creates cannot appear after the stop removed the directory.
-pub fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+pub(crate) fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     let live = live();
     if live.stopping {
         return Err(io::Error::new(
@@ -67,7 +67,7 @@ pub fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Result<T>
 }
 
 /// Forgets a directory recorded by [`register_dir`] (it was removed).
-pub fn forget_dir(id: u64) {
+pub(crate) fn forget_dir(id: u64) {
     live().dirs.remove(&id);
 }
 

@@ -260,7 +260,7 @@ impl HotProcess {
     }
 
     /// Why writing to stdin failed, if it did.
-    pub fn write_error(&self) -> Option<String> {
+    pub(crate) fn write_error(&self) -> Option<String> {
         self.write_error.lock().ok().and_then(|e| e.clone())
     }
 
@@ -338,7 +338,8 @@ impl HotProcess {
     }
 
     /// Whether it is frozen.
-    pub fn is_frozen(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_frozen(&self) -> bool {
         self.frozen
     }
 

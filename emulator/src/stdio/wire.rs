@@ -57,7 +57,7 @@ impl ClientRequest {
     /// `req.Header` on the server: the client's headers plus the
     /// `Content-Length` it sent (a Go client sends one for a non-empty
     /// body, and `0` for an empty POST, PUT or PATCH).
-    pub fn server_headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn server_headers(&self) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = self
             .headers
             .iter()
@@ -94,7 +94,7 @@ impl ClientRequest {
 
     /// The URL's host and request-target (path and query), `/` if it has
     /// no path.
-    pub fn host_and_target(&self) -> (&str, String) {
+    pub(crate) fn host_and_target(&self) -> (&str, String) {
         let rest = self
             .url
             .split_once("://")

@@ -14,7 +14,7 @@
 mod catalog;
 mod checks;
 
-pub use catalog::catalog;
+pub(crate) use catalog::catalog;
 
 /// Defines `catalog(format)` from a table of cases, in run order:
 ///
@@ -39,7 +39,7 @@ macro_rules! stdio_cases {
         $($($format:ident)+: $requirements:tt $title:literal;)+
     })*) => {
         /// The cases of `format`, in run order.
-        pub fn catalog(format: StdioFormat) -> Vec<Case<StdioHarness>> {
+        pub(crate) fn catalog(format: StdioFormat) -> Vec<Case<StdioHarness>> {
             let mut cases = Vec::new();
             $($($(
                 if format == stdio_cases!(@format $format) {

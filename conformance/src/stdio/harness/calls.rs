@@ -19,7 +19,7 @@ use crate::verdict::Verdict;
 
 /// A call written to a hot process whose response is not read yet.
 #[derive(Debug)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     meta: CallMeta,
     method: String,
     sent: Vec<u8>,
@@ -29,7 +29,7 @@ pub struct InFlight {
 
 impl StdioHarness {
     /// Makes one call as the server made it, and classifies it.
-    pub fn call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
+    pub(crate) fn call(&mut self, call: &StdioCall) -> Result<Served, Verdict> {
         if self.format.is_hot() {
             let flight = self.start_call(call)?;
             Ok(self.finish_call(flight))
@@ -48,14 +48,17 @@ impl StdioHarness {
     }
 
     /// Writes a call's request to the hot process (hot formats only).
-    pub fn start_call(&mut self, call: &StdioCall) -> Result<InFlight, Verdict> {
+    pub(crate) fn start_call(&mut self, call: &StdioCall) -> Result<InFlight, Verdict> {
         let (sent, meta) = self.request_bytes(call)?;
         self.write_request(sent, meta, &call.req.method, call.timeout + call.patience)
     }
 
     /// The bytes a call's request would be written as (hot formats), with
     /// its call id and deadline.
-    pub fn request_bytes(&mut self, call: &StdioCall) -> Result<(Vec<u8>, CallMeta), Verdict> {
+    pub(crate) fn request_bytes(
+        &mut self,
+        call: &StdioCall,
+    ) -> Result<(Vec<u8>, CallMeta), Verdict> {
         let meta = self.meta(call);
         let sent = match self.format {
             StdioFormat::Json => json_request(&call.req, &meta),
@@ -74,7 +77,7 @@ impl StdioHarness {
     /// Writes `bytes` as if they were a request (the server never sent
     /// such bytes; `method` says how to read the answer) and reads one
     /// response, giving up after `limit`.
-    pub fn send_raw(
+    pub(crate) fn send_raw(
         &mut self,
         bytes: &[u8],
         method: &str,
@@ -111,7 +114,7 @@ impl StdioHarness {
 
     /// Reads and classifies the response to `flight`; kills the process if
     /// the server would have, else freezes it.
-    pub fn finish_call(&mut self, flight: InFlight) -> Served {
+    pub(crate) fn finish_call(&mut self, flight: InFlight) -> Served {
         let format = self.format;
         let freeze = self.freeze;
         let max = self.max_response;

@@ -30,10 +30,8 @@ use nix::sys::signal::Signal;
 use super::StdioFormat;
 use crate::verdict::{Failure, Verdict, show_bytes};
 
-pub use calls::InFlight;
-
 /// How long stdout is watched after a response for excess data (SIO-IO-8).
-pub const EXCESS_WINDOW: Duration = Duration::from_millis(100);
+pub(crate) const EXCESS_WINDOW: Duration = Duration::from_millis(100);
 /// How much of the sent bytes a report shows.
 const SHOW_SENT: usize = 1536;
 /// The most of the function's log a case reads (what it searches in): a
@@ -44,7 +42,7 @@ const SHOW_LOG: usize = 2048;
 
 /// The function under test in one stdio format, and the run's state.
 #[derive(Debug)]
-pub struct StdioHarness {
+pub(crate) struct StdioHarness {
     format: StdioFormat,
     command: FunctionCommand,
     probe: bool,
@@ -69,7 +67,7 @@ pub struct StdioHarness {
 impl StdioHarness {
     /// A harness for `command` in `format`; `probe` says it speaks the probe
     /// protocol.
-    pub fn new(
+    pub(crate) fn new(
         format: StdioFormat,
         command: FunctionCommand,
         probe: bool,
@@ -96,13 +94,16 @@ impl StdioHarness {
     /// Plays a server with `FN_MAX_RESPONSE_SIZE` set: a call whose stdout
     /// goes over `max` bytes is a 502 "function response too large" and the
     /// container is killed. Unset (the default), as the server's default.
-    pub fn set_max_response(&mut self, max: Option<usize>) {
+    // Only the unit tests play a server with a limit: the catalog's cases
+    // run with the server's default.
+    #[cfg(test)]
+    pub(crate) fn set_max_response(&mut self, max: Option<usize>) {
         self.max_response = max;
     }
 
     /// Ends the run as the server ends a container it no longer needs:
     /// thaw, close stdin, give the process a second to exit, then kill it.
-    pub fn shut_down(&mut self) {
+    pub(crate) fn shut_down(&mut self) {
         if let Some(p) = self.current.as_mut() {
             p.close_stdin();
             let _ = p.wait_exit(Duration::from_secs(1));
@@ -112,32 +113,27 @@ impl StdioHarness {
 
     /// Starts every process in `sandbox` from now on (the default: a
     /// process group of its own, frozen with signals).
-    pub fn set_sandbox(&mut self, sandbox: Arc<Sandbox>) {
+    pub(crate) fn set_sandbox(&mut self, sandbox: Arc<Sandbox>) {
         self.sandbox = sandbox;
     }
 
     /// Freeze the process between calls (the default) or not.
-    pub fn set_freeze(&mut self, freeze: bool) {
+    pub(crate) fn set_freeze(&mut self, freeze: bool) {
         self.freeze = freeze;
     }
 
     /// The format.
-    pub fn format(&self) -> StdioFormat {
+    pub(crate) fn format(&self) -> StdioFormat {
         self.format
     }
 
     /// Does the function speak the probe protocol?
-    pub fn has_probe(&self) -> bool {
+    pub(crate) fn has_probe(&self) -> bool {
         self.probe
     }
 
-    /// The function's command.
-    pub fn command(&self) -> &FunctionCommand {
-        &self.command
-    }
-
     /// A fresh, empty 0777 directory (for `FN_LISTENER` cases).
-    pub fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
+    pub(crate) fn fresh_dir(&mut self) -> Result<PathBuf, Verdict> {
         self.work
             .fresh_iofs()
             .map_err(|e| Verdict::fail(format!("could not prepare a directory: {e}")))
@@ -145,7 +141,7 @@ impl StdioHarness {
 
     /// Marks the start of a case: reports show the log written after it.
     /// A process started with a case's own environment is not reused.
-    pub fn begin_case(&mut self) {
+    pub(crate) fn begin_case(&mut self) {
         if !self.extra_env.is_empty() {
             self.extra_env.clear();
             self.discard("the previous case had started it with its own environment");
@@ -155,7 +151,7 @@ impl StdioHarness {
 
     /// Sets `name` in the environment of every process this case starts
     /// (after the server's variables, so it may override one).
-    pub fn set_env(&mut self, name: &str, value: &str) {
+    pub(crate) fn set_env(&mut self, name: &str, value: &str) {
         self.extra_env.retain(|(k, _)| k != name);
         self.extra_env.push((name.to_owned(), value.to_owned()));
     }
@@ -172,12 +168,12 @@ impl StdioHarness {
 
     /// What the function wrote to stderr since the case began (its last
     /// 4 MiB, if it wrote more).
-    pub fn case_output(&self) -> String {
+    pub(crate) fn case_output(&self) -> String {
         self.log.tail_since(self.log_mark, READ_LOG)
     }
 
     /// The end of [`case_output`](Self::case_output), for reports.
-    pub fn case_log(&self) -> String {
+    pub(crate) fn case_log(&self) -> String {
         let all = self.case_output();
         let cut = all.len().saturating_sub(SHOW_LOG);
         let cut = (cut..all.len())
@@ -195,7 +191,11 @@ impl StdioHarness {
 
     /// Starts a new hot process with the server's environment changed by
     /// `set` and `remove`, replacing the current one.
-    pub fn restart(&mut self, set: &[(&str, &str)], remove: &[&str]) -> Result<u32, Verdict> {
+    pub(crate) fn restart(
+        &mut self,
+        set: &[(&str, &str)],
+        remove: &[&str],
+    ) -> Result<u32, Verdict> {
         self.discard("the case started a new process");
         let mut env = self.env();
         env.retain(|(k, _)| !remove.contains(&k.as_str()));
@@ -222,7 +222,7 @@ impl StdioHarness {
 
     /// The running hot process, started if there is none or it exited
     /// (the server replaced a container that exited while idle).
-    pub fn running(&mut self) -> Result<&mut HotProcess, Verdict> {
+    pub(crate) fn running(&mut self) -> Result<&mut HotProcess, Verdict> {
         if let Some(p) = self.current.as_mut()
             && let Some(status) = p.exit_status()
         {
@@ -241,22 +241,15 @@ impl StdioHarness {
 
     /// Stops using the current process (killing it); `why` is told with
     /// the next one.
-    pub fn discard(&mut self, why: &str) {
+    pub(crate) fn discard(&mut self, why: &str) {
         if self.current.take().is_some() {
             self.gone = Some(why.to_owned());
         }
     }
 
     /// The current process's id, without starting one.
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         self.current.as_ref().map(HotProcess::pid)
-    }
-
-    /// Continues the current process if it is frozen.
-    pub fn thaw(&mut self) {
-        if let Some(p) = self.current.as_mut() {
-            p.thaw();
-        }
     }
 
     /// The process that served the last call, still running; never a new
@@ -281,7 +274,7 @@ impl StdioHarness {
     }
 
     /// Sends `signal` to the current process (thawed first).
-    pub fn signal(&mut self, signal: Signal) -> Result<(), Verdict> {
+    pub(crate) fn signal(&mut self, signal: Signal) -> Result<(), Verdict> {
         let p = self.current()?;
         p.thaw();
         p.signal(signal)
@@ -289,21 +282,21 @@ impl StdioHarness {
     }
 
     /// Writes raw bytes to the current process's stdin.
-    pub fn write_raw(&mut self, bytes: &[u8]) -> Result<(), Verdict> {
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<(), Verdict> {
         let p = self.current()?;
         p.write(bytes.to_vec())
             .map_err(|e| Verdict::fail(format!("could not write to the function: {e}")))
     }
 
     /// Closes the current process's stdin (EOF at the next read).
-    pub fn close_stdin(&mut self) -> Result<(), Verdict> {
+    pub(crate) fn close_stdin(&mut self) -> Result<(), Verdict> {
         self.current()?.close_stdin();
         Ok(())
     }
 
     /// Waits up to `limit` for the current process to exit; `None` if it
     /// did not (it is then killed). The process is gone either way.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let status = self.current.as_mut().and_then(|p| p.wait_exit(limit));
         let why = match status {
             Some(s) => format!("the previous process exited ({s})"),
@@ -315,7 +308,7 @@ impl StdioHarness {
 
     /// Every stdout byte of the current process that no call consumed
     /// (waiting up to `limit` for stdout to end).
-    pub fn unread_output(&mut self, limit: Duration) -> Vec<u8> {
+    pub(crate) fn unread_output(&mut self, limit: Duration) -> Vec<u8> {
         let until = Instant::now() + limit;
         let Some(p) = self.current.as_mut() else {
             return Vec::new();
@@ -327,12 +320,12 @@ impl StdioHarness {
 
     /// The current process's exit status, if it has exited (without
     /// starting one).
-    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+    pub(crate) fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
         self.current.as_mut().and_then(HotProcess::exit_status)
     }
 
     /// Whether the current process is still running (without starting one).
-    pub fn alive(&mut self) -> bool {
+    pub(crate) fn alive(&mut self) -> bool {
         self.current
             .as_mut()
             .is_some_and(|p| p.exit_status().is_none())
@@ -340,7 +333,7 @@ impl StdioHarness {
 
     /// Starts a process that must not be given a call (SIO-ENV-1 checks):
     /// with the server's environment changed, stdin left open.
-    pub fn spawn_plain(&mut self, set: &[(&str, &str)]) -> Result<HotProcess, Verdict> {
+    pub(crate) fn spawn_plain(&mut self, set: &[(&str, &str)]) -> Result<HotProcess, Verdict> {
         let mut env = self.env();
         for (k, v) in set {
             env.retain(|(key, _)| key != k);
@@ -363,7 +356,7 @@ impl StdioHarness {
     // ------------------------------------------------------------ reports
 
     /// A failure with the evidence of `served`.
-    pub fn failed(&self, what: impl Into<String>, served: &Served) -> Verdict {
+    pub(crate) fn failed(&self, what: impl Into<String>, served: &Served) -> Verdict {
         let mut failure = Failure::new(what);
         failure.sent = Some(show_bytes(&served.sent, SHOW_SENT));
         failure.got = Some(served.shown());
@@ -373,7 +366,7 @@ impl StdioHarness {
     }
 
     /// A failure without a call, with the case's log.
-    pub fn failed_plain(&self, what: impl Into<String>) -> Verdict {
+    pub(crate) fn failed_plain(&self, what: impl Into<String>) -> Verdict {
         let mut failure = Failure::new(what);
         failure.log = self.case_log();
         Verdict::Fail(Box::new(failure))

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::golang::{canonical_key, go_header, go_int, go_string, go_time, member, push_value};
 
 /// `jsonOut` to the client's response (JSON-RESP-4).
-pub fn json_response(v: &Value) -> Decoded {
+pub(crate) fn json_response(v: &Value) -> Decoded {
     match json_out(v) {
         Ok(res) => Decoded::Response(res),
         Err(e) => Decoded::Undecodable(e),
@@ -62,7 +62,7 @@ fn json_out(v: &Value) -> Result<ClientResponse, String> {
 }
 
 /// A CloudEvent to the client's response (CE-RESP-4).
-pub fn cloudevent_response(v: &Value) -> Decoded {
+pub(crate) fn cloudevent_response(v: &Value) -> Decoded {
     let obj = match v {
         Value::Object(obj) => Some(obj),
         Value::Null => None,

@@ -3,7 +3,7 @@
 //! server's client got from it:
 //!
 //! * `json` (JSON-RESP-4) and `cloudevent` (CE-RESP-4): one value read as
-//!   `json.NewDecoder(stdout).Decode` reads it ([`Scanner`]), unmarshalled
+//!   `json.NewDecoder(stdout).Decode` reads it (`Scanner`), unmarshalled
 //!   into the server's structs with Go's rules, then mapped to the client's
 //!   status, headers and body;
 //! * `http` (HTTP-RESP-4): one response read as `http.ReadResponse` reads
@@ -22,7 +22,7 @@ use super::StdioFormat;
 use crate::golang::{Scan, Scanner, parse_value};
 
 use http::HttpReader;
-pub use json::{cloudevent_response, json_response};
+pub(crate) use json::{cloudevent_response, json_response};
 
 /// What the server's client received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub struct Reader {
 #[derive(Debug)]
 enum Inner {
     Json { scanner: Scanner, cloudevent: bool },
-    Http(HttpReader),
+    Http(Box<HttpReader>),
 }
 
 impl Reader {
@@ -116,7 +116,7 @@ impl Reader {
     /// whether an `http` response has a body).
     pub fn new(format: StdioFormat, method: &str) -> Self {
         let inner = match format {
-            StdioFormat::Http => Inner::Http(HttpReader::new(method)),
+            StdioFormat::Http => Inner::Http(Box::new(HttpReader::new(method))),
             StdioFormat::Cloudevent => Inner::Json {
                 scanner: Scanner::new(),
                 cloudevent: true,
