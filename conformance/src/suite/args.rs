@@ -55,9 +55,11 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// What `run` was asked to do.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Args {
     pub(super) command: Option<FunctionCommand>,
+    /// `--image`: the image to run instead of a command.
+    pub(super) image: Option<String>,
     pub(super) probe: bool,
     pub(super) only: Vec<String>,
     pub(super) level: Level,
@@ -146,6 +148,13 @@ pub(crate) struct RunCli {
     /// List the cases and exit.
     #[arg(long)]
     list: bool,
+    /// Run the function image REF as the server runs it, instead of a
+    /// command: an OCI image layout directory, an oci-archive or a
+    /// docker-archive (docker save, cargo fdk image), optionally :TAG. It is
+    /// unpacked and started in the server's container (uid 1000, read-only
+    /// root, tmpfs /tmp, no network, 50 processes, 350 files); needs root.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["command", "uid"])]
+    image: Option<String>,
     /// The function's command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -207,11 +216,14 @@ impl TryFrom<RunCli> for Args {
                 args: words.collect(),
             }
         });
-        if command.is_none() && !cli.list {
-            return Err(Error::Usage("give the function's command after --".into()));
+        if command.is_none() && cli.image.is_none() && !cli.list {
+            return Err(Error::Usage(
+                "give the function's command after -- (or an image with --image)".into(),
+            ));
         }
         Ok(Self {
             command,
+            image: cli.image,
             probe: cli.probe,
             only: cli.only,
             level: cli.level,

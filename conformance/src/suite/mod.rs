@@ -31,6 +31,7 @@ mod args;
 mod container;
 mod guard;
 mod harness;
+mod image;
 mod results;
 
 use std::time::Instant;
@@ -51,6 +52,11 @@ pub(crate) use container::stop_on_signals;
 
 /// Runs the suite; returns the exit code (0, 1 or 2).
 pub(crate) fn run(args: &Args) -> Result<u8, Error> {
+    if let Some(reference) = args.image.as_deref()
+        && !args.list
+    {
+        return image::run(args, reference);
+    }
     match args.format {
         None => run_catalog(args, crate::cases::catalog(), "cases", |command, cases| {
             open_http_stream(args, command, cases)

@@ -1,0 +1,180 @@
+//! `fdk-conformance run --image`: a function image run as the server runs
+//! it. The images are OCI layouts made here around the conformance fixture
+//! (built static: a FROM-scratch root has no libraries), its mode set by
+//! the image's `Env`, as an image author would:
+//!
+//! * `good` passes the start-up cases;
+//! * `needs-writable-cwd` never becomes ready, for the reason it fails on
+//!   the real server (HS-ENV-6: a read-only root as uid 1000), while the
+//!   same binary as a command starts;
+//! * an image declaring a `VOLUME` is refused with the server's reason.
+//!
+//! Needs root and util-linux (`prlimit`, `unshare`, `setpriv`): on a
+//! developer's machine without them the test says so and skips; with `CI`
+//! set it fails instead.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_fdk-conformance");
+
+fn unsupported() -> Option<String> {
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        return Some("not root".into());
+    }
+    for tool in ["prlimit", "unshare", "setpriv"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            return Some(format!("{tool} is not installed (util-linux)"));
+        }
+    }
+    None
+}
+
+/// The fixture, static (glibc with `+crt-static`), in a target directory of
+/// its own so that its RUSTFLAGS rebuild nothing else.
+fn static_fixture() -> PathBuf {
+    let harness = PathBuf::from(HARNESS);
+    let target = harness
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("static-fixture");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "fdk-conformance-fixtures",
+            "--bin",
+            "fixture",
+        ])
+        .args(["--target", "x86_64-unknown-linux-gnu"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    target.join("x86_64-unknown-linux-gnu/release/fixture")
+}
+
+fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, bytes, mode) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(*mode);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append_data(&mut header, path, *bytes).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+/// An OCI layout at `dir` holding `/function/func` = `binary`, with `env`
+/// and, if given, a declared volume. (The reader names blobs by their
+/// digest fields; these are fixed, not computed, which it does not check.)
+fn layout(dir: &Path, binary: &[u8], env: &[&str], volume: Option<&str>) {
+    let layer = tar_of(&[("function/func", binary, 0o755)]);
+    let volumes = volume.map_or(String::new(), |v| format!(r#","Volumes":{{"{v}":{{}}}}"#));
+    let env: Vec<String> = env.iter().map(|e| format!("{e:?}")).collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Entrypoint":["/function/func"],
+            "WorkingDir":"/function","Env":[{}]{volumes}}}}}"#,
+        env.join(",")
+    );
+    let (l, c, m) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"config":{{"digest":"sha256:{c}"}},
+            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{l}"}}]}}"#
+    );
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{m}"}}]}}"#
+    );
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("index.json"), index).unwrap();
+    std::fs::write(dir.join(format!("blobs/sha256/{m}")), manifest).unwrap();
+    std::fs::write(dir.join(format!("blobs/sha256/{c}")), config).unwrap();
+    std::fs::write(dir.join(format!("blobs/sha256/{l}")), layer).unwrap();
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(HARNESS)
+        .arg("run")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stdout),
+        String::from_utf8_lossy(&stderr)
+    );
+    (status.code(), text)
+}
+
+#[test]
+fn images_run_as_the_server_runs_them() {
+    if let Some(why) = unsupported() {
+        assert!(
+            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+            "CI must run the image test, but: {why}"
+        );
+        eprintln!("skipped: the server's container cannot be built here: {why}");
+        return;
+    }
+    let fixture = static_fixture();
+    let binary = std::fs::read(&fixture).unwrap();
+    let scratch = std::env::temp_dir().join(format!("fdk-image-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let good = scratch.join("good");
+    layout(&good, &binary, &["FIXTURE_MODE=good"], None);
+    let (code, out) = run(&["--image", good.to_str().unwrap(), "--only", "sock."]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("container: the server's (uid and gid 1000"),
+        "{out}"
+    );
+    assert!(out.contains("PASS MUST   sock.ready"), "{out}");
+
+    let writer = scratch.join("writer");
+    layout(&writer, &binary, &["FIXTURE_MODE=needs-writable-cwd"], None);
+    let (code, out) = run(&["--image", writer.to_str().unwrap(), "--only", "sock.ready"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    // The same binary as a command, as this user: it starts.
+    let as_command = Command::new(HARNESS)
+        .args(["run", "--only", "sock.ready", "--"])
+        .arg(&fixture)
+        .arg("needs-writable-cwd")
+        .current_dir(&scratch)
+        .output()
+        .unwrap();
+    assert_eq!(as_command.status.code(), Some(0), "{as_command:?}");
+
+    let volume = scratch.join("volume");
+    layout(&volume, &binary, &[], Some("/data"));
+    let (code, out) = run(&["--image", volume.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("the Fn server would not run it: the image declares VOLUME /data"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
