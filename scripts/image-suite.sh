@@ -193,7 +193,9 @@ for name in hello probe; do
   fi
   log=$scratch/$name.log
   result=ok
-  "$bin/fdk-conformance" run "${args[@]}" -- "$sandbox" "$rootfs" 2>&1 | tee "$log" \
+  # The image itself, as a function author hands it over: the harness reads,
+  # unpacks and starts it in the server's container (the same fn-sandbox.sh).
+  "$bin/fdk-conformance" run "${args[@]}" --image "$out/image.tar" 2>&1 | tee "$log" \
     || { result=FAILED; status=1; }
   counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)
   if [ "$name" = hello ]; then
