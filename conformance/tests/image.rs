@@ -145,13 +145,42 @@ fn images_run_as_the_server_runs_them() {
 
     let good = scratch.join("good");
     layout(&good, &binary, &["FIXTURE_MODE=good"], None);
-    let (code, out) = run(&["--image", good.to_str().unwrap(), "--only", "sock."]);
+    let (json, junit) = (scratch.join("out.json"), scratch.join("out.xml"));
+    let (code, out) = run(&[
+        "--image",
+        good.to_str().unwrap(),
+        "--only",
+        "sock.",
+        "--output",
+        &format!("json={}", json.display()),
+        "--output",
+        &format!("junit={}", junit.display()),
+    ]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.contains("container: the server's (uid and gid 1000"),
         "{out}"
     );
     assert!(out.contains("PASS MUST   sock.ready"), "{out}");
+    // The outputs name the image and its digest, not the container's command.
+    let digest = format!("sha256:{}", "c".repeat(64));
+    let json = std::fs::read_to_string(&json).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["function"], good.to_str().unwrap(), "{json}");
+    assert_eq!(summary["image"]["digest"], digest.as_str(), "{json}");
+    assert!(
+        summary["image"]["container"]
+            .as_str()
+            .unwrap()
+            .contains("uid and gid 1000")
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        junit.contains(&format!(
+            "<property name=\"image_digest\" value=\"{digest}\"/>"
+        )),
+        "{junit}"
+    );
 
     let writer = scratch.join("writer");
     layout(&writer, &binary, &["FIXTURE_MODE=needs-writable-cwd"], None);

@@ -64,7 +64,7 @@ fn json_lines(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> S
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    let summary = json!({
+    let mut summary = json!({
         "schema_version": 1,
         "type": "summary",
         "function": describe(command),
@@ -78,6 +78,14 @@ fn json_lines(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> S
         "skipped": s.skipped,
         "millis": s.took.as_millis() as u64,
     });
+    if let Some(image) = &s.image {
+        summary["function"] = json!(image.reference);
+        summary["image"] = json!({
+            "reference": image.reference,
+            "digest": image.digest,
+            "container": image.container,
+        });
+    }
     out.push_str(&summary.to_string());
     out.push('\n');
     out
@@ -145,9 +153,13 @@ fn xml(text: &str) -> String {
 }
 
 fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String {
+    let subject = s
+        .image
+        .as_ref()
+        .map_or_else(|| describe(command), |image| image.reference.clone());
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"fdk-conformance: {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
-        xml(&describe(command)),
+        xml(&subject),
         outcomes.len(),
         s.failed,
         s.skipped,
@@ -160,6 +172,20 @@ fn junit(command: &FunctionCommand, outcomes: &[Outcome], s: &Summary) -> String
         s.may_failed,
         xml(&s.rule.describe())
     ));
+    if let Some(image) = &s.image {
+        // Inside <properties>, before its end tag.
+        let end = "  </properties>\n";
+        let at = out.len() - end.len();
+        out.insert_str(
+            at,
+            &format!(
+                "    <property name=\"image\" value=\"{}\"/>\n    <property name=\"image_digest\" value=\"{}\"/>\n    <property name=\"container\" value=\"{}\"/>\n",
+                xml(&image.reference),
+                xml(&image.digest),
+                xml(&image.container)
+            ),
+        );
+    }
     for o in outcomes {
         out.push_str(&format!(
             "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",

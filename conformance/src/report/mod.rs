@@ -114,6 +114,19 @@ pub(crate) struct Summary {
     pub took: Duration,
     /// What decides the exit code.
     pub rule: ExitRule,
+    /// The image the function came from (`run --image`), if it did.
+    pub image: Option<ImageInfo>,
+}
+
+/// What the outputs say of an image run (`run --image`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ImageInfo {
+    /// The reference given (`PATH[:TAG]`).
+    pub reference: String,
+    /// `sha256:…` of its manifest (of its config for a docker-archive).
+    pub digest: String,
+    /// The container it ran in, in one line.
+    pub container: String,
 }
 
 impl Summary {
@@ -128,6 +141,7 @@ impl Summary {
             skipped: 0,
             took,
             rule,
+            image: None,
         };
         for o in outcomes {
             match &o.verdict {

@@ -60,6 +60,8 @@ pub(crate) struct Args {
     pub(super) command: Option<FunctionCommand>,
     /// `--image`: the image to run instead of a command.
     pub(super) image: Option<String>,
+    /// What the outputs say of that image, once it is unpacked.
+    pub(super) image_info: Option<crate::report::ImageInfo>,
     pub(super) probe: bool,
     pub(super) only: Vec<String>,
     pub(super) level: Level,
@@ -224,6 +226,7 @@ impl TryFrom<RunCli> for Args {
         Ok(Self {
             command,
             image: cli.image,
+            image_info: None,
             probe: cli.probe,
             only: cli.only,
             level: cli.level,

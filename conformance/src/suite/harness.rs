@@ -109,6 +109,7 @@ pub(super) fn open_http_stream(
                 cases,
                 &Failure::new(format!("--uid {uid}: {why}")),
                 &args.outputs,
+                None,
             )?;
             return Ok(None);
         }

@@ -9,6 +9,7 @@ use fn_emulator::image::{Image, ImageError};
 
 use super::Args;
 use crate::Error;
+use crate::report::ImageInfo;
 
 /// Runs the suite against the image `reference`; see the module doc.
 pub(super) fn run(args: &Args, reference: &str) -> Result<u8, Error> {
@@ -41,12 +42,16 @@ pub(super) fn run(args: &Args, reference: &str) -> Result<u8, Error> {
         image.config.command(),
         image.config.working_dir()
     );
-    println!(
-        "container: the server's (uid and gid 1000, no capabilities, read-only root, tmpfs /tmp \
-         with the socket directory at /tmp/iofs, no network, 50 processes, 350 files)"
-    );
+    let container_line = "the server's (uid and gid 1000, no capabilities, read-only root, \
+         tmpfs /tmp with the socket directory at /tmp/iofs, no network, 50 processes, 350 files)";
+    println!("container: {container_line}");
     let mut with_command = args.clone();
     with_command.image = None;
+    with_command.image_info = Some(ImageInfo {
+        reference: reference.to_owned(),
+        digest: image.digest.clone(),
+        container: container_line.to_owned(),
+    });
     with_command.command = Some(command);
     // The container (and the unpacked root) stays until the run is over.
     let code = super::run(&with_command);

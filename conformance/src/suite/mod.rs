@@ -126,7 +126,13 @@ fn run_catalog<H: SuiteHarness>(
         drop(harness);
         let mut failure = *failure;
         failure.what = format!("the function {}: {}", H::NOT_READY, failure.what);
-        not_run(&command, &cases, &failure, &args.outputs)?;
+        not_run(
+            &command,
+            &cases,
+            &failure,
+            &args.outputs,
+            args.image_info.as_ref(),
+        )?;
         return Ok(2);
     }
 
@@ -177,6 +183,7 @@ fn run_catalog<H: SuiteHarness>(
         expect: args.expect.as_ref(),
         fail_on: args.fail_on,
     };
-    let summary = Summary::of(&outcomes, started.elapsed(), ends.rule());
+    let mut summary = Summary::of(&outcomes, started.elapsed(), ends.rule());
+    summary.image.clone_from(&args.image_info);
     finish(&command, &outcomes, &summary, &ends)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::Error;
 use crate::case::Meta;
 use crate::level::Level;
-use crate::report::{self, ExitRule, Format, Outcome, Summary};
+use crate::report::{self, ExitRule, Format, ImageInfo, Outcome, Summary};
 use crate::verdict::{Failure, Verdict};
 use fn_emulator::FunctionCommand;
 
@@ -108,6 +108,7 @@ pub(crate) fn not_run(
     cases: &[Meta],
     failure: &Failure,
     outputs: &[(Format, OsString)],
+    image: Option<&ImageInfo>,
 ) -> Result<(), Error> {
     if outputs.is_empty() {
         return Ok(());
@@ -120,6 +121,7 @@ pub(crate) fn not_run(
             took: Duration::ZERO,
         })
         .collect();
-    let summary = Summary::of(&outcomes, Duration::ZERO, ExitRule::FailOn(Level::Must));
+    let mut summary = Summary::of(&outcomes, Duration::ZERO, ExitRule::FailOn(Level::Must));
+    summary.image = image.cloned();
     write_outputs(command, &outcomes, &summary, outputs)
 }
