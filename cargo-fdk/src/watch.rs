@@ -2,9 +2,10 @@
 //! keeping the endpoint up.
 //!
 //! The watcher polls (every [`POLL`]) a fingerprint of what it watches: the
-//! crate's files (every file under the crate's directory but `target/`,
-//! `.git/`, `.fn/` and other hidden directories), or, with `--binary`, that
-//! one file. Polling needs no inotify crate and sees every editor's way of
+//! crate's files (every file under the crate's directory but `Cargo.lock`,
+//! `target/`, `.git/`, `.fn/` and other hidden directories), or, with
+//! `--binary`, that one file. A save made while a build runs is seen at the
+//! next poll after it, against the state that build started from. Polling needs no inotify crate and sees every editor's way of
 //! saving (write in place, rename over, delete and recreate). A change is
 //! acted on once the fingerprint holds still for one more poll, so a save
 //! that touches several files is one rebuild. A build that fails is shown
@@ -94,9 +95,6 @@ fn watch(source: &Source, swap: &dyn Fn(NewBuild)) {
                         "watch: the build failed, the last good build keeps serving: {err}"
                     ),
                 }
-                // The build wrote into target/ and perhaps Cargo.lock: take
-                // the fingerprint after it, so its own writes are not a change.
-                seen = fingerprint(source, &root, &mut warned);
             }
         }
     }
@@ -143,6 +141,11 @@ fn fingerprint(source: &Source, root: &Path, warned: &mut bool) -> Vec<(PathBuf,
                         if !skip {
                             dirs.push(path);
                         }
+                    } else if name == "Cargo.lock" {
+                        // Cargo writes it during the build; a change of
+                        // dependencies shows in Cargo.toml. (Not taken
+                        // after the build instead: a save made while the
+                        // build ran would be lost.)
                     } else if let Ok(meta) = entry.metadata() {
                         out.push((
                             path,
@@ -179,6 +182,7 @@ mod tests {
         assert_eq!(before.len(), 1);
         std::fs::write(root.join("target/release/x"), "built").unwrap();
         std::fs::write(root.join(".git/index"), "x").unwrap();
+        std::fs::write(root.join("Cargo.lock"), "# written by cargo").unwrap();
         assert_eq!(fingerprint(&source, &root, &mut warned), before);
         std::fs::write(root.join("src/main.rs"), "fn main() { }").unwrap();
         assert_ne!(fingerprint(&source, &root, &mut warned), before);

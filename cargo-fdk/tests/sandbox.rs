@@ -12,32 +12,11 @@
 
 mod common;
 
-use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{TempDir, repo, target_dir};
-
-/// Why the server's container cannot be built here, if it cannot.
-fn unsupported() -> Option<String> {
-    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
-        return Some("not root".into());
-    }
-    for tool in ["prlimit", "unshare", "setpriv"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Some(format!(
-                "{tool} is not installed (apt-get install util-linux)"
-            ));
-        }
-    }
-    None
-}
 
 /// The fixture, static (glibc with `+crt-static`), in a target dir of its
 /// own so that its RUSTFLAGS do not rebuild everything else.
@@ -108,7 +87,7 @@ fn run(mode: &str, extra: &[&str], wait: Duration) -> (Option<i32>, String) {
 
 #[test]
 fn writing_the_working_directory_fails_as_on_the_server() {
-    if let Some(why) = unsupported() {
+    if let Some(why) = fn_emulator::image::container::missing_requirement() {
         assert!(
             std::env::var_os("CI").is_none_or(|v| v.is_empty()),
             "CI must run the sandbox test, but: {why}"

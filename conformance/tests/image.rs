@@ -15,28 +15,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_fdk-conformance");
-
-fn unsupported() -> Option<String> {
-    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
-        return Some("not root".into());
-    }
-    for tool in ["prlimit", "unshare", "setpriv"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Some(format!("{tool} is not installed (util-linux)"));
-        }
-    }
-    None
-}
 
 /// The fixture, static (glibc with `+crt-static`), in a target directory of
 /// its own so that its RUSTFLAGS rebuild nothing else.
@@ -130,7 +112,7 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn images_run_as_the_server_runs_them() {
-    if let Some(why) = unsupported() {
+    if let Some(why) = fn_emulator::image::container::missing_requirement() {
         assert!(
             std::env::var_os("CI").is_none_or(|v| v.is_empty()),
             "CI must run the image test, but: {why}"

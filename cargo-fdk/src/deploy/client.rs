@@ -101,6 +101,20 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+/// Percent-escapes every byte of `text` but RFC 3986's unreserved ones and
+/// those in `keep` (a path of several segments keeps `/`, say).
+pub fn percent_escape(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// An answer: its status and whole body.
 #[derive(Debug, Clone)]
 pub struct Answer {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
-use super::client::{self, Endpoint};
+use super::client::{self, Endpoint, percent_escape};
 use crate::error::{Error, Result};
 
 /// The daemon's socket when `DOCKER_HOST` is not set.
@@ -70,7 +70,9 @@ impl Docker {
     /// The image ID (`sha256:…`) that `reference` names in the daemon, if
     /// any.
     pub fn image_id(&self, reference: &str) -> Result<Option<String>> {
-        let path = format!("/images/{}/json", path_escape(reference));
+        // The Engine API takes a whole reference, `/` and `:` included, as the
+        // rest of the path.
+        let path = format!("/images/{}/json", percent_escape(reference, b"/:"));
         let answer = client::send(&self.endpoint, Method::GET, &path, None, CALL_LIMIT)?;
         match answer.status {
             StatusCode::NOT_FOUND => Ok(None),
@@ -132,29 +134,17 @@ pub(crate) fn message_of(body: &[u8]) -> String {
         .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned())
 }
 
-/// Percent-escapes what a path segment cannot hold; `/` and `:` stay (the
-/// Engine API takes a whole reference as the rest of the path).
-pub(crate) fn path_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' => {
-                out.push(char::from(byte));
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn escapes_and_messages() {
-        assert_eq!(path_escape("reg:5000/a/b:0.0.1"), "reg:5000/a/b:0.0.1");
-        assert_eq!(path_escape("a b?c"), "a%20b%3Fc");
+        assert_eq!(
+            percent_escape("reg:5000/a/b:0.0.1", b"/:"),
+            "reg:5000/a/b:0.0.1"
+        );
+        assert_eq!(percent_escape("a b?c", b"/:"), "a%20b%3Fc");
         assert_eq!(
             message_of(br#"{"message":"No such image"}"#),
             "No such image"

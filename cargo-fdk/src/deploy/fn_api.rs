@@ -11,7 +11,7 @@ use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, Answer, Endpoint};
+use super::client::{self, Answer, Endpoint, percent_escape};
 use super::docker::message_of;
 use crate::error::{Error, Result};
 
@@ -121,7 +121,7 @@ impl FnApi {
 
     /// The app named `name`, if there is one.
     pub fn find_app(&self, name: &str) -> Result<Option<App>> {
-        let path = format!("/v2/apps?name={}", query_escape(name));
+        let path = format!("/v2/apps?name={}", percent_escape(name, b""));
         Ok(self
             .list::<App>(&path)?
             .into_iter()
@@ -138,8 +138,8 @@ impl FnApi {
     pub fn find_fn(&self, app_id: &str, name: &str) -> Result<Option<Fn>> {
         let path = format!(
             "/v2/fns?app_id={}&name={}",
-            query_escape(app_id),
-            query_escape(name)
+            percent_escape(app_id, b""),
+            percent_escape(name, b"")
         );
         Ok(self.list::<Fn>(&path)?.into_iter().find(|f| f.name == name))
     }
@@ -151,16 +151,20 @@ impl FnApi {
 
     /// Updates the function `id` (the server merges the fields given).
     pub fn update_fn(&self, id: &str, spec: &FnSpec) -> Result<Fn> {
-        self.json(Method::PUT, &format!("/v2/fns/{}", query_escape(id)), spec)
+        self.json(
+            Method::PUT,
+            &format!("/v2/fns/{}", percent_escape(id, b"")),
+            spec,
+        )
     }
 
     /// The function's trigger named `name`, if there is one.
     pub fn find_trigger(&self, app_id: &str, fn_id: &str, name: &str) -> Result<Option<Trigger>> {
         let path = format!(
             "/v2/triggers?app_id={}&fn_id={}&name={}",
-            query_escape(app_id),
-            query_escape(fn_id),
-            query_escape(name)
+            percent_escape(app_id, b""),
+            percent_escape(fn_id, b""),
+            percent_escape(name, b"")
         );
         Ok(self
             .list::<Trigger>(&path)?
@@ -188,7 +192,7 @@ impl FnApi {
         let body = serde_json::json!({ "type": kind, "source": source });
         self.json(
             Method::PUT,
-            &format!("/v2/triggers/{}", query_escape(id)),
+            &format!("/v2/triggers/{}", percent_escape(id, b"")),
             &body,
         )
     }
@@ -254,20 +258,6 @@ pub fn annotation<'a>(
     annotations.get(key).and_then(|v| v.as_str())
 }
 
-/// Percent-escapes a query value or a path segment.
-fn query_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(byte));
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,7 +275,7 @@ mod tests {
             serde_json::to_value(&spec).unwrap(),
             serde_json::json!({"name": "hello", "app_id": "01APP", "image": "hello:0.0.2", "memory": 128})
         );
-        assert_eq!(query_escape("a b&c/d"), "a%20b%26c%2Fd");
+        assert_eq!(percent_escape("a b&c/d", b""), "a%20b%26c%2Fd");
         let list: List<Fn> = serde_json::from_str(
             r#"{"items":[{"id":"1","name":"f","app_id":"a","image":"i","memory":128,
                 "annotations":{"fnproject.io/fn/invokeEndpoint":"http://x/invoke/1"}}]}"#,

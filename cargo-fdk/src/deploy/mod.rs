@@ -89,12 +89,8 @@ pub struct DeployReport {
 
 /// Runs a deploy; see the [module docs](self).
 pub fn deploy(options: &DeployOptions) -> Result<DeployReport> {
-    funcfile::check_name(&options.app).map_err(|_| {
-        Error::usage(format!(
-            "`{}` is not an app name: lowercase letters, digits, `.`, `_` and `-`",
-            options.app
-        ))
-    })?;
+    // The app's name is the server's to judge (letters, digits, `_`, `-`):
+    // a create it refuses says why, in its own words.
     // Both services first: a deploy that cannot finish should not bump or build.
     let destination = match &options.registry {
         Some(registry) => {

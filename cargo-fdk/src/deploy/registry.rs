@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
-use super::client::{self, Answer, Endpoint};
+use super::client::{self, Answer, Endpoint, percent_escape};
 use crate::error::{Error, Result};
 use crate::oci::{Blob, Image, MANIFEST_MEDIA_TYPE};
 
@@ -99,7 +99,7 @@ impl Registry {
             "{}{}digest={}",
             self.local_path(location)?,
             if location.contains('?') { "&" } else { "?" },
-            blob.digest.replace(':', "%3A")
+            percent_escape(&blob.digest, b"")
         );
         let answer = self.send(
             Method::PUT,
