@@ -11,82 +11,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn suite_of(program: &Path, args: &[&str], format: &str, only: &[&str], extra: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
-    cmd.args(["run", "--probe", "--format", format]).args(extra);
-    for id in only {
-        cmd.args(["--only", id]);
-    }
-    cmd.arg("--").arg(program).args(args);
-    cmd.output().unwrap()
-}
-
-fn suite(format: &str, mode: &str, only: &[&str]) -> Output {
-    suite_of(
-        &common::fixture_bin("stdio_fixture"),
-        &[mode],
-        format,
+    common::run(
+        program,
+        args,
         only,
-        &[],
+        &[&["--format", format], extra].concat(),
     )
-}
-
-fn verdict<'a>(stdout: &'a str, id: &str) -> Option<&'a str> {
-    line_of(stdout, id).map(|(tag, _)| tag)
-}
-
-/// The verdict and the level shown on `id`'s line (a failure's own level).
-fn line_of<'a>(stdout: &'a str, id: &str) -> Option<(&'a str, &'a str)> {
-    stdout.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let tag = words.next()?;
-        let level = words.next()?;
-        (words.next()? == id).then_some((tag, level))
-    })
 }
 
 /// `mode` fails the MUST `case` (exit 1) with `evidence` in the report,
 /// and `good` passes it (exit 0).
 fn caught(format: &str, mode: &str, case: &str, evidence: &str) {
-    caught_at(format, mode, case, evidence, "MUST");
+    common::caught_at(
+        "stdio_fixture",
+        &["--format", format],
+        mode,
+        case,
+        Some(evidence),
+        "MUST",
+    );
 }
 
 /// `mode` fails the SHOULD `case` with `evidence`: exit 0 by default, 1
 /// with `--fail-on should`; `good` passes it.
 fn caught_should(format: &str, mode: &str, case: &str, evidence: &str) {
-    caught_at(format, mode, case, evidence, "SHOULD");
-}
-
-fn caught_at(format: &str, mode: &str, case: &str, evidence: &str, level: &str) {
-    let program = &common::fixture_bin("stdio_fixture");
-    let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
-    for extra in [&[][..], &fail_on[..]] {
-        let out = suite_of(program, &[mode], format, &[case], extra);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            line_of(&stdout, case),
-            Some(("FAIL", level)),
-            "{mode} must fail {case} at {level}:\n{stdout}"
-        );
-        assert!(
-            stdout.contains(evidence),
-            "{mode}: no {evidence:?} in\n{stdout}"
-        );
-        let exit = if level == "MUST" || !extra.is_empty() {
-            1
-        } else {
-            0
-        };
-        assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
-    }
-
-    let out = suite(format, "good", &[case]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        verdict(&stdout, case),
-        Some("PASS"),
-        "good must pass {case}:\n{stdout}"
+    common::caught_at(
+        "stdio_fixture",
+        &["--format", format],
+        mode,
+        case,
+        Some(evidence),
+        "SHOULD",
     );
-    assert_eq!(out.status.code(), Some(0), "good: {stdout}");
 }
 
 #[test]
@@ -232,28 +188,24 @@ fn passes_everything(program: &Path, args: &[&str], format: &str) {
     );
 }
 
-#[test]
-fn the_good_fixture_passes_every_json_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "json");
+/// Every case of every format passes against `program args`, the four
+/// suites at once.
+fn passes_every_format(program: &Path, args: &'static [&'static str]) {
+    let threads: Vec<_> = ["json", "http", "default", "cloudevent"]
+        .into_iter()
+        .map(|format| {
+            let program = program.to_owned();
+            std::thread::spawn(move || passes_everything(&program, args, format))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
 }
 
 #[test]
-fn the_good_fixture_passes_every_http_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "http");
-}
-
-#[test]
-fn the_good_fixture_passes_every_default_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "default");
-}
-
-#[test]
-fn the_good_fixture_passes_every_cloudevent_case() {
-    passes_everything(
-        &common::fixture_bin("stdio_fixture"),
-        &["good"],
-        "cloudevent",
-    );
+fn the_good_fixture_passes_every_case_of_every_format() {
+    passes_every_format(&common::fixture_bin("stdio_fixture"), &["good"]);
 }
 
 /// The Rust probe beside the harness (`cargo build -p probe` builds it
@@ -273,16 +225,7 @@ fn the_rust_probe_passes_every_case_of_every_format() {
         );
         return;
     };
-    let threads: Vec<_> = ["json", "http", "default", "cloudevent"]
-        .into_iter()
-        .map(|format| {
-            let probe = probe.clone();
-            std::thread::spawn(move || passes_everything(&probe, &[], format))
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    passes_every_format(&probe, &[]);
 }
 
 #[test]
