@@ -5,6 +5,30 @@
 //! function to speak the probe protocol (`protocol-spec/probe.md`) and are
 //! *not applicable* otherwise.
 
+/// A group's cases, one entry each, in run order:
+///
+/// ```text
+/// // Level: why a failure matters this much to the real server.
+/// "<id>": <Level>, <Needs>, <check>, [<requirement>, ...]
+///     "<title>";
+/// ```
+macro_rules! cases {
+    ($($id:literal: $level:ident, $needs:ident, $run:ident, [$($req:literal),+] $title:literal;)+) => {
+        [$(
+            $crate::case::Case {
+                meta: $crate::case::Meta {
+                    id: $id,
+                    level: $crate::level::Level::$level,
+                    requirements: &[$($req),+],
+                    title: $title,
+                    needs: $crate::case::Needs::$needs,
+                },
+                run: $run,
+            },
+        )+]
+    };
+}
+
 mod deadlines;
 mod lifecycle;
 mod metadata;
