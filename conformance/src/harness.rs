@@ -13,6 +13,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::case::CaseResult;
 use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::exchange::SHOW_BODY;
 use fn_emulator::{Agent, AgentError, FunctionCommand, RunningFunction, StartOptions};
@@ -154,6 +155,15 @@ impl Harness {
         failure.server = Some(exchange.view.clone());
         failure.connection = Some(exchange.via.to_string());
         Verdict::with_log(failure, self.case_log())
+    }
+
+    /// `Ok` if `exchange` was answered 200, else the failure `what` with
+    /// its evidence.
+    pub(crate) fn require_200(&self, exchange: &Exchange, what: impl Into<String>) -> CaseResult {
+        match exchange.status() {
+            Some(200) => Ok(()),
+            _ => Err(self.failed(what, exchange)),
+        }
     }
 
     /// A failure without an exchange, with the case's log.

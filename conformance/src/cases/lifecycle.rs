@@ -77,12 +77,10 @@ fn keep_alive(h: &mut Harness) -> CaseResult {
     let mut conn = h.connect()?;
     for i in 0..20 {
         let ex = h.exchange(&mut conn, &Call::invoke());
-        if ex.status() != Some(200) {
-            return Err(h.failed(
-                format!("call {} of 20 on one connection failed", i + 1),
-                &ex,
-            ));
-        }
+        h.require_200(
+            &ex,
+            format!("call {} of 20 on one connection failed", i + 1),
+        )?;
         if ex.response().is_some_and(|r| r.close) {
             // SHOULD: the server dials anew for a connection the function closed.
             return Err(h
@@ -101,9 +99,7 @@ fn new_connection(h: &mut Harness) -> CaseResult {
     for i in 0..10 {
         drop(h.connect()?);
         let ex = h.call_on_new(&Call::invoke())?;
-        if ex.status() != Some(200) {
-            return Err(h.failed(format!("call {} on a new connection failed", i + 1), &ex));
-        }
+        h.require_200(&ex, format!("call {} on a new connection failed", i + 1))?;
     }
     Ok(())
 }
@@ -164,14 +160,11 @@ fn idle_close(h: &mut Harness) -> CaseResult {
             &ex,
         ));
     }
-    if ex.status() != Some(200) {
-        return Err(h.failed(
-            "the call on a new connection, after the harness closed the idle one as the server \
-             does, failed",
-            &ex,
-        ));
-    }
-    Ok(())
+    h.require_200(
+        &ex,
+        "the call on a new connection, after the harness closed the idle one as the server \
+         does, failed",
+    )
 }
 
 /// fn-contract §12 case 34: unlike the server, which closes an idle
@@ -186,14 +179,11 @@ fn idle_reuse(h: &mut Harness) -> CaseResult {
     h.running()?;
     std::thread::sleep(Duration::from_secs(2));
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed(
-            "a connection held open idle for 2 s (the harness keeps it past the server's 1 s \
-             idle close on purpose) was not served: the function must not time it out",
-            &ex,
-        ));
-    }
-    Ok(())
+    h.require_200(
+        &ex,
+        "a connection held open idle for 2 s (the harness keeps it past the server's 1 s \
+         idle close on purpose) was not served: the function must not time it out",
+    )
 }
 
 /// Holds a connection of its own across the freeze (longer than the
@@ -209,10 +199,7 @@ fn freeze(h: &mut Harness) -> CaseResult {
     std::thread::sleep(Duration::from_millis(1500));
     h.thaw();
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed("the call after a freeze failed", &ex));
-    }
-    Ok(())
+    h.require_200(&ex, "the call after a freeze failed")
 }
 
 fn no_leaks(h: &mut Harness) -> CaseResult {
@@ -241,18 +228,11 @@ fn no_leaks(h: &mut Harness) -> CaseResult {
                 return Err(verdict);
             }
             // SHOULD: the server would have dialed a new connection.
-            return Err(match verdict.at(Level::Should) {
-                Verdict::Fail(mut f) => {
-                    f.what = format!(
-                        "the function closed the connection after the first answer (see \
-                         life.keep-alive), so the second call on it failed; the server would \
-                         have dialed a new one: {}",
-                        f.what
-                    );
-                    Verdict::Fail(f)
-                }
-                other => other,
-            });
+            return Err(verdict.at(Level::Should).prefixed(
+                "the function closed the connection after the first answer (see \
+                 life.keep-alive), so the second call on it failed; the server would have \
+                 dialed a new one: ",
+            ));
         }
         closed = ex.response().is_some_and(|r| r.close);
     }
@@ -351,9 +331,7 @@ fn check_unprivileged(h: &mut Harness, pid: u32, uid: u32, context: &str) -> Cas
     }
     for n in 1..=2 {
         let ex = h.call(&Call::invoke())?;
-        if ex.status() != Some(200) {
-            return Err(h.failed(format!("{context}: call {n} failed"), &ex));
-        }
+        h.require_200(&ex, format!("{context}: call {n} failed"))?;
     }
     Ok(())
 }

@@ -158,10 +158,7 @@ fn status_discipline(h: &mut Harness) -> CaseResult {
 /// server does not reuse one after a 502 or 504).
 fn next_call_works(h: &mut Harness, after: &str) -> CaseResult {
     let ex = h.call(&Call::invoke())?;
-    if ex.status() != Some(200) {
-        return Err(h.failed(format!("the call after {after} failed"), &ex));
-    }
-    Ok(())
+    h.require_200(&ex, format!("the call after {after} failed"))
 }
 
 fn error_502(h: &mut Harness) -> CaseResult {
@@ -369,10 +366,7 @@ fn hop_headers(h: &mut Harness) -> CaseResult {
         ));
     }
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed("the connection did not carry the next call", &ex));
-    }
-    Ok(())
+    h.require_200(&ex, "the connection did not carry the next call")
 }
 
 fn head_size(h: &mut Harness) -> CaseResult {

@@ -219,7 +219,7 @@ fn probe_call(op: &str) -> StdioCall {
 fn next_call_served(h: &mut StdioHarness, pid: u32, after: &str) -> CaseResult {
     let text = format!("the call after {after}");
     let s = h.call(&echo(h, &text))?;
-    body_is(h, &s, text.as_bytes()).map_err(|v| prefix(v, &format!("after {after}: ")))?;
+    body_is(h, &s, text.as_bytes()).map_err(|v| v.prefixed(&format!("after {after}: ")))?;
     if h.pid() != Some(pid) {
         return Err(h.failed(
             format!(
@@ -230,17 +230,6 @@ fn next_call_served(h: &mut StdioHarness, pid: u32, after: &str) -> CaseResult {
         ));
     }
     Ok(())
-}
-
-/// Prefixes a failure's description.
-fn prefix(v: Verdict, text: &str) -> Verdict {
-    match v {
-        Verdict::Fail(mut f) => {
-            f.what = format!("{text}{}", f.what);
-            Verdict::Fail(f)
-        }
-        other => other,
-    }
 }
 
 /// The probe's `report` answer.
