@@ -324,18 +324,25 @@ impl StdioHarness {
             env.retain(|(key, _)| key != k);
             env.push(((*k).to_owned(), (*v).to_owned()));
         }
-        let launch = Launch {
+        HotProcess::spawn(&self.launch(env)).map_err(|e| self.not_executed(&e))
+    }
+
+    /// How to start the function with `env`, in the run's container.
+    fn launch(&self, env: Vec<(String, String)>) -> Launch<'_> {
+        Launch {
             command: &self.command,
             env,
             log: self.log.path(),
             sandbox: Some(&self.sandbox),
-        };
-        HotProcess::spawn(&launch).map_err(|e| {
-            self.failed_plain(format!(
-                "could not execute {}: {e}",
-                self.command.words().join(" ")
-            ))
-        })
+        }
+    }
+
+    /// The failure of a process that could not be started.
+    fn not_executed(&self, e: &std::io::Error) -> Verdict {
+        self.failed_plain(format!(
+            "could not execute {}: {e}",
+            self.command.words().join(" ")
+        ))
     }
 
     // ------------------------------------------------------------ reports
