@@ -73,6 +73,15 @@ pub(crate) fn line_of<'a>(stdout: &'a str, id: &str) -> Option<(&'a str, &'a str
     })
 }
 
+/// The stdout of a run that exited with `code` and gave `case` the
+/// verdict `want` (`PASS`, `FAIL`, `SKIP`).
+pub(crate) fn judged(out: &Output, code: i32, case: &str, want: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{stdout}");
+    assert_eq!(verdict(&stdout, case), Some(want), "{case}:\n{stdout}");
+    stdout
+}
+
 /// `fixture mode` (run with `options`) fails `case` at `level`, with
 /// `evidence` in the report if given: the run fails (exit 1) by default
 /// only for MUST, and always with `--fail-on <level>`. `fixture good`
@@ -106,12 +115,10 @@ pub(crate) fn caught_at(
         assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
     }
 
-    let out = run(&program, &["good"], &[case], &fail_on);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        verdict(&stdout, case),
-        Some("PASS"),
-        "good must pass {case}:\n{stdout}"
+    judged(
+        &run(&program, &["good"], &[case], &fail_on),
+        0,
+        case,
+        "PASS",
     );
-    assert_eq!(out.status.code(), Some(0), "good: {stdout}");
 }

@@ -130,10 +130,7 @@ fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
 /// (more than a report shows) do not hide it.
 #[test]
 fn a_function_that_logs_a_lot_passes_log_frame() {
-    let out = suite("chatty", &["log.frame"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(verdict(&stdout, "log.frame"), Some("PASS"), "{stdout}");
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    common::judged(&suite("chatty", &["log.frame"]), 0, "log.frame", "PASS");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{line_of, verdict};
+use common::line_of;
 
 fn suite(mode: &str, only: &[&str]) -> Output {
     suite_with(&common::fixture_bin("fixture"), mode, only, &[])

@@ -237,13 +237,7 @@ fn a_garbled_deadline_still_ends_the_call_at_the_call_timeout() {
         .output()
         .unwrap();
         let took = started.elapsed();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{mode}: {stdout}");
-        assert_eq!(
-            verdict(&stdout, "req.garbled-deadline"),
-            Some("FAIL"),
-            "{mode}: {stdout}"
-        );
+        let stdout = common::judged(&out, 1, "req.garbled-deadline", "FAIL");
         assert!(stdout.contains("no complete response"), "{mode}: {stdout}");
         assert!(took < Duration::from_secs(20), "{mode}: took {took:?}");
         assert!(eventually(Duration::from_secs(2), || tagged(&tag).is_empty()));
@@ -269,13 +263,7 @@ fn a_case_ends_at_its_limit_as_a_failure() {
     .output()
     .unwrap();
     let took = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "req.garbled-deadline"),
-        Some("FAIL"),
-        "{stdout}"
-    );
+    let stdout = common::judged(&out, 1, "req.garbled-deadline", "FAIL");
     assert!(stdout.contains("--case-timeout"), "{stdout}");
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
