@@ -301,12 +301,12 @@ fn unprivileged(h: &mut Harness) -> CaseResult {
     });
     let pid = match started {
         Ok(f) => f.pid(),
-        Err(Verdict::Fail(mut failure)) => {
-            failure.what = format!("{context}: {}", failure.what);
-            h.discard();
-            return Err(Verdict::Fail(failure));
+        Err(verdict) => {
+            if matches!(verdict, Verdict::Fail(_)) {
+                h.discard();
+            }
+            return Err(verdict.prefixed(&format!("{context}: ")));
         }
-        Err(other) => return Err(other),
     };
     let result = check_unprivileged(h, pid, uid, &context);
     h.discard();
