@@ -19,162 +19,55 @@ fn suite_of(program: &Path, args: &[&str], format: &str, only: &[&str], extra: &
     )
 }
 
-/// `mode` fails the MUST `case` (exit 1) with `evidence` in the report,
-/// and `good` passes it (exit 0).
-fn caught(format: &str, mode: &str, case: &str, evidence: &str) {
-    common::caught_at(
-        "stdio_fixture",
-        &["--format", format],
-        mode,
-        case,
-        Some(evidence),
-        "MUST",
-    );
+/// One test per entry: `mode` of `stdio_fixture`, run in `format`, fails
+/// `case` at `level` with `evidence` in the report (the run's exit code as
+/// that level asks), and `good` passes it.
+macro_rules! caught {
+    ($($name:ident: $level:ident $format:literal $mode:literal $case:literal $evidence:literal;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                let level = stringify!($level);
+                let options = ["--format", $format];
+                common::caught_at("stdio_fixture", &options, $mode, $case, Some($evidence), level);
+            }
+        )+
+    };
 }
 
-/// `mode` fails the SHOULD `case` with `evidence`: exit 0 by default, 1
-/// with `--fail-on should`; `good` passes it.
-fn caught_should(format: &str, mode: &str, case: &str, evidence: &str) {
-    common::caught_at(
-        "stdio_fixture",
-        &["--format", format],
-        mode,
-        case,
-        Some(evidence),
-        "SHOULD",
-    );
-}
-
-#[test]
-fn a_status_that_is_always_200_is_caught() {
-    caught(
-        "json",
-        "status-200",
-        "json.user-status",
-        "expected client status 404, got 200",
-    );
-}
-
-#[test]
-fn the_same_defect_is_caught_in_cloudevent() {
-    caught(
-        "cloudevent",
-        "status-200",
-        "cloudevent.user-status",
-        "expected client status 404, got 200",
-    );
-}
-
-#[test]
-fn excess_bytes_after_a_response_are_caught() {
-    caught("json", "excess", "json.call", "excess data");
-}
-
-#[test]
-fn excess_bytes_after_an_http_response_are_caught() {
-    caught("http", "excess", "http.call", "excess data");
-}
-
-#[test]
-fn a_stray_line_on_stdout_is_caught() {
-    caught(
-        "json",
-        "stray-stdout",
-        "json.stray-output",
-        "invalid json response from function err: invalid character 'c'",
-    );
-}
-
-#[test]
-fn a_stray_line_in_the_http_stream_is_caught() {
-    caught(
-        "http",
-        "stray-stdout",
-        "http.stray-output",
-        "invalid http response from function err: malformed HTTP status code \"stray\"",
-    );
-}
-
-#[test]
-fn exiting_after_the_first_call_is_caught() {
-    caught(
-        "json",
-        "exit-after-first",
-        "json.sequential",
-        // After call 1 the process is found gone, or call 2 finds it exiting.
-        "exit status: 0",
-    );
-}
-
-#[test]
-fn an_http_response_without_a_length_is_caught() {
-    caught(
-        "http",
-        "http-no-length",
-        "http.framing",
-        "neither Content-Length nor Transfer-Encoding",
-    );
-}
-
-#[test]
-fn ignoring_the_deadline_is_caught() {
-    caught_should(
-        "json",
-        "ignore-deadline",
-        "json.deadline-past",
-        "expected client status 504, got 200",
-    );
-}
-
-#[test]
-fn ignoring_the_deadline_is_caught_in_default() {
-    caught_should(
-        "default",
-        "ignore-deadline",
-        "default.deadline-past",
-        "expected exit status 1",
-    );
-}
-
-#[test]
-fn no_answer_for_a_malformed_line_is_caught() {
-    caught_should(
-        "json",
-        "malformed-silent",
-        "json.malformed",
-        "no complete response within",
-    );
-}
-
-#[test]
-fn no_answer_for_a_malformed_http_head_is_caught() {
-    caught_should(
-        "http",
-        "malformed-silent",
-        "http.malformed",
-        "expected a complete response",
-    );
-}
-
-#[test]
-fn exit_0_on_failure_in_default_is_caught() {
-    caught(
-        "default",
-        "default-exit-0",
-        "default.exit-status",
-        "expected exit status 1 with nothing on stdout",
-    );
-}
-
-#[test]
-fn a_body_after_a_204_or_head_response_is_caught() {
-    caught("http", "http-204-body", "http.no-body", "excess data");
-}
-
-#[test]
-fn dying_of_sigterm_is_caught() {
+caught! {
+    a_status_that_is_always_200_is_caught: MUST "json" "status-200" "json.user-status"
+        "expected client status 404, got 200";
+    the_same_defect_is_caught_in_cloudevent: MUST "cloudevent" "status-200" "cloudevent.user-status"
+        "expected client status 404, got 200";
+    excess_bytes_after_a_response_are_caught: MUST "json" "excess" "json.call"
+        "excess data";
+    excess_bytes_after_an_http_response_are_caught: MUST "http" "excess" "http.call"
+        "excess data";
+    a_stray_line_on_stdout_is_caught: MUST "json" "stray-stdout" "json.stray-output"
+        "invalid json response from function err: invalid character 'c'";
+    a_stray_line_in_the_http_stream_is_caught: MUST "http" "stray-stdout" "http.stray-output"
+        "invalid http response from function err: malformed HTTP status code \"stray\"";
+    // After call 1 the process is found gone, or call 2 finds it exiting.
+    exiting_after_the_first_call_is_caught: MUST "json" "exit-after-first" "json.sequential"
+        "exit status: 0";
+    an_http_response_without_a_length_is_caught: MUST "http" "http-no-length" "http.framing"
+        "neither Content-Length nor Transfer-Encoding";
+    ignoring_the_deadline_is_caught: SHOULD "json" "ignore-deadline" "json.deadline-past"
+        "expected client status 504, got 200";
+    ignoring_the_deadline_is_caught_in_default: SHOULD "default" "ignore-deadline" "default.deadline-past"
+        "expected exit status 1";
+    no_answer_for_a_malformed_line_is_caught: SHOULD "json" "malformed-silent" "json.malformed"
+        "no complete response within";
+    no_answer_for_a_malformed_http_head_is_caught: SHOULD "http" "malformed-silent" "http.malformed"
+        "expected a complete response";
+    exit_0_on_failure_in_default_is_caught: MUST "default" "default-exit-0" "default.exit-status"
+        "expected exit status 1 with nothing on stdout";
+    a_body_after_a_204_or_head_response_is_caught: MUST "http" "http-204-body" "http.no-body"
+        "excess data";
     // The 0.3.602 server only ever sent SIGKILL: a SHOULD.
-    caught_should("json", "no-sigterm", "json.sigterm", "got signal: 15");
+    dying_of_sigterm_is_caught: SHOULD "json" "no-sigterm" "json.sigterm"
+        "got signal: 15";
 }
 
 /// Every case of `format` passes against `program args`.
