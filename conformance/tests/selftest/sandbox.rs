@@ -216,30 +216,26 @@ fn a_killed_function_takes_its_grandchild_along() {
     }
 }
 
+/// `fixture <mode>` in `req.garbled-deadline` under `limit` (an option and
+/// its value) fails the case well within 20 s; its stdout. The case is a
+/// SHOULD: asked for, its failure fails the run.
+fn garbled_within(mode: &str, tag: &str, limit: [&str; 2]) -> String {
+    let started = Instant::now();
+    let only = ["--only", "req.garbled-deadline", "--fail-on", "should"];
+    let out = harness_cmd(mode, tag, &[&only[..], &limit].concat())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "{mode}: took {took:?}");
+    common::judged(&out, 1, "req.garbled-deadline", "FAIL")
+}
+
 #[test]
 fn a_garbled_deadline_still_ends_the_call_at_the_call_timeout() {
     for mode in ["length-too-long", "no-final-crlf"] {
         let tag = unique_tag(mode);
-        let started = Instant::now();
-        let out = harness_cmd(
-            mode,
-            &tag,
-            // The case is a SHOULD: asked for, its failure fails the run.
-            &[
-                "--only",
-                "req.garbled-deadline",
-                "--call-timeout",
-                "2s",
-                "--fail-on",
-                "should",
-            ],
-        )
-        .output()
-        .unwrap();
-        let took = started.elapsed();
-        let stdout = common::judged(&out, 1, "req.garbled-deadline", "FAIL");
+        let stdout = garbled_within(mode, &tag, ["--call-timeout", "2s"]);
         assert!(stdout.contains("no complete response"), "{mode}: {stdout}");
-        assert!(took < Duration::from_secs(20), "{mode}: took {took:?}");
         assert!(eventually(Duration::from_secs(2), || tagged(&tag).is_empty()));
     }
 }
@@ -247,25 +243,8 @@ fn a_garbled_deadline_still_ends_the_call_at_the_call_timeout() {
 #[test]
 fn a_case_ends_at_its_limit_as_a_failure() {
     let tag = unique_tag("case-limit");
-    let started = Instant::now();
-    let out = harness_cmd(
-        "length-too-long",
-        &tag,
-        &[
-            "--only",
-            "req.garbled-deadline",
-            "--case-timeout",
-            "3s",
-            "--fail-on",
-            "should",
-        ],
-    )
-    .output()
-    .unwrap();
-    let took = started.elapsed();
-    let stdout = common::judged(&out, 1, "req.garbled-deadline", "FAIL");
+    let stdout = garbled_within("length-too-long", &tag, ["--case-timeout", "3s"]);
     assert!(stdout.contains("--case-timeout"), "{stdout}");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
 #[test]
