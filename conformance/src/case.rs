@@ -21,6 +21,27 @@ pub(crate) enum Needs {
 /// does not apply).
 pub(crate) type CaseResult = Result<(), Verdict>;
 
+/// Not applicable unless the function speaks the probe protocol.
+pub(crate) fn probe_needed(has_probe: bool) -> CaseResult {
+    if has_probe {
+        Ok(())
+    } else {
+        Err(Verdict::NotApplicable(
+            "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
+        ))
+    }
+}
+
+/// Not applicable if the probe said it cannot do what was asked (`op`).
+pub(crate) fn probe_supports(unsupported: Option<String>) -> CaseResult {
+    match unsupported {
+        Some(op) => Err(Verdict::NotApplicable(format!(
+            "the probe's FDK cannot express `{op}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A case as reports, selection and expectations files know it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Meta {

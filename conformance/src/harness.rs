@@ -13,6 +13,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::case::CaseResult;
 use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::exchange::SHOW_BODY;
 use fn_emulator::{Agent, AgentError, FunctionCommand, RunningFunction, StartOptions};
@@ -87,13 +88,8 @@ impl Harness {
 
     /// [`Agent::start`], failing as a verdict.
     pub(crate) fn start(&mut self, options: StartOptions) -> Result<&mut RunningFunction, Verdict> {
-        match self.agent.start(options).map(|_| ()) {
-            Ok(()) => self
-                .agent
-                .current_mut()
-                .ok_or_else(|| Verdict::fail("no running function")),
-            Err(e) => Err(self.verdict(e)),
-        }
+        let started = self.agent.start(options).map(|_| ());
+        self.current(started)
     }
 
     /// [`Agent::fresh_dir`], failing as a verdict.
@@ -107,18 +103,24 @@ impl Harness {
         iofs: PathBuf,
         options: StartOptions,
     ) -> Result<&mut RunningFunction, Verdict> {
-        match self.agent.start_in(iofs, options).map(|_| ()) {
-            Ok(()) => self
-                .agent
-                .current_mut()
-                .ok_or_else(|| Verdict::fail("no running function")),
-            Err(e) => Err(self.verdict(e)),
-        }
+        let started = self.agent.start_in(iofs, options).map(|_| ());
+        self.current(started)
     }
 
     /// [`Agent::running`], failing as a verdict.
     pub(crate) fn running(&mut self) -> Result<&mut RunningFunction, Verdict> {
-        match self.agent.running().map(|_| ()) {
+        let running = self.agent.running().map(|_| ());
+        self.current(running)
+    }
+
+    /// The function that `outcome` (a start, or a look for one) left
+    /// running. The agent's methods hand out a borrow of themselves, so the
+    /// function is fetched again once that borrow has ended.
+    fn current(
+        &mut self,
+        outcome: Result<(), AgentError>,
+    ) -> Result<&mut RunningFunction, Verdict> {
+        match outcome {
             Ok(()) => self
                 .agent
                 .current_mut()
@@ -152,23 +154,28 @@ impl Harness {
         failure.got = Some(exchange.shown());
         failure.server = Some(exchange.view.clone());
         failure.connection = Some(exchange.via.to_string());
-        failure.log = self.case_log();
-        Verdict::Fail(Box::new(failure))
+        Verdict::with_log(failure, self.case_log())
+    }
+
+    /// `Ok` if `exchange` was answered 200, else the failure `what` with
+    /// its evidence.
+    pub(crate) fn require_200(&self, exchange: &Exchange, what: impl Into<String>) -> CaseResult {
+        match exchange.status() {
+            Some(200) => Ok(()),
+            _ => Err(self.failed(what, exchange)),
+        }
     }
 
     /// A failure without an exchange, with the case's log.
     pub(crate) fn failed_plain(&self, what: impl Into<String>) -> Verdict {
-        let mut failure = Failure::new(what);
-        failure.log = self.case_log();
-        Verdict::Fail(Box::new(failure))
+        Verdict::with_log(Failure::new(what), self.case_log())
     }
 
     /// The agent's error as a failure, with the case's log.
     fn verdict(&self, error: AgentError) -> Verdict {
         let mut failure = Failure::new(error.what);
         failure.server = error.server;
-        failure.log = self.case_log();
-        Verdict::Fail(Box::new(failure))
+        Verdict::with_log(failure, self.case_log())
     }
 
     /// Evidence that the kernel's OOM killer struck in the current jail, as

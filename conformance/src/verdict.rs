@@ -28,6 +28,24 @@ impl Verdict {
         Self::Fail(Box::new(Failure::new(what)))
     }
 
+    /// `failure`, with the function's `log` around the case.
+    pub(crate) fn with_log(mut failure: Failure, log: String) -> Self {
+        failure.log = log;
+        Self::Fail(Box::new(failure))
+    }
+
+    /// The same verdict, a failure's description now beginning with `text`.
+    #[must_use]
+    pub(crate) fn prefixed(self, text: &str) -> Self {
+        match self {
+            Self::Fail(mut failure) => {
+                failure.what.insert_str(0, text);
+                Self::Fail(failure)
+            }
+            other => other,
+        }
+    }
+
     /// The same verdict, a failure now at `level` rather than at its case's
     /// level: for a case whose checks do not all matter equally to the real
     /// server (a `MUST` case's JSON error body is only `SHOULD`). Other

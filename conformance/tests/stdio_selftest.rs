@@ -11,214 +11,63 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn suite_of(program: &Path, args: &[&str], format: &str, only: &[&str], extra: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
-    cmd.args(["run", "--probe", "--format", format]).args(extra);
-    for id in only {
-        cmd.args(["--only", id]);
-    }
-    cmd.arg("--").arg(program).args(args);
-    cmd.output().unwrap()
-}
-
-fn suite(format: &str, mode: &str, only: &[&str]) -> Output {
-    suite_of(
-        &common::fixture_bin("stdio_fixture"),
-        &[mode],
-        format,
+    common::run(
+        program,
+        args,
         only,
-        &[],
+        &[&["--format", format], extra].concat(),
     )
 }
 
-fn verdict<'a>(stdout: &'a str, id: &str) -> Option<&'a str> {
-    line_of(stdout, id).map(|(tag, _)| tag)
+/// One test per entry: `mode` of `stdio_fixture`, run in `format`, fails
+/// `case` at `level` with `evidence` in the report (the run's exit code as
+/// that level asks), and `good` passes it.
+macro_rules! caught {
+    ($($name:ident: $level:ident $format:literal $mode:literal $case:literal $evidence:literal;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                let level = stringify!($level);
+                let options = ["--format", $format];
+                common::caught_at("stdio_fixture", &options, $mode, $case, Some($evidence), level);
+            }
+        )+
+    };
 }
 
-/// The verdict and the level shown on `id`'s line (a failure's own level).
-fn line_of<'a>(stdout: &'a str, id: &str) -> Option<(&'a str, &'a str)> {
-    stdout.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let tag = words.next()?;
-        let level = words.next()?;
-        (words.next()? == id).then_some((tag, level))
-    })
-}
-
-/// `mode` fails the MUST `case` (exit 1) with `evidence` in the report,
-/// and `good` passes it (exit 0).
-fn caught(format: &str, mode: &str, case: &str, evidence: &str) {
-    caught_at(format, mode, case, evidence, "MUST");
-}
-
-/// `mode` fails the SHOULD `case` with `evidence`: exit 0 by default, 1
-/// with `--fail-on should`; `good` passes it.
-fn caught_should(format: &str, mode: &str, case: &str, evidence: &str) {
-    caught_at(format, mode, case, evidence, "SHOULD");
-}
-
-fn caught_at(format: &str, mode: &str, case: &str, evidence: &str, level: &str) {
-    let program = &common::fixture_bin("stdio_fixture");
-    let fail_on = ["--fail-on", &level.to_ascii_lowercase()];
-    for extra in [&[][..], &fail_on[..]] {
-        let out = suite_of(program, &[mode], format, &[case], extra);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            line_of(&stdout, case),
-            Some(("FAIL", level)),
-            "{mode} must fail {case} at {level}:\n{stdout}"
-        );
-        assert!(
-            stdout.contains(evidence),
-            "{mode}: no {evidence:?} in\n{stdout}"
-        );
-        let exit = if level == "MUST" || !extra.is_empty() {
-            1
-        } else {
-            0
-        };
-        assert_eq!(out.status.code(), Some(exit), "{mode} {extra:?}: {stdout}");
-    }
-
-    let out = suite(format, "good", &[case]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        verdict(&stdout, case),
-        Some("PASS"),
-        "good must pass {case}:\n{stdout}"
-    );
-    assert_eq!(out.status.code(), Some(0), "good: {stdout}");
-}
-
-#[test]
-fn a_status_that_is_always_200_is_caught() {
-    caught(
-        "json",
-        "status-200",
-        "json.user-status",
-        "expected client status 404, got 200",
-    );
-}
-
-#[test]
-fn the_same_defect_is_caught_in_cloudevent() {
-    caught(
-        "cloudevent",
-        "status-200",
-        "cloudevent.user-status",
-        "expected client status 404, got 200",
-    );
-}
-
-#[test]
-fn excess_bytes_after_a_response_are_caught() {
-    caught("json", "excess", "json.call", "excess data");
-}
-
-#[test]
-fn excess_bytes_after_an_http_response_are_caught() {
-    caught("http", "excess", "http.call", "excess data");
-}
-
-#[test]
-fn a_stray_line_on_stdout_is_caught() {
-    caught(
-        "json",
-        "stray-stdout",
-        "json.stray-output",
-        "invalid json response from function err: invalid character 'c'",
-    );
-}
-
-#[test]
-fn a_stray_line_in_the_http_stream_is_caught() {
-    caught(
-        "http",
-        "stray-stdout",
-        "http.stray-output",
-        "invalid http response from function err: malformed HTTP status code \"stray\"",
-    );
-}
-
-#[test]
-fn exiting_after_the_first_call_is_caught() {
-    caught(
-        "json",
-        "exit-after-first",
-        "json.sequential",
-        // After call 1 the process is found gone, or call 2 finds it exiting.
-        "exit status: 0",
-    );
-}
-
-#[test]
-fn an_http_response_without_a_length_is_caught() {
-    caught(
-        "http",
-        "http-no-length",
-        "http.framing",
-        "neither Content-Length nor Transfer-Encoding",
-    );
-}
-
-#[test]
-fn ignoring_the_deadline_is_caught() {
-    caught_should(
-        "json",
-        "ignore-deadline",
-        "json.deadline-past",
-        "expected client status 504, got 200",
-    );
-}
-
-#[test]
-fn ignoring_the_deadline_is_caught_in_default() {
-    caught_should(
-        "default",
-        "ignore-deadline",
-        "default.deadline-past",
-        "expected exit status 1",
-    );
-}
-
-#[test]
-fn no_answer_for_a_malformed_line_is_caught() {
-    caught_should(
-        "json",
-        "malformed-silent",
-        "json.malformed",
-        "no complete response within",
-    );
-}
-
-#[test]
-fn no_answer_for_a_malformed_http_head_is_caught() {
-    caught_should(
-        "http",
-        "malformed-silent",
-        "http.malformed",
-        "expected a complete response",
-    );
-}
-
-#[test]
-fn exit_0_on_failure_in_default_is_caught() {
-    caught(
-        "default",
-        "default-exit-0",
-        "default.exit-status",
-        "expected exit status 1 with nothing on stdout",
-    );
-}
-
-#[test]
-fn a_body_after_a_204_or_head_response_is_caught() {
-    caught("http", "http-204-body", "http.no-body", "excess data");
-}
-
-#[test]
-fn dying_of_sigterm_is_caught() {
+caught! {
+    a_status_that_is_always_200_is_caught: MUST "json" "status-200" "json.user-status"
+        "expected client status 404, got 200";
+    the_same_defect_is_caught_in_cloudevent: MUST "cloudevent" "status-200" "cloudevent.user-status"
+        "expected client status 404, got 200";
+    excess_bytes_after_a_response_are_caught: MUST "json" "excess" "json.call"
+        "excess data";
+    excess_bytes_after_an_http_response_are_caught: MUST "http" "excess" "http.call"
+        "excess data";
+    a_stray_line_on_stdout_is_caught: MUST "json" "stray-stdout" "json.stray-output"
+        "invalid json response from function err: invalid character 'c'";
+    a_stray_line_in_the_http_stream_is_caught: MUST "http" "stray-stdout" "http.stray-output"
+        "invalid http response from function err: malformed HTTP status code \"stray\"";
+    // After call 1 the process is found gone, or call 2 finds it exiting.
+    exiting_after_the_first_call_is_caught: MUST "json" "exit-after-first" "json.sequential"
+        "exit status: 0";
+    an_http_response_without_a_length_is_caught: MUST "http" "http-no-length" "http.framing"
+        "neither Content-Length nor Transfer-Encoding";
+    ignoring_the_deadline_is_caught: SHOULD "json" "ignore-deadline" "json.deadline-past"
+        "expected client status 504, got 200";
+    ignoring_the_deadline_is_caught_in_default: SHOULD "default" "ignore-deadline" "default.deadline-past"
+        "expected exit status 1";
+    no_answer_for_a_malformed_line_is_caught: SHOULD "json" "malformed-silent" "json.malformed"
+        "no complete response within";
+    no_answer_for_a_malformed_http_head_is_caught: SHOULD "http" "malformed-silent" "http.malformed"
+        "expected a complete response";
+    exit_0_on_failure_in_default_is_caught: MUST "default" "default-exit-0" "default.exit-status"
+        "expected exit status 1 with nothing on stdout";
+    a_body_after_a_204_or_head_response_is_caught: MUST "http" "http-204-body" "http.no-body"
+        "excess data";
     // The 0.3.602 server only ever sent SIGKILL: a SHOULD.
-    caught_should("json", "no-sigterm", "json.sigterm", "got signal: 15");
+    dying_of_sigterm_is_caught: SHOULD "json" "no-sigterm" "json.sigterm"
+        "got signal: 15";
 }
 
 /// Every case of `format` passes against `program args`.
@@ -232,28 +81,24 @@ fn passes_everything(program: &Path, args: &[&str], format: &str) {
     );
 }
 
-#[test]
-fn the_good_fixture_passes_every_json_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "json");
+/// Every case of every format passes against `program args`, the four
+/// suites at once.
+fn passes_every_format(program: &Path, args: &'static [&'static str]) {
+    let threads: Vec<_> = ["json", "http", "default", "cloudevent"]
+        .into_iter()
+        .map(|format| {
+            let program = program.to_owned();
+            std::thread::spawn(move || passes_everything(&program, args, format))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
 }
 
 #[test]
-fn the_good_fixture_passes_every_http_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "http");
-}
-
-#[test]
-fn the_good_fixture_passes_every_default_case() {
-    passes_everything(&common::fixture_bin("stdio_fixture"), &["good"], "default");
-}
-
-#[test]
-fn the_good_fixture_passes_every_cloudevent_case() {
-    passes_everything(
-        &common::fixture_bin("stdio_fixture"),
-        &["good"],
-        "cloudevent",
-    );
+fn the_good_fixture_passes_every_case_of_every_format() {
+    passes_every_format(&common::fixture_bin("stdio_fixture"), &["good"]);
 }
 
 /// The Rust probe beside the harness (`cargo build -p probe` builds it
@@ -273,16 +118,7 @@ fn the_rust_probe_passes_every_case_of_every_format() {
         );
         return;
     };
-    let threads: Vec<_> = ["json", "http", "default", "cloudevent"]
-        .into_iter()
-        .map(|format| {
-            let probe = probe.clone();
-            std::thread::spawn(move || passes_everything(&probe, &[], format))
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    passes_every_format(&probe, &[]);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::http1::{Response, ResponseError};
+use crate::http1::{Head, Response, ResponseError};
 use crate::outcome::ServerView;
 use crate::show::show_bytes;
 
@@ -170,25 +170,13 @@ impl Exchange {
     /// The response as a report shows it.
     pub fn shown(&self) -> String {
         match &self.result {
-            Ok(res) => {
-                let mut text = format!("HTTP/1.1 {}\n", res.status);
-                for (k, v) in res.headers() {
-                    text.push_str(&format!("{k}: {v}\n"));
-                }
-                text.push('\n');
-                text.push_str(&show_bytes(&res.body, SHOW_BODY));
-                text
-            }
+            Ok(res) => head_text(res.status, &res.head) + &show_bytes(&res.body, SHOW_BODY),
             Err(ResponseError::Body {
                 status,
                 head,
                 error,
             }) => {
-                let mut text = format!("HTTP/1.1 {status}\n");
-                for (k, v) in head.fields() {
-                    text.push_str(&format!("{k}: {v}\n"));
-                }
-                text.push('\n');
+                let mut text = head_text(*status, head);
                 if error.timed_out() {
                     match &self.cut_short {
                         Some(limit) => text.push_str(&format!(
@@ -229,4 +217,14 @@ impl Exchange {
             Err(e) => format!("no response: {}", crate::show::display_chain(e)),
         }
     }
+}
+
+/// A response head as a report shows it, the blank line after it included.
+fn head_text(status: u16, head: &Head) -> String {
+    let mut text = format!("HTTP/1.1 {status}\n");
+    for (k, v) in head.fields() {
+        text.push_str(&format!("{k}: {v}\n"));
+    }
+    text.push('\n');
+    text
 }

@@ -22,27 +22,29 @@ pub struct ProcStatus {
     pub cpus_allowed: String,
 }
 
+/// `/proc/<pid>/<file>`, parsed by `parse`; `lacks` says what it was
+/// missing if that fails.
+fn read_parsed<T>(
+    pid: u32,
+    file: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    lacks: &str,
+) -> io::Result<T> {
+    let path = format!("/proc/{pid}/{file}");
+    let text = fs::read_to_string(&path)?;
+    parse(&text)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{path} {lacks}")))
+}
+
 /// Reads `/proc/<pid>/status`.
 pub fn status(pid: u32) -> io::Result<ProcStatus> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    parse_status(&text).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("/proc/{pid}/status lacks VmRSS or Threads"),
-        )
-    })
+    read_parsed(pid, "status", parse_status, "lacks VmRSS or Threads")
 }
 
 /// The user plus system CPU time of the process (all its threads, live and
 /// exited), from `/proc/<pid>/stat`. Its resolution is one clock tick (10 ms).
 pub fn cpu_time(pid: u32) -> io::Result<Duration> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    parse_stat_cpu(&text).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("/proc/{pid}/stat has no utime/stime"),
-        )
-    })
+    read_parsed(pid, "stat", parse_stat_cpu, "has no utime/stime")
 }
 
 /// How many descriptors the process has open: the entries of
@@ -67,13 +69,12 @@ fn count_entries(dir: &Path) -> io::Result<u64> {
 /// `/proc/<pid>/limits`); `None` inside `Ok` for `unlimited`. Read back
 /// rather than trusted, so that a report's limit is the one the function got.
 pub fn nofile_limit(pid: u32) -> io::Result<Option<u64>> {
-    let text = fs::read_to_string(format!("/proc/{pid}/limits"))?;
-    parse_soft_limit(&text, "Max open files").ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("/proc/{pid}/limits has no readable Max open files line"),
-        )
-    })
+    read_parsed(
+        pid,
+        "limits",
+        |text| parse_soft_limit(text, "Max open files"),
+        "has no readable Max open files line",
+    )
 }
 
 /// The soft limit of the `name` row of `/proc/<pid>/limits`: `Some(None)`
@@ -105,13 +106,7 @@ pub struct ProcIds {
 
 /// Reads the `Uid`, `Gid` and `Groups` lines of `/proc/<pid>/status`.
 pub fn ids(pid: u32) -> io::Result<ProcIds> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    parse_ids(&text).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("/proc/{pid}/status lacks Uid or Gid"),
-        )
-    })
+    read_parsed(pid, "status", parse_ids, "lacks Uid or Gid")
 }
 
 fn parse_ids(text: &str) -> Option<ProcIds> {

@@ -83,21 +83,6 @@ pub(crate) struct BenchArgs {
     pub functions: Vec<FunctionCommand>,
 }
 
-impl Default for BenchArgs {
-    fn default() -> Self {
-        Self {
-            calls: 10_000,
-            warmup: 1_000,
-            body_size: 0,
-            starts: 5,
-            cpu: Some(0),
-            json: false,
-            limits: false,
-            functions: Vec::new(),
-        }
-    }
-}
-
 impl TryFrom<BenchCli> for BenchArgs {
     type Error = Error;
 

@@ -220,7 +220,7 @@ pub(crate) fn compare_with_floor(functions: &mut [FunctionReport], floor_name: &
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -234,7 +234,8 @@ mod tests {
         assert_eq!(r.samples, [3.0, 1.0, 2.0]);
     }
 
-    fn point(label: &'static str, rss: u64, fds: u64, threads: u64) -> Checkpoint {
+    /// A checkpoint with every reading.
+    pub(crate) fn point(label: &'static str, rss: u64, fds: u64, threads: u64) -> Checkpoint {
         Checkpoint {
             label,
             after_calls: 0,

@@ -214,18 +214,9 @@ mod tests {
     use super::*;
     use crate::bench::limits::LimitsReport;
     use crate::bench::measure::{Checkpoint, Failures};
+    use crate::bench::report::tests::point;
     use crate::bench::report::{ReadyTimes, Soak};
     use crate::bench::stats::LatencySummary;
-
-    fn point(label: &'static str, rss: u64, fds: u64, threads: u64) -> Checkpoint {
-        Checkpoint {
-            label,
-            after_calls: 0,
-            rss_kib: Some(rss),
-            threads: Some(threads),
-            fds: Some(fds),
-        }
-    }
 
     fn function(name: &str, memory: Vec<Checkpoint>) -> FunctionReport {
         FunctionReport {

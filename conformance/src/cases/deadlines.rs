@@ -4,62 +4,29 @@
 use std::time::{Duration, SystemTime};
 
 use super::{expect_200, report_call};
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Harness};
-use crate::level::Level;
 use fn_emulator::rfc3339;
 
-pub(super) const CASES: [Case<Harness>; 4] = [
-    Case {
-        meta: Meta {
-            id: "req.deadline",
-            // Level: the server sends Fn-Deadline on every call; a handler that does
-            // not see it does not see the call the server sent.
-            level: Level::Must,
-            requirements: &["HS-DL-1", "HS-DL-3"],
-            title: "the handler sees the Fn-Deadline instant",
-            needs: Needs::Probe,
-        },
-        run: deadline,
-    },
-    Case {
-        meta: Meta {
-            id: "req.deadline-offset",
-            // Level: the server writes Fn-Deadline with Go's time.RFC3339 in its own
-            // process's zone; the fnserver image has no zone data and runs in UTC, so it
-            // sends `Z` (as captured and measured). Only a server run in another zone
-            // (built and run outside its image) would send an offset.
-            level: Level::Should,
-            requirements: &["HS-DL-1", "HS-DL-3"],
-            title: "an Fn-Deadline with an offset (+02:00, -05:30) is seen as the same instant in UTC",
-            needs: Needs::Probe,
-        },
-        run: deadline_offset,
-    },
-    Case {
-        meta: Meta {
-            id: "req.garbled-deadline",
-            // Level: the server always sets a valid Fn-Deadline (RFC 3339, whole
-            // seconds), overwriting any the client sent.
-            level: Level::Should,
-            requirements: &["HS-DL-2"],
-            title: "a garbled Fn-Deadline is answered normally (no deadline, no crash)",
-            needs: Needs::Nothing,
-        },
-        run: garbled_deadline,
-    },
-    Case {
-        meta: Meta {
-            id: "req.no-deadline",
-            // Level: the server sets Fn-Deadline on every call (the call's context always
-            // has a deadline), overwriting any the client sent.
-            level: Level::Should,
-            requirements: &["HS-DL-2"],
-            title: "a call without Fn-Deadline is answered normally, and the handler sees no deadline",
-            needs: Needs::Nothing,
-        },
-        run: no_deadline,
-    },
+pub(super) const CASES: [Case<Harness>; 4] = cases![
+    // Level: the server sends Fn-Deadline on every call; a handler that does
+    // not see it does not see the call the server sent.
+    "req.deadline": Must, Probe, deadline, ["HS-DL-1", "HS-DL-3"]
+        "the handler sees the Fn-Deadline instant";
+    // Level: the server writes Fn-Deadline with Go's time.RFC3339 in its own
+    // process's zone; the fnserver image has no zone data and runs in UTC, so it
+    // sends `Z` (as captured and measured). Only a server run in another zone
+    // (built and run outside its image) would send an offset.
+    "req.deadline-offset": Should, Probe, deadline_offset, ["HS-DL-1", "HS-DL-3"]
+        "an Fn-Deadline with an offset (+02:00, -05:30) is seen as the same instant in UTC";
+    // Level: the server always sets a valid Fn-Deadline (RFC 3339, whole
+    // seconds), overwriting any the client sent.
+    "req.garbled-deadline": Should, Nothing, garbled_deadline, ["HS-DL-2"]
+        "a garbled Fn-Deadline is answered normally (no deadline, no crash)";
+    // Level: the server sets Fn-Deadline on every call (the call's context always
+    // has a deadline), overwriting any the client sent.
+    "req.no-deadline": Should, Nothing, no_deadline, ["HS-DL-2"]
+        "a call without Fn-Deadline is answered normally, and the handler sees no deadline";
 ];
 
 fn deadline(h: &mut Harness) -> CaseResult {

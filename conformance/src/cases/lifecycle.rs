@@ -9,184 +9,78 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::{expect_200, needs_probe};
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Ended, Harness, SERVER_IDLE_CLOSE, Via};
 use crate::level::Level;
 use crate::verdict::{Failure, Verdict};
 use fn_emulator::StartOptions;
 use fn_emulator::outcome::{Fate, ServerView};
 
-pub(super) const CASES: [Case<Harness>; 13] = [
-    Case {
-        meta: Meta {
-            id: "life.keep-alive",
-            // Level: the server reuses a connection for a call within 1 s; a call that
-            // fails on a connection the function kept open is a failed call. A function
-            // that closes it (Connection: close, or a body ended by the close) is only
-            // SHOULD: the server then dials anew (measured: served without a failure).
-            level: Level::Must,
-            requirements: &["HS-LIFE-1"],
-            title: "20 calls in a row on one connection are all answered",
-            needs: Needs::Nothing,
-        },
-        run: keep_alive,
-    },
-    Case {
-        meta: Meta {
-            id: "life.new-connection",
-            // Level: the server dials a new connection after 1 s idle and after every
-            // 502/504; a call refused there is a failed call.
-            level: Level::Must,
-            requirements: &["HS-LIFE-3"],
-            title: "a new connection per call works, including connections closed unused",
-            needs: Needs::Nothing,
-        },
-        run: new_connection,
-    },
-    Case {
-        meta: Meta {
-            id: "life.second-connection",
-            // Level: the server never holds two connections (MaxIdleConns 1, one call
-            // at a time; an idle one is closed before a new one is dialed).
-            level: Level::Should,
-            requirements: &["HS-LIFE-4"],
-            title: "a second connection is served while the first one is open",
-            needs: Needs::Nothing,
-        },
-        run: second_connection,
-    },
-    Case {
-        meta: Meta {
-            id: "life.idle-close",
-            // Level: the server closes a connection idle for 1 s and dials anew; a
-            // function that dies of that close fails the next call.
-            level: Level::Must,
-            requirements: &["HS-LIFE-3", "HS-LIFE-9"],
-            title: "after the harness closes a connection idle for over 1 s, as the server does, a new one is served",
-            needs: Needs::Nothing,
-        },
-        run: idle_close,
-    },
-    Case {
-        meta: Meta {
-            id: "life.idle-reuse",
-            // Level: the server never reuses a connection idle for more than 1 s, and
-            // with its freezer a function that times idle connections out (even after
-            // 150 ms) is served without a failure.
-            level: Level::Should,
-            requirements: &["HS-LIFE-2"],
-            title: "a connection held open idle for 2 s (past the server's 1 s close) is still served",
-            needs: Needs::Nothing,
-        },
-        run: idle_reuse,
-    },
-    Case {
-        meta: Meta {
-            id: "life.freeze",
-            // Level: the server freezes after every call, as the harness does between
-            // all calls by default, so a function that cannot resume fails MUST cases;
-            // this case's reuse of a connection held 1.5 s is one the server never makes.
-            level: Level::Should,
-            requirements: &["HS-LIFE-2"],
-            title: "after a 1.5 s freeze (docker pause) the next call on the connection works",
-            needs: Needs::Nothing,
-        },
-        run: freeze,
-    },
-    Case {
-        meta: Meta {
-            id: "life.no-leaks",
-            // Level: the server abandons a call when its client goes away; a body that
-            // leaks into a later call is a call served wrong. A failure because the
-            // function closed the connection after an answer is only SHOULD (see
-            // life.keep-alive).
-            level: Level::Must,
-            requirements: &["HS-LIFE-5", "HS-REQ-2"],
-            title: "an abandoned call's body never shows up in a later call",
-            needs: Needs::Probe,
-        },
-        run: no_leaks,
-    },
-    Case {
-        meta: Meta {
-            id: "life.unprivileged",
-            // Level: the server runs every container as 1000:1000 on a read-only root.
-            level: Level::Must,
-            requirements: &["HS-ENV-6"],
-            title: "as the --uid user (the server's 1000:1000), in a read-only working directory, it starts and answers",
-            needs: Needs::Nothing,
-        },
-        run: unprivileged,
-    },
-    Case {
-        meta: Meta {
-            id: "life.limits",
-            // Level: the server allows 350 files and 50 tasks; measured, a function past
-            // them fails its calls (502) and is killed.
-            level: Level::Must,
-            requirements: &["HS-LIFE-8"],
-            title: "400 calls under 350 open files, with at most 50 threads",
-            needs: Needs::Nothing,
-        },
-        run: limits,
-    },
-    Case {
-        meta: Meta {
-            id: "log.frame",
-            // Level: FN_LOGFRAME_* are only set by the managed cloud service, never by
-            // fnserver.
-            level: Level::Should,
-            requirements: &["HS-LOG-3", "HS-LOG-4"],
-            title: "FN_LOGFRAME_NAME/HDR frames are written before the call, only when the header is there",
-            needs: Needs::Nothing,
-        },
-        run: log_frame,
-    },
-    Case {
-        meta: Meta {
-            id: "log.no-response-bytes",
-            // Level: the server only logs stdout and stderr (measured: heavy output served).
-            level: Level::Should,
-            requirements: &["HS-LOG-1"],
-            title: "request and response bytes never go to stdout or stderr",
-            needs: Needs::Probe,
-        },
-        run: no_response_bytes,
-    },
-    Case {
-        meta: Meta {
-            id: "log.errors",
-            // Level: the server discards a 502's body and is indifferent to the log.
-            level: Level::Should,
-            requirements: &["HS-LOG-2"],
-            title: "a failed call's message and call id reach stderr (the server discards 502 bodies)",
-            needs: Needs::Probe,
-        },
-        run: log_errors,
-    },
-    Case {
-        meta: Meta {
-            id: "life.sigterm",
-            // Level: the server only ever removes containers with SIGKILL (measured).
-            level: Level::Should,
-            requirements: &["HS-LIFE-6"],
-            title: "SIGTERM: exit 0 within 6 s with both socket files removed",
-            needs: Needs::Nothing,
-        },
-        run: sigterm,
-    },
+pub(super) const CASES: [Case<Harness>; 13] = cases![
+    // Level: the server reuses a connection for a call within 1 s; a call that
+    // fails on a connection the function kept open is a failed call. A function
+    // that closes it (Connection: close, or a body ended by the close) is only
+    // SHOULD: the server then dials anew (measured: served without a failure).
+    "life.keep-alive": Must, Nothing, keep_alive, ["HS-LIFE-1"]
+        "20 calls in a row on one connection are all answered";
+    // Level: the server dials a new connection after 1 s idle and after every
+    // 502/504; a call refused there is a failed call.
+    "life.new-connection": Must, Nothing, new_connection, ["HS-LIFE-3"]
+        "a new connection per call works, including connections closed unused";
+    // Level: the server never holds two connections (MaxIdleConns 1, one call
+    // at a time; an idle one is closed before a new one is dialed).
+    "life.second-connection": Should, Nothing, second_connection, ["HS-LIFE-4"]
+        "a second connection is served while the first one is open";
+    // Level: the server closes a connection idle for 1 s and dials anew; a
+    // function that dies of that close fails the next call.
+    "life.idle-close": Must, Nothing, idle_close, ["HS-LIFE-3", "HS-LIFE-9"]
+        "after the harness closes a connection idle for over 1 s, as the server does, a new one is served";
+    // Level: the server never reuses a connection idle for more than 1 s, and
+    // with its freezer a function that times idle connections out (even after
+    // 150 ms) is served without a failure.
+    "life.idle-reuse": Should, Nothing, idle_reuse, ["HS-LIFE-2"]
+        "a connection held open idle for 2 s (past the server's 1 s close) is still served";
+    // Level: the server freezes after every call, as the harness does between
+    // all calls by default, so a function that cannot resume fails MUST cases;
+    // this case's reuse of a connection held 1.5 s is one the server never makes.
+    "life.freeze": Should, Nothing, freeze, ["HS-LIFE-2"]
+        "after a 1.5 s freeze (docker pause) the next call on the connection works";
+    // Level: the server abandons a call when its client goes away; a body that
+    // leaks into a later call is a call served wrong. A failure because the
+    // function closed the connection after an answer is only SHOULD (see
+    // life.keep-alive).
+    "life.no-leaks": Must, Probe, no_leaks, ["HS-LIFE-5", "HS-REQ-2"]
+        "an abandoned call's body never shows up in a later call";
+    // Level: the server runs every container as 1000:1000 on a read-only root.
+    "life.unprivileged": Must, Nothing, unprivileged, ["HS-ENV-6"]
+        "as the --uid user (the server's 1000:1000), in a read-only working directory, it starts and answers";
+    // Level: the server allows 350 files and 50 tasks; measured, a function past
+    // them fails its calls (502) and is killed.
+    "life.limits": Must, Nothing, limits, ["HS-LIFE-8"]
+        "400 calls under 350 open files, with at most 50 threads";
+    // Level: FN_LOGFRAME_* are only set by the managed cloud service, never by
+    // fnserver.
+    "log.frame": Should, Nothing, log_frame, ["HS-LOG-3", "HS-LOG-4"]
+        "FN_LOGFRAME_NAME/HDR frames are written before the call, only when the header is there";
+    // Level: the server only logs stdout and stderr (measured: heavy output served).
+    "log.no-response-bytes": Should, Probe, no_response_bytes, ["HS-LOG-1"]
+        "request and response bytes never go to stdout or stderr";
+    // Level: the server discards a 502's body and is indifferent to the log.
+    "log.errors": Should, Probe, log_errors, ["HS-LOG-2"]
+        "a failed call's message and call id reach stderr (the server discards 502 bodies)";
+    // Level: the server only ever removes containers with SIGKILL (measured).
+    "life.sigterm": Should, Nothing, sigterm, ["HS-LIFE-6"]
+        "SIGTERM: exit 0 within 6 s with both socket files removed";
 ];
 
 fn keep_alive(h: &mut Harness) -> CaseResult {
     let mut conn = h.connect()?;
     for i in 0..20 {
         let ex = h.exchange(&mut conn, &Call::invoke());
-        if ex.status() != Some(200) {
-            return Err(h.failed(
-                format!("call {} of 20 on one connection failed", i + 1),
-                &ex,
-            ));
-        }
+        h.require_200(
+            &ex,
+            format!("call {} of 20 on one connection failed", i + 1),
+        )?;
         if ex.response().is_some_and(|r| r.close) {
             // SHOULD: the server dials anew for a connection the function closed.
             return Err(h
@@ -205,9 +99,7 @@ fn new_connection(h: &mut Harness) -> CaseResult {
     for i in 0..10 {
         drop(h.connect()?);
         let ex = h.call_on_new(&Call::invoke())?;
-        if ex.status() != Some(200) {
-            return Err(h.failed(format!("call {} on a new connection failed", i + 1), &ex));
-        }
+        h.require_200(&ex, format!("call {} on a new connection failed", i + 1))?;
     }
     Ok(())
 }
@@ -268,14 +160,11 @@ fn idle_close(h: &mut Harness) -> CaseResult {
             &ex,
         ));
     }
-    if ex.status() != Some(200) {
-        return Err(h.failed(
-            "the call on a new connection, after the harness closed the idle one as the server \
-             does, failed",
-            &ex,
-        ));
-    }
-    Ok(())
+    h.require_200(
+        &ex,
+        "the call on a new connection, after the harness closed the idle one as the server \
+         does, failed",
+    )
 }
 
 /// fn-contract §12 case 34: unlike the server, which closes an idle
@@ -290,14 +179,11 @@ fn idle_reuse(h: &mut Harness) -> CaseResult {
     h.running()?;
     std::thread::sleep(Duration::from_secs(2));
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed(
-            "a connection held open idle for 2 s (the harness keeps it past the server's 1 s \
-             idle close on purpose) was not served: the function must not time it out",
-            &ex,
-        ));
-    }
-    Ok(())
+    h.require_200(
+        &ex,
+        "a connection held open idle for 2 s (the harness keeps it past the server's 1 s \
+         idle close on purpose) was not served: the function must not time it out",
+    )
 }
 
 /// Holds a connection of its own across the freeze (longer than the
@@ -313,10 +199,7 @@ fn freeze(h: &mut Harness) -> CaseResult {
     std::thread::sleep(Duration::from_millis(1500));
     h.thaw();
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed("the call after a freeze failed", &ex));
-    }
-    Ok(())
+    h.require_200(&ex, "the call after a freeze failed")
 }
 
 fn no_leaks(h: &mut Harness) -> CaseResult {
@@ -345,18 +228,11 @@ fn no_leaks(h: &mut Harness) -> CaseResult {
                 return Err(verdict);
             }
             // SHOULD: the server would have dialed a new connection.
-            return Err(match verdict.at(Level::Should) {
-                Verdict::Fail(mut f) => {
-                    f.what = format!(
-                        "the function closed the connection after the first answer (see \
-                         life.keep-alive), so the second call on it failed; the server would \
-                         have dialed a new one: {}",
-                        f.what
-                    );
-                    Verdict::Fail(f)
-                }
-                other => other,
-            });
+            return Err(verdict.at(Level::Should).prefixed(
+                "the function closed the connection after the first answer (see \
+                 life.keep-alive), so the second call on it failed; the server would have \
+                 dialed a new one: ",
+            ));
         }
         closed = ex.response().is_some_and(|r| r.close);
     }
@@ -425,12 +301,12 @@ fn unprivileged(h: &mut Harness) -> CaseResult {
     });
     let pid = match started {
         Ok(f) => f.pid(),
-        Err(Verdict::Fail(mut failure)) => {
-            failure.what = format!("{context}: {}", failure.what);
-            h.discard();
-            return Err(Verdict::Fail(failure));
+        Err(verdict) => {
+            if matches!(verdict, Verdict::Fail(_)) {
+                h.discard();
+            }
+            return Err(verdict.prefixed(&format!("{context}: ")));
         }
-        Err(other) => return Err(other),
     };
     let result = check_unprivileged(h, pid, uid, &context);
     h.discard();
@@ -455,9 +331,7 @@ fn check_unprivileged(h: &mut Harness, pid: u32, uid: u32, context: &str) -> Cas
     }
     for n in 1..=2 {
         let ex = h.call(&Call::invoke())?;
-        if ex.status() != Some(200) {
-            return Err(h.failed(format!("{context}: call {n} failed"), &ex));
-        }
+        h.require_200(&ex, format!("{context}: call {n} failed"))?;
     }
     Ok(())
 }

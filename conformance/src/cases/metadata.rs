@@ -3,66 +3,34 @@
 //! variables (HS-ENV-4).
 
 use super::{needs_probe, report, report_call};
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Harness};
 use crate::level::Level;
 use fn_emulator::StartOptions;
 use fn_emulator::process::SOCKET_NAME;
 
-pub(super) const CASES: [Case<Harness>; 4] = [
-    Case {
-        meta: Meta {
-            id: "req.invoke-headers",
-            // Level: the server forwards the client's headers, repeats and Content-Type
-            // included (unprefixed, as for triggers); a value the handler does not see is
-            // a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-REQ-4"],
-            title: "invoke calls see client headers, every value of a repeated one, and the client's Content-Type",
-            needs: Needs::Probe,
-        },
-        run: invoke_headers,
-    },
-    Case {
-        meta: Meta {
-            id: "gw.request",
-            // Level: every trigger call arrives so; a method, URL or header value the
-            // handler does not see is a call served wrong (an extra, still prefixed
-            // copy of a header is only SHOULD: the handler still sees the call).
-            level: Level::Must,
-            requirements: &["HS-GW-1", "HS-GW-2", "HS-GW-3"],
-            title: "gateway calls see the client's method, URL and unprefixed headers",
-            needs: Needs::Probe,
-        },
-        run: gateway_request,
-    },
-    Case {
-        meta: Meta {
-            id: "env.config",
-            // Level: the server passes the app's and function's config as environment
-            // variables; config the handler cannot read is a function served wrong.
-            level: Level::Must,
-            requirements: &["HS-ENV-4", "HS-ENV-5"],
-            title: "config variables (commas, equals signs) and FN_APP_ID reach the handler",
-            needs: Needs::Probe,
-        },
-        run: config,
-    },
-    Case {
-        meta: Meta {
-            id: "env.server-vars",
-            // Level: the server sets FN_APP_ID, FN_FN_ID, FN_MEMORY and FN_TYPE in every
-            // container's config; a handler that cannot read them, or reads other values,
-            // does not see the configuration the server sent. FN_LISTENER and FN_FORMAT
-            // are the FDK's own plumbing (FN_FORMAT is deprecated, "TODO: remove this after
-            // fdk's forget what it means"): hiding only those is a SHOULD failure.
-            level: Level::Must,
-            requirements: &["HS-ENV-4", "HS-ENV-5"],
-            title: "FN_APP_ID, FN_FN_ID, FN_MEMORY, FN_TYPE, FN_FORMAT and FN_LISTENER reach the handler with the server's values",
-            needs: Needs::Probe,
-        },
-        run: server_vars,
-    },
+pub(super) const CASES: [Case<Harness>; 4] = cases![
+    // Level: the server forwards the client's headers, repeats and Content-Type
+    // included (unprefixed, as for triggers); a value the handler does not see is
+    // a call served wrong.
+    "req.invoke-headers": Must, Probe, invoke_headers, ["HS-REQ-4"]
+        "invoke calls see client headers, every value of a repeated one, and the client's Content-Type";
+    // Level: every trigger call arrives so; a method, URL or header value the
+    // handler does not see is a call served wrong (an extra, still prefixed
+    // copy of a header is only SHOULD: the handler still sees the call).
+    "gw.request": Must, Probe, gateway_request, ["HS-GW-1", "HS-GW-2", "HS-GW-3"]
+        "gateway calls see the client's method, URL and unprefixed headers";
+    // Level: the server passes the app's and function's config as environment
+    // variables; config the handler cannot read is a function served wrong.
+    "env.config": Must, Probe, config, ["HS-ENV-4", "HS-ENV-5"]
+        "config variables (commas, equals signs) and FN_APP_ID reach the handler";
+    // Level: the server sets FN_APP_ID, FN_FN_ID, FN_MEMORY and FN_TYPE in every
+    // container's config; a handler that cannot read them, or reads other values,
+    // does not see the configuration the server sent. FN_LISTENER and FN_FORMAT
+    // are the FDK's own plumbing (FN_FORMAT is deprecated, "TODO: remove this after
+    // fdk's forget what it means"): hiding only those is a SHOULD failure.
+    "env.server-vars": Must, Probe, server_vars, ["HS-ENV-4", "HS-ENV-5"]
+        "FN_APP_ID, FN_FN_ID, FN_MEMORY, FN_TYPE, FN_FORMAT and FN_LISTENER reach the handler with the server's values";
 ];
 
 fn headers_of(json: &serde_json::Value) -> Vec<(String, String)> {

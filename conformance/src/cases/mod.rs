@@ -5,6 +5,30 @@
 //! function to speak the probe protocol (`protocol-spec/probe.md`) and are
 //! *not applicable* otherwise.
 
+/// A group's cases, one entry each, in run order:
+///
+/// ```text
+/// // Level: why a failure matters this much to the real server.
+/// "<id>": <Level>, <Needs>, <check>, [<requirement>, ...]
+///     "<title>";
+/// ```
+macro_rules! cases {
+    ($($id:literal: $level:ident, $needs:ident, $run:ident, [$($req:literal),+] $title:literal;)+) => {
+        [$(
+            $crate::case::Case {
+                meta: $crate::case::Meta {
+                    id: $id,
+                    level: $crate::level::Level::$level,
+                    requirements: &[$($req),+],
+                    title: $title,
+                    needs: $crate::case::Needs::$needs,
+                },
+                run: $run,
+            },
+        )+]
+    };
+}
+
 mod deadlines;
 mod lifecycle;
 mod metadata;
@@ -13,7 +37,7 @@ mod responses;
 mod startup;
 pub(crate) mod stdio;
 
-use crate::case::{Case, CaseResult};
+use crate::case::{Case, CaseResult, probe_needed, probe_supports};
 use crate::harness::{Call, Exchange, Harness, unsupported};
 use crate::verdict::Verdict;
 
@@ -32,23 +56,12 @@ pub(crate) fn catalog() -> Vec<Case<Harness>> {
 
 /// Not applicable unless the function speaks the probe protocol.
 fn needs_probe(h: &Harness) -> CaseResult {
-    if h.has_probe() {
-        Ok(())
-    } else {
-        Err(Verdict::NotApplicable(
-            "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
-        ))
-    }
+    probe_needed(h.has_probe())
 }
 
 /// Not applicable if the probe said it cannot do what was asked.
 fn supported(ex: &Exchange) -> CaseResult {
-    match unsupported(ex) {
-        Some(op) => Err(Verdict::NotApplicable(format!(
-            "the probe's FDK cannot express `{op}`"
-        ))),
-        None => Ok(()),
-    }
+    probe_supports(unsupported(ex))
 }
 
 /// The call must have been answered with socket status 200.

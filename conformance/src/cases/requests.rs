@@ -6,106 +6,41 @@
 use std::time::Duration;
 
 use super::{expect_200, needs_probe, report_call};
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Exchange, Harness};
-use crate::level::Level;
 use crate::verdict::{Failure, Verdict, show_bytes};
 use fn_emulator::outcome::CallKind;
 
-pub(super) const CASES: [Case<Harness>; 8] = [
-    Case {
-        meta: Meta {
-            id: "req.empty-body",
-            // Level: the server sends every empty call so (Content-Length: 0); an answer
-            // other than 200/502/504, or none, is a 502 to the client and a killed container.
-            level: Level::Must,
-            requirements: &["HS-REQ-1"],
-            title: "a call with Content-Length: 0 is answered 200",
-            needs: Needs::Nothing,
-        },
-        run: empty_body,
-    },
-    Case {
-        meta: Meta {
-            id: "req.read-before-answer",
-            // Level: only the pure-runner (LB) mode refuses an early answer; the server
-            // measured logs "Unsolicited response", redials and serves the call.
-            level: Level::Should,
-            requirements: &["HS-REQ-5"],
-            title: "no answer starts before the whole request body has arrived",
-            needs: Needs::Nothing,
-        },
-        run: read_before_answer,
-    },
-    Case {
-        meta: Meta {
-            id: "req.no-encoding",
-            // Level: the server's Go transport decompresses a gzip answer to the
-            // Accept-Encoding it added itself, so the client still gets the plain body.
-            level: Level::Should,
-            requirements: &["HS-REQ-6"],
-            title: "the transport's Accept-Encoding: gzip does not make the answer compressed",
-            needs: Needs::Nothing,
-        },
-        run: no_encoding,
-    },
-    Case {
-        meta: Meta {
-            id: "req.wrong-path",
-            // Level: informational: the server only ever sends POST /call.
-            level: Level::May,
-            requirements: &["HS-REQ-7", "HS-RESP-1"],
-            title: "informational (the server never sends them): GET /other and POST /other get 200, 502 or 504 and the process keeps serving",
-            needs: Needs::Nothing,
-        },
-        run: wrong_path,
-    },
-    Case {
-        meta: Meta {
-            id: "req.sizes-vary",
-            level: Level::Must,
-            requirements: &["HS-REQ-1", "HS-RESP-10"],
-            title: "calls of other sizes in a row (5 B, 5000 B, empty, 1 B, 70 KiB) on one connection are all served",
-            needs: Needs::Nothing,
-        },
-        run: sizes_vary,
-    },
-    Case {
-        meta: Meta {
-            id: "req.chunked-echo",
-            // Level: the server sends non-empty bodies chunked; a body the handler does
-            // not get whole is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-REQ-1", "HS-REQ-2"],
-            title: "a chunked body reaches the handler byte for byte",
-            needs: Needs::Probe,
-        },
-        run: chunked_echo,
-    },
-    Case {
-        meta: Meta {
-            id: "req.binary-6mib",
-            // Level: the server forwards any body (no size limit by default), binary
-            // included; a changed body is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-REQ-2", "HS-RESP-10"],
-            title: "6 MiB of binary data round-trip unchanged",
-            needs: Needs::Probe,
-        },
-        run: binary_6mib,
-    },
-    Case {
-        meta: Meta {
-            id: "req.call-id",
-            // Level: the server sends Fn-Call-Id on every call; a handler that does not
-            // see it does not see the call the server sent.
-            level: Level::Must,
-            requirements: &["HS-REQ-3"],
-            title: "the handler sees each call's Fn-Call-Id",
-            needs: Needs::Probe,
-        },
-        run: call_id,
-    },
+pub(super) const CASES: [Case<Harness>; 8] = cases![
+    // Level: the server sends every empty call so (Content-Length: 0); an answer
+    // other than 200/502/504, or none, is a 502 to the client and a killed container.
+    "req.empty-body": Must, Nothing, empty_body, ["HS-REQ-1"]
+        "a call with Content-Length: 0 is answered 200";
+    // Level: only the pure-runner (LB) mode refuses an early answer; the server
+    // measured logs "Unsolicited response", redials and serves the call.
+    "req.read-before-answer": Should, Nothing, read_before_answer, ["HS-REQ-5"]
+        "no answer starts before the whole request body has arrived";
+    // Level: the server's Go transport decompresses a gzip answer to the
+    // Accept-Encoding it added itself, so the client still gets the plain body.
+    "req.no-encoding": Should, Nothing, no_encoding, ["HS-REQ-6"]
+        "the transport's Accept-Encoding: gzip does not make the answer compressed";
+    // Level: informational: the server only ever sends POST /call.
+    "req.wrong-path": May, Nothing, wrong_path, ["HS-REQ-7", "HS-RESP-1"]
+        "informational (the server never sends them): GET /other and POST /other get 200, 502 or 504 and the process keeps serving";
+    "req.sizes-vary": Must, Nothing, sizes_vary, ["HS-REQ-1", "HS-RESP-10"]
+        "calls of other sizes in a row (5 B, 5000 B, empty, 1 B, 70 KiB) on one connection are all served";
+    // Level: the server sends non-empty bodies chunked; a body the handler does
+    // not get whole is a call served wrong.
+    "req.chunked-echo": Must, Probe, chunked_echo, ["HS-REQ-1", "HS-REQ-2"]
+        "a chunked body reaches the handler byte for byte";
+    // Level: the server forwards any body (no size limit by default), binary
+    // included; a changed body is a call served wrong.
+    "req.binary-6mib": Must, Probe, binary_6mib, ["HS-REQ-2", "HS-RESP-10"]
+        "6 MiB of binary data round-trip unchanged";
+    // Level: the server sends Fn-Call-Id on every call; a handler that does not
+    // see it does not see the call the server sent.
+    "req.call-id": Must, Probe, call_id, ["HS-REQ-3"]
+        "the handler sees each call's Fn-Call-Id";
 ];
 
 fn empty_body(h: &mut Harness) -> CaseResult {

@@ -4,185 +4,73 @@
 use std::time::Duration;
 
 use super::{expect_200, needs_probe, supported};
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Exchange, Harness, unsupported};
 use crate::level::Level;
 use crate::verdict::Verdict;
 use fn_emulator::outcome::{Fate, gateway_client_headers};
 
-pub(super) const CASES: [Case<Harness>; 14] = [
-    Case {
-        meta: Meta {
-            id: "resp.fdk-version",
-            // Level: the server only uses Fn-Fdk-Version as a metrics tag.
-            level: Level::Should,
-            requirements: &["HS-RESP-3"],
-            title: "responses carry Fn-Fdk-Version",
-            needs: Needs::Nothing,
-        },
-        run: fdk_version,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.fdk-runtime",
-            // Level: nothing in the server reads Fn-Fdk-Runtime (an FDK convention since
-            // 2019); /invoke clients get it passed through, triggers drop it.
-            level: Level::Should,
-            requirements: &["HS-RESP-3"],
-            title: "responses carry Fn-Fdk-Runtime",
-            needs: Needs::Nothing,
-        },
-        run: fdk_runtime,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.head-size",
-            // Level: the server's default head limit is Go's 10 MiB (measured: 20 KiB
-            // heads served); only FN_MAX_HDR_RESPONSE_SIZE=1024, as in its tests, fails.
-            level: Level::Should,
-            requirements: &["HS-RESP-11"],
-            title: "a plain answer's head stays under 1 KiB (servers may cap response heads)",
-            needs: Needs::Nothing,
-        },
-        run: head_size,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.status-discipline",
-            // Level: any socket status but 200, 502 or 504 is a 502 "invalid function
-            // response" to the client and a killed container.
-            level: Level::Must,
-            requirements: &["HS-RESP-1"],
-            title: "user statuses, errors, panics and empty returns never give a socket status other than 200/502/504",
-            needs: Needs::Probe,
-        },
-        run: status_discipline,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.error-502",
-            // Level: a handler error answered other than 502 is a 502 "invalid function
-            // response" and a killed container (or, as a 200, a failure the client never
-            // learns of); a next call that fails is a failed call. The JSON body is only
-            // SHOULD: the server discards a 502's body.
-            level: Level::Must,
-            requirements: &["HS-RESP-4"],
-            title: "a handler error is a 502 with a JSON message, and the next call works",
-            needs: Needs::Probe,
-        },
-        run: error_502,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.panic-502",
-            // Level: a panic that drops the connection is a 502 "error receiving function
-            // response" and a killed container, a cold start for the next call.
-            level: Level::Must,
-            requirements: &["HS-RESP-5"],
-            title: "a panic is a 502 and the process keeps serving",
-            needs: Needs::Probe,
-        },
-        run: panic_502,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.nothing",
-            // Level: an empty return is an ordinary handler outcome; anything but a 200
-            // is a failed call (a crash also kills the container).
-            level: Level::Must,
-            requirements: &["HS-RESP-2"],
-            title: "a handler that returns nothing gets a 200 with an empty body",
-            needs: Needs::Probe,
-        },
-        run: nothing,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.invoke-headers",
-            // Level: the server passes every answer header to the /invoke client; a
-            // header the client does not get is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-RESP-7"],
-            title: "invoke calls send user headers unprefixed, every value",
-            needs: Needs::Probe,
-        },
-        run: invoke_headers,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.hop-headers",
-            // Level: the server strips hop-by-hop headers and, on Connection: close,
-            // simply dials anew (measured: served without a failure).
-            level: Level::Should,
-            requirements: &["HS-RESP-9"],
-            title: "hop-by-hop headers set by user code (Connection, Keep-Alive) never reach the socket",
-            needs: Needs::Probe,
-        },
-        run: hop_headers,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.invoke-status",
-            // Level: for /invoke the server passes Fn-Http-Status through unread; the
-            // client gets 200 either way, and fdk-go and fdk-python drop such a status.
-            level: Level::Should,
-            requirements: &["HS-RESP-8"],
-            title: "invoke calls carry a non-200 user status in Fn-Http-Status",
-            needs: Needs::Probe,
-        },
-        run: invoke_status,
-    },
-    Case {
-        meta: Meta {
-            id: "gw.response",
-            // Level: the trigger's client gets only what Fn-Http-Status and Fn-Http-H-*
-            // carry; a status or header it does not get is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-GW-4", "HS-GW-5", "HS-GW-7"],
-            title: "gateway status and headers reach the trigger's client",
-            needs: Needs::Probe,
-        },
-        run: gateway_response,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.big-output",
-            // Level: the server takes any body (no limit by default); one that does not
-            // arrive whole is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-RESP-10"],
-            title: "a 5.5 MB body is framed and delivered whole",
-            needs: Needs::Probe,
-        },
-        run: big_output,
-    },
-    Case {
-        meta: Meta {
-            id: "resp.stream",
-            // Level: optional (n/a when the FDK cannot stream), but a streamed body that
-            // does not arrive whole is a call served wrong.
-            level: Level::Must,
-            requirements: &["HS-RESP-10"],
-            title: "a streamed body (many writes) arrives whole",
-            needs: Needs::Probe,
-        },
-        run: stream,
-    },
-    Case {
-        meta: Meta {
-            id: "dl.timeout-504",
-            // Level: without the FDK's own 504 the server answers the client the same 504
-            // "Timed out" at its own deadline and kills the container: the only cost is
-            // a cold start (the contract calls the FDK's 504 optional; no official FDK
-            // sends it). A next call that fails after the FDK's own 504 (container kept)
-            // is a failed call: MUST.
-            level: Level::Should,
-            requirements: &["HS-DL-4"],
-            title: "a call past its Fn-Deadline is answered 504 (container kept), then the next call works",
-            needs: Needs::Probe,
-        },
-        run: timeout_504,
-    },
+pub(super) const CASES: [Case<Harness>; 14] = cases![
+    // Level: the server only uses Fn-Fdk-Version as a metrics tag.
+    "resp.fdk-version": Should, Nothing, fdk_version, ["HS-RESP-3"]
+        "responses carry Fn-Fdk-Version";
+    // Level: nothing in the server reads Fn-Fdk-Runtime (an FDK convention since
+    // 2019); /invoke clients get it passed through, triggers drop it.
+    "resp.fdk-runtime": Should, Nothing, fdk_runtime, ["HS-RESP-3"]
+        "responses carry Fn-Fdk-Runtime";
+    // Level: the server's default head limit is Go's 10 MiB (measured: 20 KiB
+    // heads served); only FN_MAX_HDR_RESPONSE_SIZE=1024, as in its tests, fails.
+    "resp.head-size": Should, Nothing, head_size, ["HS-RESP-11"]
+        "a plain answer's head stays under 1 KiB (servers may cap response heads)";
+    // Level: any socket status but 200, 502 or 504 is a 502 "invalid function
+    // response" to the client and a killed container.
+    "resp.status-discipline": Must, Probe, status_discipline, ["HS-RESP-1"]
+        "user statuses, errors, panics and empty returns never give a socket status other than 200/502/504";
+    // Level: a handler error answered other than 502 is a 502 "invalid function
+    // response" and a killed container (or, as a 200, a failure the client never
+    // learns of); a next call that fails is a failed call. The JSON body is only
+    // SHOULD: the server discards a 502's body.
+    "resp.error-502": Must, Probe, error_502, ["HS-RESP-4"]
+        "a handler error is a 502 with a JSON message, and the next call works";
+    // Level: a panic that drops the connection is a 502 "error receiving function
+    // response" and a killed container, a cold start for the next call.
+    "resp.panic-502": Must, Probe, panic_502, ["HS-RESP-5"]
+        "a panic is a 502 and the process keeps serving";
+    // Level: an empty return is an ordinary handler outcome; anything but a 200
+    // is a failed call (a crash also kills the container).
+    "resp.nothing": Must, Probe, nothing, ["HS-RESP-2"]
+        "a handler that returns nothing gets a 200 with an empty body";
+    // Level: the server passes every answer header to the /invoke client; a
+    // header the client does not get is a call served wrong.
+    "resp.invoke-headers": Must, Probe, invoke_headers, ["HS-RESP-7"]
+        "invoke calls send user headers unprefixed, every value";
+    // Level: the server strips hop-by-hop headers and, on Connection: close,
+    // simply dials anew (measured: served without a failure).
+    "resp.hop-headers": Should, Probe, hop_headers, ["HS-RESP-9"]
+        "hop-by-hop headers set by user code (Connection, Keep-Alive) never reach the socket";
+    // Level: for /invoke the server passes Fn-Http-Status through unread; the
+    // client gets 200 either way, and fdk-go and fdk-python drop such a status.
+    "resp.invoke-status": Should, Probe, invoke_status, ["HS-RESP-8"]
+        "invoke calls carry a non-200 user status in Fn-Http-Status";
+    // Level: the trigger's client gets only what Fn-Http-Status and Fn-Http-H-*
+    // carry; a status or header it does not get is a call served wrong.
+    "gw.response": Must, Probe, gateway_response, ["HS-GW-4", "HS-GW-5", "HS-GW-7"]
+        "gateway status and headers reach the trigger's client";
+    // Level: the server takes any body (no limit by default); one that does not
+    // arrive whole is a call served wrong.
+    "resp.big-output": Must, Probe, big_output, ["HS-RESP-10"]
+        "a 5.5 MB body is framed and delivered whole";
+    // Level: optional (n/a when the FDK cannot stream), but a streamed body that
+    // does not arrive whole is a call served wrong.
+    "resp.stream": Must, Probe, stream, ["HS-RESP-10"]
+        "a streamed body (many writes) arrives whole";
+    // Level: without the FDK's own 504 the server answers the client the same 504
+    // "Timed out" at its own deadline and kills the container: the only cost is
+    // a cold start (the contract calls the FDK's 504 optional; no official FDK
+    // sends it). A next call that fails after the FDK's own 504 (container kept)
+    // is a failed call: MUST.
+    "dl.timeout-504": Should, Probe, timeout_504, ["HS-DL-4"]
+        "a call past its Fn-Deadline is answered 504 (container kept), then the next call works";
 ];
 
 fn fdk_version(h: &mut Harness) -> CaseResult {
@@ -270,10 +158,7 @@ fn status_discipline(h: &mut Harness) -> CaseResult {
 /// server does not reuse one after a 502 or 504).
 fn next_call_works(h: &mut Harness, after: &str) -> CaseResult {
     let ex = h.call(&Call::invoke())?;
-    if ex.status() != Some(200) {
-        return Err(h.failed(format!("the call after {after} failed"), &ex));
-    }
-    Ok(())
+    h.require_200(&ex, format!("the call after {after} failed"))
 }
 
 fn error_502(h: &mut Harness) -> CaseResult {
@@ -481,10 +366,7 @@ fn hop_headers(h: &mut Harness) -> CaseResult {
         ));
     }
     let ex = h.exchange(&mut conn, &Call::invoke());
-    if ex.status() != Some(200) {
-        return Err(h.failed("the connection did not carry the next call", &ex));
-    }
-    Ok(())
+    h.require_200(&ex, "the connection did not carry the next call")
 }
 
 fn head_size(h: &mut Harness) -> CaseResult {

@@ -6,132 +6,51 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use super::expect_200;
-use crate::case::{Case, CaseResult, Meta, Needs};
+use crate::case::{Case, CaseResult};
 use crate::harness::{Call, Harness};
-use crate::level::Level;
 use crate::verdict::Verdict;
 use fn_emulator::{StartError, StartOptions};
 
-pub(super) const CASES: [Case<Harness>; 10] = [
-    Case {
-        meta: Meta {
-            id: "sock.ready",
-            // Level: not ready within 5 s is the server's 504 "Container initialization
-            // timed out", container killed (measured: ready at 4.3 s served, ~5.3 s not).
-            level: Level::Must,
-            requirements: &["HS-SOCK-3", "HS-SOCK-4"],
-            title: "lsnr.sock appears (inotify create) within 5 s of the start",
-            needs: Needs::Nothing,
-        },
-        run: ready,
-    },
-    Case {
-        meta: Meta {
-            id: "sock.symlink",
-            // Level: what the server refuses (an absolute, `../` or dangling link, no
-            // socket) already fails readiness (HS-SOCK-6, exit 2). Beyond that the server
-            // accepts a socket bound or renamed at lsnr.sock and a `./name` link; the race
-            // of binding lsnr.sock before listen() is judged by sock.dial-at-once (MUST).
-            level: Level::Should,
-            requirements: &["HS-SOCK-3"],
-            title: "lsnr.sock is a relative symlink to a socket in the same directory",
-            needs: Needs::Nothing,
-        },
-        run: symlink,
-    },
-    Case {
-        meta: Meta {
-            id: "sock.mode",
-            // Level: the server (fnserver runs as root, as measured) connects whatever
-            // the socket's mode; only an agent run as another non-root uid needs the
-            // 0666 the docs ask for.
-            level: Level::Should,
-            requirements: &["HS-SOCK-2"],
-            title: "the socket is readable and writable by all (0666)",
-            needs: Needs::Nothing,
-        },
-        run: mode,
-    },
-    Case {
-        meta: Meta {
-            id: "sock.dial-at-once",
-            // Level: the server dials at once; a socket that appears before it listens
-            // gets 502 "error receiving function response", container killed (measured).
-            level: Level::Must,
-            requirements: &["HS-SOCK-5"],
-            title: "a call dialed the moment lsnr.sock appears is answered",
-            needs: Needs::Nothing,
-        },
-        run: dial_at_once,
-    },
-    Case {
-        meta: Meta {
-            id: "sock.stale-files",
-            // Level: the server gives every container a fresh, empty iofs directory
-            // (ioutil.TempDir), so no stale file is ever there.
-            level: Level::Should,
-            requirements: &["HS-SOCK-1"],
-            title: "stale lsnr.sock and private socket files do not stop the start",
-            needs: Needs::Nothing,
-        },
-        run: stale_files,
-    },
-    Case {
-        meta: Meta {
-            id: "env.listener-missing",
-            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
-            level: Level::Should,
-            requirements: &["HS-ENV-1"],
-            title: "without FN_LISTENER the process exits non-zero",
-            needs: Needs::Nothing,
-        },
-        run: listener_missing,
-    },
-    Case {
-        meta: Meta {
-            id: "env.listener-not-unix",
-            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
-            level: Level::Should,
-            requirements: &["HS-ENV-1"],
-            title: "FN_LISTENER=tcp://... makes the process exit non-zero",
-            needs: Needs::Nothing,
-        },
-        run: listener_not_unix,
-    },
-    Case {
-        meta: Meta {
-            id: "env.listener-empty",
-            // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock, never
-            // an empty value.
-            level: Level::Should,
-            requirements: &["HS-ENV-1"],
-            title: "FN_LISTENER set but empty makes the process exit non-zero",
-            needs: Needs::Nothing,
-        },
-        run: listener_empty,
-    },
-    Case {
-        meta: Meta {
-            id: "env.format-unset",
-            // Level: the server always sets FN_FORMAT=http-stream.
-            level: Level::Should,
-            requirements: &["HS-ENV-3"],
-            title: "without FN_FORMAT the function still starts and answers",
-            needs: Needs::Nothing,
-        },
-        run: format_unset,
-    },
-    Case {
-        meta: Meta {
-            id: "env.long-path",
-            // Level: the server's listener is always /tmp/iofs/lsnr.sock (27 bytes).
-            level: Level::Should,
-            requirements: &["HS-ENV-2", "HS-SOCK-2"],
-            title: "a socket path of exactly 107 bytes works",
-            needs: Needs::Nothing,
-        },
-        run: long_path,
-    },
+pub(super) const CASES: [Case<Harness>; 10] = cases![
+    // Level: not ready within 5 s is the server's 504 "Container initialization
+    // timed out", container killed (measured: ready at 4.3 s served, ~5.3 s not).
+    "sock.ready": Must, Nothing, ready, ["HS-SOCK-3", "HS-SOCK-4"]
+        "lsnr.sock appears (inotify create) within 5 s of the start";
+    // Level: what the server refuses (an absolute, `../` or dangling link, no
+    // socket) already fails readiness (HS-SOCK-6, exit 2). Beyond that the server
+    // accepts a socket bound or renamed at lsnr.sock and a `./name` link; the race
+    // of binding lsnr.sock before listen() is judged by sock.dial-at-once (MUST).
+    "sock.symlink": Should, Nothing, symlink, ["HS-SOCK-3"]
+        "lsnr.sock is a relative symlink to a socket in the same directory";
+    // Level: the server (fnserver runs as root, as measured) connects whatever
+    // the socket's mode; only an agent run as another non-root uid needs the
+    // 0666 the docs ask for.
+    "sock.mode": Should, Nothing, mode, ["HS-SOCK-2"]
+        "the socket is readable and writable by all (0666)";
+    // Level: the server dials at once; a socket that appears before it listens
+    // gets 502 "error receiving function response", container killed (measured).
+    "sock.dial-at-once": Must, Nothing, dial_at_once, ["HS-SOCK-5"]
+        "a call dialed the moment lsnr.sock appears is answered";
+    // Level: the server gives every container a fresh, empty iofs directory
+    // (ioutil.TempDir), so no stale file is ever there.
+    "sock.stale-files": Should, Nothing, stale_files, ["HS-SOCK-1"]
+        "stale lsnr.sock and private socket files do not stop the start";
+    // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+    "env.listener-missing": Should, Nothing, listener_missing, ["HS-ENV-1"]
+        "without FN_LISTENER the process exits non-zero";
+    // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock.
+    "env.listener-not-unix": Should, Nothing, listener_not_unix, ["HS-ENV-1"]
+        "FN_LISTENER=tcp://... makes the process exit non-zero";
+    // Level: the server always sets FN_LISTENER=unix:/tmp/iofs/lsnr.sock, never
+    // an empty value.
+    "env.listener-empty": Should, Nothing, listener_empty, ["HS-ENV-1"]
+        "FN_LISTENER set but empty makes the process exit non-zero";
+    // Level: the server always sets FN_FORMAT=http-stream.
+    "env.format-unset": Should, Nothing, format_unset, ["HS-ENV-3"]
+        "without FN_FORMAT the function still starts and answers";
+    // Level: the server's listener is always /tmp/iofs/lsnr.sock (27 bytes).
+    "env.long-path": Should, Nothing, long_path, ["HS-ENV-2", "HS-SOCK-2"]
+        "a socket path of exactly 107 bytes works";
 ];
 
 fn ready(h: &mut Harness) -> CaseResult {

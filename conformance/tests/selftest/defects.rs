@@ -3,6 +3,42 @@
 
 use super::*;
 
+/// One test per entry: `fixture <mode>` fails `case` at `level` (the run's
+/// exit code as that level asks), and `fixture good` passes it.
+macro_rules! caught {
+    ($($name:ident: $level:ident $mode:literal $case:literal;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                caught_at($mode, $case, stringify!($level));
+            }
+        )+
+    };
+}
+
+caught! {
+    a_0600_socket_is_caught: SHOULD "mode-0600" "sock.mode";
+    answering_500_is_caught: MUST "status-500" "req.empty-body";
+    answering_204_is_caught: MUST "status-204" "req.empty-body";
+    closing_without_an_answer_is_caught: MUST "close-connection" "req.empty-body";
+    a_length_that_is_right_only_once_is_caught_black_box: MUST "reuse-length" "req.sizes-vary";
+    a_body_leaking_into_the_next_call_is_caught: MUST "leak-body" "life.no-leaks";
+    ignoring_the_deadline_is_caught: SHOULD "ignore-deadline" "dl.timeout-504";
+    a_panic_that_drops_the_connection_is_caught: MUST "panic-drop" "resp.panic-502";
+    a_500_for_a_handler_error_is_caught: MUST "wrong-status-for-error" "resp.error-502";
+    a_missing_version_header_is_caught: SHOULD "no-version-header" "resp.fdk-version";
+    an_idle_timeout_is_caught: SHOULD "idle-timeout" "life.idle-reuse";
+    refusing_a_stale_private_socket_is_caught: SHOULD "stale-socket-fails" "sock.stale-files";
+    a_big_response_head_is_caught: SHOULD "big-head" "resp.head-size";
+    a_closed_listener_is_caught: MUST "close-listener" "life.new-connection";
+    response_bytes_on_stdout_are_caught: SHOULD "echo-stdout" "log.no-response-bytes";
+    a_missing_runtime_header_is_caught: SHOULD "no-runtime-header" "resp.fdk-runtime";
+    exiting_0_on_an_empty_listener_is_caught: SHOULD "empty-listener-exit-0" "env.listener-empty";
+    a_deadline_offset_read_as_utc_is_caught: SHOULD "ignore-deadline-offset" "req.deadline-offset";
+    refusing_a_call_without_a_deadline_is_caught: SHOULD "require-deadline" "req.no-deadline";
+    a_content_type_the_handler_never_sees_is_caught: MUST "drop-content-type" "req.invoke-headers";
+}
+
 #[test]
 fn binding_lsnr_sock_directly_is_caught() {
     // The server's failure is the refused first dial; the missing symlink
@@ -17,26 +53,6 @@ fn an_absolute_symlink_is_refused_as_the_server_refuses_it() {
 }
 
 #[test]
-fn a_0600_socket_is_caught() {
-    caught_should("mode-0600", "sock.mode");
-}
-
-#[test]
-fn answering_500_is_caught() {
-    caught("status-500", "req.empty-body");
-}
-
-#[test]
-fn answering_204_is_caught() {
-    caught("status-204", "req.empty-body");
-}
-
-#[test]
-fn closing_without_an_answer_is_caught() {
-    caught("close-connection", "req.empty-body");
-}
-
-#[test]
 fn never_creating_the_socket_is_an_init_timeout() {
     never_ready("no-socket", "did not appear within");
 }
@@ -44,61 +60,6 @@ fn never_creating_the_socket_is_an_init_timeout() {
 #[test]
 fn exiting_before_the_socket_is_an_init_failure() {
     never_ready("exit-early", "exited");
-}
-
-#[test]
-fn a_length_that_is_right_only_once_is_caught_black_box() {
-    caught("reuse-length", "req.sizes-vary");
-}
-
-#[test]
-fn a_body_leaking_into_the_next_call_is_caught() {
-    caught("leak-body", "life.no-leaks");
-}
-
-#[test]
-fn ignoring_the_deadline_is_caught() {
-    caught_should("ignore-deadline", "dl.timeout-504");
-}
-
-#[test]
-fn a_panic_that_drops_the_connection_is_caught() {
-    caught("panic-drop", "resp.panic-502");
-}
-
-#[test]
-fn a_500_for_a_handler_error_is_caught() {
-    caught("wrong-status-for-error", "resp.error-502");
-}
-
-#[test]
-fn a_missing_version_header_is_caught() {
-    caught_should("no-version-header", "resp.fdk-version");
-}
-
-#[test]
-fn an_idle_timeout_is_caught() {
-    caught_should("idle-timeout", "life.idle-reuse");
-}
-
-#[test]
-fn refusing_a_stale_private_socket_is_caught() {
-    caught_should("stale-socket-fails", "sock.stale-files");
-}
-
-#[test]
-fn a_big_response_head_is_caught() {
-    caught_should("big-head", "resp.head-size");
-}
-
-#[test]
-fn a_closed_listener_is_caught() {
-    caught("close-listener", "life.new-connection");
-}
-
-#[test]
-fn response_bytes_on_stdout_are_caught() {
-    caught_should("echo-stdout", "log.no-response-bytes");
 }
 
 #[test]
@@ -130,10 +91,7 @@ fn a_404_for_a_path_the_server_never_sends_is_an_informational_may_failure() {
 /// (more than a report shows) do not hide it.
 #[test]
 fn a_function_that_logs_a_lot_passes_log_frame() {
-    let out = suite("chatty", &["log.frame"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(verdict(&stdout, "log.frame"), Some("PASS"), "{stdout}");
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    common::judged(&suite("chatty", &["log.frame"]), 0, "log.frame", "PASS");
 }
 
 #[test]
@@ -158,31 +116,6 @@ fn the_good_fixture_passes_every_applicable_case() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-}
-
-#[test]
-fn a_missing_runtime_header_is_caught() {
-    caught_should("no-runtime-header", "resp.fdk-runtime");
-}
-
-#[test]
-fn exiting_0_on_an_empty_listener_is_caught() {
-    caught_should("empty-listener-exit-0", "env.listener-empty");
-}
-
-#[test]
-fn a_deadline_offset_read_as_utc_is_caught() {
-    caught_should("ignore-deadline-offset", "req.deadline-offset");
-}
-
-#[test]
-fn refusing_a_call_without_a_deadline_is_caught() {
-    caught_should("require-deadline", "req.no-deadline");
-}
-
-#[test]
-fn a_content_type_the_handler_never_sees_is_caught() {
-    caught("drop-content-type", "req.invoke-headers");
 }
 
 /// The platform variables are MUST; the FDK's plumbing alone (FN_LISTENER,

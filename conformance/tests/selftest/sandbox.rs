@@ -13,7 +13,12 @@ use super::*;
 // one. In CI (CI=true) a test that lacks root or cgroups fails; elsewhere it
 // says why and skips.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use fdk_conformance::harness::{Call, Harness};
+use fn_emulator::FunctionCommand;
+use fn_emulator::sandbox::{Mode, Sandbox};
 
 /// Whether this runs in CI, where nothing may be skipped.
 fn in_ci() -> bool {
@@ -29,10 +34,15 @@ fn require(met: bool, what: &str) -> bool {
     met
 }
 
-/// Whether the harness can put functions in cgroups here.
-fn cgroups_usable() -> bool {
-    is_root()
-        && fn_emulator::sandbox::Sandbox::new(fn_emulator::sandbox::Mode::Cgroup, None).is_ok()
+/// The sandboxes to test: signals, and cgroups where the harness can put
+/// functions in them (root, writable controllers).
+fn sandbox_modes() -> Vec<Mode> {
+    let usable = is_root() && Sandbox::new(Mode::Cgroup, None).is_ok();
+    let mut modes = vec![Mode::Signals];
+    if require(usable, "cgroups need root and writable v1/v2 controllers") {
+        modes.push(Mode::Cgroup);
+    }
+    modes
 }
 
 /// A tag no other test uses, passed to the fixture as an extra argument so
@@ -79,6 +89,15 @@ fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// Within 2 s, no process has `tag` on its command line.
+fn assert_gone(tag: &str, what: &str) {
+    assert!(
+        eventually(Duration::from_secs(2), || tagged(tag).is_empty()),
+        "{what}: left behind: {:?}",
+        tagged(tag)
+    );
+}
+
 /// The harness command for `fixture <mode> <tag>` with `extra` options.
 fn harness_cmd(mode: &str, tag: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fdk-conformance"));
@@ -92,14 +111,12 @@ fn harness_cmd(mode: &str, tag: &str, extra: &[&str]) -> Command {
 
 #[test]
 fn no_process_of_the_function_remains_after_a_run() {
-    let mut sandboxes = vec!["signals"];
-    if require(
-        cgroups_usable(),
-        "cgroups need root and writable v1/v2 controllers",
-    ) {
-        sandboxes.push("cgroup");
-    }
-    for sandbox in sandboxes {
+    for mode in sandbox_modes() {
+        let sandbox = if mode == Mode::Cgroup {
+            "cgroup"
+        } else {
+            "signals"
+        };
         let tag = unique_tag(&format!("run-{sandbox}"));
         let out = harness_cmd(
             "grandchild",
@@ -117,29 +134,13 @@ fn no_process_of_the_function_remains_after_a_run() {
         .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{sandbox}: {stdout}");
-        assert!(
-            eventually(Duration::from_secs(2), || tagged(&tag).is_empty()),
-            "{sandbox}: left behind: {:?}",
-            tagged(&tag)
-        );
+        assert_gone(&tag, sandbox);
     }
 }
 
 #[test]
 fn a_killed_function_takes_its_grandchild_along() {
-    use fdk_conformance::harness::{Call, Harness};
-    use fn_emulator::FunctionCommand;
-    use fn_emulator::sandbox::{Mode, Sandbox};
-    use std::sync::Arc;
-
-    let mut modes = vec![Mode::Signals];
-    if require(
-        cgroups_usable(),
-        "cgroups need root and writable v1/v2 controllers",
-    ) {
-        modes.push(Mode::Cgroup);
-    }
-    for mode in modes {
+    for mode in sandbox_modes() {
         let tag = unique_tag(&format!("kill-{mode:?}"));
         let command = FunctionCommand {
             name: "grandchild".into(),
@@ -158,31 +159,23 @@ fn a_killed_function_takes_its_grandchild_along() {
         if cgroups {
             // In its own cgroups, with the server's limits.
             let groups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+            // The path of `controller`'s group, from its line in /proc.
+            let group = |controller: &str| {
+                let line = groups.lines().find(|l| {
+                    l.split(':')
+                        .nth(1)
+                        .is_some_and(|c| c.split(',').any(|x| x == controller))
+                });
+                line.and_then(|l| l.splitn(3, ':').nth(2))
+                    .unwrap_or_default()
+            };
             for controller in ["freezer", "pids", "memory"] {
-                let line = groups
-                    .lines()
-                    .find(|l| {
-                        l.split(':')
-                            .nth(1)
-                            .is_some_and(|c| c.split(',').any(|x| x == controller))
-                    })
-                    .unwrap_or_default();
-                assert!(line.contains("/fdk-conformance-"), "{groups}");
+                assert!(group(controller).contains("/fdk-conformance-"), "{groups}");
             }
             // v1: pids.max 50 and 128 MB (FN_MEMORY) without swap.
             let dir = |controller: &str| {
-                let line = groups
-                    .lines()
-                    .find(|l| {
-                        l.split(':')
-                            .nth(1)
-                            .is_some_and(|c| c.split(',').any(|x| x == controller))
-                    })
-                    .unwrap_or_default();
-                let path = line.splitn(3, ':').nth(2).unwrap_or_default();
-                Path::new("/sys/fs/cgroup")
-                    .join(controller)
-                    .join(path.trim_start_matches('/'))
+                let path = group(controller).trim_start_matches('/');
+                Path::new("/sys/fs/cgroup").join(controller).join(path)
             };
             let read = |controller: &str, file: &str| {
                 fs::read_to_string(dir(controller).join(file)).map(|v| v.trim().to_owned())
@@ -214,53 +207,35 @@ fn a_killed_function_takes_its_grandchild_along() {
         }
         // The server kills the container: the grandchild goes too.
         h.discard();
-        assert!(
-            eventually(Duration::from_secs(2), || tagged(&tag).is_empty()),
-            "{mode:?}: left behind: {:?}",
-            tagged(&tag)
-        );
+        assert_gone(&tag, &format!("{mode:?}"));
         // A fresh start, then the end of the run.
         assert_eq!(h.call(&Call::invoke()).unwrap().status(), Some(200));
         assert!(eventually(Duration::from_secs(2), || tagged(&tag).len() == 2));
         drop(h);
-        assert!(
-            eventually(Duration::from_secs(2), || tagged(&tag).is_empty()),
-            "{mode:?}: left behind: {:?}",
-            tagged(&tag)
-        );
+        assert_gone(&tag, &format!("{mode:?}"));
     }
+}
+
+/// `fixture <mode>` in `req.garbled-deadline` under `limit` (an option and
+/// its value) fails the case well within 20 s; its stdout. The case is a
+/// SHOULD: asked for, its failure fails the run.
+fn garbled_within(mode: &str, tag: &str, limit: [&str; 2]) -> String {
+    let started = Instant::now();
+    let only = ["--only", "req.garbled-deadline", "--fail-on", "should"];
+    let out = harness_cmd(mode, tag, &[&only[..], &limit].concat())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "{mode}: took {took:?}");
+    common::judged(&out, 1, "req.garbled-deadline", "FAIL")
 }
 
 #[test]
 fn a_garbled_deadline_still_ends_the_call_at_the_call_timeout() {
     for mode in ["length-too-long", "no-final-crlf"] {
         let tag = unique_tag(mode);
-        let started = Instant::now();
-        let out = harness_cmd(
-            mode,
-            &tag,
-            // The case is a SHOULD: asked for, its failure fails the run.
-            &[
-                "--only",
-                "req.garbled-deadline",
-                "--call-timeout",
-                "2s",
-                "--fail-on",
-                "should",
-            ],
-        )
-        .output()
-        .unwrap();
-        let took = started.elapsed();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{mode}: {stdout}");
-        assert_eq!(
-            verdict(&stdout, "req.garbled-deadline"),
-            Some("FAIL"),
-            "{mode}: {stdout}"
-        );
+        let stdout = garbled_within(mode, &tag, ["--call-timeout", "2s"]);
         assert!(stdout.contains("no complete response"), "{mode}: {stdout}");
-        assert!(took < Duration::from_secs(20), "{mode}: took {took:?}");
         assert!(eventually(Duration::from_secs(2), || tagged(&tag).is_empty()));
     }
 }
@@ -268,31 +243,8 @@ fn a_garbled_deadline_still_ends_the_call_at_the_call_timeout() {
 #[test]
 fn a_case_ends_at_its_limit_as_a_failure() {
     let tag = unique_tag("case-limit");
-    let started = Instant::now();
-    let out = harness_cmd(
-        "length-too-long",
-        &tag,
-        &[
-            "--only",
-            "req.garbled-deadline",
-            "--case-timeout",
-            "3s",
-            "--fail-on",
-            "should",
-        ],
-    )
-    .output()
-    .unwrap();
-    let took = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "req.garbled-deadline"),
-        Some("FAIL"),
-        "{stdout}"
-    );
+    let stdout = garbled_within("length-too-long", &tag, ["--case-timeout", "3s"]);
     assert!(stdout.contains("--case-timeout"), "{stdout}");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
 #[test]
@@ -330,11 +282,7 @@ fn sigint_or_sigterm_leaves_no_process_and_no_work_directory() {
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         assert_eq!(status.code(), Some(code), "{signal}: {stderr}");
         assert!(stderr.contains(&format!("stopped by {signal}")), "{stderr}");
-        assert!(
-            eventually(Duration::from_secs(2), || tagged(&tag).is_empty()),
-            "{signal}: left behind: {:?}",
-            tagged(&tag)
-        );
+        assert_gone(&tag, &format!("{signal}"));
         let left: Vec<_> = fs::read_dir(&tmp)
             .unwrap()
             .flatten()
@@ -457,19 +405,7 @@ fn output_files_are_written_when_the_function_never_becomes_ready() {
 /// freezer and dies under the signal emulation.
 #[test]
 fn the_cgroup_freezer_does_not_interrupt_a_timed_wait() {
-    use fdk_conformance::harness::{Call, Harness};
-    use fn_emulator::FunctionCommand;
-    use fn_emulator::sandbox::{Mode, Sandbox};
-    use std::sync::Arc;
-
-    let mut modes = vec![Mode::Signals];
-    if require(
-        cgroups_usable(),
-        "cgroups need root and writable v1/v2 controllers",
-    ) {
-        modes.push(Mode::Cgroup);
-    }
-    for mode in modes {
+    for mode in sandbox_modes() {
         let command = FunctionCommand {
             name: "eintr-fatal".into(),
             program: common::fixture_bin("fixture").into(),

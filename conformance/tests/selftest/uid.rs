@@ -35,13 +35,7 @@ impl Drop for FixtureCopy {
 #[test]
 fn without_uid_the_unprivileged_case_is_skipped_with_how_to_run_it() {
     let out = suite("needs-writable-cwd", &["life.unprivileged"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "life.unprivileged"),
-        Some("SKIP"),
-        "{stdout}"
-    );
+    let stdout = common::judged(&out, 0, "life.unprivileged", "SKIP");
     assert!(
         stdout.contains("run with --uid 1000 (as root) to check"),
         "{stdout}"
@@ -62,24 +56,12 @@ fn a_function_that_needs_a_writable_cwd_is_caught_as_uid_1000() {
         return;
     }
     let out = suite_with(&copy.1, "needs-writable-cwd", &["life.unprivileged"], &uid);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "life.unprivileged"),
-        Some("FAIL"),
-        "{stdout}"
-    );
+    let stdout = common::judged(&out, 1, "life.unprivileged", "FAIL");
     assert!(stdout.contains("as uid 1000"), "{stdout}");
     assert!(stdout.contains("cannot write"), "{stdout}");
 
     let out = suite_with(&copy.1, "good", &["life.unprivileged"], &uid);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "life.unprivileged"),
-        Some("PASS"),
-        "{stdout}"
-    );
+    common::judged(&out, 0, "life.unprivileged", "PASS");
 }
 
 #[test]
@@ -89,14 +71,8 @@ fn the_good_fixture_passes_every_applicable_case_as_uid_1000() {
     }
     let copy = FixtureCopy::new("uid-all", 0o755);
     let out = suite_with(&copy.1, "good", &[], &["--uid", "1000"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = common::judged(&out, 0, "life.unprivileged", "PASS");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-    assert_eq!(
-        verdict(&stdout, "life.unprivileged"),
-        Some("PASS"),
-        "{stdout}"
-    );
 }
 
 #[test]

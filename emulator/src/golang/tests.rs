@@ -47,26 +47,21 @@ fn byte_by_byte_feeding_finds_the_same_end() {
 
 #[test]
 fn syntax_errors_are_reported_at_the_first_bad_byte() {
-    assert_eq!(
-        scan_all(b"stray line\n{}", false),
-        Scan::Invalid("invalid character 's' looking for beginning of value".into())
-    );
-    assert_eq!(
-        scan_all(b"{\"a\" 1}", false),
-        Scan::Invalid("invalid character '1' after object key".into())
-    );
-    assert_eq!(
-        scan_all(b"[1 2]", false),
-        Scan::Invalid("invalid character '2' after array element".into())
-    );
-    assert_eq!(
-        scan_all(b"nul!", false),
-        Scan::Invalid("invalid character '!' in literal null (expecting 'l')".into())
-    );
-    assert_eq!(
-        scan_all(b"\"a\nb\"", false),
-        Scan::Invalid("invalid character '\\n' in string literal".into())
-    );
+    for (input, error) in [
+        (
+            &b"stray line\n{}"[..],
+            "invalid character 's' looking for beginning of value",
+        ),
+        (b"{\"a\" 1}", "invalid character '1' after object key"),
+        (b"[1 2]", "invalid character '2' after array element"),
+        (
+            b"nul!",
+            "invalid character '!' in literal null (expecting 'l')",
+        ),
+        (b"\"a\nb\"", "invalid character '\\n' in string literal"),
+    ] {
+        assert_eq!(scan_all(input, false), Scan::Invalid(error.into()));
+    }
     assert!(matches!(scan_all(b"-x", false), Scan::Invalid(_)));
     assert!(matches!(scan_all(b"{,}", false), Scan::Invalid(_)));
 }
@@ -205,19 +200,14 @@ fn white_space_is_unicode_white_space() {
 
 #[test]
 fn content_types_are_sniffed_like_go() {
-    assert_eq!(detect_content_type(b""), "text/plain; charset=utf-8");
-    assert_eq!(detect_content_type(b"Hello"), "text/plain; charset=utf-8");
-    assert_eq!(
-        detect_content_type(b"  <html><body>"),
-        "text/html; charset=utf-8"
-    );
-    assert_eq!(
-        detect_content_type(b"<?xml version"),
-        "text/xml; charset=utf-8"
-    );
-    assert_eq!(detect_content_type(b"\x89PNG\r\n\x1a\n...."), "image/png");
-    assert_eq!(
-        detect_content_type(b"\x00\x01\x02"),
-        "application/octet-stream"
-    );
+    for (data, sniffed) in [
+        (&b""[..], "text/plain; charset=utf-8"),
+        (b"Hello", "text/plain; charset=utf-8"),
+        (b"  <html><body>", "text/html; charset=utf-8"),
+        (b"<?xml version", "text/xml; charset=utf-8"),
+        (b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (b"\x00\x01\x02", "application/octet-stream"),
+    ] {
+        assert_eq!(detect_content_type(data), sniffed, "{data:?}");
+    }
 }

@@ -71,37 +71,31 @@ impl CgroupDirs {
 
     /// Freezes, waiting until the kernel says every task is frozen.
     pub(super) fn freeze(&self) -> io::Result<()> {
-        match self {
-            Self::V1 { freezer, .. } => {
-                fs::write(freezer.join("freezer.state"), "FROZEN")?;
-                wait_for(|| {
-                    fs::read_to_string(freezer.join("freezer.state")).map(|s| s.trim() == "FROZEN")
-                })
-            }
-            Self::V2(dir) => {
-                fs::write(dir.join("cgroup.freeze"), "1")?;
-                wait_for(|| {
-                    fs::read_to_string(dir.join("cgroup.events"))
-                        .map(|s| s.lines().any(|l| l.trim() == "frozen 1"))
-                })
-            }
-        }
+        self.set_frozen(true)
     }
 
     /// Thaws, waiting until the kernel says it is done.
     pub(super) fn thaw(&self) -> io::Result<()> {
+        self.set_frozen(false)
+    }
+
+    /// Freezes or thaws, and waits until the kernel says it is done.
+    fn set_frozen(&self, frozen: bool) -> io::Result<()> {
         match self {
             Self::V1 { freezer, .. } => {
-                fs::write(freezer.join("freezer.state"), "THAWED")?;
+                let state = if frozen { "FROZEN" } else { "THAWED" };
+                fs::write(freezer.join("freezer.state"), state)?;
                 wait_for(|| {
-                    fs::read_to_string(freezer.join("freezer.state")).map(|s| s.trim() == "THAWED")
+                    fs::read_to_string(freezer.join("freezer.state")).map(|s| s.trim() == state)
                 })
             }
             Self::V2(dir) => {
-                fs::write(dir.join("cgroup.freeze"), "0")?;
+                let value = if frozen { "1" } else { "0" };
+                fs::write(dir.join("cgroup.freeze"), value)?;
+                let event = format!("frozen {value}");
                 wait_for(|| {
                     fs::read_to_string(dir.join("cgroup.events"))
-                        .map(|s| s.lines().any(|l| l.trim() == "frozen 0"))
+                        .map(|s| s.lines().any(|l| l.trim() == event))
                 })
             }
         }

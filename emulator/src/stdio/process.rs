@@ -172,6 +172,38 @@ fn feed(mut stdin: ChildStdin, rx: mpsc::Receiver<Vec<u8>>, error: Arc<Mutex<Opt
     }
 }
 
+/// Starts `launch` with a thread gathering its stdout into the returned
+/// pipe and another running `stdin` (threads named after `name`), so that
+/// neither pipe can block the harness.
+fn start(
+    launch: &Launch<'_>,
+    name: &str,
+    stdin: impl FnOnce(ChildStdin) + Send + 'static,
+) -> io::Result<(Jail, Child, Arc<Pipe>)> {
+    let (mut jail, mut cmd) = launch.command()?;
+    let mut child = jail.spawn(&mut cmd)?;
+    drop(cmd);
+    let pipe = Arc::new(Pipe::default());
+    let reader_pipe = Arc::clone(&pipe);
+    let threads = match (child.stdin.take(), child.stdout.take()) {
+        (Some(input), Some(stdout)) => thread::Builder::new()
+            .name(format!("{name}-stdout"))
+            .spawn(move || gather(stdout, reader_pipe))
+            .and_then(|_| {
+                thread::Builder::new()
+                    .name(format!("{name}-stdin"))
+                    .spawn(move || stdin(input))
+            }),
+        _ => Err(io::Error::other("the child has no stdin or stdout pipe")),
+    };
+    if let Err(e) = threads {
+        jail.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok((jail, child, pipe))
+}
+
 /// What [`HotProcess::pull`] saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pulled {
@@ -201,32 +233,11 @@ pub struct HotProcess {
 impl HotProcess {
     /// Starts `launch`.
     pub fn spawn(launch: &Launch<'_>) -> io::Result<Self> {
-        let (mut jail, mut cmd) = launch.command()?;
-        let mut child = jail.spawn(&mut cmd)?;
-        drop(cmd);
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            jail.kill();
-            let _ = child.wait();
-            return Err(io::Error::other("the child has no stdin or stdout pipe"));
-        };
-        let pipe = Arc::new(Pipe::default());
-        let reader_pipe = Arc::clone(&pipe);
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let write_error = Arc::new(Mutex::new(None));
         let writer_error = Arc::clone(&write_error);
-        let threads = thread::Builder::new()
-            .name("stdio-stdout".into())
-            .spawn(move || gather(stdout, reader_pipe))
-            .and_then(|_| {
-                thread::Builder::new()
-                    .name("stdio-stdin".into())
-                    .spawn(move || feed(stdin, rx, writer_error))
-            });
-        if let Err(e) = threads {
-            jail.kill();
-            let _ = child.wait();
-            return Err(e);
-        }
+        let (jail, child, pipe) =
+            start(launch, "stdio", move |stdin| feed(stdin, rx, writer_error))?;
         Ok(Self {
             child,
             jail,
@@ -425,32 +436,12 @@ pub fn run_cold(
     pause: Duration,
     until: Instant,
 ) -> io::Result<ColdRun> {
-    let (mut jail, mut cmd) = launch.command()?;
-    let mut child = jail.spawn(&mut cmd)?;
-    drop(cmd);
-    let pid = child.id();
-    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-        jail.kill();
-        let _ = child.wait();
-        return Err(io::Error::other("the child has no stdin or stdout pipe"));
-    };
-    let pipe = Arc::new(Pipe::default());
-    let reader_pipe = Arc::clone(&pipe);
     let body = body.to_vec();
     let pieces = pieces.max(1);
-    let threads = thread::Builder::new()
-        .name("default-stdout".into())
-        .spawn(move || gather(stdout, reader_pipe))
-        .and_then(|_| {
-            thread::Builder::new()
-                .name("default-stdin".into())
-                .spawn(move || write_pieces(stdin, &body, pieces, pause))
-        });
-    if let Err(e) = threads {
-        jail.kill();
-        let _ = child.wait();
-        return Err(e);
-    }
+    let (mut jail, mut child, pipe) = start(launch, "default", move |stdin| {
+        write_pieces(stdin, &body, pieces, pause);
+    })?;
+    let pid = child.id();
     let end = loop {
         if let Ok(Some(status)) = child.try_wait() {
             break ColdEnd::Exited(status);

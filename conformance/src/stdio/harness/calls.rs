@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use fn_emulator::golang::all_unicode_space;
 use fn_emulator::outcome::Fate;
-use fn_emulator::stdio::process::{ColdEnd, Launch, Pulled, run_cold};
+use fn_emulator::stdio::process::{ColdEnd, Pulled, run_cold};
 use fn_emulator::stdio::read::{Decoded, Reader, Step};
 use fn_emulator::stdio::served::{End, Served, exit_code};
 use fn_emulator::stdio::wire::{
@@ -25,6 +25,32 @@ pub(crate) struct InFlight {
     sent: Vec<u8>,
     started: Instant,
     until: Instant,
+}
+
+impl InFlight {
+    /// What the server made of this call: it ended as `end`, `took` after
+    /// it started, with `stdout` (the response's bytes) and `trailing`.
+    fn served(
+        self,
+        format: StdioFormat,
+        (stdout, trailing): (Vec<u8>, Vec<u8>),
+        end: End,
+        took: Duration,
+        process: String,
+    ) -> Served {
+        Served {
+            format,
+            call_id: self.meta.call_id,
+            deadline: self.meta.deadline,
+            sent: self.sent,
+            stdout,
+            trailing,
+            view: end.view(format),
+            end,
+            took,
+            process,
+        }
+    }
 }
 
 impl StdioHarness {
@@ -124,18 +150,9 @@ impl StdioHarness {
                 partial: false,
                 status: None,
             };
-            return Served {
-                format,
-                call_id: flight.meta.call_id,
-                deadline: flight.meta.deadline,
-                sent: flight.sent,
-                stdout: Vec::new(),
-                trailing: Vec::new(),
-                view: end.view(format),
-                end,
-                took: flight.started.elapsed(),
-                process: "no process".into(),
-            };
+            let took = flight.started.elapsed();
+            let nothing = (Vec::new(), Vec::new());
+            return flight.served(format, nothing, end, took, "no process".into());
         };
         let mut process = format!("process {}, call {} on it", p.pid(), p.calls);
         if p.calls == 1 {
@@ -222,8 +239,7 @@ impl StdioHarness {
                 let _ = p.wait_exit(Duration::from_millis(200));
             }
         }
-        let view = end.view(format);
-        if view.fate == Fate::Killed {
+        if end.view(format).fate == Fate::Killed {
             let why = match &end {
                 End::TimedOut => "the server killed the previous process at the call's deadline",
                 End::Answered { .. } => "the server killed the previous process for excess data",
@@ -234,18 +250,7 @@ impl StdioHarness {
         } else if freeze && let Some(p) = self.current.as_mut() {
             p.freeze();
         }
-        Served {
-            format,
-            call_id: flight.meta.call_id,
-            deadline: flight.meta.deadline,
-            sent: flight.sent,
-            stdout,
-            trailing,
-            view,
-            end,
-            took,
-            process,
-        }
+        flight.served(format, (stdout, trailing), end, took, process)
     }
 
     /// One `default` call: a new process with the per-call environment.
@@ -259,21 +264,11 @@ impl StdioHarness {
         }
         let mut sent = format!("environment:\n{sent}stdin, then EOF:\n").into_bytes();
         sent.extend_from_slice(&call.req.body);
-        let launch = Launch {
-            command: &self.command,
-            env,
-            log: self.log.path(),
-            sandbox: Some(&self.sandbox),
-        };
         let started = Instant::now();
         let until = started + call.timeout + call.patience;
-        let run =
-            run_cold(&launch, &call.req.body, call.pieces, call.pause, until).map_err(|e| {
-                self.failed_plain(format!(
-                    "could not execute {}: {e}",
-                    self.command.words().join(" ")
-                ))
-            })?;
+        let launch = self.launch(env);
+        let run = run_cold(&launch, &call.req.body, call.pieces, call.pause, until)
+            .map_err(|e| self.not_executed(&e))?;
         let took = started.elapsed();
         let (end, process) = match run.end {
             ColdEnd::Exited(status) => {
@@ -290,17 +285,13 @@ impl StdioHarness {
                 format!("process {} (one per call), killed at the deadline", run.pid),
             ),
         };
-        Ok(Served {
-            format: self.format,
-            call_id: meta.call_id,
-            deadline: meta.deadline,
+        let flight = InFlight {
+            meta,
+            method: String::new(),
             sent,
-            stdout: run.stdout,
-            trailing: Vec::new(),
-            view: end.view(self.format),
-            end,
-            took,
-            process,
-        })
+            started,
+            until,
+        };
+        Ok(flight.served(self.format, (run.stdout, Vec::new()), end, took, process))
     }
 }

@@ -174,12 +174,7 @@ impl StdioHarness {
 
     /// The end of [`case_output`](Self::case_output), for reports.
     pub(crate) fn case_log(&self) -> String {
-        let all = self.case_output();
-        let cut = all.len().saturating_sub(SHOW_LOG);
-        let cut = (cut..all.len())
-            .find(|&i| all.is_char_boundary(i))
-            .unwrap_or(all.len());
-        all[cut..].to_owned()
+        self.log.tail_since(self.log_mark, SHOW_LOG)
     }
 
     fn next_call_id(&mut self) -> String {
@@ -197,24 +192,7 @@ impl StdioHarness {
         remove: &[&str],
     ) -> Result<u32, Verdict> {
         self.discard("the case started a new process");
-        let mut env = self.env();
-        env.retain(|(k, _)| !remove.contains(&k.as_str()));
-        for (k, v) in set {
-            env.retain(|(key, _)| key != k);
-            env.push(((*k).to_owned(), (*v).to_owned()));
-        }
-        let launch = Launch {
-            command: &self.command,
-            env,
-            log: self.log.path(),
-            sandbox: Some(&self.sandbox),
-        };
-        let process = HotProcess::spawn(&launch).map_err(|e| {
-            self.failed_plain(format!(
-                "could not execute {}: {e}",
-                self.command.words().join(" ")
-            ))
-        })?;
+        let process = self.spawn(set, remove)?;
         let pid = process.pid();
         self.current = Some(process);
         Ok(pid)
@@ -334,23 +312,37 @@ impl StdioHarness {
     /// Starts a process that must not be given a call (SIO-ENV-1 checks):
     /// with the server's environment changed, stdin left open.
     pub(crate) fn spawn_plain(&mut self, set: &[(&str, &str)]) -> Result<HotProcess, Verdict> {
+        self.spawn(set, &[])
+    }
+
+    /// Starts a process with the server's environment changed by `set` and
+    /// `remove`, not made current.
+    fn spawn(&mut self, set: &[(&str, &str)], remove: &[&str]) -> Result<HotProcess, Verdict> {
         let mut env = self.env();
+        env.retain(|(k, _)| !remove.contains(&k.as_str()));
         for (k, v) in set {
             env.retain(|(key, _)| key != k);
             env.push(((*k).to_owned(), (*v).to_owned()));
         }
-        let launch = Launch {
+        HotProcess::spawn(&self.launch(env)).map_err(|e| self.not_executed(&e))
+    }
+
+    /// How to start the function with `env`, in the run's container.
+    fn launch(&self, env: Vec<(String, String)>) -> Launch<'_> {
+        Launch {
             command: &self.command,
             env,
             log: self.log.path(),
             sandbox: Some(&self.sandbox),
-        };
-        HotProcess::spawn(&launch).map_err(|e| {
-            self.failed_plain(format!(
-                "could not execute {}: {e}",
-                self.command.words().join(" ")
-            ))
-        })
+        }
+    }
+
+    /// The failure of a process that could not be started.
+    fn not_executed(&self, e: &std::io::Error) -> Verdict {
+        self.failed_plain(format!(
+            "could not execute {}: {e}",
+            self.command.words().join(" ")
+        ))
     }
 
     // ------------------------------------------------------------ reports
@@ -361,15 +353,12 @@ impl StdioHarness {
         failure.sent = Some(show_bytes(&served.sent, SHOW_SENT));
         failure.got = Some(served.shown());
         failure.server = served.server_view();
-        failure.log = self.case_log();
-        Verdict::Fail(Box::new(failure))
+        Verdict::with_log(failure, self.case_log())
     }
 
     /// A failure without a call, with the case's log.
     pub(crate) fn failed_plain(&self, what: impl Into<String>) -> Verdict {
-        let mut failure = Failure::new(what);
-        failure.log = self.case_log();
-        Verdict::Fail(Box::new(failure))
+        Verdict::with_log(Failure::new(what), self.case_log())
     }
 }
 

@@ -8,8 +8,8 @@ use fn_emulator::stdio::process::{APP_NAME, CONFIG};
 use serde_json::Value;
 
 use super::{
-    answered, body_is, echo, fail_problems, fail_problems_minor, kept, needs_probe, prefix,
-    probe_call, report, supported, with_status,
+    answered, body_is, echo, fail_problems, fail_problems_minor, kept, needs_probe, probe_call,
+    report, supported, with_status,
 };
 use crate::case::CaseResult;
 use crate::level::Level;
@@ -114,7 +114,7 @@ pub(crate) fn sequential(h: &mut StdioHarness) -> CaseResult {
     for i in 1..=10 {
         let text = format!("call {i} of 10");
         let s = h.call(&echo(h, &text))?;
-        body_is(h, &s, text.as_bytes()).map_err(|v| prefix(v, &format!("call {i}: ")))?;
+        body_is(h, &s, text.as_bytes()).map_err(|v| v.prefixed(&format!("call {i}: ")))?;
         if h.pid() != pid || !h.alive() {
             let how = match h.exit_status() {
                 Some(status) => format!("it exited ({status})"),
@@ -252,8 +252,7 @@ pub(crate) fn user_status(h: &mut StdioHarness) -> CaseResult {
     if h.format() == StdioFormat::Default {
         supported(&s)?;
         body_is(h, &s, b"no such thing").map_err(|v| {
-            prefix(
-                v,
+            v.prefixed(
                 "DEF-RESP-1: a returned response is its body on stdout and exit 0, whatever \
                  its status: ",
             )

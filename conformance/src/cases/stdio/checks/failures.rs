@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     EXIT_LIMIT, PAST, answered, binary, body_is, cold_failure, echo, error_body, error_response,
-    kept, needs_probe, next_call_served, prefix, probe_call, supported, text, with_status,
+    kept, needs_probe, next_call_served, probe_call, supported, text, with_status,
 };
 use crate::case::CaseResult;
 use crate::level::Level;
@@ -20,10 +20,10 @@ fn failing_op(h: &mut StdioHarness, op: &str, message: &str, what: &str) -> Case
     if h.format() == StdioFormat::Default {
         return cold_failure(h, &s, Some(message));
     }
-    with_status(h, &s, 500).map_err(|v| prefix(v, &format!("{what}: ")))?;
+    with_status(h, &s, 500).map_err(|v| v.prefixed(&format!("{what}: ")))?;
     let pid = kept(h, &s)?;
     next_call_served(h, pid, what)?;
-    error_body(h, &s, message).map_err(|v| prefix(v, &format!("{what}: ")))
+    error_body(h, &s, message).map_err(|v| v.prefixed(&format!("{what}: ")))
 }
 
 /// A handler error is a 500 with a JSON message, and the process goes on
@@ -61,10 +61,10 @@ pub(crate) fn deadline_past(h: &mut StdioHarness) -> CaseResult {
     let ran = h.case_output().contains(marker);
     if h.format() == StdioFormat::Default {
         cold_failure(h, &s, Some("deadline"))
-            .map_err(|v| prefix(v, &format!("FN_DEADLINE={PAST} (long past): ")))?;
+            .map_err(|v| v.prefixed(&format!("FN_DEADLINE={PAST} (long past): ")))?;
     } else {
         error_response(h, &s, 504, "")
-            .map_err(|v| prefix(v, &format!("deadline {PAST} (long past) must give a 504: ")))?;
+            .map_err(|v| v.prefixed(&format!("deadline {PAST} (long past) must give a 504: ")))?;
     }
     if ran {
         return Err(h.failed(
@@ -97,9 +97,9 @@ pub(crate) fn deadline_running(h: &mut StdioHarness) -> CaseResult {
                    (which answers 504 and kills the container at the deadline), to see the \
                    FDK's own answer: ";
     if h.format() == StdioFormat::Default {
-        cold_failure(h, &s, Some("deadline")).map_err(|v| prefix(v, patient))?;
+        cold_failure(h, &s, Some("deadline")).map_err(|v| v.prefixed(patient))?;
     } else {
-        error_response(h, &s, 504, "").map_err(|v| prefix(v, patient))?;
+        error_response(h, &s, 504, "").map_err(|v| v.prefixed(patient))?;
     }
     if took + Duration::from_millis(100) < timeout {
         return Err(h.failed(
@@ -137,7 +137,7 @@ pub(crate) fn timeout(h: &mut StdioHarness) -> CaseResult {
     }
     let text = "the call after a timeout";
     let next = h.call(&echo(h, text))?;
-    body_is(h, &next, text.as_bytes()).map_err(|v| prefix(v, "after a timeout: "))
+    body_is(h, &next, text.as_bytes()).map_err(|v| v.prefixed("after a timeout: "))
 }
 
 /// 6 MiB round-trip: binary for `http` and `default`, text for `json` and
@@ -171,8 +171,7 @@ pub(crate) fn stray_output(h: &mut StdioHarness) -> CaseResult {
     let op = format!(r#"{{"op":"log","stdout":"{line}","stderr":"conformance stderr line"}}"#);
     let s = h.call(&probe_call(&op))?;
     body_is(h, &s, b"logged").map_err(|v| {
-        prefix(
-            v,
+        v.prefixed(
             "a handler printing a line to stdout must not corrupt the response stream \
              (SIO-IO-2): ",
         )
@@ -206,8 +205,7 @@ pub(crate) fn malformed(h: &mut StdioHarness) -> CaseResult {
     h.running()?;
     let s = h.send_raw(garbage, "POST", Duration::from_secs(3))?;
     error_response(h, &s, 400, "").map_err(|v| {
-        prefix(
-            v,
+        v.prefixed(
             "a request that does not decode must be answered 400 with a JSON message \
              (SIO-ERR-5), within 3 s: ",
         )
@@ -228,7 +226,7 @@ pub(crate) fn malformed(h: &mut StdioHarness) -> CaseResult {
     let pid = kept(h, &s)?;
     let text = "the request after a malformed line";
     let next = h.call(&StdioCall::new().text(h.format(), text))?;
-    answered(h, &next).map_err(|v| prefix(v, "after a malformed line: "))?;
+    answered(h, &next).map_err(|v| v.prefixed("after a malformed line: "))?;
     if h.pid() != Some(pid) {
         return Err(h.failed(
             "the request after a malformed line was served by a new process",

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::{EXIT_LIMIT, answered, body_is, needs_probe, prefix, probe_call};
+use super::{EXIT_LIMIT, answered, body_is, needs_probe, probe_call};
 use crate::case::CaseResult;
 use crate::stdio::StdioFormat;
 use crate::stdio::call::StdioCall;
@@ -17,7 +17,7 @@ pub(crate) fn eof(h: &mut StdioHarness) -> CaseResult {
     let s = h.call(&StdioCall::new().text(h.format(), "hello"))?;
     answered(h, &s)?;
     h.close_stdin()
-        .map_err(|v| prefix(v, "after answering a call, before stdin was closed: "))?;
+        .map_err(|v| v.prefixed("after answering a call, before stdin was closed: "))?;
     let rest = h.unread_output(EXIT_LIMIT);
     match h.wait_exit(Duration::from_millis(200)) {
         Some(status) if status.success() && rest.is_empty() => Ok(()),
@@ -75,7 +75,7 @@ pub(crate) fn sigterm(h: &mut StdioHarness) -> CaseResult {
     let s = h.call(&StdioCall::new().text(h.format(), "hello"))?;
     answered(h, &s)?;
     h.signal(Signal::SIGTERM)
-        .map_err(|v| prefix(v, "after answering a call, before SIGTERM: "))?;
+        .map_err(|v| v.prefixed("after answering a call, before SIGTERM: "))?;
     match h.wait_exit(EXIT_LIMIT) {
         Some(status) if status.success() => Ok(()),
         other => Err(h.failed_plain(format!(
@@ -96,8 +96,7 @@ pub(crate) fn sigterm_in_flight(h: &mut StdioHarness) -> CaseResult {
     let s = h.finish_call(flight);
     signalled?;
     body_is(h, &s, b"slept").map_err(|v| {
-        prefix(
-            v,
+        v.prefixed(
             "SIGTERM 200 ms into a 600 ms call: the call in flight must still be answered \
              (SIO-LIFE-3): ",
         )
@@ -125,7 +124,7 @@ pub(crate) fn listener_ignored(h: &mut StdioHarness) -> CaseResult {
         h.restart(&[], &[])?;
     }
     let s = h.call(&StdioCall::new().text(h.format(), "hello"))?;
-    answered(h, &s).map_err(|v| prefix(v, &format!("with FN_LISTENER={listener}: ")))?;
+    answered(h, &s).map_err(|v| v.prefixed(&format!("with FN_LISTENER={listener}: ")))?;
     let made: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries

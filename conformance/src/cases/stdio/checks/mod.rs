@@ -16,7 +16,7 @@ use fn_emulator::stdio::read::ClientResponse;
 use fn_emulator::stdio::served::{End, Served};
 use serde_json::Value;
 
-use crate::case::CaseResult;
+use crate::case::{CaseResult, probe_needed, probe_supports};
 use crate::level::Level;
 use crate::stdio::call::StdioCall;
 use crate::stdio::harness::StdioHarness;
@@ -41,23 +41,12 @@ const PAST: &str = "2000-01-01T00:00:00.000Z";
 const EXIT_LIMIT: Duration = Duration::from_secs(3);
 
 fn needs_probe(h: &StdioHarness) -> CaseResult {
-    if h.has_probe() {
-        Ok(())
-    } else {
-        Err(Verdict::NotApplicable(
-            "needs a probe function (protocol-spec/probe.md); run with --probe".into(),
-        ))
-    }
+    probe_needed(h.has_probe())
 }
 
 /// Not applicable if the probe said it cannot do what was asked.
 fn supported(s: &Served) -> CaseResult {
-    match s.unsupported() {
-        Some(op) => Err(Verdict::NotApplicable(format!(
-            "the probe's FDK cannot express `{op}`"
-        ))),
-        None => Ok(()),
-    }
+    probe_supports(s.unsupported())
 }
 
 /// The client's response, if the call ended in one the server kept using
@@ -219,7 +208,7 @@ fn probe_call(op: &str) -> StdioCall {
 fn next_call_served(h: &mut StdioHarness, pid: u32, after: &str) -> CaseResult {
     let text = format!("the call after {after}");
     let s = h.call(&echo(h, &text))?;
-    body_is(h, &s, text.as_bytes()).map_err(|v| prefix(v, &format!("after {after}: ")))?;
+    body_is(h, &s, text.as_bytes()).map_err(|v| v.prefixed(&format!("after {after}: ")))?;
     if h.pid() != Some(pid) {
         return Err(h.failed(
             format!(
@@ -232,17 +221,6 @@ fn next_call_served(h: &mut StdioHarness, pid: u32, after: &str) -> CaseResult {
     Ok(())
 }
 
-/// Prefixes a failure's description.
-fn prefix(v: Verdict, text: &str) -> Verdict {
-    match v {
-        Verdict::Fail(mut f) => {
-            f.what = format!("{text}{}", f.what);
-            Verdict::Fail(f)
-        }
-        other => other,
-    }
-}
-
 /// The probe's `report` answer.
 fn report(h: &StdioHarness, s: &Served) -> Result<Value, Verdict> {
     let res = with_status(h, s, 200)?;
@@ -253,11 +231,7 @@ fn report(h: &StdioHarness, s: &Served) -> Result<Value, Verdict> {
 /// `default`: the call failed as DEF-RESP-2 asks: nothing on stdout, exit 1,
 /// and (if given) `logged` in the log.
 fn cold_failure(h: &StdioHarness, s: &Served, logged: Option<&str>) -> CaseResult {
-    if let Some(op) = s.unsupported() {
-        return Err(Verdict::NotApplicable(format!(
-            "the probe's FDK cannot express `{op}`"
-        )));
-    }
+    supported(s)?;
     if s.end != End::ExitCode(1) {
         return Err(h.failed(
             "expected exit status 1 with nothing on stdout (DEF-RESP-2): the server then \

@@ -4,9 +4,7 @@
 use fn_emulator::stdio::process::APP_NAME;
 use serde_json::Value;
 
-use super::{
-    binary, body_is, echo, kept, needs_probe, next_call_served, prefix, probe_call, with_status,
-};
+use super::{binary, body_is, echo, kept, needs_probe, next_call_served, probe_call, with_status};
 use crate::case::CaseResult;
 use crate::level::Level;
 use crate::stdio::call::StdioCall;
@@ -34,10 +32,10 @@ pub(crate) fn no_body(h: &mut StdioHarness) -> CaseResult {
     let url = format!("http://localhost:8080/t/{APP_NAME}/probe");
     let op = r#"{"op":"respond","status":200,"body":"a body HEAD must not carry","content_type":"text/plain"}"#;
     let s = h.call(&StdioCall::new().at("HEAD", &url).probe(op))?;
-    with_status(h, &s, 200).map_err(|v| prefix(v, "HEAD: "))?;
+    with_status(h, &s, 200).map_err(|v| v.prefixed("HEAD: "))?;
     let op = r#"{"op":"respond","status":204,"headers":[["X-Kept","yes"]],"body":"ignored"}"#;
     let s = h.call(&probe_call(op))?;
-    let res = with_status(h, &s, 204).map_err(|v| prefix(v, "204: "))?;
+    let res = with_status(h, &s, 204).map_err(|v| v.prefixed("204: "))?;
     let length = ["Content-Length", "Transfer-Encoding"]
         .into_iter()
         .find(|name| res.header(name).is_some());
@@ -84,7 +82,7 @@ pub(crate) fn json_data(h: &mut StdioHarness) -> CaseResult {
     )?;
     // The server re-encoded data as Go does: keys sorted.
     body_is(h, &s, br#"{"list":[1,2],"name":"Jimmy"}"#)
-        .map_err(|v| prefix(v, "the handler must see data as compact JSON (CE-REQ-2): "))?;
+        .map_err(|v| v.prefixed("the handler must see data as compact JSON (CE-REQ-2): "))?;
     let op = r#"{"op":"respond","status":201,"body":"{\"b\":[1,2],\"a\":\"x\"}","content_type":"application/json; charset=utf-8"}"#;
     let s = h.call(&probe_call(op))?;
     let res = with_status(h, &s, 201)?;
