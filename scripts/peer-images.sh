@@ -24,6 +24,13 @@
 #           /function/func.js with package.json, package-lock.json and the
 #           node_modules that install.sh's `npm ci` made; ENTRYPOINT node
 #           func.js in /function
+#   java    a root file system made from this machine's JRE package (the one
+#           command mode runs: its files, what they link to, and the
+#           libraries they load), then the function layer as fdk-java's images
+#           lay it out: /function/runtime (fdk-java's jars and its JNI
+#           library) and /function/app (the probe's classes); ENTRYPOINT the
+#           JRE's java with run.sh's options, EntryPoint and
+#           conformance.Probe::handleRequest
 #
 # The interpreter images have two layers, the runtime and the function, as
 # the official ones do (a run image, then the function on top), packaged with
@@ -32,12 +39,13 @@
 # probes' own install steps (their caches after the first run).
 #
 # Usage: scripts/peer-images.sh [--write-expect] [lang...]   (default: go
-# python node). --write-expect writes expected-image.txt instead of
+# python node java). --write-expect writes expected-image.txt instead of
 # comparing (then edit its comments). One summary line per image at the end,
 # with the time to build it and to run the suite. Needs root (the container
 # does); without root it prints "skipped: ..." and exits 0, except under
 # CI=true, where it fails. Tools: go, python3.11 with pip, node and npm,
-# ldd, dpkg, tar, gzip, sha256sum, cargo.
+# java, javac, mvn and cc (java/install.sh), ldd, dpkg, tar, gzip, sha256sum,
+# cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +55,7 @@ if [ "${1:-}" = --write-expect ]; then
   shift
 fi
 langs=("$@")
-[ ${#langs[@]} -gt 0 ] || langs=(go python node)
+[ ${#langs[@]} -gt 0 ] || langs=(go python node java)
 
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = true ]; then
@@ -58,7 +66,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 missing=""
-for tool in cargo ldd dpkg tar gzip sha256sum go /usr/bin/python3.11 node npm; do
+for tool in cargo ldd dpkg tar gzip sha256sum go /usr/bin/python3.11 node npm java mvn; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
@@ -84,7 +92,7 @@ new_rootfs() {
   local rootfs=$1 dir
   rm -rf "$rootfs"
   mkdir -p -m 0755 "$rootfs"
-  for dir in usr/bin usr/sbin usr/lib usr/lib64 etc proc dev; do
+  for dir in usr/bin usr/sbin usr/lib usr/lib64 etc proc dev sys; do
     mkdir -p -m 0755 "$rootfs/$dir"
   done
   mkdir -m 1777 "$rootfs/tmp"
@@ -94,13 +102,19 @@ new_rootfs() {
 }
 
 # Copies each file (or symlink) given on stdin into the root file system $1
-# at the same path, parents first.
+# at the same path, parents first; a symlink's target too (Debian's JRE
+# links its configuration in from /etc).
 copy_paths() {
-  local rootfs=$1 path
+  local rootfs=$1 path target
   while IFS= read -r path; do
     [ -f "$path" ] || [ -L "$path" ] || continue
+    [ -e "$rootfs$path" ] || [ -L "$rootfs$path" ] && continue
     mkdir -p "$rootfs$(dirname "$path")"
     cp -a "$path" "$rootfs$path"
+    if [ -L "$path" ]; then
+      target=$(readlink -f "$path")
+      [ -f "$target" ] && echo "$target" | copy_paths "$rootfs"
+    fi
   done
 }
 
@@ -241,13 +255,46 @@ build_node() {
   image_ref=$out/layout:node
 }
 
+build_java() {
+  local dir=$repo/conformance/probes/java out=$work/java java jre package
+  rm -rf "$out"
+  mkdir -p "$out"
+  echo "== peer images: java: mvn compile, the pinned jars, the JNI library (install.sh)"
+  bash "$dir/install.sh"
+  java=$(readlink -f "$(command -v java)")
+  jre=$(dirname "$(dirname "$java")")
+  package=$(dpkg -S "$java" | cut -d: -f1)
+  echo "== peer images: java: root file system from this machine's $package ($jre)"
+  new_rootfs "$out/rootfs"
+  dpkg -L "$package" | copy_paths "$out/rootfs"
+  copy_libraries "$out/rootfs" "$out/rootfs"
+  # The function layer as fdk-java's images lay it out: the runtime's jars
+  # and its JNI library under /function/runtime, the function's code under
+  # /function/app.
+  mkdir -p -m 0755 "$out/top/function/app" "$out/top/function/runtime/lib"
+  cp -a "$dir/target/classes" "$out/top/function/app/classes"
+  cp -a "$dir"/target/dependency/*.jar "$out/top/function/runtime/"
+  cp -a "$dir/target/native/libfnunixsocket.so" "$out/top/function/runtime/lib/"
+  chmod -R o+rX "$out/top"
+  copy_libraries "$out/rootfs" "$out/top"
+  image_env=()
+  # run.sh's command (the JVM options of fdk-java's images), with the image's
+  # paths; CMD, the function's class and method, is appended as an argument.
+  package "$out/layout" java "$out/rootfs" "$out/top" "$java" \
+    -XX:-UsePerfData -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Djava.library.path=/function/runtime/lib \
+    -cp "/function/app/classes:/function/runtime/*" \
+    com.fnproject.fn.runtime.EntryPoint conformance.Probe::handleRequest
+  image_ref=$out/layout:java
+}
+
 status=0
 summaries=()
 for lang in "${langs[@]}"; do
   case "$lang" in
-    go | python | node) ;;
+    go | python | node | java) ;;
     *)
-      echo "peer images: no image recipe for $lang (go, python, node)" >&2
+      echo "peer images: no image recipe for $lang (go, python, node, java)" >&2
       status=1
       continue
       ;;

@@ -175,10 +175,15 @@ fn remove(path: &Path) -> Result<(), ImageError> {
 }
 
 /// The mount points the server's container needs, where the image has
-/// none: `/tmp` (1777), `/proc`, `/dev`.
+/// none: `/tmp` (1777), `/proc`, `/dev`, `/sys`.
 pub(crate) fn mount_points(rootfs: &Path) -> Result<(), ImageError> {
     use std::os::unix::fs::PermissionsExt as _;
-    for (dir, mode) in [("tmp", 0o1777), ("proc", 0o555), ("dev", 0o755)] {
+    for (dir, mode) in [
+        ("tmp", 0o1777),
+        ("proc", 0o555),
+        ("dev", 0o755),
+        ("sys", 0o555),
+    ] {
         let path = rootfs.join(dir);
         if std::fs::symlink_metadata(&path).is_err() {
             std::fs::create_dir(&path)
@@ -266,7 +271,9 @@ mod tests {
         assert!(!root.join("data/old").exists());
         assert_eq!(std::fs::read(root.join("data/new")).unwrap(), b"new");
         mount_points(&root).unwrap();
-        assert!(root.join("tmp").is_dir() && root.join("proc").is_dir());
+        assert!(
+            root.join("tmp").is_dir() && root.join("proc").is_dir() && root.join("sys").is_dir()
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 
