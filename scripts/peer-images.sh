@@ -290,6 +290,7 @@ build_java() {
 
 status=0
 summaries=()
+all_start=$(now_ms)
 for lang in "${langs[@]}"; do
   case "$lang" in
     go | python | node | java) ;;
@@ -335,4 +336,5 @@ echo "== peer images: summary"
 for line in "${summaries[@]}"; do
   echo "$line"
 done
+echo "peer images: ${#langs[@]} image(s) built and run in $(seconds $(($(now_ms) - all_start)))"
 exit $status

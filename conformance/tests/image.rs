@@ -24,34 +24,15 @@ use fn_emulator::image::digest::sha256;
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_fdk-conformance");
 
-/// The fixture, static (glibc with `+crt-static`), in a target directory of
-/// its own so that its RUSTFLAGS rebuild nothing else.
+#[path = "../fixtures/static_fixture.rs"]
+mod static_fixture;
+
+/// The fixture, static, built in this workspace's target directory
+/// (`target/debug/fdk-conformance` → `target`).
 fn static_fixture() -> PathBuf {
     let harness = PathBuf::from(HARNESS);
-    let target = harness
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("static-fixture");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "-p",
-            "fdk-conformance-fixtures",
-            "--bin",
-            "fixture",
-        ])
-        .args(["--target", "x86_64-unknown-linux-gnu"])
-        .env("CARGO_TARGET_DIR", &target)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    target.join("x86_64-unknown-linux-gnu/release/fixture")
+    let target = harness.parent().unwrap().parent().unwrap();
+    static_fixture::static_fixture(target)
 }
 
 fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
