@@ -107,32 +107,37 @@ new_rootfs() {
 copy_paths() {
   local rootfs=$1 path target
   while IFS= read -r path; do
-    [ -f "$path" ] || [ -L "$path" ] || continue
-    [ -e "$rootfs$path" ] || [ -L "$rootfs$path" ] && continue
-    mkdir -p "$rootfs$(dirname "$path")"
-    cp -a "$path" "$rootfs$path"
-    if [ -L "$path" ]; then
+    # Regular files and links only (dpkg -L lists directories too), once.
+    if { [ -f "$path" ] || [ -L "$path" ]; } && ! { [ -e "$rootfs$path" ] || [ -L "$rootfs$path" ]; }; then
+      mkdir -p "$rootfs$(dirname "$path")"
+      cp -a "$path" "$rootfs$path"
       target=$(readlink -f "$path")
-      [ -f "$target" ] && echo "$target" | copy_paths "$rootfs"
+      if [ -L "$path" ] && [ -f "$target" ]; then
+        echo "$target" | copy_paths "$rootfs"
+      fi
     fi
   done
+  return 0
 }
 
 # Every shared library the ELF files under the directories $2... load, as
 # this machine's loader resolves them, copied into the root file system $1 at
 # the same path (the file itself, not a link to it); the loader too.
 copy_libraries() {
-  local rootfs=$1 lib
+  local rootfs=$1 lib libs
   shift
-  find "$@" -type f \( -perm -0100 -o -name '*.so' -o -name '*.so.*' \) -print0 \
+  # ldd fails on the files that are not dynamic programs (scripts, static
+  # binaries); what it prints for the others is all that is wanted.
+  libs=$(find "$@" -type f \( -perm -0100 -o -name '*.so' -o -name '*.so.*' \) -print0 \
     | xargs -0 -r ldd 2>/dev/null \
     | sed -n 's/^[^/]*\(\/[^ ]*\) (0x.*$/\1/p' \
-    | sort -u \
-    | while IFS= read -r lib; do
-      [ -e "$rootfs$lib" ] && continue
+    | sort -u || true)
+  while IFS= read -r lib; do
+    if [ -n "$lib" ] && [ ! -e "$rootfs$lib" ]; then
       mkdir -p "$rootfs$(dirname "$lib")"
       cp -L "$lib" "$rootfs$lib"
-    done
+    fi
+  done <<<"$libs"
 }
 
 # A JSON array of strings from the arguments (they hold no control
@@ -204,7 +209,6 @@ build_go() {
     >"$out/func/func.yaml"
   "$bin/cargo-fdk" fdk image --manifest-path "$out/func/Cargo.toml" \
     --binary "$out/func/probe" --out "$out/image" --tag go-probe:go
-  image_ref=$out/image/layout:go
 }
 
 build_python() {
@@ -231,7 +235,6 @@ build_python() {
   copy_libraries "$out/rootfs" "$out/rootfs" "$out/top"
   image_env=(PYTHONPATH=/function:/python)
   package "$out/layout" python "$out/rootfs" "$out/top" /python/bin/fdk /function/func.py handler
-  image_ref=$out/layout:python
 }
 
 build_node() {
@@ -252,7 +255,6 @@ build_node() {
   copy_libraries "$out/rootfs" "$out/rootfs" "$out/top"
   image_env=()
   package "$out/layout" node "$out/rootfs" "$out/top" node func.js
-  image_ref=$out/layout:node
 }
 
 build_java() {
@@ -285,7 +287,6 @@ build_java() {
     -Djava.library.path=/function/runtime/lib \
     -cp "/function/app/classes:/function/runtime/*" \
     com.fnproject.fn.runtime.EntryPoint conformance.Probe::handleRequest
-  image_ref=$out/layout:java
 }
 
 status=0
@@ -302,12 +303,25 @@ for lang in "${langs[@]}"; do
   esac
   expected=conformance/probes/$lang/expected-image.txt
   start=$(now_ms)
-  image_ref=""
-  if ! "build_$lang"; then
+  # In a subshell outside any condition, so that set -e stops the build at
+  # its first failing step (inside `if` it would not).
+  set +e
+  (
+    set -e
+    "build_$lang"
+  )
+  built_status=$?
+  set -e
+  if [ "$built_status" -ne 0 ]; then
     summaries+=("peer images: $lang: the image could not be built; FAILED")
     status=1
     continue
   fi
+  # Where each recipe writes its image (the layout and its tag).
+  case "$lang" in
+    go) image_ref=$work/go/image/layout:go ;;
+    *) image_ref=$work/$lang/layout:$lang ;;
+  esac
   built=$(now_ms)
   layout=${image_ref%:*}
   size=$(find "$layout/blobs" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f MB", s / 1e6 }')
