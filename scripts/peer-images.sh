@@ -192,6 +192,14 @@ package() {
   read -r manifest size < <(put_blob "$layout" "$layout/manifest.json")
   printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}\n' \
     "$manifest" "$size" "$tag" >"$layout/index.json"
+  # A second reader of what was just written: the OCI's own validator (CI
+  # installs it for cargo-fdk's tests).
+  if command -v oci-image-tool >/dev/null 2>&1; then
+    oci-image-tool validate --type image --ref "name=$tag" "$layout" >/dev/null
+  elif [ "${CI:-}" = true ]; then
+    echo "peer images: oci-image-tool is not installed (CI installs it)" >&2
+    return 1
+  fi
 }
 
 build_go() {
