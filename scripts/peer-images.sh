@@ -167,9 +167,10 @@ put_blob() {
 # its Env PATH and $image_env. Files are root's, modes and times as they are
 # (Python checks its .pyc files against the sources' times).
 #
-# Written here rather than with umoci: umoci 0.4.7's `insert` writes layers
-# that are cut short (no end-of-archive blocks, or a truncated last file),
-# which Docker refuses.
+# Written here rather than with umoci: this machine's umoci 0.4.7 `insert`
+# of a directory wrote layers cut short (the runtime's without its
+# end-of-archive blocks, the function's in the middle of a file), which tar
+# readers refuse.
 package() {
   local layout=$1 tag=$2 rootfs=$3 top=$4 dir blob diff_ids=() layers=() config manifest
   shift 4
