@@ -35,8 +35,10 @@
 # The interpreter images have two layers, the runtime and the function, as
 # the official ones do (a run image, then the function on top), packaged with
 # this script into an OCI layout: target/peer-images/<lang>/layout (tag <lang>).
-# Nothing is pulled: the Go module, the Python and npm packages come from the
-# probes' own install steps (their caches after the first run).
+# No base image is pulled: the interpreters are this machine's. The Go
+# module, the Python, npm and Maven packages are fetched by their own
+# clients, pinned as the probes' install steps pin them (from their caches
+# after the first run).
 #
 # Usage: scripts/peer-images.sh [--write-expect] [lang...]   (default: go
 # python node java). --write-expect writes expected-image.txt instead of
