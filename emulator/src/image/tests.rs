@@ -255,3 +255,47 @@ fn tampered_blobs_are_refused_with_the_reason() {
     assert!(err.0.contains("is not a digest"), "{err}");
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+/// A `docker save` of the older kind: layers at `<id>/layer.tar`, named by
+/// no digest, so each is checked against the config's diff ID.
+#[test]
+fn legacy_docker_saves_are_checked_by_diff_id() {
+    let scratch = scratch("legacy");
+    let good = files();
+    let blob = |digest: &str| {
+        good.files
+            .iter()
+            .find(|(path, _)| path.ends_with(hex(digest)))
+            .map(|(_, bytes)| bytes.clone())
+            .unwrap()
+    };
+    let save = |layer: Vec<u8>, name: &str| {
+        let manifest = format!(
+            r#"[{{"Config":"{}.json","RepoTags":["hello:0.0.1"],"Layers":["0123/layer.tar"]}}]"#,
+            hex(&good.config)
+        );
+        let files = vec![
+            ("manifest.json".to_owned(), manifest.into_bytes()),
+            (format!("{}.json", hex(&good.config)), blob(&good.config)),
+            ("0123/layer.tar".to_owned(), layer),
+        ];
+        let path = scratch.join(name);
+        write_tar(&path, &files, "");
+        Image::open(path.to_str().unwrap()).unwrap()
+    };
+    let image = save(blob(&good.layer), "good.tar");
+    check(&image, &good.config, &scratch);
+
+    let mut layer = blob(&good.layer);
+    let at = layer.len() - 1030;
+    layer[at] ^= 1;
+    let err = save(layer, "altered.tar")
+        .unpack(&scratch.join("rootfs-altered"))
+        .unwrap_err();
+    assert!(
+        err.0.contains("0123/layer.tar does not match its digest")
+            && err.0.contains("its uncompressed tar hashes to"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
