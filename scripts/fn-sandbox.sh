@@ -13,9 +13,12 @@
 #   /tmp        a tmpfs, mode 1777 (nosuid, nodev)
 #   /tmp/iofs   the directory of FN_LISTENER's socket, bound read-write
 #   /proc       a proc mount, and /dev a tmpfs with null, zero, full, random,
-#               urandom and tty bound in (as Docker provides them), when the
-#               rootfs has those directories (a scratch image has none; create
-#               them empty after unpacking, as scripts/image-suite.sh does)
+#               urandom and tty bound in (as Docker provides them), and /sys a
+#               read-only sysfs with this machine's cgroup file system at
+#               /sys/fs/cgroup (read-only to the function: uid 1000 can write
+#               no cgroup file), when the rootfs has those directories (a
+#               scratch image has none; create them empty after unpacking, as
+#               scripts/image-suite.sh and fdk-conformance run --image do)
 #   user        uid 1000, gid 1000, no supplementary groups, no capabilities
 #               (a non-root uid, and no_new_privs)
 #   network     none: a new network namespace holding only a down loopback
@@ -114,6 +117,17 @@ if [ -n "$iofs" ]; then
 fi
 if [ -d "$root/proc" ]; then
   mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
+fi
+if [ -d "$root/sys" ]; then
+  mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
+  # The cgroup file system, read-only, as Docker shows a container its own
+  # cgroup: a runtime that sizes itself by its memory limit (the JVM) finds
+  # the limit the harness set, where it would otherwise size itself by the
+  # machine and be killed at the limit.
+  if [ -d /sys/fs/cgroup ] && [ -d "$root/sys/fs/cgroup" ]; then
+    mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
+    mount -o remount,bind,ro "$root/sys/fs/cgroup"
+  fi
 fi
 if [ -d "$root/dev" ]; then
   mount -t tmpfs -o mode=0755,nosuid,noexec tmpfs "$root/dev"

@@ -6,8 +6,9 @@
 # processes and 350 files), with the conformance suite against that socket:
 #
 #   hello   the black-box cases; every MUST case must pass
-#   probe   every case, compared with conformance/probes/rust/expected.txt
-#           (the same verdicts as the bare binary in scripts/main-job.sh)
+#   probe   every case, compared with conformance/probes/rust/expected-image.txt
+#           (the same verdicts as the bare binary in scripts/main-job.sh,
+#           conformance/probes/rust/expected.txt; the matrix shows both)
 #
 # and then a check of the sandbox itself, which the suite cannot see from the
 # socket: the process the harness would signal is /function/func, as uid and
@@ -185,8 +186,8 @@ for name in hello probe; do
   unpack "$out/layout" "$rootfs"
 
   if [ "$name" = probe ]; then
-    echo "== image suite: probe in its image (all cases, against conformance/probes/rust/expected.txt)"
-    args=(--probe --expect conformance/probes/rust/expected.txt)
+    echo "== image suite: probe in its image (all cases, against conformance/probes/rust/expected-image.txt)"
+    args=(--probe --expect conformance/probes/rust/expected-image.txt)
   else
     echo "== image suite: hello in its image (black-box cases)"
     args=()

@@ -7,13 +7,33 @@ cols=()
 for dir in conformance/probes/*/; do
   lang=$(basename "$dir")
   [ -f "${dir}expected.txt" ] && cols+=("$lang=${dir}expected.txt")
+  [ -f "${dir}expected-image.txt" ] && cols+=("$lang (image)=${dir}expected-image.txt")
 done
 {
   echo "# Conformance matrix"
   echo
   echo "Every case of \`fdk-conformance run --probe\` against each FDK's probe, from the committed"
-  echo "verdicts in \`conformance/probes/<fdk>/expected.txt\` (CI fails when a verdict changes)."
-  echo "Each probe's README says why each failure happens. Regenerate with \`bash scripts/matrix.sh\`."
+  echo "verdicts (CI fails when a verdict changes). Each probe's README says why each failure happens."
+  echo "Regenerate with \`bash scripts/matrix.sh\`. Two kinds of column:"
+  echo
+  echo "* \`<fdk>\`, command mode (\`conformance/probes/<fdk>/expected.txt\`): the probe started as a"
+  echo "  command on this machine, as this user, by \`scripts/peers.sh\` (Rust: \`scripts/main-job.sh\`)."
+  echo "* \`<fdk> (image)\`, image mode (\`conformance/probes/<fdk>/expected-image.txt\`): the probe"
+  echo "  packaged as a function image the way the FDK's official Dockerfile packages it, and run with"
+  echo "  \`--image\` in the server's container: uid 1000, read-only root, tmpfs \`/tmp\`, no network,"
+  echo "  50 processes, 350 files (\`scripts/peer-images.sh\`; Rust: \`scripts/image-suite.sh\`). Go and"
+  echo "  Rust are FROM-scratch images of a static binary; Python, Node and Java are root file"
+  echo "  systems made from this machine's Debian packages (Debian's Python 3.11; the \`nodejs\`"
+  echo "  package and the OpenJDK 17 JRE that command mode runs too), with the function layer on top"
+  echo "  (nothing is pulled)."
+  echo
+  echo "The two modes differ in one case only, \`env.long-path\`: in the container the socket path is"
+  echo "always \`/tmp/iofs/lsnr.sock\` (the harness's 107-byte directory is bound there), so the long"
+  echo "path the case makes never reaches the function, which passes as it would on the real server;"
+  echo "in command mode it reaches it, and fdk-go, fdk-java, the Python and the Node FDK fail it."
+  echo "\`life.unprivileged\` is \`skip\` in image mode because the case needs \`--uid\`, but there every"
+  echo "other case already runs as uid 1000 under a read-only root."
+  echo
   echo "\`n/a\`: the case cannot be judged for that FDK (its README says why). \`skip\`: not checked in"
   echo "these runs: \`life.unprivileged\` needs \`--uid 1000\` as root, which \`scripts/main-job.sh\` gives"
   echo "the Rust probe, while the peers run without it so that their verdicts do not depend on the"

@@ -11,38 +11,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../conformance/fixtures/static_fixture.rs"]
+mod static_fixture;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{TempDir, repo, target_dir};
-
-/// The fixture, static (glibc with `+crt-static`), in a target dir of its
-/// own so that its RUSTFLAGS do not rebuild everything else.
-fn static_fixture() -> PathBuf {
-    let dir = target_dir().join("static-fixture");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "-p",
-            "fdk-conformance-fixtures",
-            "--bin",
-            "fixture",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-        ])
-        .current_dir(repo())
-        .env("CARGO_TARGET_DIR", &dir)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dir.join("x86_64-unknown-linux-gnu/release/fixture")
-}
+use common::{TempDir, target_dir};
 
 /// `cargo fdk run` of the fixture in `mode`, stopped after `wait`; its
 /// exit status and output.
@@ -60,7 +35,7 @@ fn run(mode: &str, extra: &[&str], wait: Duration) -> (Option<i32>, String) {
         .port();
     let child = Command::new(env!("CARGO_BIN_EXE_cargo-fdk"))
         .args(["fdk", "run", "--binary"])
-        .arg(static_fixture())
+        .arg(static_fixture::static_fixture(&target_dir()))
         .args(["--addr", &format!("127.0.0.1:{port}")])
         .args(extra)
         .current_dir(dir.path())

@@ -7,7 +7,9 @@
 //! * `needs-writable-cwd` never becomes ready, for the reason it fails on
 //!   the real server (HS-ENV-6: a read-only root as uid 1000), while the
 //!   same binary as a command starts;
-//! * an image declaring a `VOLUME` is refused with the server's reason.
+//! * an image declaring a `VOLUME` is refused with the server's reason;
+//! * an image whose layer was altered after it was made is refused, naming
+//!   the blob and its digest.
 //!
 //! Needs root and util-linux (`prlimit`, `unshare`, `setpriv`): on a
 //! developer's machine without them the test says so and skips; with `CI`
@@ -18,36 +20,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use fn_emulator::image::digest::sha256;
+
 const HARNESS: &str = env!("CARGO_BIN_EXE_fdk-conformance");
 
-/// The fixture, static (glibc with `+crt-static`), in a target directory of
-/// its own so that its RUSTFLAGS rebuild nothing else.
+#[path = "../fixtures/static_fixture.rs"]
+mod static_fixture;
+
+/// The fixture, static, built in this workspace's target directory
+/// (`target/debug/fdk-conformance` → `target`).
 fn static_fixture() -> PathBuf {
     let harness = PathBuf::from(HARNESS);
-    let target = harness
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("static-fixture");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "-p",
-            "fdk-conformance-fixtures",
-            "--bin",
-            "fixture",
-        ])
-        .args(["--target", "x86_64-unknown-linux-gnu"])
-        .env("CARGO_TARGET_DIR", &target)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    target.join("x86_64-unknown-linux-gnu/release/fixture")
+    let target = harness.parent().unwrap().parent().unwrap();
+    static_fixture::static_fixture(target)
 }
 
 fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
@@ -66,9 +51,9 @@ fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
 }
 
 /// An OCI layout at `dir` holding `/function/func` = `binary`, with `env`
-/// and, if given, a declared volume. (The reader names blobs by their
-/// digest fields; these are fixed, not computed, which it does not check.)
-fn layout(dir: &Path, binary: &[u8], env: &[&str], volume: Option<&str>) {
+/// and, if given, a declared volume; returns the manifest's digest and the
+/// layer's path.
+fn layout(dir: &Path, binary: &[u8], env: &[&str], volume: Option<&str>) -> (String, PathBuf) {
     let layer = tar_of(&[("function/func", binary, 0o755)]);
     let volumes = volume.map_or(String::new(), |v| format!(r#","Volumes":{{"{v}":{{}}}}"#));
     let env: Vec<String> = env.iter().map(|e| format!("{e:?}")).collect();
@@ -77,19 +62,28 @@ fn layout(dir: &Path, binary: &[u8], env: &[&str], volume: Option<&str>) {
             "WorkingDir":"/function","Env":[{}]{volumes}}}}}"#,
         env.join(",")
     );
-    let (l, c, m) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    let (l, c) = (sha256(&layer), sha256(config.as_bytes()));
     let manifest = format!(
-        r#"{{"schemaVersion":2,"config":{{"digest":"sha256:{c}"}},
-            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{l}"}}]}}"#
+        r#"{{"schemaVersion":2,"config":{{"digest":"{c}","size":{}}},
+            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{l}","size":{}}}]}}"#,
+        config.len(),
+        layer.len()
     );
+    let m = sha256(manifest.as_bytes());
     let index = format!(
-        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{m}"}}]}}"#
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{m}","size":{}}}]}}"#,
+        manifest.len()
     );
+    let blob = |digest: &str| {
+        dir.join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
     std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
     std::fs::write(dir.join("index.json"), index).unwrap();
-    std::fs::write(dir.join(format!("blobs/sha256/{m}")), manifest).unwrap();
-    std::fs::write(dir.join(format!("blobs/sha256/{c}")), config).unwrap();
-    std::fs::write(dir.join(format!("blobs/sha256/{l}")), layer).unwrap();
+    std::fs::write(blob(&m), manifest).unwrap();
+    std::fs::write(blob(&c), config).unwrap();
+    std::fs::write(blob(&l), layer).unwrap();
+    (m, blob(&l))
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String) {
@@ -126,7 +120,7 @@ fn images_run_as_the_server_runs_them() {
     let _ = std::fs::remove_dir_all(&scratch);
 
     let good = scratch.join("good");
-    layout(&good, &binary, &["FIXTURE_MODE=good"], None);
+    let (digest, _) = layout(&good, &binary, &["FIXTURE_MODE=good"], None);
     let (json, junit) = (scratch.join("out.json"), scratch.join("out.xml"));
     let (code, out) = run(&[
         "--image",
@@ -145,7 +139,6 @@ fn images_run_as_the_server_runs_them() {
     );
     assert!(out.contains("PASS MUST   sock.ready"), "{out}");
     // The outputs name the image and its digest, not the container's command.
-    let digest = format!("sha256:{}", "c".repeat(64));
     let json = std::fs::read_to_string(&json).unwrap();
     let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
     assert_eq!(summary["function"], good.to_str().unwrap(), "{json}");
@@ -187,5 +180,21 @@ fn images_run_as_the_server_runs_them() {
         out.contains("the Fn server would not run it: the image declares VOLUME /data"),
         "{out}"
     );
+
+    // One byte of the binary changed after the image was made: refused
+    // before anything runs, as a daemon refuses it.
+    let altered = scratch.join("altered");
+    let (_, layer) = layout(&altered, &binary, &["FIXTURE_MODE=good"], None);
+    let mut bytes = std::fs::read(&layer).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&layer, bytes).unwrap();
+    let (code, out) = run(&["--image", altered.to_str().unwrap(), "--only", "sock.ready"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("does not match its digest") && out.contains("damaged or was altered"),
+        "{out}"
+    );
+    assert!(!out.contains("sock.ready"), "{out}");
     let _ = std::fs::remove_dir_all(&scratch);
 }

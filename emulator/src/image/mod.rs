@@ -8,6 +8,7 @@
 //!   layout or an archive (`DIR[:TAG]`, `FILE[:TAG]`);
 //! * [`config`]: what the server takes from the config: entrypoint and cmd,
 //!   environment, working directory, and whether it refuses the image;
+//! * [`digest`]: every blob checked against its digest and size before use;
 //! * [`unpack`]: applying the layers in order, whiteouts honoured, into a
 //!   directory, with every size from the image checked before it is held;
 //! * [`container`]: the server's container around the unpacked image,
@@ -26,8 +27,12 @@
 
 pub mod config;
 pub mod container;
+pub mod digest;
 pub mod source;
 pub mod unpack;
+
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::Path;

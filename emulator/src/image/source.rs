@@ -2,6 +2,8 @@
 //! files in a tar: `oci-archive`) is read from `index.json` down; a
 //! `docker-archive` (`docker save`) from `manifest.json`. A tarball that is
 //! both (what `cargo fdk image` and Docker 25+ write) is read as a layout.
+//! Every blob is checked against its digest and size as it is read
+//! ([`super::digest`]).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::digest::Expected;
 use super::{ImageError, MAX_BLOB};
 
 /// The OCI manifest media type.
@@ -32,9 +35,39 @@ pub(crate) enum Blobs {
     Tar(PathBuf, BTreeMap<String, (u64, u64)>),
 }
 
-/// A blob: its path in the layout or archive.
+/// A blob: its path in the layout or archive, and what it must be (the
+/// roots, `index.json` and `manifest.json`, are named by no digest).
 #[derive(Debug, Clone)]
-pub(crate) struct BlobRef(String);
+pub(crate) struct BlobRef {
+    path: String,
+    expect: Option<Expected>,
+}
+
+impl BlobRef {
+    /// A root document, which nothing names by digest.
+    fn root(path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            expect: None,
+        }
+    }
+
+    /// The blob a descriptor (`{"digest": …, "size": …}`) names.
+    fn described(descriptor: &Value, what: &str) -> Result<Self, ImageError> {
+        let digest = text(descriptor, "digest")
+            .ok_or_else(|| ImageError::new(format!("{what} has no digest")))?;
+        // The OCI spec requires the size; a descriptor without one is refused,
+        // as containerd refuses it.
+        let size = descriptor
+            .get("size")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ImageError::new(format!("{what} ({digest}) declares no size")))?;
+        Ok(Self {
+            path: blob_path(digest)?,
+            expect: Some(Expected::descriptor(digest, Some(size))?),
+        })
+    }
+}
 
 /// A layer: its blob, and whether it is gzip-compressed.
 #[derive(Debug)]
@@ -58,24 +91,30 @@ impl Blobs {
         let too_big = |size: u64| {
             ImageError::new(format!(
                 "{} holds {size} bytes, more than the {max} an image part may hold here",
-                blob.0
+                blob.path
             ))
         };
-        match self {
+        let check_size = |size: u64| match &blob.expect {
+            Some(expect) => expect.check_size(&blob.path, size),
+            None => Ok(()),
+        };
+        let bytes = match self {
             Blobs::Dir(dir) => {
-                let path = dir.join(&blob.0);
+                let path = dir.join(&blob.path);
                 let file = File::open(&path)
                     .map_err(|e| ImageError::new(format!("cannot open {}: {e}", path.display())))?;
                 let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                check_size(size)?;
                 if size > max {
                     return Err(too_big(size));
                 }
-                read_at_most(file, size, max, &path.display().to_string())
+                read_at_most(file, size, max, &path.display().to_string())?
             }
             Blobs::Tar(archive, entries) => {
-                let &(offset, size) = entries.get(&blob.0).ok_or_else(|| {
-                    ImageError::new(format!("{} has no {}", archive.display(), blob.0))
+                let &(offset, size) = entries.get(&blob.path).ok_or_else(|| {
+                    ImageError::new(format!("{} has no {}", archive.display(), blob.path))
                 })?;
+                check_size(size)?;
                 if size > max {
                     return Err(too_big(size));
                 }
@@ -85,9 +124,15 @@ impl Blobs {
                 std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset)).map_err(|e| {
                     ImageError::new(format!("cannot read {}: {e}", archive.display()))
                 })?;
-                read_at_most(file.take(size), size, max, &blob.0)
+                read_at_most(file.take(size), size, max, &blob.path)?
             }
+        };
+        // A file that changed between the size check and the read is caught here.
+        if let Some(expect) = &blob.expect {
+            expect.check_size(&blob.path, bytes.len() as u64)?;
+            expect.check(&blob.path, &bytes)?;
         }
+        Ok(bytes)
     }
 
     fn has(&self, path: &str) -> bool {
@@ -183,12 +228,12 @@ fn tar_entries(archive: &Path) -> Result<BTreeMap<String, (u64, u64)>, ImageErro
 fn json(blobs: &Blobs, blob: &BlobRef) -> Result<Value, ImageError> {
     let bytes = blobs.read(blob, MAX_JSON)?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| ImageError::new(format!("{} is not JSON: {e}", blob.0)))
+        .map_err(|e| ImageError::new(format!("{} is not JSON: {e}", blob.path)))
 }
 
 /// `sha256:<hex>` → `blobs/sha256/<hex>`, refusing anything that could
 /// name a file outside the layout.
-fn blob_path(digest: &str) -> Result<BlobRef, ImageError> {
+fn blob_path(digest: &str) -> Result<String, ImageError> {
     match digest.split_once(':') {
         Some((alg, hex))
             if !alg.is_empty()
@@ -196,7 +241,7 @@ fn blob_path(digest: &str) -> Result<BlobRef, ImageError> {
                 && !hex.is_empty()
                 && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {
-            Ok(BlobRef(format!("blobs/{alg}/{hex}")))
+            Ok(format!("blobs/{alg}/{hex}"))
         }
         _ => Err(ImageError::new(format!("`{digest}` is not a digest"))),
     }
@@ -207,7 +252,7 @@ fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn from_layout(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
-    let mut index = json(&blobs, &BlobRef("index.json".into()))?;
+    let mut index = json(&blobs, &BlobRef::root("index.json"))?;
     // A nested index (a multi-platform image) is followed to its first
     // linux/amd64 (or only) manifest.
     for _ in 0..4 {
@@ -239,11 +284,10 @@ fn from_layout(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
                     ))
                 })?,
         };
-        let digest = text(chosen, "digest")
-            .ok_or_else(|| ImageError::new("an index entry has no digest"))?
-            .to_owned();
+        let manifest = BlobRef::described(chosen, "an index entry")?;
+        let digest = text(chosen, "digest").unwrap_or_default().to_owned();
         let media = text(chosen, "mediaType").unwrap_or(OCI_MANIFEST);
-        let doc = json(&blobs, &blob_path(&digest)?)?;
+        let doc = json(&blobs, &manifest)?;
         if media == OCI_INDEX {
             index = doc;
             continue;
@@ -255,9 +299,8 @@ fn from_layout(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
         }
         let config = doc
             .get("config")
-            .and_then(|c| text(c, "digest"))
             .ok_or_else(|| ImageError::new("the manifest has no config"))?;
-        let config = blob_path(config)?;
+        let config = BlobRef::described(config, "the manifest's config")?;
         let mut layers = Vec::new();
         for layer in doc
             .get("layers")
@@ -274,7 +317,7 @@ fn from_layout(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
                 )));
             }
             layers.push(Layer {
-                blob: blob_path(digest)?,
+                blob: BlobRef::described(layer, "a layer")?,
                 gzip: media.ends_with("gzip"),
             });
         }
@@ -289,7 +332,7 @@ fn from_layout(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
 }
 
 fn from_docker_archive(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageError> {
-    let manifest = json(&blobs, &BlobRef("manifest.json".into()))?;
+    let manifest = json(&blobs, &BlobRef::root("manifest.json"))?;
     let images = manifest.as_array().cloned().unwrap_or_default();
     let chosen = match tag {
         Some(tag) => images.iter().find(|i| {
@@ -313,32 +356,63 @@ fn from_docker_archive(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageEr
     })?;
     let config =
         text(chosen, "Config").ok_or_else(|| ImageError::new("manifest.json has no Config"))?;
-    let config = BlobRef(config.trim_start_matches("./").to_owned());
+    let config_path = config.trim_start_matches("./").to_owned();
     // The config's file name is its digest (`<hex>.json` or `blobs/sha256/<hex>`).
-    let hex: String = config
-        .0
+    let hex: String = config_path
         .rsplit('/')
         .next()
         .unwrap_or_default()
         .trim_end_matches(".json")
         .to_owned();
+    let config = BlobRef {
+        path: config_path,
+        expect: Some(
+            Expected::descriptor(&format!("sha256:{hex}"), None).map_err(|_| {
+                ImageError::new(format!(
+                    "the config's file name, {config}, is not its digest: it cannot be checked"
+                ))
+            })?,
+        ),
+    };
+    // A layer is checked by its file name when that is its digest (Docker
+    // 25+: `blobs/sha256/<hex>`), else by the config's diff ID for it.
+    let diff_ids: Vec<String> = serde_json::from_slice::<Value>(&blobs.read(&config, MAX_JSON)?)
+        .ok()
+        .and_then(|c| c.get("rootfs")?.get("diff_ids")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
     let mut layers = Vec::new();
-    for layer in chosen
+    for (n, layer) in chosen
         .get("Layers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .enumerate()
     {
         let path = layer
             .as_str()
-            .ok_or_else(|| ImageError::new("a layer path is not text"))?;
-        let blob = BlobRef(path.trim_start_matches("./").to_owned());
+            .ok_or_else(|| ImageError::new("a layer path is not text"))?
+            .trim_start_matches("./")
+            .to_owned();
+        let mut blob = BlobRef::root(&path);
         // `docker save` writes plain tars; others gzip them: look.
-        let head = blobs.read_prefix(&blob)?;
-        layers.push(Layer {
-            blob,
-            gzip: head.starts_with(&[0x1f, 0x8b]),
+        let gzip = blobs.read_prefix(&blob)?.starts_with(&[0x1f, 0x8b]);
+        let named = path
+            .strip_prefix("blobs/sha256/")
+            .map(|hex| Expected::descriptor(&format!("sha256:{hex}"), None));
+        blob.expect = Some(match (named, diff_ids.get(n)) {
+            (Some(Ok(expect)), _) => expect,
+            (_, Some(diff_id)) => Expected::diff_id(diff_id, gzip)?,
+            _ => {
+                return Err(ImageError::new(format!(
+                    "layer {path} is named by no digest and the config has no diff ID for it: \
+                     it cannot be checked"
+                )));
+            }
         });
+        layers.push(Layer { blob, gzip });
     }
     Ok(Found {
         digest: format!("sha256:{hex}"),
@@ -351,20 +425,21 @@ fn from_docker_archive(blobs: Blobs, tag: Option<&str>) -> Result<Found, ImageEr
 impl Blobs {
     /// The first bytes of a blob (to tell gzip from tar).
     fn read_prefix(&self, blob: &BlobRef) -> Result<Vec<u8>, ImageError> {
-        let open_err = |e: std::io::Error| ImageError::new(format!("cannot read {}: {e}", blob.0));
+        let open_err =
+            |e: std::io::Error| ImageError::new(format!("cannot read {}: {e}", blob.path));
         let mut head = [0u8; 2];
         let n = match self {
-            Blobs::Dir(dir) => File::open(dir.join(&blob.0))
+            Blobs::Dir(dir) => File::open(dir.join(&blob.path))
                 .and_then(|mut f| f.read(&mut head))
                 .map_err(open_err)?,
             Blobs::Tar(archive, entries) => {
                 let &(offset, size) = entries
-                    .get(&blob.0)
-                    .ok_or_else(|| ImageError::new(format!("the archive has no {}", blob.0)))?;
+                    .get(&blob.path)
+                    .ok_or_else(|| ImageError::new(format!("the archive has no {}", blob.path)))?;
                 if size > MAX_BLOB {
                     return Err(ImageError::new(format!(
                         "{} is larger than {MAX_BLOB} bytes",
-                        blob.0
+                        blob.path
                     )));
                 }
                 let mut file = File::open(archive).map_err(open_err)?;
@@ -374,118 +449,5 @@ impl Blobs {
             }
         };
         Ok(head[..n].to_vec())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::Image;
-    use std::path::Path;
-
-    const LAYER: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-    const CONFIG: &str = "2222222222222222222222222222222222222222222222222222222222222222";
-    const MANIFEST: &str = "3333333333333333333333333333333333333333333333333333333333333333";
-
-    fn layer_tar() -> Vec<u8> {
-        let mut builder = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(2);
-        header.set_mode(0o755);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, "function/func", &b"hi"[..])
-            .unwrap();
-        builder.into_inner().unwrap()
-    }
-
-    /// The files of an image that is both an OCI layout and a docker-archive,
-    /// as `cargo fdk image` writes it.
-    fn files() -> Vec<(String, Vec<u8>)> {
-        let config = br#"{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/function/func"],"WorkingDir":"/function"}}"#;
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-               "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{CONFIG}","size":1}},
-               "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{LAYER}","size":1}}]}}"#
-        );
-        let index = format!(
-            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json",
-               "digest":"sha256:{MANIFEST}","size":1,"annotations":{{"org.opencontainers.image.ref.name":"0.0.1"}}}}]}}"#
-        );
-        let docker = format!(
-            r#"[{{"Config":"blobs/sha256/{CONFIG}","RepoTags":["hello:0.0.1"],"Layers":["blobs/sha256/{LAYER}"]}}]"#
-        );
-        vec![
-            (
-                "oci-layout".into(),
-                br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-            ),
-            ("index.json".into(), index.into_bytes()),
-            ("manifest.json".into(), docker.into_bytes()),
-            (format!("blobs/sha256/{MANIFEST}"), manifest.into_bytes()),
-            (format!("blobs/sha256/{CONFIG}"), config.to_vec()),
-            (format!("blobs/sha256/{LAYER}"), layer_tar()),
-        ]
-    }
-
-    fn check(image: &Image, digest: &str, scratch: &Path) {
-        assert_eq!(image.digest, format!("sha256:{digest}"));
-        assert_eq!(image.config.command(), ["/function/func"]);
-        assert_eq!(image.config.working_dir(), "/function");
-        let rootfs = scratch.join(format!("rootfs-{digest}"));
-        image.unpack(&rootfs).unwrap();
-        assert_eq!(std::fs::read(rootfs.join("function/func")).unwrap(), b"hi");
-        assert!(rootfs.join("tmp").is_dir());
-    }
-
-    #[test]
-    fn layouts_archives_and_docker_saves_are_read_alike() {
-        let scratch = std::env::temp_dir().join(format!("fn-image-src-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&scratch);
-        let layout = scratch.join("layout");
-        let mut archive = tar::Builder::new(Vec::new());
-        let mut docker_only = tar::Builder::new(Vec::new());
-        for (name, bytes) in files() {
-            let path = layout.join(&name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &bytes).unwrap();
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            archive
-                .append_data(&mut header.clone(), &name, &bytes[..])
-                .unwrap();
-            if name != "index.json" {
-                docker_only
-                    .append_data(&mut header, &name, &bytes[..])
-                    .unwrap();
-            }
-        }
-        let tarball = scratch.join("image.tar");
-        std::fs::write(&tarball, archive.into_inner().unwrap()).unwrap();
-        let saved = scratch.join("saved.tar");
-        std::fs::write(&saved, docker_only.into_inner().unwrap()).unwrap();
-
-        let dir = Image::open(layout.to_str().unwrap()).unwrap();
-        check(&dir, MANIFEST, &scratch);
-        let tagged = Image::open(format!("{}:0.0.1", tarball.display())).unwrap();
-        check(&tagged, MANIFEST, &scratch);
-        // Without an index the digest is the config's: the Docker image ID.
-        let docker = Image::open(format!("{}:0.0.1", saved.display())).unwrap();
-        check(&docker, CONFIG, &scratch);
-
-        let err = Image::open(format!("{}:9.9.9", tarball.display())).unwrap_err();
-        assert!(err.0.contains("no image tagged 9.9.9"), "{err}");
-        let err = Image::open(scratch.join("absent").to_str().unwrap()).unwrap_err();
-        assert!(
-            err.0
-                .contains("neither an image layout directory nor an image archive"),
-            "{err}"
-        );
-        assert!(super::blob_path("sha256:../../etc").is_err());
-        let _ = std::fs::remove_dir_all(&scratch);
     }
 }

@@ -66,10 +66,13 @@ impl Budget {
     }
 }
 
-/// A layer's tar stream, decompressed if `gzip`.
+/// A layer's tar stream, decompressed if `gzip`. A gzip layer may be
+/// several gzip members one after another (umoci and other parallel
+/// compressors write one per block); Docker's reader takes them all as one
+/// stream, so this does too.
 fn entries_of(bytes: &[u8], gzip: bool) -> Box<dyn Read + '_> {
     if gzip {
-        Box::new(flate2::read::GzDecoder::new(bytes))
+        Box::new(flate2::read::MultiGzDecoder::new(bytes))
     } else {
         Box::new(bytes)
     }
@@ -172,10 +175,15 @@ fn remove(path: &Path) -> Result<(), ImageError> {
 }
 
 /// The mount points the server's container needs, where the image has
-/// none: `/tmp` (1777), `/proc`, `/dev`.
+/// none: `/tmp` (1777), `/proc`, `/dev`, `/sys`.
 pub(crate) fn mount_points(rootfs: &Path) -> Result<(), ImageError> {
     use std::os::unix::fs::PermissionsExt as _;
-    for (dir, mode) in [("tmp", 0o1777), ("proc", 0o555), ("dev", 0o755)] {
+    for (dir, mode) in [
+        ("tmp", 0o1777),
+        ("proc", 0o555),
+        ("dev", 0o755),
+        ("sys", 0o555),
+    ] {
         let path = rootfs.join(dir);
         if std::fs::symlink_metadata(&path).is_err() {
             std::fs::create_dir(&path)
@@ -247,16 +255,25 @@ mod tests {
             ("data/.wh..wh..opq", Some(b"")),
             ("data/new", Some(b"new")),
         ]);
-        // Gzip the upper one, as registries serve layers.
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &upper).unwrap();
-        apply_layer(&gz.finish().unwrap(), true, &root, &mut budget).unwrap();
+        // Gzip the upper one, as registries serve layers, in two gzip
+        // members, as parallel compressors (umoci's) write them: a reader
+        // that stops after the first member sees a truncated tar.
+        let (head, tail) = upper.split_at(700);
+        let mut gzipped = Vec::new();
+        for part in [head, tail] {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, part).unwrap();
+            gzipped.extend(gz.finish().unwrap());
+        }
+        apply_layer(&gzipped, true, &root, &mut budget).unwrap();
         assert!(!root.join("etc/a").exists());
         assert_eq!(std::fs::read(root.join("etc/b")).unwrap(), b"b");
         assert!(!root.join("data/old").exists());
         assert_eq!(std::fs::read(root.join("data/new")).unwrap(), b"new");
         mount_points(&root).unwrap();
-        assert!(root.join("tmp").is_dir() && root.join("proc").is_dir());
+        assert!(
+            root.join("tmp").is_dir() && root.join("proc").is_dir() && root.join("sys").is_dir()
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 
