@@ -397,10 +397,62 @@ struct Noted {
     intent_is_http: bool,
 }
 
-/// Drops the framing headers, noting the Fn ones on the way. Names and
-/// values are moved, not copied; the map is rebuilt because
-/// `HeaderMap::remove` would reorder it.
-fn without_framing(socket: HeaderMap) -> Noted {
+/// Drops the framing headers, noting the Fn ones on the way. The guard
+/// hands hyper a small head with its framing lines last (`small_head`), so
+/// they are usually the map's last entries and come off in place, the
+/// others' order untouched; otherwise the map is rebuilt without them.
+fn without_framing(mut socket: HeaderMap) -> Noted {
+    let mut noted = Noted {
+        headers: HeaderMap::new(),
+        call_id: None,
+        deadline: None,
+        intent_is_http: false,
+    };
+    // The framing names, in entry order (three names at most).
+    let mut framing: [Option<HeaderName>; 3] = Default::default();
+    let mut framing_names = 0;
+    let mut previous: Option<&HeaderName> = None;
+    for (name, value) in &socket {
+        // `iter` repeats an entry's name for each further value; an
+        // entry's first value is the one a lookup gives.
+        if previous == Some(name) {
+            continue;
+        }
+        previous = Some(name);
+        if is_framing(name) {
+            if let Some(slot) = framing.get_mut(framing_names) {
+                *slot = Some(name.clone());
+                framing_names += 1;
+            }
+        } else if framing_names > 0 {
+            // A header after a framing one: removing would reorder.
+            return rebuilt(socket);
+        } else {
+            note(&mut noted, name, value);
+        }
+    }
+    // Last first: each is then the map's last entry, and nothing moves.
+    for name in framing.iter().rev().flatten() {
+        socket.remove(name);
+    }
+    noted.headers = socket;
+    noted
+}
+
+/// Notes `value` if `name` is one of the Fn headers every call reads.
+fn note(noted: &mut Noted, name: &HeaderName, value: &HeaderValue) {
+    if name == FN_CALL_ID {
+        noted.call_id = Some(value.clone());
+    } else if name == FN_DEADLINE {
+        noted.deadline = Some(value.clone());
+    } else if name == FN_INTENT {
+        noted.intent_is_http = value.as_bytes() == INTENT_HTTP_REQUEST.as_bytes();
+    }
+}
+
+/// [`without_framing`] for a map whose framing headers are not last: names
+/// and values are moved, not copied, into a new map in the same order.
+fn rebuilt(socket: HeaderMap) -> Noted {
     use http::header::Entry;
     // The request's headers were counted on arrival (HS-REQ-10, SIO-ERR-9),
     // so the map fits; the fallible calls keep that a bound, not a panic.
@@ -417,14 +469,7 @@ fn without_framing(socket: HeaderMap) -> Noted {
         match name {
             Some(name) if is_framing(&name) => current = None,
             Some(name) => {
-                // A name's first value is the one a lookup would give.
-                if name == FN_CALL_ID {
-                    noted.call_id = Some(value.clone());
-                } else if name == FN_DEADLINE {
-                    noted.deadline = Some(value.clone());
-                } else if name == FN_INTENT {
-                    noted.intent_is_http = value.as_bytes() == INTENT_HTTP_REQUEST.as_bytes();
-                }
+                note(&mut noted, &name, &value);
                 current = match noted.headers.try_entry(name) {
                     Ok(Entry::Vacant(entry)) => entry.try_insert_entry(value).ok(),
                     Ok(Entry::Occupied(mut entry)) => {
@@ -499,5 +544,68 @@ impl Context {
         };
         ctx.attach_headers(|| parts.headers.clone());
         ctx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn listed(map: &HeaderMap) -> Vec<(String, String)> {
+        map.iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// Framing last (as the guard arranges it) or anywhere else: the same
+    /// headers in the same order, and the same notes (HS-REQ-4).
+    #[test]
+    fn framing_headers_come_off_wherever_they_are_and_the_order_stays() {
+        let rest = [
+            ("user-agent", "Go"),
+            ("fn-call-id", "01A"),
+            ("x-a", "1"),
+            ("fn-deadline", "2030-01-01T00:00:00Z"),
+            ("x-b", "2"),
+            ("x-a", "3"),
+            ("fn-intent", "httprequest"),
+            ("fn-call-id", "second"),
+        ];
+        let framing = [
+            ("host", "h"),
+            ("transfer-encoding", "chunked"),
+            ("content-length", "3"),
+            ("host", "again"),
+        ];
+        // A map lists a name's values together, at its first place.
+        let expected = listed(&map(&rest));
+        for at in 0..=rest.len() {
+            let mut pairs = rest.to_vec();
+            for (i, f) in framing.iter().enumerate() {
+                pairs.insert((at + i).min(pairs.len()), *f);
+            }
+            let noted = without_framing(map(&pairs));
+            assert_eq!(listed(&noted.headers), expected, "framing at {at}");
+            assert_eq!(noted.call_id.unwrap(), "01A");
+            assert_eq!(noted.deadline.unwrap(), "2030-01-01T00:00:00Z");
+            assert!(noted.intent_is_http);
+        }
+        let noted = without_framing(map(&[("host", "h"), ("fn-intent", "cloudevent")]));
+        assert_eq!(
+            listed(&noted.headers),
+            [("fn-intent".to_owned(), "cloudevent".to_owned())]
+        );
+        assert!(!noted.intent_is_http && noted.call_id.is_none());
     }
 }

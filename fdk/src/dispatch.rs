@@ -4,12 +4,17 @@
 //! [`Outcome`]), read what is left of the request body, and finish the
 //! answer by the socket's status policy.
 
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, ready};
 
 use http::{Method, Uri};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 use tracing::Instrument;
+use tracing::instrument::Instrumented;
 
 use crate::after_call::{self, CallEnd, Hook, Pending};
 use crate::body::Body;
@@ -17,7 +22,7 @@ use crate::config::{Env, LogFrame, default_max_body};
 use crate::context::Context;
 use crate::deadline::{Deadline, Enforced, FnTimeout, TimedOut};
 use crate::extract::Request;
-use crate::handler::BoxHandler;
+use crate::handler::{BoxFuture, BoxHandler};
 use crate::logs;
 use crate::outcome::{Outcome, Transport, finish};
 use crate::panic::CatchUnwind;
@@ -69,24 +74,30 @@ impl App {
     }
 }
 
-/// Serves one socket request.
-pub(crate) async fn dispatch(app: &App, req: http::Request<Incoming>) -> Response {
+/// Serves one socket request: the future of the whole call, built without
+/// a wrapper of its own, so the connection boxes it once and nothing moves
+/// it again while it runs.
+pub(crate) fn dispatch(
+    app: Arc<App>,
+    req: http::Request<Incoming>,
+) -> impl Future<Output = Response> + Send + 'static {
     let (parts, incoming) = req.into_parts();
     if http_body::Body::is_end_stream(&incoming) {
         // Nothing to read (`Content-Length: 0`): nothing can be left unread.
-        return call(app, parts, Body::incoming(incoming, None), None).await;
+        let body = Body::incoming(incoming, None);
+        return call(app, parts, body, None);
     }
     let (give_back, unread) = oneshot::channel();
     // Past the limit a buffered extractor stops reading and rejects the
     // call; what it left unread is drained below, never held (HS-REQ-9).
     let body = Body::incoming(incoming, Some(give_back)).limited(app.max_body);
-    call(app, parts, body, Some(unread)).await
+    call(app, parts, body, Some(unread))
 }
 
 /// Answers a request whose head the guard refused, over the FDK's limits
 /// or not valid HTTP (HS-REQ-10): the handler does not run, the body is read
 /// as usual (HS-REQ-5), and the answer is a 502 with `message`.
-pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) -> Response {
+pub(crate) async fn head_refused(req: http::Request<Incoming>, message: String) -> Response {
     let (parts, incoming) = req.into_parts();
     // The stand-in head carries the call id and the deadline over.
     let (ctx, _) = Context::from_socket(
@@ -99,16 +110,17 @@ pub(crate) async fn head_refused(req: http::Request<Incoming>, message: &str) ->
         drain(incoming, ctx.deadline_instant()).await;
     }
     finish(
-        Outcome::HeadRefused(message.to_owned()),
+        Outcome::HeadRefused(message),
         Transport::Socket(CallKind::Invoke),
         ctx.call_id(),
     )
 }
 
 /// Serves one call whose body is `body`; `unread` hands back a socket body
-/// the handler dropped before its end.
+/// the handler dropped before its end. `app` is an `Arc` on the socket (the
+/// call's future owns what it uses) and a reference in tests.
 pub(crate) async fn call(
-    app: &App,
+    app: impl Deref<Target = App> + Send,
     mut parts: http::request::Parts,
     body: Body,
     unread: Option<oneshot::Receiver<Incoming>>,
@@ -145,33 +157,40 @@ pub(crate) async fn call(
     } else {
         CallKind::Invoke
     });
-    let outcome = run(app, &ctx, parts, body, transport).await;
+    let outcome = run(&app, &ctx, parts, body, transport).await;
     // The server expects the whole request to be read before the response
     // head (HS-REQ-5). After a timeout there is no time left: answer at once.
     if !matches!(outcome, Outcome::TimedOut)
         && let Some(rest) = unread.and_then(|mut rx| rx.try_recv().ok())
     {
-        drain(rest, ctx.deadline_instant()).await;
+        // Boxed, as the hook below: rare paths, kept out of the size of
+        // every call's future.
+        Box::pin(drain(rest, ctx.deadline_instant())).await;
     }
     let after = app.after_call(&ctx, &outcome);
     let res = finish(outcome, transport, ctx.call_id());
     match after {
-        Some(pending) => after_call::attach(res, pending).await,
+        Some(pending) => Box::pin(after_call::attach(res, pending)).await,
         None => res,
     }
 }
 
-/// Runs the handler for one call whose context is `ctx`, inside the call's
-/// span, the panic boundary and the deadline, and says how it ended (logging
-/// a failure). Shared by every transport: only the decoding before and the
-/// answer after differ, and `transport` says how a rejection is logged.
-pub(crate) async fn run(
+/// Starts the handler for one call whose context is `ctx`, inside the
+/// call's span, the panic boundary and the deadline; the [`Running`] call
+/// says how it ended (logging a failure). Shared by every transport: only
+/// the decoding before and the answer after differ, and `transport` says
+/// how a rejection is logged.
+///
+/// Not an `async fn`: the request moves once, into the handler's own boxed
+/// future, and the caller awaits a future of a few words instead of one
+/// that holds the request.
+pub(crate) fn run<'a>(
     app: &App,
-    ctx: &Context,
+    ctx: &'a Context,
     mut parts: http::request::Parts,
     body: Body,
     transport: Transport,
-) -> Outcome {
+) -> Running<'a> {
     let deadline = ctx.deadline_instant();
     let span = tracing::info_span!(
         "fn_call",
@@ -189,17 +208,52 @@ pub(crate) async fn run(
 
     let req = Request::from_parts(parts, body);
     let call = CatchUnwind::new((app.handler)(req)).instrument(span);
-    let outcome = match deadline {
+    let handling = match deadline {
         // Already past on arrival: the handler would be dropped at once anyway.
-        Some(deadline) if deadline.remaining().is_zero() => Outcome::TimedOut,
-        Some(deadline) => match Enforced::new(call, deadline.instant).await {
-            Ok(result) => returned(result),
-            Err(TimedOut) => Outcome::TimedOut,
-        },
-        None => returned(call.await),
+        Some(deadline) if deadline.remaining().is_zero() => Handling::Late,
+        Some(deadline) => Handling::Bounded(Enforced::new(call, deadline.instant)),
+        None => Handling::Unbounded(call),
     };
-    report(ctx, transport, &outcome);
-    outcome
+    Running {
+        ctx,
+        transport,
+        handling,
+    }
+}
+
+/// The handler's future as the FDK polls it.
+type Call = Instrumented<CatchUnwind<BoxFuture<Response>>>;
+
+/// A started call ([`run`]): resolves to its [`Outcome`], reported.
+pub(crate) struct Running<'a> {
+    ctx: &'a Context,
+    transport: Transport,
+    handling: Handling,
+}
+
+enum Handling {
+    /// Past the deadline on arrival: the handler is not polled.
+    Late,
+    Bounded(Enforced<Call>),
+    Unbounded(Call),
+}
+
+impl Future for Running<'_> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Outcome> {
+        let this = self.get_mut();
+        let outcome = match &mut this.handling {
+            Handling::Late => Outcome::TimedOut,
+            Handling::Bounded(call) => match ready!(Pin::new(call).poll(cx)) {
+                Ok(result) => returned(result),
+                Err(TimedOut) => Outcome::TimedOut,
+            },
+            Handling::Unbounded(call) => returned(ready!(Pin::new(call).poll(cx))),
+        };
+        report(this.ctx, this.transport, &outcome);
+        Poll::Ready(outcome)
+    }
 }
 
 fn returned(result: Result<Response, String>) -> Outcome {

@@ -37,6 +37,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::protocol::{MAX_HEAD_BYTES, MAX_HEADERS};
+use crate::small_head::whole_small_head;
 
 /// The header lines hyper parses without a heap allocation: its default
 /// `max_headers`, which the server connection leaves unset. A head with
@@ -204,10 +205,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                 Mode::Fresh => {
                     // Every call the server sends: the whole head in one
                     // read, within what hyper takes. It is read straight
-                    // into hyper's buffer and left there, no copy.
+                    // into hyper's buffer and left there, no copy, its
+                    // framing lines moved last (`small_head`).
                     let before = out.filled().len();
                     ready!(Pin::new(&mut this.inner).poll_read(cx, out))?;
-                    let data = &out.filled()[before..];
+                    let data = &mut out.filled_mut()[before..];
                     if data.is_empty() {
                         // The peer closed between calls.
                         return Poll::Ready(Ok(()));
@@ -255,40 +257,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
             }
         }
     }
-}
-
-/// Where a head that hyper may parse as it is ends in `data`, if `data`
-/// starts with a whole one: a request line first (no empty lines before
-/// it, which [`Scan`] handles), at most [`HYPER_HEADERS`] header lines, at
-/// most [`MAX_HEAD_BYTES`], and its empty line. The same ends and counts
-/// as [`Scan::feed`], found without copying a byte.
-fn whole_small_head(data: &[u8]) -> Option<usize> {
-    if matches!(data.first(), None | Some(b'\r' | b'\n')) {
-        return None;
-    }
-    let mut header_lines = 0usize;
-    let mut line_start = 0usize;
-    let mut request_line = true;
-    for (i, &b) in data.iter().enumerate() {
-        if b != b'\n' {
-            continue;
-        }
-        let line = &data[line_start..i];
-        if line.is_empty() || line == b"\r" {
-            let end = i + 1;
-            return (end <= MAX_HEAD_BYTES).then_some(end);
-        }
-        if request_line {
-            request_line = false;
-        } else {
-            header_lines += 1;
-            if header_lines > HYPER_HEADERS {
-                return None;
-            }
-        }
-        line_start = i + 1;
-    }
-    None
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
@@ -625,7 +593,7 @@ mod tests {
         for case in cases {
             let mut bytes = case.clone();
             bytes.extend_from_slice(b"abcPOST /next");
-            let quick = whole_small_head(&bytes);
+            let quick = whole_small_head(&mut bytes.clone());
             let mut s = Scan::default();
             let end = s.feed(&bytes);
             match quick {

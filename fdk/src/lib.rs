@@ -128,6 +128,7 @@ mod protocol;
 pub mod response;
 mod serve;
 mod shutdown;
+mod small_head;
 mod socket;
 #[cfg(feature = "stdio")]
 mod stdio;

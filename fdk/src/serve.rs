@@ -9,11 +9,12 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
+use std::task::{Context as TaskContext, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,9 +25,11 @@ use tokio::task::JoinSet;
 use crate::body::{Body, BodyError};
 use crate::dispatch::{self, App, dispatch};
 use crate::error::Error;
+use crate::handler::BoxFuture;
 use crate::head::{Conn, Guarded, Mark};
 use crate::logs;
 use crate::protocol::MAX_HEAD_BYTES;
+use crate::response::Response;
 use crate::shutdown::{Seconds, Shutdown};
 use crate::socket::Socket;
 
@@ -255,6 +258,32 @@ impl http_body::Body for Tracked {
     }
 }
 
+/// The service's future for one request: the call's answer, then the
+/// response body that tracks it.
+struct Answer {
+    answer: BoxFuture<Response>,
+    /// Taken when the answer is ready.
+    tracking: Option<(Arc<Conn>, InFlight)>,
+}
+
+impl Future for Answer {
+    type Output = Result<http::Response<Tracked>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let res = ready!(this.answer.as_mut().poll(cx));
+        let Some((conn, call)) = this.tracking.take() else {
+            // Polled again after it was ready: hyper never does.
+            return Poll::Pending;
+        };
+        Poll::Ready(Ok(res.map(|body| Tracked {
+            body,
+            conn,
+            _call: call,
+        })))
+    }
+}
+
 pub(crate) async fn serve_connection(
     stream: UnixStream,
     app: Arc<App>,
@@ -263,28 +292,24 @@ pub(crate) async fn serve_connection(
 ) {
     let conn = Arc::new(Conn::default());
     let io = Guarded::new(stream, Arc::clone(&conn));
-    let service = hyper::service::service_fn(move |req| {
-        let app = Arc::clone(&app);
-        let conn = Arc::clone(&conn);
+    let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
         let call = InFlight::start(&calls);
-        async move {
-            let res = match conn.take_mark() {
-                None => dispatch(&app, req).await,
-                Some(Mark::Headers(headers)) => {
-                    let mut req = req;
-                    *req.headers_mut() = headers;
-                    dispatch(&app, req).await
-                }
-                Some(Mark::TooLarge(too_large)) => {
-                    dispatch::head_refused(req, &too_large.message()).await
-                }
-                Some(Mark::Invalid(message)) => dispatch::head_refused(req, &message).await,
-            };
-            Ok::<_, Infallible>(res.map(|body| Tracked {
-                body,
-                conn,
-                _call: call,
-            }))
+        // The call's whole future, boxed once here: hyper keeps the small
+        // `Answer` in its state, and nothing moves the call again.
+        let answer: BoxFuture<Response> = match conn.take_mark() {
+            None => Box::pin(dispatch(Arc::clone(&app), req)),
+            Some(Mark::Headers(headers)) => {
+                *req.headers_mut() = headers;
+                Box::pin(dispatch(Arc::clone(&app), req))
+            }
+            Some(Mark::TooLarge(too_large)) => {
+                Box::pin(dispatch::head_refused(req, too_large.message()))
+            }
+            Some(Mark::Invalid(message)) => Box::pin(dispatch::head_refused(req, message)),
+        };
+        Answer {
+            answer,
+            tracking: Some((Arc::clone(&conn), call)),
         }
     });
     let conn = http1::Builder::new()

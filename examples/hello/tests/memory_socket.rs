@@ -1,8 +1,8 @@
 //! The hello binary on the socket under `FN_MEMORY=128`: a body past the
 //! limit is refused, not held (`protocol-spec/http-stream.md` HS-REQ-9).
-//! Apart from `memory.rs`, whose peak-RSS readings would count this
-//! test's 64 MiB request (a child's high-water mark starts at its
-//! parent's when it is spawned).
+//! A file of its own: peak-RSS readings in the same test process would
+//! count this test's 64 MiB request (a child's high-water mark starts at
+//! its parent's when it is spawned).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

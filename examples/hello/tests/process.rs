@@ -189,6 +189,11 @@ fn a_bad_environment_exits_non_zero_with_one_line() {
             vec![("FN_LISTENER", &sock), ("FN_FORMAT", "grpc")],
             "FN_FORMAT",
         ),
+        // HS-REQ-9: a body limit the FDK cannot use.
+        (
+            vec![("FN_LISTENER", &sock), ("FDK_MAX_BODY", "lots")],
+            "FDK_MAX_BODY=`lots`",
+        ),
     ];
     for (env, needle) in cases {
         let out = hello(&env).output().unwrap();
