@@ -62,6 +62,13 @@ pub(crate) struct Args {
     pub(super) image: Option<String>,
     /// What the outputs say of that image, once it is unpacked.
     pub(super) image_info: Option<crate::report::ImageInfo>,
+    /// `--docker`: the image, in a daemon, to run instead of a command.
+    pub(super) docker: Option<String>,
+    /// `--docker-host`: the daemon (`DOCKER_HOST` by default).
+    pub(super) docker_host: Option<String>,
+    /// The daemon's container every start runs in, once `--docker` found
+    /// its image.
+    pub(super) docker_sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
     pub(super) probe: bool,
     pub(super) only: Vec<String>,
     pub(super) level: Level,
@@ -155,8 +162,20 @@ pub(crate) struct RunCli {
     /// docker-archive (docker save, cargo fdk image), optionally :TAG. It is
     /// unpacked and started in the server's container (uid 1000, read-only
     /// root, tmpfs /tmp, no network, 50 processes, 350 files); needs root.
-    #[arg(long, value_name = "REF", conflicts_with_all = ["command", "uid"])]
+    #[arg(long, value_name = "REF", conflicts_with_all = ["command", "uid", "docker"])]
     image: Option<String>,
+    /// Run the image IMAGE (a reference the Docker daemon has, never
+    /// pulled) in a container created through the daemon's Engine API
+    /// exactly as fnserver 0.3.753 creates one (uid 1000, no capabilities,
+    /// read-only root, tmpfs /tmp, docker-init, no network, 50 pids, 350
+    /// files, the fn memory without swap), frozen with docker pause; the
+    /// http-stream suite only.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["command", "uid", "sandbox"])]
+    docker: Option<String>,
+    /// The daemon for --docker: unix:///PATH or tcp://HOST:PORT (default
+    /// DOCKER_HOST, else unix:///var/run/docker.sock).
+    #[arg(long, value_name = "URL", requires = "docker")]
+    docker_host: Option<String>,
     /// The function's command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -218,15 +237,19 @@ impl TryFrom<RunCli> for Args {
                 args: words.collect(),
             }
         });
-        if command.is_none() && cli.image.is_none() && !cli.list {
+        if command.is_none() && cli.image.is_none() && cli.docker.is_none() && !cli.list {
             return Err(Error::Usage(
-                "give the function's command after -- (or an image with --image)".into(),
+                "give the function's command after -- (or an image with --image or --docker)"
+                    .into(),
             ));
         }
         Ok(Self {
             command,
             image: cli.image,
             image_info: None,
+            docker: cli.docker,
+            docker_host: cli.docker_host,
+            docker_sandbox: None,
             probe: cli.probe,
             only: cli.only,
             level: cli.level,

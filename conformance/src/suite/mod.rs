@@ -31,6 +31,7 @@ mod args;
 mod container;
 mod guard;
 mod harness;
+mod docker;
 mod image;
 mod results;
 
@@ -56,6 +57,12 @@ pub(crate) fn run(args: &Args) -> Result<u8, Error> {
         && !args.list
     {
         return image::run(args, reference);
+    }
+    if let Some(reference) = args.docker.as_deref()
+        && args.docker_sandbox.is_none()
+        && !args.list
+    {
+        return docker::run(args, reference);
     }
     match args.format {
         None => run_catalog(args, crate::cases::catalog(), "cases", |command, cases| {
