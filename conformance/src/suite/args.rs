@@ -77,6 +77,8 @@ pub(crate) struct Args {
     pub(super) expect: Option<OsString>,
     pub(super) write_expect: Option<OsString>,
     pub(super) freeze: bool,
+    /// `--config`: the fn's config, as environment variables.
+    pub(super) config: Vec<(String, String)>,
     pub(super) uid: Option<u32>,
     pub(super) list: bool,
     /// `--format`: a stdin/stdout format, or `None` for http-stream.
@@ -131,6 +133,10 @@ pub(crate) struct RunCli {
     /// the server's freezer does.
     #[arg(long)]
     no_freeze: bool,
+    /// The fn's config KEY=VALUE, which the server gives every container as
+    /// an environment variable (a fixture's FIXTURE_MODE, say); repeatable.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = config_arg)]
+    config: Vec<(String, String)>,
     /// Start the function as uid N, gid N, no supplementary groups (the server
     /// runs it as 1000:1000); needs root. The command must be executable by
     /// that uid (copy it out of a 0700 home first). life.unprivileged, which
@@ -191,6 +197,13 @@ fn format_arg(v: &str) -> Result<FormatArg, String> {
         name => StdioFormat::parse(name)
             .map(|f| FormatArg(Some(f)))
             .ok_or_else(|| "takes http-stream, json, http, default or cloudevent".to_owned()),
+    }
+}
+
+fn config_arg(v: &str) -> Result<(String, String), String> {
+    match v.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("takes KEY=VALUE".to_owned()),
     }
 }
 
@@ -262,6 +275,7 @@ impl TryFrom<RunCli> for Args {
             expect: cli.expect.map(PathBuf::into_os_string),
             write_expect: cli.write_expect.map(PathBuf::into_os_string),
             freeze: !cli.no_freeze,
+            config: cli.config,
             uid: cli.uid,
             list: cli.list,
             format: cli.format.0,

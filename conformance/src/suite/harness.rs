@@ -101,6 +101,7 @@ pub(super) fn open_http_stream(
     harness.set_sandbox(Arc::clone(&sandbox));
     harness.set_call_timeout(args.limits.call);
     harness.set_freeze(args.freeze);
+    harness.set_config(args.config.clone());
     if args.docker_sandbox.is_some() {
         // The container runs as the server's 1000:1000 whatever is asked
         // (the uid the cases that check it expect).

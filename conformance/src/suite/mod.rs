@@ -69,6 +69,11 @@ pub(crate) fn run(args: &Args) -> Result<u8, Error> {
             open_http_stream(args, command, cases)
         }),
         Some(format) => {
+            if !args.config.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--config applies to the http-stream suite only, not to --format {format}"
+                )));
+            }
             if args.uid.is_some() {
                 return Err(Error::Usage(format!(
                     "--uid applies to the http-stream suite only, not to --format {format}"
