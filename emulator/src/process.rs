@@ -16,9 +16,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::docker::container::FunctionContainer;
 use crate::iofs::MAX_SOCKET_PATH;
 use crate::ready::{ReadyWait, wait_for_socket};
-use crate::docker::container::FunctionContainer;
 use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 use crate::wire;
 
@@ -231,7 +231,12 @@ fn container_env(options: &StartOptions) -> Vec<(String, String)> {
     let socket = Path::new(crate::docker::spec::IOFS_DEST).join(SOCKET_NAME);
     let mut env: Vec<(String, String)> = server_env(&socket)
         .into_iter()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .filter(|(k, _)| !options.env_remove.contains(k))
         .collect();
     for (key, value) in &options.env_set {
@@ -296,10 +301,7 @@ impl RunningFunction {
             }
         };
 
-        let docker = options
-            .sandbox
-            .as_deref()
-            .and_then(Sandbox::docker_runtime);
+        let docker = options.sandbox.as_deref().and_then(Sandbox::docker_runtime);
         let jail = match options.sandbox.as_deref() {
             Some(sandbox) => sandbox.jail(memory_mb(options)),
             None => Sandbox::process_groups().jail(memory_mb(options)),
@@ -393,7 +395,11 @@ impl RunningFunction {
             },
         };
         // The agent's 5 s count begins once its start call returned.
-        let started = if docker.is_some() { Instant::now() } else { started };
+        let started = if docker.is_some() {
+            Instant::now()
+        } else {
+            started
+        };
         let mut running = Self {
             process,
             jail,

@@ -1,8 +1,8 @@
 //! `fdk-conformance oracle`: the three steps `scripts/oracle.sh` runs.
 
+use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use clap::Subcommand;
 
 use super::{Row, compare, emulated, parse_rows, real};
 use crate::Error;
@@ -154,9 +154,7 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
                     emulated::Subject::docker(&docker, docker_host.as_deref())?
                 }
                 (None, None, None) => {
-                    return Err(Error::Usage(
-                        "give --fixture, --image or --docker".into(),
-                    ));
+                    return Err(Error::Usage("give --fixture, --image or --docker".into()));
                 }
             };
             eprintln!("oracle: {}", subject.container.sandbox.describe());

@@ -66,9 +66,8 @@ impl Subject {
         if let Some(why) = container::missing_requirement() {
             return Err(Error::Usage(format!("--image: {why}")));
         }
-        let image_error = |e: fn_emulator::image::ImageError| {
-            Error::Usage(format!("--image {reference}: {e}"))
-        };
+        let image_error =
+            |e: fn_emulator::image::ImageError| Error::Usage(format!("--image {reference}: {e}"));
         let image = Image::open(reference).map_err(image_error)?;
         if let Some(refused) = image.refused_by_server() {
             return Err(image_error(refused));

@@ -29,9 +29,9 @@
 
 mod args;
 mod container;
+mod docker;
 mod guard;
 mod harness;
-mod docker;
 mod image;
 mod results;
 

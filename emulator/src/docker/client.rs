@@ -271,13 +271,15 @@ pub fn open_stream(
         Endpoint::Unix(socket) => {
             let s = std::os::unix::net::UnixStream::connect(socket)
                 .map_err(|e| unreachable(endpoint, &e))?;
-            s.set_read_timeout(Some(limit)).map_err(|e| fail(e.to_string()))?;
+            s.set_read_timeout(Some(limit))
+                .map_err(|e| fail(e.to_string()))?;
             Box::new(s)
         }
         Endpoint::Tcp { authority, .. } => {
             let s = std::net::TcpStream::connect(authority.as_str())
                 .map_err(|e| unreachable(endpoint, &e))?;
-            s.set_read_timeout(Some(limit)).map_err(|e| fail(e.to_string()))?;
+            s.set_read_timeout(Some(limit))
+                .map_err(|e| fail(e.to_string()))?;
             Box::new(s)
         }
     };

@@ -135,9 +135,8 @@ impl Engine {
 
     /// `docker load` of `archive` (a docker-archive tarball).
     pub fn load(&self, archive: &Path) -> Result<()> {
-        let tar = std::fs::read(archive).map_err(|e| {
-            DockerError::new(format!("cannot read {}: {e}", archive.display()))
-        })?;
+        let tar = std::fs::read(archive)
+            .map_err(|e| DockerError::new(format!("cannot read {}: {e}", archive.display())))?;
         let answer = client::send(
             &self.endpoint,
             Method::POST,
@@ -172,8 +171,9 @@ impl Engine {
         let path = format!("/containers/create?name={}", percent_escape(name, b""));
         let answer = self.call(Method::POST, &path, Some(config))?;
         Self::expect(&answer, &[StatusCode::CREATED], "a container create")?;
-        let body: Value = serde_json::from_slice(&answer.body)
-            .map_err(|e| DockerError::new(format!("the daemon's create answer is not JSON: {e}")))?;
+        let body: Value = serde_json::from_slice(&answer.body).map_err(|e| {
+            DockerError::new(format!("the daemon's create answer is not JSON: {e}"))
+        })?;
         body.get("Id")
             .and_then(Value::as_str)
             .map(str::to_owned)
@@ -246,10 +246,7 @@ impl Engine {
     /// killed), with its anonymous volumes. A container already gone is
     /// not an error.
     pub fn remove(&self, id: &str) -> Result<()> {
-        let path = format!(
-            "/containers/{}?force=1&v=1",
-            percent_escape(id, b"")
-        );
+        let path = format!("/containers/{}?force=1&v=1", percent_escape(id, b""));
         let answer = self.call(Method::DELETE, &path, None)?;
         Self::expect(
             &answer,
@@ -313,8 +310,7 @@ mod tests {
             }
         );
         let running: Value =
-            serde_json::from_str(r#"{"State":{"Running":true,"Paused":true,"Pid":4242}}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"State":{"Running":true,"Paused":true,"Pid":4242}}"#).unwrap();
         let state = state_of(&running);
         assert_eq!((state.pid, state.running, state.paused), (4242, true, true));
         assert_eq!(state_of(&Value::Null), State::default());

@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(body["OpenStdin"], false);
         assert_eq!(body["AttachStderr"], true);
         assert_eq!(body["Labels"], json!({"fdk-conformance": "42"}));
-        assert!(body.get("Hostname").is_none(), "no hostname with a network mode");
+        assert!(
+            body.get("Hostname").is_none(),
+            "no hostname with a network mode"
+        );
         assert_eq!(host["ReadonlyRootfs"], true);
         assert_eq!(host["Init"], true);
         assert_eq!(host["LogConfig"]["Type"], "none");
