@@ -250,6 +250,11 @@ impl TryFrom<RunCli> for Args {
                 args: words.collect(),
             }
         });
+        if cli.docker_host.is_some() && cli.docker.is_none() {
+            return Err(Error::Usage(
+                "--docker-host names the daemon of --docker IMAGE; give that too".into(),
+            ));
+        }
         if command.is_none() && cli.image.is_none() && cli.docker.is_none() && !cli.list {
             return Err(Error::Usage(
                 "give the function's command after -- (or an image with --image or --docker)"
@@ -377,5 +382,45 @@ mod tests {
         assert_eq!(args.sandbox, sandbox::Mode::Signals);
         assert!(parse(["--sandbox", "docker", "--", "f"].map(OsString::from)).is_err());
         assert!(parse(["--case-timeout", "soon", "--", "f"].map(OsString::from)).is_err());
+    }
+
+    #[test]
+    fn docker_and_config_parse() {
+        let args = parse(
+            [
+                "--docker",
+                "fdk-fixture:x",
+                "--docker-host",
+                "unix:///tmp/d.sock",
+                "--config",
+                "FIXTURE_MODE=good",
+                "--config=A=b=c",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(args.docker.as_deref(), Some("fdk-fixture:x"));
+        assert_eq!(args.docker_host.as_deref(), Some("unix:///tmp/d.sock"));
+        assert!(args.command.is_none() && args.docker_sandbox.is_none());
+        assert_eq!(
+            args.config,
+            [
+                ("FIXTURE_MODE".to_owned(), "good".to_owned()),
+                ("A".to_owned(), "b=c".to_owned())
+            ]
+        );
+        // Not with a command, --image, --uid or --sandbox; the host only
+        // with --docker; a config needs its `=`.
+        for bad in [
+            &["--docker", "i", "--", "f"][..],
+            &["--docker", "i", "--image", "x.tar"],
+            &["--docker", "i", "--uid", "1000"],
+            &["--docker", "i", "--sandbox", "signals"],
+            &["--docker-host", "unix:///d", "--", "f"],
+            &["--config", "NOEQUALS", "--", "f"],
+            &["--config", "=v", "--", "f"],
+        ] {
+            assert!(parse(bad.iter().map(OsString::from)).is_err(), "{bad:?}");
+        }
     }
 }
