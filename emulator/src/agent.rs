@@ -36,7 +36,7 @@ use crate::{
 /// (`newHotContainer`: `IdleConnTimeout: 1 * time.Second`).
 pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
 /// How long a container's log must stay the same size to count as all
-/// there (see `Agent::settle_log`).
+/// there.
 const LOG_SETTLE: Duration = Duration::from_millis(50);
 /// The server's default fn timeout: every call has at least this limit.
 pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -260,27 +260,12 @@ impl Agent {
     /// is read).
     pub fn output_since_mark(&self, max: usize) -> String {
         if self.sandbox.docker_runtime().is_some() {
-            self.settle_log();
+            // A container's output reaches the log through the daemon's
+            // attach stream, a little after the function wrote it (as it
+            // reaches the server's).
+            self.log.wait_quiet(LOG_SETTLE, Duration::from_secs(1));
         }
         self.log.tail_since(self.log_mark, max)
-    }
-
-    /// A container's output reaches the log through the daemon's attach
-    /// stream, a little after the function wrote it (as it reaches the
-    /// server's): waits until the log has not grown for [`LOG_SETTLE`],
-    /// for at most a second.
-    fn settle_log(&self) {
-        let until = Instant::now() + Duration::from_secs(1);
-        let mut len = self.log.len();
-        let mut still_since = Instant::now();
-        while Instant::now() < until && still_since.elapsed() < LOG_SETTLE {
-            std::thread::sleep(Duration::from_millis(5));
-            let now = self.log.len();
-            if now != len {
-                len = now;
-                still_since = Instant::now();
-            }
-        }
     }
 
     /// Starts a fresh process with `options` (readiness by inotify), after
