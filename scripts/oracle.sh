@@ -5,7 +5,11 @@
 # server's dockerd, and one fixed call sequence (conformance/src/oracle/) is
 # played both by a real fnserver 0.3.753 and by the harness's emulation. Per
 # call it compares the client's status, the client's message and whether the
-# container was kept or killed; any difference fails.
+# container was kept or killed; any difference fails. The harness plays it
+# three times: the fixture as a command, the image unpacked into the
+# server's sandbox without a daemon (`--image`), and the image in the
+# server's own container on the same dockerd (`--docker`); each must agree
+# with the real server.
 #
 # Usage: scripts/oracle.sh [--write] [MODE...]   (default: every fixture mode)
 #   --write   also copy the side-by-side table to docs/oracle.md
@@ -14,7 +18,8 @@
 # source once per machine), and Debian's docker.io (installed when missing and
 # apt-get exists). Uses ../shared/fn-server (FN_SERVER_DIR overrides). Starts
 # the server with real-fn.sh unless one is already up, and stops what it
-# started. Output: target/oracle/{real,emulated}.tsv and table.md.
+# started. Output: target/oracle/{real,emulated,emulated-image,emulated-docker}.tsv
+# and table.md. ORACLE_JOBS (4) and ORACLE_IMAGE_JOBS (6): modes at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -92,6 +97,23 @@ bash "$fn_dir/real-fn.sh" sh "$harness" oracle real --api "$api" --image fdk-fix
   || { echo "oracle.sh: the real server's run failed:"; cat "$out/real.log"; exit 2; }
 "$harness" oracle emulate --fixture "$work/fixture" --uid 1000 --cwd "$work/cwd" --jobs "$jobs" \
   --out "$out/emulated.tsv" "${modes[@]}" 2>"$out/emulated.log" || { echo "oracle.sh: the emulation failed:"; cat "$out/emulated.log"; exit 2; }
+# The same fixture image as the real server's, in the two other ways the
+# harness runs an image: unpacked into the server's sandbox without a daemon
+# (`run --image`), and in the server's own container on the same dockerd
+# (`run --docker`). The calls of one mode mostly wait (idle steps, the
+# timeout), so more modes run at once than on the real side.
+image_jobs=${ORACLE_IMAGE_JOBS:-6}
+for side in image docker; do
+  case $side in
+    image) subject=(--image "$fnproj/image/image.tar") ;;
+    docker) subject=(--docker fdk-fixture:oracle) ;;
+  esac
+  started_at=$(date +%s)
+  "$harness" oracle emulate "${subject[@]}" --jobs "$image_jobs" --out "$out/emulated-$side.tsv" \
+    "${modes[@]}" 2>"$out/emulated-$side.log" \
+    || { echo "oracle.sh: the $side emulation failed:"; cat "$out/emulated-$side.log"; exit 2; }
+  echo "  the $side emulation took $(( $(date +%s) - started_at )) s"
+done
 
 # Then (not during the timed sequences above): the whole suite against
 # every mode, as the server runs a container (uid 1000, read-only cwd).
@@ -109,25 +131,67 @@ not_compared=" ignore-deadline sleeper log-flood "
 # the server serves every call, and the suite must still fail them.
 handler_only=" drop-content-type hide-fn-vars "
 # A run that has not ended in 2 minutes has failed (a function the server
-# would time out call after call); three run side by side.
+# would time out call after call).
 : >"$out/suites.txt"
+: >"$out/suites-image.txt"
+# Each mode twice, as two runs: the command (uid 1000, read-only cwd) and
+# the image, run with `run --image` and the mode as the fn's config, as the
+# server gets it.
 suite() {
   local code=0
-  (cd "$work/cwd" && "$harness" run --probe --uid 1000 --run-timeout 120s -- "$work/fixture" "$1") \
-    >"$out/suite-$1.txt" 2>&1 || code=$?
-  echo "$1 $code" >>"$out/suites.txt"
+  case $2 in
+    command)
+      (cd "$work/cwd" && "$harness" run --probe --uid 1000 --run-timeout 120s -- "$work/fixture" "$1") \
+        >"$out/suite-$1.txt" 2>&1 || code=$?
+      echo "$1 $code" >>"$out/suites.txt" ;;
+    image)
+      "$harness" run --probe --image "$fnproj/image/image.tar" --config "FIXTURE_MODE=$1" \
+        --run-timeout 120s >"$out/suite-image-$1.txt" 2>&1 || code=$?
+      echo "$1 $code" >>"$out/suites-image.txt" ;;
+  esac
 }
-suite_pids=()
-running() { local n=0 p; for p in "${suite_pids[@]}"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done; echo "$n"; }
+# The modes whose runs last the whole 2 minutes (every case waits out its
+# deadline on a body that never ends; measured 2026-12-04: 120 s each, the
+# others 1 to 11 s) mostly wait: up to three of them run beside two of the
+# others, and they start first, so that none is the last to start.
+slow=" length-too-long no-final-crlf reuse-length "
+slow_jobs=()
+fast_jobs=()
 for mode in "${modes[@]}"; do
   case $not_compared in *" $mode "*) continue ;; esac
-  while [ "$(running)" -ge 3 ]; do sleep 0.2; done
-  suite "$mode" &
+  for side in command image; do
+    case $slow in
+      *" $mode "*) slow_jobs+=("$mode $side") ;;
+      *) fast_jobs+=("$mode $side") ;;
+    esac
+  done
+done
+suites_started=$(date +%s)
+suite_pids=()
+slow_pids=()
+fast_pids=()
+alive() { local n=0 p; for p in "$@"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done; echo "$n"; }
+while [ ${#slow_jobs[@]} -gt 0 ] || [ ${#fast_jobs[@]} -gt 0 ]; do
+  if [ ${#slow_jobs[@]} -gt 0 ] && [ "$(alive "${slow_pids[@]}")" -lt 3 ]; then
+    # shellcheck disable=SC2086 # "mode side", two words
+    suite ${slow_jobs[0]} &
+    slow_pids+=($!)
+    slow_jobs=("${slow_jobs[@]:1}")
+  elif [ ${#fast_jobs[@]} -gt 0 ] && [ "$(alive "${fast_pids[@]}")" -lt 2 ]; then
+    # shellcheck disable=SC2086
+    suite ${fast_jobs[0]} &
+    fast_pids+=($!)
+    fast_jobs=("${fast_jobs[@]:1}")
+  else
+    sleep 0.2
+    continue
+  fi
   suite_pids+=($!)
   bg_pids+=($!)
 done
 for p in "${suite_pids[@]}"; do wait "$p" || true; done
 bg_pids=()
+echo "  the suites (${#modes[@]} modes, command and image) took $(( $(date +%s) - suites_started )) s"
 
 echo "== oracle: compare"
 status=0
@@ -138,6 +202,29 @@ status=0
 # timeout through docker's log pipeline (see above).
 "$harness" oracle compare "$out/real.tsv" "$out/emulated.tsv" --table "$out/table.md" \
   --unsettled exit-on-close,log-flood || status=$?
+# The image sides: the same rows required, the same races shown.
+: >"$out/sides.md"
+for side in image docker; do
+  echo "== oracle: compare, the harness running the image ($side)"
+  code=0
+  "$harness" oracle compare "$out/real.tsv" "$out/emulated-$side.tsv" --table "$out/table-$side.md" \
+    --unsettled exit-on-close,log-flood >"$out/compare-$side.txt" || code=$?
+  cat "$out/compare-$side.txt"
+  [ "$code" = 0 ] || status=$code
+  {
+    echo
+    case $side in
+      image) echo "### The image without a daemon (\`oracle emulate --image\`, as \`run --image\`)" ;;
+      docker) echo "### The image on dockerd in the server's container (\`oracle emulate --docker\`, as \`run --docker\`)" ;;
+    esac
+    echo
+    head -n 1 "$out/table-$side.md"
+    if grep -q '^DIFFERENT' "$out/compare-$side.txt"; then
+      echo
+      sed -n 's/^DIFFERENT /- /p' "$out/compare-$side.txt"
+    fi
+  } >>"$out/sides.md"
+done
 
 # The suite's exit code answers one question: would the real server serve
 # this function's calls correctly? Non-zero exactly for the modes the real
@@ -146,26 +233,31 @@ echo "== oracle: the suite's exit code against the real server's verdict"
 "$harness" oracle served "$out/real.tsv" >"$out/served.txt"
 {
   echo
-  echo "| mode | real server | \`fdk-conformance run\` exit | agree |"
-  echo "|---|---|---|---|"
+  echo "| mode | real server | \`fdk-conformance run\` exit | \`run --image\` exit | agree |"
+  echo "|---|---|---|---|---|"
 } >>"$out/table.md"
 while read -r verdict mode why; do
   mode=${mode%:}
   case $not_compared in *" $mode "*)
-    echo "| $mode | $verdict${why:+: $why} | (not compared: see scripts/oracle.sh) | - |" >>"$out/table.md"
+    echo "| $mode | $verdict${why:+: $why} | (not compared: see scripts/oracle.sh) | - | - |" >>"$out/table.md"
     continue ;;
   esac
   code=$(awk -v m="$mode" '$1 == m { print $2 }' "$out/suites.txt")
+  image_code=$(awk -v m="$mode" '$1 == m { print $2 }' "$out/suites-image.txt")
   agree=yes
   expect_fail=0
   [ "$verdict" = failed ] && expect_fail=1
   case $handler_only in *" $mode "*) expect_fail=1; why="${why:+$why; }the handler's view is wrong" ;; esac
-  if { [ "$expect_fail" = 0 ] && [ "$code" != 0 ]; } || { [ "$expect_fail" = 1 ] && [ "$code" = 0 ]; }; then
-    agree="**NO**"
-    status=1
-    echo "DISAGREE $mode: real server $verdict${why:+ ($why)}, suite exit $code (see $out/suite-$mode.txt)"
-  fi
-  echo "| $mode | $verdict${why:+: $why} | $code | $agree |" >>"$out/table.md"
+  for side in command image; do
+    c=$code; file=$out/suite-$mode.txt
+    [ "$side" = image ] && { c=$image_code; file=$out/suite-image-$mode.txt; }
+    if { [ "$expect_fail" = 0 ] && [ "$c" != 0 ]; } || { [ "$expect_fail" = 1 ] && [ "$c" = 0 ]; }; then
+      agree="**NO**"
+      status=1
+      echo "DISAGREE $mode ($side): real server $verdict${why:+ ($why)}, suite exit $c (see $file)"
+    fi
+  done
+  echo "| $mode | $verdict${why:+: $why} | $code | $image_code | $agree |" >>"$out/table.md"
 done <"$out/served.txt"
 if [ "$write" = 1 ]; then
   {
@@ -175,8 +267,14 @@ if [ "$write" = 1 ]; then
     echo "as a FROM-scratch image on a real fnserver 0.3.753 (dockerd 20.10, cgroup v1), and the same"
     echo "call sequence (\`conformance/src/oracle/mod.rs\`) through the harness's emulation. A cell is"
     echo "the client's status, the server's message (or the body's length) and the container's fate."
+    echo "The same image is also run by the harness without a daemon and on dockerd in the server's"
+    echo "container (summaries below the first table; any difference listed); and every mode's suite"
+    echo "runs as a command and as the image (last table)."
     echo
-    cat "$out/table.md"
+    sed -n '1,/^| mode | real server | `fdk/{/^| mode | real server | `fdk/!p}' "$out/table.md"
+    cat "$out/sides.md"
+    echo
+    sed -n '/^| mode | real server | `fdk/,$p' "$out/table.md"
   } >docs/oracle.md
   echo "wrote docs/oracle.md"
 fi

@@ -35,6 +35,9 @@ use crate::{
 /// The server's transport closes a connection idle for longer than this
 /// (`newHotContainer`: `IdleConnTimeout: 1 * time.Second`).
 pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
+/// How long a container's log must stay the same size to count as all
+/// there.
+const LOG_SETTLE: Duration = Duration::from_millis(50);
 /// The server's default fn timeout: every call has at least this limit.
 pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -98,6 +101,9 @@ pub struct Agent {
     /// How a process is started when a call needs one (see
     /// [`Agent::set_start_options`]).
     start_options: StartOptions,
+    /// The fn's config: variables every start gets before its own
+    /// (`set_config`).
+    config: Vec<(String, String)>,
 }
 
 /// The agent's idle connection (the server keeps at most one).
@@ -133,6 +139,7 @@ impl Agent {
             pool_ended: Ended::Never,
             uid: None,
             start_options: StartOptions::default(),
+            config: Vec::new(),
         })
     }
 
@@ -252,6 +259,12 @@ impl Agent {
     /// its last `max` bytes (a function may log gigabytes; only that much
     /// is read).
     pub fn output_since_mark(&self, max: usize) -> String {
+        if self.sandbox.docker_runtime().is_some() {
+            // A container's output reaches the log through the daemon's
+            // attach stream, a little after the function wrote it (as it
+            // reaches the server's).
+            self.log.wait_quiet(LOG_SETTLE, Duration::from_secs(1));
+        }
         self.log.tail_since(self.log_mark, max)
     }
 
@@ -298,7 +311,10 @@ impl Agent {
                 format!("{} passed; no more starts in this case", self.limit_label),
             )));
         }
+        let mut env_set = self.config.clone();
+        env_set.extend(options.env_set);
         let options = StartOptions {
+            env_set,
             inotify: true,
             uid: options.uid.or(self.uid),
             sandbox: options.sandbox.or_else(|| Some(Arc::clone(&self.sandbox))),
@@ -329,6 +345,13 @@ impl Agent {
         self.current
             .as_mut()
             .ok_or_else(|| AgentError::new("no running function"))
+    }
+
+    /// The fn's config, which the server passes to every container as
+    /// environment variables: set for every start, before (so under) the
+    /// start's own `env_set`.
+    pub fn set_config(&mut self, config: Vec<(String, String)>) {
+        self.config = config;
     }
 
     /// How a process is started when a call finds none running (the

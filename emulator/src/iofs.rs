@@ -132,6 +132,23 @@ impl LogFile {
         fs::metadata(&self.path).map_or(0, |m| m.len())
     }
 
+    /// Waits until the file has not grown for `quiet`, for at most
+    /// `limit`: for output another process copies in as it arrives.
+    pub fn wait_quiet(&self, quiet: std::time::Duration, limit: std::time::Duration) {
+        use std::time::{Duration, Instant};
+        let until = Instant::now() + limit;
+        let mut len = self.len();
+        let mut still_since = Instant::now();
+        while Instant::now() < until && still_since.elapsed() < quiet {
+            std::thread::sleep(Duration::from_millis(5));
+            let now = self.len();
+            if now != len {
+                len = now;
+                still_since = Instant::now();
+            }
+        }
+    }
+
     /// Whether nothing was ever written.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

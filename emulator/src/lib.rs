@@ -9,6 +9,8 @@
 //! * [`Agent`]: a function run hot as the server's agent runs it (started on
 //!   demand, one pooled connection, frozen between calls, replaced when the
 //!   server would replace it), sending [`Call`]s and giving [`Exchange`]s;
+//! * [`docker`]: a Docker daemon through its Engine API, and the server's
+//!   own function container on it (`run --docker`, `cargo fdk deploy`);
 //! * [`golang`]: what the Go server's standard library does to headers, JSON
 //!   and content types, where the contract depends on it;
 //! * [`http1`]: one sans-IO HTTP/1.1 message reader (heads and bodies, fed
@@ -44,6 +46,7 @@
 mod agent;
 mod call;
 mod connection;
+pub mod docker;
 pub mod exchange;
 mod freezer;
 pub mod golang;

@@ -16,6 +16,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::docker::container::FunctionContainer;
 use crate::iofs::MAX_SOCKET_PATH;
 use crate::ready::{ReadyWait, wait_for_socket};
 use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
@@ -197,11 +198,59 @@ fn memory_mb(options: &StartOptions) -> u64 {
         .unwrap_or(DEFAULT_MEMORY_MB)
 }
 
+/// What runs: a process started here, or a container on a Docker daemon
+/// (a [`Sandbox::docker`] run).
+#[derive(Debug)]
+enum Process {
+    Child(Child),
+    Container(FunctionContainer),
+}
+
+impl Process {
+    /// The exit status, if it has exited.
+    fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        match self {
+            Self::Child(child) => child.try_wait(),
+            Self::Container(container) => container.exit_status(),
+        }
+    }
+
+    /// The function's PID as the host sees it (in a container, the image's
+    /// command under docker-init).
+    fn id(&self) -> u32 {
+        match self {
+            Self::Child(child) => child.id(),
+            Self::Container(container) => container.function_pid(),
+        }
+    }
+}
+
+/// The environment of a function in a container: the server's, with the
+/// socket where the container sees it, less `env_remove`, plus `env_set`.
+fn container_env(options: &StartOptions) -> Vec<(String, String)> {
+    let socket = Path::new(crate::docker::spec::IOFS_DEST).join(SOCKET_NAME);
+    let mut env: Vec<(String, String)> = server_env(&socket)
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .filter(|(k, _)| !options.env_remove.contains(k))
+        .collect();
+    for (key, value) in &options.env_set {
+        env.retain(|(k, _)| k != key);
+        env.push((key.clone(), value.clone()));
+    }
+    env
+}
+
 /// A function process that became ready. Dropping it kills the process and
 /// everything it started (its jail), and removes its iofs directory.
 #[derive(Debug)]
 pub struct RunningFunction {
-    child: Child,
+    process: Process,
     jail: Jail,
     iofs: PathBuf,
     socket: PathBuf,
@@ -252,6 +301,7 @@ impl RunningFunction {
             }
         };
 
+        let docker = options.sandbox.as_deref().and_then(Sandbox::docker_runtime);
         let jail = match options.sandbox.as_deref() {
             Some(sandbox) => sandbox.jail(memory_mb(options)),
             None => Sandbox::process_groups().jail(memory_mb(options)),
@@ -320,31 +370,57 @@ impl RunningFunction {
         };
 
         let started = Instant::now();
-        let child = match jail.spawn(&mut cmd) {
-            Ok(child) => child,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&iofs);
-                return Err(StartError::Spawn(e));
+        let process = match docker {
+            Some(runtime) => {
+                // The container's own view: its environment is only what
+                // the server gives it, with the socket at /tmp/iofs.
+                let env = container_env(options);
+                match runtime.start(env, &iofs, memory_mb(options), log) {
+                    Ok(container) => {
+                        jail.set_container(container.handle());
+                        Process::Container(container)
+                    }
+                    Err(e) => {
+                        let _ = fs::remove_dir_all(&iofs);
+                        return Err(StartError::Spawn(io::Error::other(e)));
+                    }
+                }
             }
+            None => match jail.spawn(&mut cmd) {
+                Ok(child) => Process::Child(child),
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&iofs);
+                    return Err(StartError::Spawn(e));
+                }
+            },
+        };
+        // The agent's 5 s count begins once its start call returned.
+        let started = if docker.is_some() {
+            Instant::now()
+        } else {
+            started
         };
         let mut running = Self {
-            child,
+            process,
             jail,
             iofs,
             socket,
             log: log.to_owned(),
             ready_after: Duration::ZERO,
         };
+        let process = &mut running.process;
+        let mut exited = || process.try_wait();
         running.ready_after = match watch {
-            Some(watch) => watch.wait(&mut running.child, &running.socket, started, wait)?,
-            None => wait_for_socket(&mut running.child, &running.socket, started, wait)?,
+            Some(watch) => watch.wait(&mut exited, &running.socket, started, wait)?,
+            None => wait_for_socket(&mut exited, &running.socket, started, wait)?,
         };
         Ok(running)
     }
 
-    /// The process ID.
+    /// The process ID (in a docker container, the function's under
+    /// docker-init, as the host sees it).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// The path of `lsnr.sock`.
@@ -364,7 +440,7 @@ impl RunningFunction {
 
     /// The exit status, if the process has exited.
     pub fn exit_status(&mut self) -> io::Result<Option<ExitStatus>> {
-        self.child.try_wait()
+        self.process.try_wait()
     }
 
     /// The iofs directory holding the socket.
@@ -389,9 +465,13 @@ impl RunningFunction {
         &self.jail
     }
 
-    /// Sends `signal` to the process (only, not its process group).
+    /// Sends `signal` to the process (only, not its process group; in a
+    /// container, through the kill API, which docker-init passes on).
     pub fn signal(&self, signal: nix::sys::signal::Signal) -> io::Result<()> {
-        let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
+        if let Process::Container(container) = &self.process {
+            return container.signal(signal);
+        }
+        let pid = i32::try_from(self.process.id()).map_err(io::Error::other)?;
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(io::Error::from)
     }
 
@@ -399,7 +479,7 @@ impl RunningFunction {
     pub fn wait_exit(&mut self, limit: Duration) -> io::Result<Option<ExitStatus>> {
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = self.process.try_wait()? {
                 return Ok(Some(status));
             }
             if start.elapsed() > limit {
@@ -420,8 +500,10 @@ impl Drop for RunningFunction {
         // Every process in the jail (thawed first if frozen), then the
         // direct child's zombie; the jail's cgroups go when it drops.
         self.jail.kill();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Process::Child(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = fs::remove_dir_all(&self.iofs);
     }
 }

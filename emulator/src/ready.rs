@@ -11,7 +11,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-use std::process::Child;
+use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ impl Default for ReadyWait {
 /// Waits until `socket` exists, then validates it. Returns the time from
 /// `started` to the first look that saw the name.
 pub(crate) fn wait_for_socket(
-    child: &mut Child,
+    exited: &mut dyn FnMut() -> io::Result<Option<ExitStatus>>,
     socket: &Path,
     started: Instant,
     wait: ReadyWait,
@@ -53,14 +53,14 @@ pub(crate) fn wait_for_socket(
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(StartError::Setup(e)),
         }
-        pause_or_give_up(child, started, wait)?;
+        pause_or_give_up(exited, started, wait)?;
     }
 }
 
 /// Between two looks: gives up past the limit or when the process has
 /// exited, else sleeps one poll interval.
 fn pause_or_give_up(
-    child: &mut Child,
+    exited: &mut dyn FnMut() -> io::Result<Option<ExitStatus>>,
     started: Instant,
     wait: ReadyWait,
 ) -> Result<(), StartError> {
@@ -68,7 +68,7 @@ fn pause_or_give_up(
     if waited > wait.limit {
         return Err(StartError::TimedOut(waited));
     }
-    if let Some(status) = child.try_wait().map_err(StartError::Setup)? {
+    if let Some(status) = exited().map_err(StartError::Setup)? {
         return Err(StartError::Exited(status));
     }
     thread::sleep(wait.poll);
@@ -96,7 +96,7 @@ impl SocketWatch {
     /// Waits for the event, then runs the agent's check on `socket`.
     pub(crate) fn wait(
         &self,
-        child: &mut Child,
+        exited: &mut dyn FnMut() -> io::Result<Option<ExitStatus>>,
         socket: &Path,
         started: Instant,
         wait: ReadyWait,
@@ -115,7 +115,7 @@ impl SocketWatch {
                 Err(nix::errno::Errno::EAGAIN) => {}
                 Err(e) => return Err(StartError::Setup(e.into())),
             }
-            pause_or_give_up(child, started, wait)?;
+            pause_or_give_up(exited, started, wait)?;
         }
     }
 }

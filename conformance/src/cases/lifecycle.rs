@@ -322,7 +322,7 @@ fn check_unprivileged(h: &mut Harness, pid: u32, uid: u32, context: &str) -> Cas
     })?;
     if ids.uids.iter().any(|&u| u != uid)
         || ids.gids.iter().any(|&g| g != uid)
-        || !ids.groups.is_empty()
+        || ids.groups.iter().any(|&g| g != uid)
     {
         return Err(Verdict::fail(format!(
             "harness error: the function runs with uids {:?}, gids {:?}, groups {:?}, not {uid}",

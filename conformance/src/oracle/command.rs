@@ -1,10 +1,8 @@
 //! `fdk-conformance oracle`: the three steps `scripts/oracle.sh` runs.
 
+use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-
-use clap::Subcommand;
 
 use super::{Row, compare, emulated, parse_rows, real};
 use crate::Error;
@@ -51,10 +49,24 @@ enum OracleStep {
         play: Play,
     },
     /// Play the sequence in the harness's emulation; write one row per call.
+    /// The fixture is a command (--fixture), an image run daemonless in the
+    /// server's sandbox (--image) or an image run on a Docker daemon in the
+    /// server's container (--docker); its mode in the environment either way.
     Emulate {
         /// The fixture binary.
-        #[arg(long)]
-        fixture: PathBuf,
+        #[arg(long, required_unless_present_any = ["image", "docker"],
+              conflicts_with_all = ["image", "docker"])]
+        fixture: Option<PathBuf>,
+        /// The fixture image: an OCI layout, oci-archive or docker-archive
+        /// (as `run --image`).
+        #[arg(long, value_name = "REF", conflicts_with_all = ["docker", "uid", "cwd"])]
+        image: Option<String>,
+        /// The fixture image in a Docker daemon (as `run --docker`).
+        #[arg(long, value_name = "IMAGE", conflicts_with_all = ["uid", "cwd"])]
+        docker: Option<String>,
+        /// The daemon for --docker (default DOCKER_HOST).
+        #[arg(long, value_name = "URL", requires = "docker")]
+        docker_host: Option<String>,
         /// Run the fixture as this uid and gid, as the server runs
         /// containers (root only).
         #[arg(long)]
@@ -124,6 +136,9 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
         }
         OracleStep::Emulate {
             fixture,
+            image,
+            docker,
+            docker_host,
             uid,
             cwd,
             play: Play { out, jobs, modes },
@@ -132,17 +147,24 @@ fn execute(step: OracleStep) -> Result<ExitCode, Error> {
             // directories, as `run` does.
             crate::suite::stop_on_signals()
                 .map_err(|e| Error::io("could not watch for SIGINT/SIGTERM", e))?;
-            let sandbox =
-                crate::suite::open_sandbox(fn_emulator::sandbox::Mode::Auto).map(Arc::new)?;
-            eprintln!("oracle: {}", sandbox.describe());
-            let container = emulated::Container { sandbox, uid, cwd };
+            let subject = match (fixture, image, docker) {
+                (Some(fixture), ..) => emulated::Subject::command(&fixture, uid, cwd)?,
+                (None, Some(image), _) => emulated::Subject::image(&image)?,
+                (None, None, Some(docker)) => {
+                    emulated::Subject::docker(&docker, docker_host.as_deref())?
+                }
+                (None, None, None) => {
+                    return Err(Error::Usage("give --fixture, --image or --docker".into()));
+                }
+            };
+            eprintln!("oracle: {}", subject.container.sandbox.describe());
             let rows = each_mode(
                 &modes,
                 jobs,
                 || Ok(()),
                 |(), mode| {
                     eprintln!("oracle: harness, mode {mode}");
-                    emulated::run_mode(&fixture, mode, &container)
+                    emulated::run_mode(&subject.command, mode, &subject.container)
                 },
             )?;
             write_rows(&out, &rows)?;

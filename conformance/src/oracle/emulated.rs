@@ -13,7 +13,7 @@ use super::{FN_TIMEOUT_SECS, MODE_VARIABLE, Route, Row, SETTLE, Step, message_of
 use crate::Error;
 use crate::harness::{Call, Harness};
 use fn_emulator::outcome::Fate;
-use fn_emulator::sandbox::Sandbox;
+use fn_emulator::sandbox::{Mode, Sandbox};
 use fn_emulator::{FunctionCommand, StartOptions};
 
 /// How the emulated containers run.
@@ -27,16 +27,112 @@ pub(crate) struct Container {
     pub cwd: Option<PathBuf>,
 }
 
-/// Plays the sequence against `fixture` in `mode`; one row per call.
+/// What the sequence is played against: the fixture's command and its
+/// container, and what must live as long as they do.
+#[derive(Debug)]
+pub(crate) struct Subject {
+    /// What starts the fixture.
+    pub command: FunctionCommand,
+    /// How it runs.
+    pub container: Container,
+    /// An unpacked image's directory (`--image`), removed on drop.
+    _unpacked: Option<fn_emulator::image::container::Container>,
+}
+
+impl Subject {
+    /// The fixture binary, started here in the run's sandbox (cgroups when
+    /// they can be used), as `uid` in `cwd` if given.
+    pub(crate) fn command(
+        fixture: &Path,
+        uid: Option<u32>,
+        cwd: Option<PathBuf>,
+    ) -> Result<Self, Error> {
+        let sandbox = crate::suite::open_sandbox(Mode::Auto).map(Arc::new)?;
+        Ok(Self {
+            command: FunctionCommand {
+                name: "fixture".into(),
+                program: OsString::from(fixture),
+                args: Vec::new(),
+            },
+            container: Container { sandbox, uid, cwd },
+            _unpacked: None,
+        })
+    }
+
+    /// The fixture image, unpacked and started daemonless in the server's
+    /// sandbox (`scripts/fn-sandbox.sh`), as `run --image` starts one.
+    pub(crate) fn image(reference: &str) -> Result<Self, Error> {
+        use fn_emulator::image::{Image, container};
+        if let Some(why) = container::missing_requirement() {
+            return Err(Error::Usage(format!("--image: {why}")));
+        }
+        let image_error =
+            |e: fn_emulator::image::ImageError| Error::Usage(format!("--image {reference}: {e}"));
+        let image = Image::open(reference).map_err(image_error)?;
+        if let Some(refused) = image.refused_by_server() {
+            return Err(image_error(refused));
+        }
+        let unpacked = container::Container::prepare()
+            .map_err(|e| Error::io("could not prepare the container", e))?;
+        let rootfs = unpacked.dir().join("rootfs");
+        image.unpack(&rootfs).map_err(image_error)?;
+        let command = unpacked
+            .command("fixture", &rootfs, &image.config)
+            .map_err(image_error)?;
+        let sandbox = crate::suite::open_sandbox(Mode::Auto).map(Arc::new)?;
+        Ok(Self {
+            command,
+            container: Container {
+                sandbox,
+                uid: None,
+                cwd: None,
+            },
+            _unpacked: Some(unpacked),
+        })
+    }
+
+    /// The fixture image in a Docker daemon, in the server's container
+    /// (`run --docker`).
+    pub(crate) fn docker(image: &str, host: Option<&str>) -> Result<Self, Error> {
+        use fn_emulator::docker::{Engine, container::DockerRuntime};
+        let engine = host
+            .map_or_else(Engine::from_env, Engine::from_host)
+            .map_err(|e| Error::Usage(format!("--docker: {e}")))?;
+        let there = engine
+            .image_id(image)
+            .map_err(|e| Error::Usage(format!("--docker {image}: {e}")))?;
+        if there.is_none() {
+            return Err(Error::Usage(format!(
+                "--docker {image}: the daemon at {} has no such image (never pulled: load it)",
+                engine.endpoint()
+            )));
+        }
+        Ok(Self {
+            command: FunctionCommand {
+                name: image.to_owned(),
+                program: image.into(),
+                args: Vec::new(),
+            },
+            container: Container {
+                sandbox: Arc::new(Sandbox::docker(DockerRuntime::new(engine, image))),
+                uid: None,
+                cwd: None,
+            },
+            _unpacked: None,
+        })
+    }
+}
+
+/// Plays the sequence against `fixture` (a command) in `mode`; one row per
+/// call.
 pub(crate) fn run_mode(
-    fixture: &Path,
+    fixture: &FunctionCommand,
     mode: &str,
     container: &Container,
 ) -> Result<Vec<Row>, Error> {
     let command = FunctionCommand {
-        name: format!("fixture {mode}"),
-        program: OsString::from(fixture),
-        args: Vec::new(),
+        name: format!("{} {mode}", fixture.name),
+        ..fixture.clone()
     };
     let mut harness = Harness::new(command, false)
         .map_err(|e| Error::io("could not create the work directory", e))?;

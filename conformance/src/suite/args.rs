@@ -62,6 +62,13 @@ pub(crate) struct Args {
     pub(super) image: Option<String>,
     /// What the outputs say of that image, once it is unpacked.
     pub(super) image_info: Option<crate::report::ImageInfo>,
+    /// `--docker`: the image, in a daemon, to run instead of a command.
+    pub(super) docker: Option<String>,
+    /// `--docker-host`: the daemon (`DOCKER_HOST` by default).
+    pub(super) docker_host: Option<String>,
+    /// The daemon's container every start runs in, once `--docker` found
+    /// its image.
+    pub(super) docker_sandbox: Option<std::sync::Arc<sandbox::Sandbox>>,
     pub(super) probe: bool,
     pub(super) only: Vec<String>,
     pub(super) level: Level,
@@ -70,6 +77,8 @@ pub(crate) struct Args {
     pub(super) expect: Option<OsString>,
     pub(super) write_expect: Option<OsString>,
     pub(super) freeze: bool,
+    /// `--config`: the fn's config, as environment variables.
+    pub(super) config: Vec<(String, String)>,
     pub(super) uid: Option<u32>,
     pub(super) list: bool,
     /// `--format`: a stdin/stdout format, or `None` for http-stream.
@@ -124,6 +133,10 @@ pub(crate) struct RunCli {
     /// the server's freezer does.
     #[arg(long)]
     no_freeze: bool,
+    /// The fn's config KEY=VALUE, which the server gives every container as
+    /// an environment variable (a fixture's FIXTURE_MODE, say); repeatable.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = config_arg)]
+    config: Vec<(String, String)>,
     /// Start the function as uid N, gid N, no supplementary groups (the server
     /// runs it as 1000:1000); needs root. The command must be executable by
     /// that uid (copy it out of a 0700 home first). life.unprivileged, which
@@ -155,8 +168,20 @@ pub(crate) struct RunCli {
     /// docker-archive (docker save, cargo fdk image), optionally :TAG. It is
     /// unpacked and started in the server's container (uid 1000, read-only
     /// root, tmpfs /tmp, no network, 50 processes, 350 files); needs root.
-    #[arg(long, value_name = "REF", conflicts_with_all = ["command", "uid"])]
+    #[arg(long, value_name = "REF", conflicts_with_all = ["command", "uid", "docker"])]
     image: Option<String>,
+    /// Run the image IMAGE (a reference the Docker daemon has, never
+    /// pulled) in a container created through the daemon's Engine API
+    /// exactly as fnserver 0.3.753 creates one (uid 1000, no capabilities,
+    /// read-only root, tmpfs /tmp, docker-init, no network, 50 pids, 350
+    /// files, the fn memory without swap), frozen with docker pause; the
+    /// http-stream suite only.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["command", "uid", "sandbox"])]
+    docker: Option<String>,
+    /// The daemon for --docker: unix:///PATH or tcp://HOST:PORT (default
+    /// DOCKER_HOST, else unix:///var/run/docker.sock).
+    #[arg(long, value_name = "URL", requires = "docker")]
+    docker_host: Option<String>,
     /// The function's command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -172,6 +197,13 @@ fn format_arg(v: &str) -> Result<FormatArg, String> {
         name => StdioFormat::parse(name)
             .map(|f| FormatArg(Some(f)))
             .ok_or_else(|| "takes http-stream, json, http, default or cloudevent".to_owned()),
+    }
+}
+
+fn config_arg(v: &str) -> Result<(String, String), String> {
+    match v.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("takes KEY=VALUE".to_owned()),
     }
 }
 
@@ -218,15 +250,24 @@ impl TryFrom<RunCli> for Args {
                 args: words.collect(),
             }
         });
-        if command.is_none() && cli.image.is_none() && !cli.list {
+        if cli.docker_host.is_some() && cli.docker.is_none() {
             return Err(Error::Usage(
-                "give the function's command after -- (or an image with --image)".into(),
+                "--docker-host names the daemon of --docker IMAGE; give that too".into(),
+            ));
+        }
+        if command.is_none() && cli.image.is_none() && cli.docker.is_none() && !cli.list {
+            return Err(Error::Usage(
+                "give the function's command after -- (or an image with --image or --docker)"
+                    .into(),
             ));
         }
         Ok(Self {
             command,
             image: cli.image,
             image_info: None,
+            docker: cli.docker,
+            docker_host: cli.docker_host,
+            docker_sandbox: None,
             probe: cli.probe,
             only: cli.only,
             level: cli.level,
@@ -239,6 +280,7 @@ impl TryFrom<RunCli> for Args {
             expect: cli.expect.map(PathBuf::into_os_string),
             write_expect: cli.write_expect.map(PathBuf::into_os_string),
             freeze: !cli.no_freeze,
+            config: cli.config,
             uid: cli.uid,
             list: cli.list,
             format: cli.format.0,
@@ -340,5 +382,45 @@ mod tests {
         assert_eq!(args.sandbox, sandbox::Mode::Signals);
         assert!(parse(["--sandbox", "docker", "--", "f"].map(OsString::from)).is_err());
         assert!(parse(["--case-timeout", "soon", "--", "f"].map(OsString::from)).is_err());
+    }
+
+    #[test]
+    fn docker_and_config_parse() {
+        let args = parse(
+            [
+                "--docker",
+                "fdk-fixture:x",
+                "--docker-host",
+                "unix:///tmp/d.sock",
+                "--config",
+                "FIXTURE_MODE=good",
+                "--config=A=b=c",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(args.docker.as_deref(), Some("fdk-fixture:x"));
+        assert_eq!(args.docker_host.as_deref(), Some("unix:///tmp/d.sock"));
+        assert!(args.command.is_none() && args.docker_sandbox.is_none());
+        assert_eq!(
+            args.config,
+            [
+                ("FIXTURE_MODE".to_owned(), "good".to_owned()),
+                ("A".to_owned(), "b=c".to_owned())
+            ]
+        );
+        // Not with a command, --image, --uid or --sandbox; the host only
+        // with --docker; a config needs its `=`.
+        for bad in [
+            &["--docker", "i", "--", "f"][..],
+            &["--docker", "i", "--image", "x.tar"],
+            &["--docker", "i", "--uid", "1000"],
+            &["--docker", "i", "--sandbox", "signals"],
+            &["--docker-host", "unix:///d", "--", "f"],
+            &["--config", "NOEQUALS", "--", "f"],
+            &["--config", "=v", "--", "f"],
+        ] {
+            assert!(parse(bad.iter().map(OsString::from)).is_err(), "{bad:?}");
+        }
     }
 }

@@ -92,12 +92,23 @@ pub(super) fn open_http_stream(
         );
         return Ok(None);
     }
-    let sandbox = Arc::new(open_sandbox(args.sandbox)?);
+    let sandbox = match &args.docker_sandbox {
+        Some(sandbox) => Arc::clone(sandbox),
+        None => Arc::new(open_sandbox(args.sandbox)?),
+    };
     let mut harness = Harness::new(command.clone(), args.probe)
         .map_err(|e| Error::io("could not create a work directory", e))?;
     harness.set_sandbox(Arc::clone(&sandbox));
     harness.set_call_timeout(args.limits.call);
     harness.set_freeze(args.freeze);
+    harness.set_config(args.config.clone());
+    if args.docker_sandbox.is_some() {
+        // The container runs as the server's 1000:1000 whatever is asked
+        // (the uid the cases that check it expect).
+        harness
+            .set_uid(Some(fn_emulator::docker::spec::UID))
+            .map_err(|e| Error::io("could not open the work directory to the uid", e))?;
+    }
     if let Some(uid) = args.uid {
         harness
             .set_uid(Some(uid))

@@ -29,6 +29,7 @@
 
 mod args;
 mod container;
+mod docker;
 mod guard;
 mod harness;
 mod image;
@@ -57,11 +58,22 @@ pub(crate) fn run(args: &Args) -> Result<u8, Error> {
     {
         return image::run(args, reference);
     }
+    if let Some(reference) = args.docker.as_deref()
+        && args.docker_sandbox.is_none()
+        && !args.list
+    {
+        return docker::run(args, reference);
+    }
     match args.format {
         None => run_catalog(args, crate::cases::catalog(), "cases", |command, cases| {
             open_http_stream(args, command, cases)
         }),
         Some(format) => {
+            if !args.config.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--config applies to the http-stream suite only, not to --format {format}"
+                )));
+            }
             if args.uid.is_some() {
                 return Err(Error::Usage(format!(
                     "--uid applies to the http-stream suite only, not to --format {format}"

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 
+use crate::docker::container::ContainerRef;
+
 /// What to run in a [`Jail`].
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
@@ -38,6 +40,8 @@ pub struct Jail {
     pub(super) pgid: Option<i32>,
     pub(super) trampoline: Option<PathBuf>,
     pub(super) memory_mb: u64,
+    /// The docker container, when the sandbox is a daemon's.
+    pub(super) container: Option<Arc<ContainerRef>>,
 }
 
 impl fmt::Debug for Jail {
@@ -128,6 +132,12 @@ impl Jail {
         Ok(child)
     }
 
+    /// Makes this jail the docker container `container`: freezing is
+    /// pause and unpause, killing its forced removal.
+    pub(crate) fn set_container(&mut self, container: Arc<ContainerRef>) {
+        self.container = Some(container);
+    }
+
     /// The memory limit, MB.
     pub(crate) fn memory_mb(&self) -> u64 {
         self.memory_mb
@@ -150,6 +160,7 @@ impl Jail {
         Freezable {
             cgroups: self.cgroups.clone(),
             pgid: self.pgid,
+            container: self.container.clone(),
         }
     }
 
@@ -167,6 +178,9 @@ impl Jail {
     /// How many times the kernel's OOM killer struck in the jail (cgroups
     /// only).
     pub fn oom_kills(&self) -> Option<u64> {
+        if let Some(container) = &self.container {
+            return Some(u64::from(container.oom_killed()));
+        }
         self.cgroups.as_ref().and_then(CgroupDirs::oom_kills)
     }
 
@@ -175,6 +189,9 @@ impl Jail {
     /// lets it be waited for (zombies of the direct child aside, which its
     /// parent reaps).
     pub(crate) fn kill(&mut self) {
+        if let Some(container) = &self.container {
+            container.remove();
+        }
         if let Some(pgid) = self.pgid {
             let _ = signal::killpg(Pid::from_raw(pgid), Signal::SIGKILL);
         }
@@ -190,11 +207,15 @@ impl Jail {
 pub(crate) struct Freezable {
     cgroups: Option<CgroupDirs>,
     pgid: Option<i32>,
+    container: Option<Arc<ContainerRef>>,
 }
 
 impl Freezable {
     /// `docker pause` (see [`Jail::freeze`]).
     pub(crate) fn freeze(&self) -> io::Result<()> {
+        if let Some(container) = &self.container {
+            return container.pause();
+        }
         match &self.cgroups {
             Some(dirs) => dirs.freeze().inspect_err(|_| {
                 // Stuck half-way (FREEZING): back to running, rather than a
@@ -207,6 +228,9 @@ impl Freezable {
 
     /// `docker unpause`.
     pub(crate) fn thaw(&self) -> io::Result<()> {
+        if let Some(container) = &self.container {
+            return container.unpause();
+        }
         match &self.cgroups {
             Some(dirs) => dirs.thaw(),
             None => self.signal(Signal::SIGCONT),

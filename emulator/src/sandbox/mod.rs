@@ -54,7 +54,9 @@ use cgroup::{CgroupDirs, create_jail, create_parents};
 pub(crate) use jail::Freezable;
 pub use jail::{Jail, Target};
 pub use registry::emergency_stop;
-pub(crate) use registry::{forget_dir, register_dir, unless_stopping};
+pub(crate) use registry::{
+    forget_container, forget_dir, register_container, register_dir, unless_stopping,
+};
 use registry::{live, next_id};
 pub use trampoline::trampoline;
 
@@ -169,6 +171,8 @@ enum Version {
 #[derive(Debug)]
 pub struct Sandbox {
     parents: Option<Arc<Parents>>,
+    /// Every start a container on a Docker daemon instead of a process here.
+    docker: Option<Arc<crate::docker::container::DockerRuntime>>,
     /// Why there are no cgroups (`None` when there are).
     fallback: Option<String>,
     trampoline: Option<PathBuf>,
@@ -180,6 +184,7 @@ impl Sandbox {
     pub fn process_groups() -> Self {
         Self {
             parents: None,
+            docker: None,
             fallback: Some("not asked for".into()),
             trampoline: None,
             next: AtomicU64::new(0),
@@ -211,9 +216,25 @@ impl Sandbox {
         }
     }
 
+    /// Every start a container from `runtime`'s image on its daemon, with
+    /// the server's own container configuration
+    /// ([`crate::docker::spec`]): the daemon's cgroups, freezer and limits.
+    pub fn docker(runtime: crate::docker::container::DockerRuntime) -> Self {
+        Self {
+            docker: Some(Arc::new(runtime)),
+            fallback: None,
+            ..Self::process_groups()
+        }
+    }
+
+    /// The daemon and image every start runs in, for a docker sandbox.
+    pub fn docker_runtime(&self) -> Option<&Arc<crate::docker::container::DockerRuntime>> {
+        self.docker.as_ref()
+    }
+
     /// Whether functions get cgroups (and the real freezer).
     pub fn uses_cgroups(&self) -> bool {
-        self.parents.is_some()
+        self.parents.is_some() || self.docker.is_some()
     }
 
     /// Why functions get no cgroups (`None` when they do).
@@ -224,12 +245,23 @@ impl Sandbox {
     /// Whether processes start through the trampoline, which sets the
     /// server's ulimits ([`NOFILE`] and the others) before `exec`.
     pub fn sets_ulimits(&self) -> bool {
-        self.trampoline.is_some()
+        self.trampoline.is_some() || self.docker.is_some()
     }
 
     /// One paragraph for the run's output: what the container is, and, for
     /// the fallback, how it differs from the server's.
     pub fn describe(&self) -> String {
+        if let Some(docker) = &self.docker {
+            return format!(
+                "sandbox: a container of {} per start on the Docker daemon at {}, created as \
+                 fnserver 0.3.753 creates it (uid and gid 1000, no capabilities, no new \
+                 privileges, read-only root, tmpfs /tmp with the socket directory at /tmp/iofs, \
+                 docker-init, no network, pids {PIDS_MAX}, nofile {NOFILE}, memory FN_MEMORY MB \
+                 without swap), frozen with docker pause",
+                docker.image(),
+                docker.engine().endpoint()
+            );
+        }
         match &self.parents {
             Some(parents) => format!(
                 "sandbox: a cgroup {} per process start (freezer for docker pause, pids.max \
@@ -272,6 +304,7 @@ impl Sandbox {
             pgid: None,
             trampoline: self.trampoline.clone(),
             memory_mb,
+            container: None,
         })
     }
 }

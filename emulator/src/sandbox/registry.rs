@@ -7,7 +7,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::docker::container::ContainerRef;
 use std::thread;
 use std::time::Duration;
 
@@ -22,6 +24,8 @@ pub(super) struct Live {
     pub(super) jails: BTreeMap<u64, (Option<CgroupDirs>, Option<i32>)>,
     pub(super) dirs: BTreeMap<u64, PathBuf>,
     pub(super) parents: BTreeMap<u64, Vec<PathBuf>>,
+    /// Docker containers (`fdk-conformance run --docker`).
+    pub(super) containers: BTreeMap<u64, Arc<ContainerRef>>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
@@ -29,6 +33,7 @@ static LIVE: Mutex<Live> = Mutex::new(Live {
     jails: BTreeMap::new(),
     dirs: BTreeMap::new(),
     parents: BTreeMap::new(),
+    containers: BTreeMap::new(),
 });
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -66,6 +71,19 @@ pub(crate) fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Re
     made
 }
 
+/// Records a docker container to remove on an emergency stop; returns its
+/// key for [`forget_container`].
+pub(crate) fn register_container(container: Arc<ContainerRef>) -> u64 {
+    let id = next_id();
+    live().containers.insert(id, container);
+    id
+}
+
+/// Forgets a container recorded by [`register_container`].
+pub(crate) fn forget_container(id: u64) {
+    live().containers.remove(&id);
+}
+
 /// Forgets a directory recorded by [`register_dir`] (it was removed).
 pub(crate) fn forget_dir(id: u64) {
     live().dirs.remove(&id);
@@ -88,6 +106,10 @@ pub fn emergency_stop() {
         }
     }
     live.jails.clear();
+    for container in live.containers.values() {
+        container.remove();
+    }
+    live.containers.clear();
     for dir in live.dirs.values() {
         // Another thread may still be writing into it (a log line, a
         // failure's evidence): try again while it reappears.
