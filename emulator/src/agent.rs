@@ -15,7 +15,6 @@
 //! own, frozen between calls as the server pauses containers, and killed
 //! with everything it started.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +23,7 @@ use crate::call::Call;
 use crate::exchange::{Ended, Exchange, Served, Via};
 use crate::freezer::{Freezer, SERVER_UNFREEZE_LEAD};
 use crate::iofs::LogFile;
-use crate::outcome::{CallKind, Fate, ServerView, classify};
+use crate::outcome::{AgentError, CallKind, Fate, ServerView, classify, start_failure};
 use crate::sandbox::Sandbox;
 use crate::show::display_chain;
 use crate::{
@@ -40,34 +39,6 @@ pub const SERVER_IDLE_CLOSE: Duration = Duration::from_secs(1);
 const LOG_SETTLE: Duration = Duration::from_millis(50);
 /// The server's default fn timeout: every call has at least this limit.
 pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Why a function could not be started or reached: what happened, and what
-/// the server would have answered its client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentError {
-    /// What happened, in a sentence.
-    pub what: String,
-    /// What the real Fn server would have done to its client and container.
-    pub server: Option<ServerView>,
-}
-
-impl AgentError {
-    /// An error described by `what`, with no server answer of its own.
-    pub fn new(what: impl Into<String>) -> Self {
-        Self {
-            what: what.into(),
-            server: None,
-        }
-    }
-}
-
-impl fmt::Display for AgentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.what)
-    }
-}
-
-impl std::error::Error for AgentError {}
 
 /// A function run hot as the server's agent runs it: started on demand,
 /// called over one pooled connection, frozen between calls, replaced when
@@ -295,7 +266,7 @@ impl Agent {
                 .ok_or_else(|| AgentError::new("no running function")),
             Err(e) => Err(AgentError {
                 what: format!("the function did not become ready: {}", display_chain(&e)),
-                server: Some(start_failure_view(&e)),
+                server: Some(start_failure(&e)),
             }),
         }
     }
@@ -574,7 +545,7 @@ impl Agent {
             };
             if let Err(e) = launched {
                 self.discard();
-                return Served::failed(start_failure_view(&e), false);
+                return Served::failed(start_failure(&e), false);
             }
         }
         let Ok(ex) = self.call(call) else {
@@ -611,24 +582,5 @@ impl Drop for Agent {
         // The function (and everything it started) goes before the work
         // directory that holds its socket and log; no freeze may land after.
         self.discard();
-    }
-}
-
-/// What the server answers when a container does not start (§3).
-fn start_failure_view(e: &StartError) -> ServerView {
-    let (client_status, message) = match e {
-        StartError::TimedOut(_) => (
-            504,
-            "Container initialization timed out, please ensure you are using the latest fdk and check the logs",
-        ),
-        _ => (
-            502,
-            "Container failed to initialize, please ensure you are using the latest fdk and check the logs",
-        ),
-    };
-    ServerView {
-        client_status,
-        message: Some(message),
-        container: Fate::Killed,
     }
 }

@@ -64,12 +64,14 @@ pub mod show;
 pub mod stdio;
 pub mod wire;
 
-pub use agent::{Agent, AgentError, SERVER_IDLE_CLOSE};
+pub use agent::{Agent, SERVER_IDLE_CLOSE};
 pub use call::Call;
 pub use connection::Connection;
 pub use exchange::{Ended, Exchange, Served, Via};
 pub use http1::{Response, ResponseError};
 pub use iofs::WorkDir;
-pub use process::{FunctionCommand, RunningFunction, StartError, StartOptions};
+pub use outcome::AgentError;
+pub use process::{FunctionCommand, RunningFunction, StartOptions};
 pub use ready::ReadyWait;
+pub use ready::StartError;
 pub use request::{CallIds, RequestTemplate};

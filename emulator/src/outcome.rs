@@ -7,6 +7,7 @@ use std::fmt;
 #[cfg(test)]
 use crate::http1::Head;
 use crate::http1::{Response, ResponseError};
+use crate::ready::StartError;
 use crate::wire;
 
 /// Hop-by-hop headers (`api/common/io_utils.go`): the server never passes
@@ -155,6 +156,53 @@ pub fn gateway_client_headers(res: &Response) -> Vec<(String, String)> {
             }
         })
         .collect()
+}
+
+/// Why a function could not be started or reached: what happened, and what
+/// the server would have answered its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentError {
+    /// What happened, in a sentence.
+    pub what: String,
+    /// What the real Fn server would have done to its client and container.
+    pub server: Option<ServerView>,
+}
+
+impl AgentError {
+    /// An error described by `what`, with no server answer of its own.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            server: None,
+        }
+    }
+}
+
+impl fmt::Display for AgentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+impl std::error::Error for AgentError {}
+
+/// What the server answers when a container does not start (§3).
+pub(crate) fn start_failure(e: &StartError) -> ServerView {
+    let (client_status, message) = match e {
+        StartError::TimedOut(_) => (
+            504,
+            "Container initialization timed out, please ensure you are using the latest fdk and check the logs",
+        ),
+        _ => (
+            502,
+            "Container failed to initialize, please ensure you are using the latest fdk and check the logs",
+        ),
+    };
+    ServerView {
+        client_status,
+        message: Some(message),
+        container: Fate::Killed,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! SIGKILL to every process in the jail, no signal first.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::docker::container::FunctionContainer;
 use crate::iofs::MAX_SOCKET_PATH;
-use crate::ready::{ReadyWait, wait_for_socket};
+use crate::ready::{ReadyWait, StartError, wait_for_socket};
 use crate::sandbox::{DEFAULT_MEMORY_MB, Jail, Sandbox, Target};
 use crate::wire;
 
@@ -112,52 +111,6 @@ pub fn check_access(uid: u32, command: &FunctionCommand, work: &Path) -> Result<
         ));
     }
     Ok(())
-}
-
-/// Why a function did not become ready.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StartError {
-    /// Preparing the directory or log, or looking at the socket, failed.
-    Setup(io::Error),
-    /// The program could not be executed.
-    Spawn(io::Error),
-    /// The socket path would not fit in a `sockaddr_un`.
-    PathTooLong(PathBuf),
-    /// The process exited before `lsnr.sock` appeared.
-    Exited(ExitStatus),
-    /// `lsnr.sock` did not appear within the limit.
-    TimedOut(Duration),
-    /// `lsnr.sock` appeared but fails the agent's check.
-    BadSocket(String),
-}
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Setup(_) => f.write_str("could not prepare the function's directory"),
-            Self::Spawn(_) => f.write_str("could not execute the function"),
-            Self::PathTooLong(path) => write!(
-                f,
-                "socket path {path:?} is longer than {MAX_SOCKET_PATH} bytes; set TMPDIR shorter"
-            ),
-            Self::Exited(status) => write!(
-                f,
-                "function exited ({status}) before {SOCKET_NAME} appeared"
-            ),
-            Self::TimedOut(waited) => write!(f, "{SOCKET_NAME} did not appear within {waited:.1?}"),
-            Self::BadSocket(why) => write!(f, "{why}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Setup(e) | Self::Spawn(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// How to start a function beyond the server's defaults: the knobs the

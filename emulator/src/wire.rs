@@ -52,3 +52,17 @@ pub(crate) const ENV_METHOD: &str = "FN_METHOD";
 pub(crate) const ENV_REQUEST_URL: &str = "FN_REQUEST_URL";
 /// The value of [`ENV_FORMAT`] on current servers.
 pub(crate) const FORMAT_HTTP_STREAM: &str = "http-stream";
+
+// The container the server's docker driver creates for a hot function.
+/// The server's `FN_MAX_PIDS` default: tasks, threads included.
+pub const PIDS_MAX: u64 = 50;
+/// The server's `nofile` ulimit.
+pub const NOFILE: u64 = 350;
+/// The server's `memlock` ulimit, in bytes.
+pub(crate) const MEMLOCK: u64 = 64 * 1024;
+/// The server's `sigpending` ulimit.
+pub(crate) const SIGPENDING: u64 = 5000;
+/// The server's `msgqueue` ulimit, in bytes.
+pub(crate) const MSGQUEUE: u64 = 819_200;
+/// The fn's default memory, MB (`FN_MEMORY`).
+pub const DEFAULT_MEMORY_MB: u64 = 128;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
+use super::engine::ContainerRef;
 use super::logs::Demux;
 use super::spec::FunctionSpec;
 use super::{DockerError, Engine, Result};
@@ -77,12 +78,9 @@ impl DockerRuntime {
             self.next.fetch_add(1, Ordering::Relaxed)
         );
         let id = self.engine.create(&name, &spec.create_body())?;
-        let handle = Arc::new(ContainerRef {
-            engine: self.engine.clone(),
-            id,
-        });
+        let handle = Arc::new(ContainerRef::new(self.engine.clone(), id));
         // Registered at once, so that an emergency stop removes it.
-        let key = crate::sandbox::register_container(Arc::clone(&handle));
+        let key = crate::sandbox::registry::register_container(Arc::clone(&handle));
         let mut container = FunctionContainer {
             handle,
             key,
@@ -123,42 +121,6 @@ fn pump(mut stream: Box<dyn Read + Send>, mut log: std::fs::File) {
                 let _ = log.write_all(bytes);
             }),
         }
-    }
-}
-
-/// One container on one daemon: what a freeze, a signal or a removal needs.
-#[derive(Debug)]
-pub struct ContainerRef {
-    engine: Engine,
-    id: String,
-}
-
-impl ContainerRef {
-    /// The container's ID.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// `docker pause`.
-    pub fn pause(&self) -> io::Result<()> {
-        self.engine.pause(&self.id).map_err(io::Error::other)
-    }
-
-    /// `docker unpause`.
-    pub fn unpause(&self) -> io::Result<()> {
-        self.engine.unpause(&self.id).map_err(io::Error::other)
-    }
-
-    /// The server's forced removal; whether the daemon did it.
-    pub fn remove(&self) -> bool {
-        self.engine.remove(&self.id).is_ok()
-    }
-
-    /// Whether the kernel's OOM killer struck in it.
-    pub fn oom_killed(&self) -> bool {
-        self.engine
-            .inspect(&self.id)
-            .is_ok_and(|state| state.oom_killed)
     }
 }
 
@@ -234,7 +196,7 @@ fn exit_status(code: i32) -> ExitStatus {
 impl Drop for FunctionContainer {
     fn drop(&mut self) {
         let removed = self.handle.remove();
-        crate::sandbox::forget_container(self.key);
+        crate::sandbox::registry::forget_container(self.key);
         // The attach stream ends with the container; if the daemon did not
         // remove it, the copy is left to end on its own rather than waited for.
         if let Some(pump) = self.pump.take()

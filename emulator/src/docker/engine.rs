@@ -6,7 +6,7 @@
 //! Paths are unversioned, as fnserver's client sends them: the daemon
 //! answers with its own API version.
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -285,6 +285,47 @@ pub fn state_of(inspect: &Value) -> State {
             .and_then(|c| i32::try_from(c).ok())
             .unwrap_or(0),
         oom_killed: flag("OOMKilled"),
+    }
+}
+
+/// One container on one daemon: what a freeze, a signal or a removal needs.
+#[derive(Debug)]
+pub struct ContainerRef {
+    pub(super) engine: Engine,
+    pub(super) id: String,
+}
+
+impl ContainerRef {
+    /// The container `id` on the daemon `engine` speaks to.
+    pub(crate) fn new(engine: Engine, id: String) -> Self {
+        Self { engine, id }
+    }
+
+    /// The container's ID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `docker pause`.
+    pub fn pause(&self) -> io::Result<()> {
+        self.engine.pause(&self.id).map_err(io::Error::other)
+    }
+
+    /// `docker unpause`.
+    pub fn unpause(&self) -> io::Result<()> {
+        self.engine.unpause(&self.id).map_err(io::Error::other)
+    }
+
+    /// The server's forced removal; whether the daemon did it.
+    pub fn remove(&self) -> bool {
+        self.engine.remove(&self.id).is_ok()
+    }
+
+    /// Whether the kernel's OOM killer struck in it.
+    pub fn oom_killed(&self) -> bool {
+        self.engine
+            .inspect(&self.id)
+            .is_ok_and(|state| state.oom_killed)
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::sandbox::{MEMLOCK, MSGQUEUE, NOFILE, PIDS_MAX, SIGPENDING};
+use crate::wire::{MEMLOCK, MSGQUEUE, NOFILE, PIDS_MAX, SIGPENDING};
 
 /// `configureSecurity`: `FnDockerUser`, uid and gid 1000, whatever the
 /// image's `USER` says.

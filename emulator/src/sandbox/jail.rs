@@ -14,7 +14,7 @@ use std::sync::Arc;
 use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 
-use crate::docker::container::ContainerRef;
+use crate::docker::engine::ContainerRef;
 
 /// What to run in a [`Jail`].
 #[derive(Debug, Clone, Copy)]

@@ -39,7 +39,7 @@
 
 mod cgroup;
 mod jail;
-mod registry;
+pub(crate) mod registry;
 mod trampoline;
 
 use std::fs;
@@ -54,24 +54,14 @@ use cgroup::{CgroupDirs, create_jail, create_parents};
 pub(crate) use jail::Freezable;
 pub use jail::{Jail, Target};
 pub use registry::emergency_stop;
-pub(crate) use registry::{
-    forget_container, forget_dir, register_container, register_dir, unless_stopping,
-};
+pub(crate) use registry::{forget_dir, register_dir, unless_stopping};
 use registry::{live, next_id};
 pub use trampoline::trampoline;
 
-/// The server's `FN_MAX_PIDS` default: tasks, threads included.
-pub const PIDS_MAX: u64 = 50;
-/// The server's `nofile` ulimit.
-pub const NOFILE: u64 = 350;
-/// The server's `memlock` ulimit, in bytes.
-pub(crate) const MEMLOCK: u64 = 64 * 1024;
-/// The server's `sigpending` ulimit.
-pub(crate) const SIGPENDING: u64 = 5000;
-/// The server's `msgqueue` ulimit, in bytes.
-pub(crate) const MSGQUEUE: u64 = 819_200;
-/// The fn's default memory, MB (`FN_MEMORY`).
-pub const DEFAULT_MEMORY_MB: u64 = 128;
+// The container's limits are the server's numbers (crate::wire), re-exported
+// here where the sandbox's users look for them.
+pub use crate::wire::{DEFAULT_MEMORY_MB, NOFILE, PIDS_MAX};
+pub(crate) use crate::wire::{MEMLOCK, MSGQUEUE, SIGPENDING};
 /// The hidden first argument that makes `fdk-conformance` a trampoline.
 pub const TRAMPOLINE_ARG: &str = "__sandbox-exec";
 /// How long to wait for the freezer to report a state.

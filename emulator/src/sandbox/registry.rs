@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::docker::container::ContainerRef;
+use crate::docker::engine::ContainerRef;
 use std::thread;
 use std::time::Duration;
 
