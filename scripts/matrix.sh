@@ -29,8 +29,9 @@ done
   echo
   echo "The two modes differ in one case only, \`env.long-path\`: in the container the socket path is"
   echo "always \`/tmp/iofs/lsnr.sock\` (the harness's 107-byte directory is bound there), so the long"
-  echo "path the case makes never reaches the function, which passes as it would on the real server;"
-  echo "in command mode it reaches it, and fdk-go, fdk-java, the Python and the Node FDK fail it."
+  echo "path the case makes never reaches the function: the case is \`n/a\` there, as the defect can"
+  echo "never show on the real server; in command mode the path reaches the function, and fdk-go,"
+  echo "fdk-java, the Python and the Node FDK fail it."
   echo "\`life.unprivileged\` is \`skip\` in image mode because the case needs \`--uid\`, but there every"
   echo "other case already runs as uid 1000 under a read-only root."
   echo

@@ -32,6 +32,9 @@ const SHOW_LOG: usize = 2048;
 pub struct Harness {
     agent: Agent,
     probe: bool,
+    /// The function runs in an image's container, where its socket is
+    /// always `/tmp/iofs/lsnr.sock` whatever the harness's directory.
+    in_container: bool,
 }
 
 impl Deref for Harness {
@@ -54,7 +57,20 @@ impl Harness {
         Ok(Self {
             agent: Agent::new(command)?,
             probe,
+            in_container: false,
         })
+    }
+
+    /// Says that the function runs in an image's container (`--image`,
+    /// `--docker`): the socket directory is bound at `/tmp/iofs`, so the
+    /// path the function sees does not depend on the harness's.
+    pub(crate) fn set_in_container(&mut self, in_container: bool) {
+        self.in_container = in_container;
+    }
+
+    /// Does the function run in an image's container?
+    pub(crate) fn in_container(&self) -> bool {
+        self.in_container
     }
 
     /// Does the function speak the probe protocol?

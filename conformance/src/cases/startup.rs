@@ -214,6 +214,15 @@ fn format_unset(h: &mut Harness) -> CaseResult {
 }
 
 fn long_path(h: &mut Harness) -> CaseResult {
+    if h.in_container() {
+        // The server binds its iofs directory at /tmp/iofs: whatever the
+        // host's path, the function sees a 19-byte one.
+        return Err(Verdict::NotApplicable(
+            "in the server's container FN_LISTENER is always unix:/tmp/iofs/lsnr.sock: \
+             a long socket path never reaches the function"
+                .into(),
+        ));
+    }
     let dir = h.fresh_dir()?;
     // Pad with a subdirectory so that `<dir>/lsnr.sock` is 107 bytes.
     let base = dir.as_os_str().len() + 1 + "/lsnr.sock".len();

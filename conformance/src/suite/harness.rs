@@ -102,6 +102,7 @@ pub(super) fn open_http_stream(
     harness.set_call_timeout(args.limits.call);
     harness.set_freeze(args.freeze);
     harness.set_config(args.config.clone());
+    harness.set_in_container(args.image_info.is_some() || args.docker_sandbox.is_some());
     if args.docker_sandbox.is_some() {
         // The container runs as the server's 1000:1000 whatever is asked
         // (the uid the cases that check it expect).
