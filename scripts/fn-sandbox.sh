@@ -23,7 +23,7 @@
 #               (a non-root uid, and no_new_privs)
 #   network     none: a new network namespace holding only a down loopback
 #   namespaces  also new IPC and UTS namespaces
-#   limits      RLIMIT_NPROC 50 and RLIMIT_NOFILE 350 (soft and hard)
+#   limits      RLIMIT_NOFILE 350; 50 tasks: the caller's pids cgroup, or RLIMIT_NPROC 50
 #   cwd         DIR, /function by default (the image's WorkingDir)
 #   stdin/out   as given; the environment as given, except FN_LISTENER
 #
@@ -36,8 +36,9 @@
 # --root -> PROGRAM); nothing forks a process that stays. Signals sent
 # to the PID (SIGTERM, SIGSTOP/SIGCONT), /proc/<pid> and the exit status are
 # the function's own. (bubblewrap always forks and waits, so its PID is not
-# the function's.) There is no PID namespace (that would need a fork) and no
-# cgroup: the PID limit is the uid's RLIMIT_NPROC, not Docker's pids cgroup.
+# the function's.) There is no PID namespace (that would need a fork). The
+# PID limit is the caller's pids cgroup when it gives one of at most 50 (as
+# Docker's is), else the uid's RLIMIT_NPROC (see below).
 #
 # Needs root (mount and network namespaces, chroot, setuid) and util-linux's
 # prlimit, unshare and setpriv. Exit 2 with a message when those are missing
@@ -146,6 +147,26 @@ exec setpriv --no-new-privs -- \
   unshare --root="$root" --wd="$wd" --setgid=1000 --setuid=1000 -- "$program" "$@"
 '
 
-exec prlimit --nproc=50 --nofile=350 -- \
+# The server's 50 tasks are Docker's pids cgroup, counted per container. Where
+# the caller already put this process in a pids cgroup of at most 50 (the
+# harness's cgroup sandbox does), that is the limit, as in Docker; otherwise
+# RLIMIT_NPROC stands in for it. NPROC counts every task of the host's uid
+# 1000 (there is no user namespace), so with a cgroup it is left off: two
+# containers started side by side would otherwise share one budget of 50.
+pids_max() { # the pids.max of this process's pids cgroup (v1 or v2), or nothing
+  local file
+  file=$(awk -F: '$2 ~ /(^|,)pids(,|$)/ { print "/sys/fs/cgroup/pids" $3 "/pids.max"; exit }
+    $1 == "0" && $2 == "" { v2 = "/sys/fs/cgroup" $3 "/pids.max" }
+    END { if (v2 != "") print v2 }' /proc/self/cgroup 2>/dev/null | head -1)
+  [ -n "$file" ] && cat "$file" 2>/dev/null || true
+}
+limit=$(pids_max)
+nproc=(--nproc=50)
+case "$limit" in
+  '' | *[!0-9]*) ;;
+  *) if [ "$limit" -le 50 ]; then nproc=(); fi ;;
+esac
+
+exec prlimit "${nproc[@]}" --nofile=350 -- \
   unshare --mount --net --ipc --uts --propagation private -- \
   /bin/sh -c "$setup" fn-sandbox "$rootfs" "$iofs" "$program" "$wd" "$@"
