@@ -47,7 +47,11 @@ bg_pids=()
 # On any exit: background work first, then the server this script started
 # (`down` copes with a half-started one), then the temp dirs.
 finish() {
-  if [ ${#bg_pids[@]} -gt 0 ]; then kill "${bg_pids[@]}" 2>/dev/null; wait "${bg_pids[@]}" 2>/dev/null; fi
+  # (Under set -e a pid that already exited must not end the clean-up here.)
+  if [ ${#bg_pids[@]} -gt 0 ]; then
+    kill "${bg_pids[@]}" 2>/dev/null || true
+    wait "${bg_pids[@]}" 2>/dev/null || true
+  fi
   if [ "$started" = 1 ]; then bash "$fn_dir/real-fn.sh" down >/dev/null 2>&1 || true; fi
   rm -rf "${fnproj:-}" "${work:-}"
 }

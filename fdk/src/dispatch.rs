@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::ops::Deref;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, ready};
@@ -207,7 +208,12 @@ pub(crate) fn run<'a>(
     parts.extensions.insert(ctx.clone());
 
     let req = Request::from_parts(parts, body);
-    let call = CatchUnwind::new((app.handler)(req)).instrument(span);
+    // Making the future runs user code too (a `Handler::call` written by
+    // hand, a state's `Clone`): a panic there is the call's, as one while
+    // polling is, not the connection's.
+    let future = std::panic::catch_unwind(AssertUnwindSafe(|| (app.handler)(req)))
+        .unwrap_or_else(|panic| Box::pin(async move { std::panic::resume_unwind(panic) }));
+    let call = CatchUnwind::new(future).instrument(span);
     let handling = match deadline {
         // Already past on arrival: the handler would be dropped at once anyway.
         Some(deadline) if deadline.remaining().is_zero() => Handling::Late,

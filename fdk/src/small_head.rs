@@ -39,7 +39,8 @@ pub(crate) fn whole_small_head(data: &mut [u8]) -> Option<usize> {
     let mut headers_start = None;
     let mut framing = Framing::default();
     // A line starting with white space would continue the line above it
-    // (obsolete folding): moving lines could change what it continues.
+    // (obsolete folding): moving lines could change what it continues. (Also
+    // set when the first line is not a request line: nothing is moved.)
     let mut folded = false;
     loop {
         let i = line_start + find_newline(data.get(line_start..)?)?;
@@ -56,6 +57,10 @@ pub(crate) fn whole_small_head(data: &mut [u8]) -> Option<usize> {
         }
         if headers_start.is_none() {
             headers_start = Some(i + 1);
+            // Only a head is rewritten: if the guard were ever out of step
+            // with the stream (a pipelining client, say), body bytes shaped
+            // like header lines must reach hyper as they came.
+            folded |= !is_request_line(line);
         } else {
             header_lines += 1;
             if header_lines > HYPER_HEADERS {
@@ -70,6 +75,13 @@ pub(crate) fn whole_small_head(data: &mut [u8]) -> Option<usize> {
         }
         line_start = i + 1;
     }
+}
+
+/// Whether `line` looks like a request line: `METHOD SP target SP HTTP/1.x`.
+fn is_request_line(line: &[u8]) -> bool {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.first().is_some_and(u8::is_ascii_uppercase)
+        && (line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0"))
 }
 
 /// The framing lines of a head, as its scan finds them.
@@ -208,6 +220,10 @@ mod tests {
             "POST /call HTTP/1.1\r\nHost: h\r\n x: folded\r\nX: 1\r\n\r\n",
             // Not a framing name: white space before the colon.
             "POST /call HTTP/1.1\r\nHost : h\r\nX: 1\r\n\r\n",
+            // Not a request line: bytes shaped like a head (a body chunk
+            // met out of step) reach hyper as they came.
+            "abc\r\nHost: a\r\nX: b\r\n\r\n",
+            "POST /call HTTP/2\r\nHost: a\r\nX: b\r\n\r\n",
         ] {
             let mut data = head.as_bytes().to_vec();
             assert_eq!(whole_small_head(&mut data), Some(head.len()), "{head:?}");

@@ -47,6 +47,37 @@ async fn panicking_handler_answers_502_and_keeps_serving() {
     server.stop().await;
 }
 
+/// HS-RESP-5: a panic while the handler makes its future (a `Handler`
+/// written by hand, here) is the call's 502 too, not the connection's end.
+#[tokio::test]
+async fn a_panic_before_the_handlers_future_exists_answers_502() {
+    #[derive(Clone)]
+    struct ByHand;
+    enum Marker {}
+    impl fdk::Handler<Marker, ()> for ByHand {
+        fn call(
+            self,
+            req: fdk::http::Request<fdk::Body>,
+            _state: (),
+        ) -> impl Future<Output = fdk::http::Response<fdk::Body>> + Send + 'static {
+            if req.headers().contains_key("x-panic") {
+                panic!("gave up before any future");
+            }
+            async { fdk::http::Response::new(fdk::Body::from("next")) }
+        }
+    }
+    let server = TestServer::start(Function::new(ByHand)).await.unwrap();
+    let mut conn = server.connect().await.unwrap();
+    let res = conn
+        .call(TestCall::invoke().header("X-Panic", "1"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    assert!(message(&res).contains("gave up before any future"));
+    assert_next_call_works(&mut conn).await;
+    server.stop().await;
+}
+
 /// HS-RESP-4: a handler error is a 502 with a JSON message.
 #[tokio::test]
 async fn handler_error_answers_502_with_a_json_message() {

@@ -77,10 +77,15 @@ impl DockerRuntime {
             "fdk-conformance-{owner}-{}",
             self.next.fetch_add(1, Ordering::Relaxed)
         );
-        let id = self.engine.create(&name, &spec.create_body())?;
-        let handle = Arc::new(ContainerRef::new(self.engine.clone(), id));
-        // Registered at once, so that an emergency stop removes it.
-        let key = crate::sandbox::registry::register_container(Arc::clone(&handle));
+        // Created and registered as one step, so that an emergency stop
+        // (SIGINT, SIGTERM) either prevents it or removes it.
+        let (key, handle) = crate::sandbox::registry::create_container(
+            || DockerError::new("the harness is stopping: no container is created"),
+            || {
+                let id = self.engine.create(&name, &spec.create_body())?;
+                Ok(Arc::new(ContainerRef::new(self.engine.clone(), id)))
+            },
+        )?;
         let mut container = FunctionContainer {
             handle,
             key,

@@ -14,7 +14,7 @@ use std::io::Read;
 
 use sha2::{Digest as _, Sha256, Sha512};
 
-use super::ImageError;
+use super::{ImageError, MAX_UNPACKED};
 
 /// What a blob must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +80,17 @@ impl Expected {
         let got = match self.of {
             Of::Bytes | Of::Uncompressed { gzip: false } => hash(alg, bytes),
             Of::Uncompressed { gzip: true } => {
-                hash_reader(alg, flate2::read::MultiGzDecoder::new(bytes))
-                    .map_err(|e| ImageError::new(format!("{what} is not readable gzip: {e}")))?
+                // Bounded as the unpacking is: a small gzip of zeros must not
+                // keep the reader hashing for hours.
+                let unpacked = flate2::read::MultiGzDecoder::new(bytes).take(MAX_UNPACKED + 1);
+                let (got, read) = hash_reader(alg, unpacked)
+                    .map_err(|e| ImageError::new(format!("{what} is not readable gzip: {e}")))?;
+                if read > MAX_UNPACKED {
+                    return Err(ImageError::new(format!(
+                        "{what} unpacks to more than {MAX_UNPACKED} bytes"
+                    )));
+                }
+                got
             }
         };
         if got == self.digest {
@@ -147,7 +156,9 @@ fn hash(alg: Algorithm, bytes: &[u8]) -> String {
     }
 }
 
-fn hash_reader(alg: Algorithm, mut reader: impl Read) -> std::io::Result<String> {
+/// The digest of what `reader` gives, and how many bytes that was.
+fn hash_reader(alg: Algorithm, mut reader: impl Read) -> std::io::Result<(String, u64)> {
+    let mut read = 0u64;
     let mut sha256 = Sha256::new();
     let mut sha512 = Sha512::new();
     let mut buf = vec![0u8; 64 << 10];
@@ -156,15 +167,17 @@ fn hash_reader(alg: Algorithm, mut reader: impl Read) -> std::io::Result<String>
         let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
             break;
         };
+        read += chunk.len() as u64;
         match alg {
             Algorithm::Sha256 => sha256.update(chunk),
             Algorithm::Sha512 => sha512.update(chunk),
         }
     }
-    Ok(match alg {
+    let digest = match alg {
         Algorithm::Sha256 => format!("sha256:{}", hex(&sha256.finalize())),
         Algorithm::Sha512 => format!("sha512:{}", hex(&sha512.finalize())),
-    })
+    };
+    Ok((digest, read))
 }
 
 /// `sha256:<hex>` of `bytes` (for tests and for callers that make images).

@@ -85,7 +85,7 @@ impl Image {
     /// followed by `:TAG` to pick one of several images.
     pub fn open(reference: impl AsRef<str>) -> Result<Self, ImageError> {
         let found = source::find(reference.as_ref())?;
-        let config = ImageConfig::parse(&found.blobs.read(&found.config, MAX_BLOB)?)?;
+        let config = ImageConfig::parse(&found.blobs.read(&found.config, source::MAX_JSON)?)?;
         Ok(Self {
             digest: found.digest,
             config,

@@ -23,8 +23,8 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// The annotation that names a manifest's tag in `index.json`.
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
-/// The most `index.json`, `manifest.json` or a manifest may hold.
-const MAX_JSON: u64 = 4 << 20;
+/// The most `index.json`, `manifest.json`, a manifest or a config may hold.
+pub(super) const MAX_JSON: u64 = 4 << 20;
 
 /// Where the blobs are.
 #[derive(Debug)]
@@ -100,15 +100,15 @@ impl Blobs {
         };
         let bytes = match self {
             Blobs::Dir(dir) => {
-                let path = dir.join(&blob.path);
-                let file = File::open(&path)
-                    .map_err(|e| ImageError::new(format!("cannot open {}: {e}", path.display())))?;
+                let path = inside(dir, &blob.path)?;
+                let file = open_regular(&path)?;
                 let size = file.metadata().map(|m| m.len()).unwrap_or(0);
                 check_size(size)?;
                 if size > max {
                     return Err(too_big(size));
                 }
-                read_at_most(file, size, max, &path.display().to_string())?
+                // No further than the size checked: a file that grows meanwhile is refused.
+                read_at_most(file, size, size, &path.display().to_string())?
             }
             Blobs::Tar(archive, entries) => {
                 let &(offset, size) = entries.get(&blob.path).ok_or_else(|| {
@@ -140,6 +140,48 @@ impl Blobs {
             Blobs::Dir(dir) => dir.join(path).is_file(),
             Blobs::Tar(_, entries) => entries.contains_key(path),
         }
+    }
+}
+
+/// `dir/rel`, where `rel` (a path an image's own JSON gives, such as a
+/// `docker save` manifest's `Layers`) must stay inside `dir`: an absolute
+/// path or a `..` is refused.
+fn inside(dir: &Path, rel: &str) -> Result<PathBuf, ImageError> {
+    use std::path::Component;
+    let path = Path::new(rel);
+    if rel.is_empty() || !path.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(ImageError::new(format!(
+            "the image names {rel:?}: a part's path must stay inside the image"
+        )));
+    }
+    Ok(dir.join(path))
+}
+
+/// Opens `path` if it is a regular file: a layout's blob that is a symlink
+/// (to `/dev/zero`, say), a FIFO or a device is refused before it is read,
+/// as is one that turns into something else between the look and the open.
+fn open_regular(path: &Path) -> Result<File, ImageError> {
+    use nix::fcntl::OFlag;
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = || {
+        ImageError::new(format!(
+            "{} is not a regular file (a symlink, FIFO or device is not a blob)",
+            path.display()
+        ))
+    };
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| ImageError::new(format!("cannot open {}: {e}", path.display())))?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK).bits())
+        .open(path)
+        .map_err(|e| ImageError::new(format!("cannot open {}: {e}", path.display())))?;
+    match file.metadata() {
+        Ok(m) if m.file_type().is_file() => Ok(file),
+        _ => Err(not_regular()),
     }
 }
 
@@ -429,8 +471,8 @@ impl Blobs {
             |e: std::io::Error| ImageError::new(format!("cannot read {}: {e}", blob.path));
         let mut head = [0u8; 2];
         let n = match self {
-            Blobs::Dir(dir) => File::open(dir.join(&blob.path))
-                .and_then(|mut f| f.read(&mut head))
+            Blobs::Dir(dir) => open_regular(&inside(dir, &blob.path)?)?
+                .read(&mut head)
                 .map_err(open_err)?,
             Blobs::Tar(archive, entries) => {
                 let &(offset, size) = entries

@@ -299,3 +299,57 @@ fn legacy_docker_saves_are_checked_by_diff_id() {
     );
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+/// An image's parts must be regular files inside it: a blob that is a
+/// symlink (to `/dev/zero`, which would be read without end) or a FIFO
+/// (whose open would block), or a `docker save` path that leaves the
+/// directory, is refused with the reason before anything is read from it.
+#[test]
+fn parts_that_are_not_files_inside_the_image_are_refused() {
+    let scratch = scratch("hostile");
+    let image = files();
+    let blob = |layout: &Path, digest: &str| layout.join("blobs/sha256").join(hex(digest));
+
+    let layout = scratch.join("symlinked");
+    write_layout(&layout, &image.files);
+    std::fs::remove_file(blob(&layout, &image.layer)).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", blob(&layout, &image.layer)).unwrap();
+    let err = Image::open(layout.to_str().unwrap())
+        .unwrap()
+        .unpack(&scratch.join("rootfs-symlinked"))
+        .unwrap_err();
+    assert!(err.0.contains("is not a regular file"), "{err}");
+
+    let layout = scratch.join("fifo");
+    write_layout(&layout, &image.files);
+    std::fs::remove_file(blob(&layout, &image.config)).unwrap();
+    nix::unistd::mkfifo(
+        &blob(&layout, &image.config),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    let err = Image::open(layout.to_str().unwrap()).unwrap_err();
+    assert!(err.0.contains("is not a regular file"), "{err}");
+
+    for (name, layer) in [("absolute", "/dev/zero"), ("parent", "../outside.tar")] {
+        let saved = scratch.join(name);
+        let mut files = image.files.clone();
+        files.retain(|(path, _)| path != "index.json");
+        for (path, content) in &mut files {
+            if path == "manifest.json" {
+                *content = format!(
+                    r#"[{{"Config":"blobs/sha256/{}","RepoTags":["hello:0.0.1"],"Layers":["{layer}"]}}]"#,
+                    hex(&image.config)
+                )
+                .into_bytes();
+            }
+        }
+        write_layout(&saved, &files);
+        let err = Image::open(saved.to_str().unwrap()).unwrap_err();
+        assert!(
+            err.0.contains("must stay inside the image"),
+            "{name}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}

@@ -71,15 +71,25 @@ pub(crate) fn unless_stopping<T>(make: impl FnOnce() -> io::Result<T>) -> io::Re
     made
 }
 
-/// Records a docker container to remove on an emergency stop; returns its
-/// key for [`forget_container`].
-pub(crate) fn register_container(container: Arc<ContainerRef>) -> u64 {
+/// Creates a docker container with `create` and records it to remove on an
+/// emergency stop, both under the registry's lock: a stop either comes
+/// first (then nothing is created: `stopping` gives the error) or finds the
+/// container recorded. Returns its key for [`forget_container`].
+pub(crate) fn create_container<E>(
+    stopping: impl FnOnce() -> E,
+    create: impl FnOnce() -> Result<Arc<ContainerRef>, E>,
+) -> Result<(u64, Arc<ContainerRef>), E> {
+    let mut live = live();
+    if live.stopping {
+        return Err(stopping());
+    }
+    let container = create()?;
     let id = next_id();
-    live().containers.insert(id, container);
-    id
+    live.containers.insert(id, Arc::clone(&container));
+    Ok((id, container))
 }
 
-/// Forgets a container recorded by [`register_container`].
+/// Forgets a container recorded by [`create_container`].
 pub(crate) fn forget_container(id: u64) {
     live().containers.remove(&id);
 }
