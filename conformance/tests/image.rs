@@ -198,3 +198,26 @@ fn images_run_as_the_server_runs_them() {
     assert!(!out.contains("sock.ready"), "{out}");
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+/// `--docker` binds the harness's socket directory into the container and
+/// watches the function's PID in /proc: a daemon reached over TCP (another
+/// machine, perhaps) is refused with the reason, before anything is asked.
+#[test]
+fn docker_mode_refuses_a_daemon_over_tcp() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fdk-conformance"))
+        .args([
+            "run",
+            "--docker",
+            "fixture:1",
+            "--docker-host",
+            "tcp://127.0.0.1:9",
+        ])
+        .output()
+        .expect("fdk-conformance runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--docker needs a daemon on this machine, through its unix socket"),
+        "{stderr}"
+    );
+}

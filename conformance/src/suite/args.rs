@@ -178,8 +178,9 @@ pub(crate) struct RunCli {
     /// http-stream suite only.
     #[arg(long, value_name = "IMAGE", conflicts_with_all = ["command", "uid", "sandbox"])]
     docker: Option<String>,
-    /// The daemon for --docker: unix:///PATH or tcp://HOST:PORT (default
-    /// DOCKER_HOST, else unix:///var/run/docker.sock).
+    /// The daemon for --docker, on this machine: unix:///PATH (default
+    /// DOCKER_HOST, else unix:///var/run/docker.sock; tcp:// is refused, as
+    /// the socket directory is bound into the container).
     #[arg(long, value_name = "URL", requires = "docker")]
     docker_host: Option<String>,
     /// The function's command and its arguments, after `--`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use fn_emulator::FunctionCommand;
 use fn_emulator::docker::Engine;
+use fn_emulator::docker::client::Endpoint;
 use fn_emulator::docker::container::DockerRuntime;
 use fn_emulator::sandbox::Sandbox;
 
@@ -27,6 +28,16 @@ pub(super) fn run(args: &Args, reference: &str) -> Result<u8, Error> {
         None => Engine::from_env(),
     }
     .map_err(|e| Error::Usage(format!("--docker: {e}")))?;
+    // The harness binds its socket directory into the container and watches
+    // the function's PID in /proc: both need the daemon on this machine.
+    if !matches!(engine.endpoint(), Endpoint::Unix(_)) {
+        return Err(Error::Usage(format!(
+            "--docker needs a daemon on this machine, through its unix socket (the function's \
+             socket directory is bound into the container and its process watched in /proc), \
+             not {}",
+            engine.endpoint()
+        )));
+    }
     engine
         .ping()
         .map_err(|e| Error::Usage(format!("--docker {reference}: {e}")))?;
