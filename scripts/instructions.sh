@@ -6,7 +6,7 @@
 # keep-alive connection, and stopped with SIGTERM; the difference of the two
 # totals over 2N is what one call costs, start-up excluded.
 #
-#   bash scripts/instructions.sh [N] [BINARY...]   # default: 1000, floor and hello
+#   bash scripts/instructions.sh [N] [BINARY...]   # default: 1000, floor, contract-floor and hello
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
@@ -16,8 +16,8 @@ if [ $# -eq 0 ]; then
   # hello on its own: built with another package that uses the FDK's
   # default features, it would get the stdin/stdout formats it leaves out.
   cargo build -q --release -p hello
-  cargo build -q --release -p fdk-conformance --bin floor
-  set -- target/release/floor target/release/hello
+  cargo build -q --release -p fdk-conformance --bin floor --bin contract-floor
+  set -- target/release/floor target/release/contract-floor target/release/hello
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

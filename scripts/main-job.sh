@@ -2,8 +2,8 @@
 # The main job: the conformance suite against the bundled example function,
 # then against the Rust probe (every case, compared with its committed
 # verdicts; as root, a second time as uid 1000), then the benchmark against
-# the bare hyper floor, then the soak: the same two functions under the Fn
-# server's limits (bench --limits: open files 350, and as root with cgroups
+# the bare hyper floor and the contract floor, then the soak: hello and the
+# floor under the Fn server's limits (bench --limits: open files 350, and as root with cgroups
 # pids.max 50 and 128 MiB without swap), with RSS, open descriptors and
 # threads after 1k, 10k (and in long mode 100k and 1M) calls.
 #
@@ -81,16 +81,20 @@ for format in json http default cloudevent; do
   "$bin/fdk-conformance" run --format "$format" --probe --fail-on should -- "$bin/probe" || status=1
 done
 
-echo "== benchmark: hello against the floor"
+# Two references: the floor (a bare hyper server answering a fixed 200) and
+# the contract floor (the least work any function honouring the contract does
+# to answer as hello does); hello's distance from the second is the FDK's own.
+echo "== benchmark: hello against the floor and the contract floor"
 "$bin/fdk-conformance" bench --calls 20000 "$@" \
   --fn floor="$bin/floor" \
+  --fn contract="$bin/contract-floor" \
   --fn hello="$bin/hello" || status=1
 
 # Latency on a shared VM moves by a tenth from one minute to the next;
 # instructions per call do not.
-echo "== instructions per call: floor and hello under callgrind (scripts/instructions.sh)"
+echo "== instructions per call: floor, contract floor and hello under callgrind (scripts/instructions.sh)"
 if command -v valgrind >/dev/null 2>&1; then
-  bash scripts/instructions.sh 1000 "$bin/floor" "$bin/hello" || status=1
+  bash scripts/instructions.sh 1000 "$bin/floor" "$bin/contract-floor" "$bin/hello" || status=1
 elif [ "${CI:-}" = true ]; then
   echo "valgrind is not installed (apt-get install valgrind); CI=true makes that a failure"
   status=1

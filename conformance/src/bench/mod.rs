@@ -21,6 +21,7 @@
 
 pub(crate) mod args;
 pub(crate) mod cpu;
+pub mod floor;
 pub(crate) mod limits;
 pub(crate) mod measure;
 pub(crate) mod report;
