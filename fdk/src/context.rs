@@ -515,8 +515,11 @@ impl<S> FromRequestParts<S> for Context {
 impl Context {
     /// The context of the call whose request head is `parts`, showing
     /// `parts.headers` as its [`headers`](Self::headers). Every request the
-    /// FDK hands to a handler carries one; a bare `Parts` built by hand gets
-    /// a context with no call id, deadline or gateway view.
+    /// FDK hands to a handler that may read it carries one: a handler written
+    /// by hand, any handler inside a layer, and any handler with an
+    /// extractor other than the FDK's body extractors and `State<T>` (an
+    /// extractor of your own always finds it). A bare `Parts` built by hand
+    /// gets a context with no call id, deadline or gateway view.
     ///
     /// ```
     /// use fdk::Context;

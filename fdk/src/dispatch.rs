@@ -42,6 +42,11 @@ pub(crate) struct App {
     pub(crate) max_body: usize,
     /// Runs after each call, before its answer is complete (HS-LIFE-12).
     pub(crate) after_call: Option<Hook>,
+    /// Whether the handler may read the `Context` from the request's
+    /// extensions (`Handler::reads_context`): putting it there costs a map
+    /// and three allocations a call, which a handler of body extractors
+    /// (`String`, `Json<T>`...) does without.
+    pub(crate) reads_context: bool,
 }
 
 impl App {
@@ -59,6 +64,7 @@ impl App {
             timeout: FnTimeout::default(),
             max_body,
             after_call: None,
+            reads_context: true,
         }
     }
 
@@ -205,7 +211,9 @@ pub(crate) fn run<'a>(
         span.record("trace_id", trace.trace_id());
         span.record("parent_span_id", trace.parent_span_id());
     }
-    parts.extensions.insert(ctx.clone());
+    if app.reads_context {
+        parts.extensions.insert(ctx.clone());
+    }
 
     let req = Request::from_parts(parts, body);
     // Making the future runs user code too (a `Handler::call` written by

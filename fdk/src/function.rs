@@ -51,6 +51,9 @@ use crate::stdio;
 /// metrics flush) belongs in [`Function::after_call`] instead.
 pub struct Function {
     handler: BoxHandler,
+    /// Whether the call's `Context` goes in the request's extensions
+    /// (`Handler::reads_context`; always with layers).
+    reads_context: bool,
     flavor: Flavor,
     shutdown: Shutdown,
     after_call: Option<after_call::Hook>,
@@ -79,6 +82,7 @@ impl Function {
         H: Handler<T, ()>,
     {
         Self {
+            reads_context: handler.reads_context(),
             handler: handler.boxed(()),
             flavor: Flavor::CurrentThread,
             shutdown: Shutdown::default(),
@@ -94,6 +98,7 @@ impl Function {
         S: Send + Sync + 'static,
     {
         Self {
+            reads_context: handler.reads_context(),
             handler: handler.boxed(Arc::new(state)),
             flavor: Flavor::CurrentThread,
             shutdown: Shutdown::default(),
@@ -321,6 +326,8 @@ impl Function {
         B::Error: Into<crate::error::BoxError>,
     {
         self.handler = crate::tower::layered(self.handler, layer);
+        // A layer may read it (HS-LIFE-13 shows it to them).
+        self.reads_context = true;
         self
     }
 
@@ -373,6 +380,7 @@ impl Function {
     pub(crate) fn into_app(self, env: Arc<Env>) -> (App, Shutdown) {
         let mut app = App::new(self.handler, env);
         app.after_call = self.after_call;
+        app.reads_context = self.reads_context;
         (app, self.shutdown)
     }
 }

@@ -155,23 +155,33 @@ pub fn check_return<R: IntoResponse>() {}
 
 /// A handler whose argument list the macro has already checked, erased to
 /// one boxed call. It serves without a second box (see `Handler::boxed`).
-pub struct Erased<S>(Arc<ErasedFn<S>>);
+pub struct Erased<S> {
+    call: Arc<ErasedFn<S>>,
+    /// What the checked handler's [`Handler::reads_context`] said.
+    reads_context: bool,
+}
 
 type ErasedFn<S> = dyn Fn(Request, S) -> BoxFuture<Response> + Send + Sync;
 
 impl<S> Erased<S> {
-    /// Wraps the checked handler.
-    pub fn new<F>(call: F) -> Self
+    /// Wraps the checked handler, whose `reads_context` is given.
+    pub fn new<F>(reads_context: bool, call: F) -> Self
     where
         F: Fn(Request, S) -> BoxFuture<Response> + Send + Sync + 'static,
     {
-        Self(Arc::new(call))
+        Self {
+            call: Arc::new(call),
+            reads_context,
+        }
     }
 }
 
 impl<S> Clone for Erased<S> {
     fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
+        Self {
+            call: Arc::clone(&self.call),
+            reads_context: self.reads_context,
+        }
     }
 }
 
@@ -190,10 +200,15 @@ where
     S: Clone + Send + Sync + 'static,
 {
     fn call(self, req: Request, state: S) -> impl Future<Output = Response> + Send + 'static {
-        (self.0)(req, state)
+        (self.call)(req, state)
+    }
+
+    fn reads_context(&self) -> bool {
+        self.reads_context
     }
 
     fn boxed(self, state: S) -> BoxHandler {
-        Arc::new(move |req| (self.0)(req, state.clone()))
+        let call = self.call;
+        Arc::new(move |req| call(req, state.clone()))
     }
 }

@@ -344,3 +344,60 @@ fn http_reexport_is_the_one_used() {
     let (mut parts, ()) = http::Request::new(()).into_parts();
     assert!(<Option<ApiKey> as FromRequestParts<()>>::from_request_parts(&mut parts, &()).is_ok());
 }
+
+/// Whether the request carries the call's context, read by an extractor
+/// that says it does not read it (as the FDK's body extractors say).
+struct Peek(bool);
+
+impl<S> FromRequestParts<S> for Peek {
+    type Rejection = std::convert::Infallible;
+    const READS_CONTEXT: bool = false;
+
+    fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<Context>().is_some()))
+    }
+}
+
+/// The call's id, through the context, by an extractor of the user's own
+/// (which says nothing about reading the context, so it may).
+struct CallId(String);
+
+impl<S> FromRequestParts<S> for CallId {
+    type Rejection = std::convert::Infallible;
+
+    fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(Context::from_parts(parts).call_id().to_owned()))
+    }
+}
+
+/// The context goes in the request's extensions (a map and three
+/// allocations a call) only for a handler that may read it, and an
+/// extractor of the user's own always finds it, beside any body extractor.
+#[tokio::test]
+async fn the_context_is_in_the_request_for_every_handler_that_may_read_it() {
+    async fn body_only(Peek(seen): Peek, text: String) -> String {
+        format!("{seen} {text}")
+    }
+    async fn with_context(Peek(seen): Peek, ctx: Context, text: String) -> String {
+        format!("{seen} {} {text}", ctx.call_id())
+    }
+    async fn with_own(Peek(seen): Peek, CallId(id): CallId, text: String) -> String {
+        format!("{seen} {id} {text}")
+    }
+    let functions = [
+        (Function::new(body_only), "false hi"),
+        (Function::new(with_context), "true 01PEEK hi"),
+        (Function::new(with_own), "true 01PEEK hi"),
+    ];
+    for (function, expected) in functions {
+        let server = TestServer::start(function).await.unwrap();
+        let mut conn = server.connect().await.unwrap();
+        for _ in 0..2 {
+            let res = conn
+                .call(TestCall::invoke().call_id("01PEEK").body("hi"))
+                .await
+                .unwrap();
+            assert_eq!((res.status(), res.text().as_str()), (200, expected));
+        }
+    }
+}

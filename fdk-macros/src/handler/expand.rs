@@ -251,7 +251,9 @@ fn checked_handler(
                 __FdkFut::Output: #fdk::IntoResponse,
                 #(#bounds,)*
             {
-                #private::Erased::new(move |req, state| {
+                let reads_context =
+                    <__FdkF as #fdk::Handler<#arg_types, #state>>::reads_context(&handler);
+                #private::Erased::new(reads_context, move |req, state| {
                     ::std::boxed::Box::pin(
                         <__FdkF as #fdk::Handler<#arg_types, #state>>::call(
                             ::core::clone::Clone::clone(&handler),

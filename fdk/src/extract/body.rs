@@ -9,6 +9,7 @@ use crate::body::Body;
 
 impl<S: Sync> FromRequest<S> for Body {
     type Rejection = std::convert::Infallible;
+    const READS_CONTEXT: bool = false;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(req.into_body())
@@ -17,6 +18,7 @@ impl<S: Sync> FromRequest<S> for Body {
 
 impl<S: Sync> FromRequest<S> for Bytes {
     type Rejection = BytesRejection;
+    const READS_CONTEXT: bool = false;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         req.into_body().collect().await.map_err(|e| {
@@ -29,6 +31,7 @@ impl<S: Sync> FromRequest<S> for Bytes {
 
 impl<S: Sync> FromRequest<S> for Vec<u8> {
     type Rejection = BytesRejection;
+    const READS_CONTEXT: bool = false;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(Vec::from(
@@ -39,6 +42,7 @@ impl<S: Sync> FromRequest<S> for Vec<u8> {
 
 impl<S: Sync> FromRequest<S> for String {
     type Rejection = StringRejection;
+    const READS_CONTEXT: bool = false;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let bytes = req.into_body().collect().await.map_err(|e| {

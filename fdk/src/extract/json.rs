@@ -40,6 +40,7 @@ where
     T: DeserializeOwned,
 {
     type Rejection = JsonRejection;
+    const READS_CONTEXT: bool = false;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         parse(&collect(req).await?)

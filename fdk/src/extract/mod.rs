@@ -82,8 +82,9 @@ pub use json::Json;
 pub use option::{OptionalFromRequest, OptionalFromRequestParts};
 pub use state::State;
 
-/// The request a handler receives: the socket request with the call's
-/// [`Context`](crate::Context) in its extensions.
+/// The request a handler receives: the client's request (HS-REQ-11), with
+/// the call's [`Context`](crate::Context) in its extensions whenever the
+/// handler may read it (see [`Context::from_parts`](crate::Context::from_parts)).
 pub type Request = http::Request<crate::Body>;
 
 /// An extractor that reads only the request head.
@@ -97,6 +98,14 @@ pub trait FromRequestParts<S>: Sized {
 
     /// Extracts `Self` from the request head.
     fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection>;
+
+    /// Whether extracting may read the call's [`Context`](crate::Context)
+    /// from the request's extensions. The FDK puts it there (a map and
+    /// three allocations a call) only for handlers with an extractor that
+    /// may: `true` unless the extractor says otherwise, so one of your own
+    /// always finds it.
+    #[doc(hidden)]
+    const READS_CONTEXT: bool = true;
 }
 
 /// An extractor that consumes the request (and its body).
@@ -116,6 +125,10 @@ pub trait FromRequest<S, M = private::ViaRequest>: Sized {
         req: Request,
         state: &S,
     ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
+
+    /// As [`FromRequestParts::READS_CONTEXT`].
+    #[doc(hidden)]
+    const READS_CONTEXT: bool = true;
 }
 
 // Not offered as a suggestion in errors: it would list only head extractors.
@@ -127,6 +140,7 @@ where
     S: Sync,
 {
     type Rejection = <T as FromRequestParts<S>>::Rejection;
+    const READS_CONTEXT: bool = <T as FromRequestParts<S>>::READS_CONTEXT;
 
     fn from_request(
         req: Request,
@@ -154,6 +168,7 @@ where
     T: FromRequestParts<S>,
 {
     type Rejection = std::convert::Infallible;
+    const READS_CONTEXT: bool = T::READS_CONTEXT;
 
     fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Ok(T::from_request_parts(parts, state))
@@ -178,6 +193,7 @@ where
     S: Sync,
 {
     type Rejection = std::convert::Infallible;
+    const READS_CONTEXT: bool = <T as FromRequest<S>>::READS_CONTEXT;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(T::from_request(req, state).await)

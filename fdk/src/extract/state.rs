@@ -40,6 +40,7 @@ impl<T> Deref for State<T> {
 
 impl<T> FromRequestParts<Arc<T>> for State<T> {
     type Rejection = std::convert::Infallible;
+    const READS_CONTEXT: bool = false;
 
     fn from_request_parts(_parts: &mut Parts, state: &Arc<T>) -> Result<Self, Self::Rejection> {
         Ok(Self(Arc::clone(state)))

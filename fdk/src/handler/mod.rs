@@ -39,6 +39,15 @@ pub trait Handler<T, S>: Clone + Send + Sync + Sized + 'static {
     /// Runs the handler on one call.
     fn call(self, req: Request, state: S) -> impl Future<Output = Response> + Send + 'static;
 
+    /// Whether the handler may read the call's [`Context`](crate::Context)
+    /// from the request's extensions (through an extractor, or by hand):
+    /// the FDK puts it there only then. Not for implementing: `true`, the
+    /// default, is right for every handler written by hand.
+    #[doc(hidden)]
+    fn reads_context(&self) -> bool {
+        true
+    }
+
     /// Erases the argument types, binding the handler to `state`. Not for
     /// implementing: the default is right for every handler.
     #[doc(hidden)]
@@ -62,6 +71,10 @@ where
     #[allow(clippy::manual_async_fn)]
     fn call(self, _req: Request, _state: S) -> impl Future<Output = Response> + Send + 'static {
         async move { self().await.into_response() }
+    }
+
+    fn reads_context(&self) -> bool {
+        false
     }
 }
 
@@ -94,6 +107,11 @@ macro_rules! impl_handler {
                     };
                     self($($head,)* $last).await.into_response()
                 }
+            }
+
+            fn reads_context(&self) -> bool {
+                $(<$head as FromRequestParts<S>>::READS_CONTEXT ||)*
+                    <$last as FromRequest<S, M>>::READS_CONTEXT
             }
         }
     };
