@@ -27,13 +27,14 @@ done
   echo "  package and the OpenJDK 17 JRE that command mode runs too), with the function layer on top"
   echo "  (nothing is pulled)."
   echo
-  echo "The two modes differ in one case only, \`env.long-path\`: in the container the socket path is"
+  echo "The two modes differ in two cases. \`env.long-path\`: in the container the socket path is"
   echo "always \`/tmp/iofs/lsnr.sock\` (the harness's 107-byte directory is bound there), so the long"
   echo "path the case makes never reaches the function: the case is \`n/a\` there, as the defect can"
   echo "never show on the real server; in command mode the path reaches the function, and fdk-go,"
   echo "fdk-java, the Python and the Node FDK fail it."
-  echo "\`life.unprivileged\` is \`skip\` in image mode because the case needs \`--uid\`, but there every"
-  echo "other case already runs as uid 1000 under a read-only root."
+  echo "\`life.unprivileged\`: it passes in image mode, where the function always runs as uid 1000 under"
+  echo "a read-only root and the case checks a fresh start there; in command mode it needs \`--uid 1000\`"
+  echo "as root (below)."
   echo
   echo "\`n/a\`: the case cannot be judged for that FDK (its README says why). \`skip\`: not checked in"
   echo "these runs: \`life.unprivileged\` needs \`--uid 1000\` as root, which \`scripts/main-job.sh\` gives"

@@ -53,7 +53,7 @@ pub(super) const CASES: [Case<Harness>; 13] = cases![
         "an abandoned call's body never shows up in a later call";
     // Level: the server runs every container as 1000:1000 on a read-only root.
     "life.unprivileged": Must, Nothing, unprivileged, ["HS-ENV-6"]
-        "as the --uid user (the server's 1000:1000), in a read-only working directory, it starts and answers";
+        "as the server's 1000:1000 (the --uid user, or an image's container), in a read-only working directory, it starts and answers";
     // Level: the server allows 350 files and 50 tasks; measured, a function past
     // them fails its calls (502) and is killed.
     "life.limits": Must, Nothing, limits, ["HS-LIFE-8"]
@@ -278,6 +278,9 @@ const UID_SKIP: &str = "run with --uid 1000 (as root) to check";
 /// fn-contract §12 case 43: the server runs the container as 1000:1000 with
 /// a read-only root file system.
 fn unprivileged(h: &mut Harness) -> CaseResult {
+    if h.in_container() {
+        return unprivileged_in_container(h);
+    }
     let Some(uid) = h.uid() else {
         return Err(Verdict::Skipped(UID_SKIP.into()));
     };
@@ -300,6 +303,29 @@ fn unprivileged(h: &mut Harness) -> CaseResult {
         ..StartOptions::default()
     });
     let pid = match started {
+        Ok(f) => f.pid(),
+        Err(verdict) => {
+            if matches!(verdict, Verdict::Fail(_)) {
+                h.discard();
+            }
+            return Err(verdict.prefixed(&format!("{context}: ")));
+        }
+    };
+    let result = check_unprivileged(h, pid, uid, &context);
+    h.discard();
+    result
+}
+
+/// In an image's container (`--image`, `--docker`) the function always runs
+/// as the server runs it, as uid and gid 1000 under a read-only root file
+/// system (`--uid` does not apply there): a fresh start is checked as such.
+fn unprivileged_in_container(h: &mut Harness) -> CaseResult {
+    let uid = fn_emulator::docker::spec::UID;
+    let context = format!(
+        "in the image's container (uid {uid}, gid {uid}, no other groups, read-only root file \
+         system)"
+    );
+    let pid = match h.start(StartOptions::default()) {
         Ok(f) => f.pid(),
         Err(verdict) => {
             if matches!(verdict, Verdict::Fail(_)) {
