@@ -35,6 +35,10 @@ use tokio::sync::Notify;
 /// chunked answer (`net/http` `bufferBeforeChunkingSize`).
 const GO_BUFFER: usize = 2048;
 
+/// The server's answer to an error that is not one of its own API errors
+/// (`api/server/error_response.go`), a body cut short among them.
+pub(crate) const INTERNAL: &str = "internal server error";
+
 /// A Go `http.Header`: canonical names, sorted when written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct GoHeader(BTreeMap<String, Vec<String>>);
