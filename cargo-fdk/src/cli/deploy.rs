@@ -35,7 +35,8 @@ pub struct DeployArgs {
     pub registry: Option<String>,
 }
 
-/// `cargo fdk image`: an OCI image layout and an archive.
+/// `cargo fdk deploy`: the image built, bumped, loaded or pushed, and the
+/// function created or updated on the Fn server (see [`crate::deploy`]).
 pub(super) fn deploy_function(args: DeployArgs) -> Result<()> {
     let report = crate::deploy::deploy(&crate::deploy::DeployOptions {
         build: BuildOptions::from(args.build),
