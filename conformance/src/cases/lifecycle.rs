@@ -279,7 +279,16 @@ const UID_SKIP: &str = "run with --uid 1000 (as root) to check";
 /// a read-only root file system.
 fn unprivileged(h: &mut Harness) -> CaseResult {
     if h.in_container() {
-        return unprivileged_in_container(h);
+        // In an image's container (`--image`, `--docker`) the function
+        // always runs as the server runs it, as uid and gid 1000 under a
+        // read-only root (`--uid` does not apply there): a fresh start is
+        // checked as such.
+        let uid = fn_emulator::docker::spec::UID;
+        let context = format!(
+            "in the image's container (uid {uid}, gid {uid}, no other groups, read-only root \
+             file system)"
+        );
+        return start_unprivileged(h, StartOptions::default(), uid, &context);
     }
     let Some(uid) = h.uid() else {
         return Err(Verdict::Skipped(UID_SKIP.into()));
@@ -298,34 +307,22 @@ fn unprivileged(h: &mut Harness) -> CaseResult {
          not writable)",
         cwd.display()
     );
-    let started = h.start(StartOptions {
-        cwd: Some(cwd.clone()),
+    let options = StartOptions {
+        cwd: Some(cwd),
         ..StartOptions::default()
-    });
-    let pid = match started {
-        Ok(f) => f.pid(),
-        Err(verdict) => {
-            if matches!(verdict, Verdict::Fail(_)) {
-                h.discard();
-            }
-            return Err(verdict.prefixed(&format!("{context}: ")));
-        }
     };
-    let result = check_unprivileged(h, pid, uid, &context);
-    h.discard();
-    result
+    start_unprivileged(h, options, uid, &context)
 }
 
-/// In an image's container (`--image`, `--docker`) the function always runs
-/// as the server runs it, as uid and gid 1000 under a read-only root file
-/// system (`--uid` does not apply there): a fresh start is checked as such.
-fn unprivileged_in_container(h: &mut Harness) -> CaseResult {
-    let uid = fn_emulator::docker::spec::UID;
-    let context = format!(
-        "in the image's container (uid {uid}, gid {uid}, no other groups, read-only root file \
-         system)"
-    );
-    let pid = match h.start(StartOptions::default()) {
+/// Starts the function afresh with `options`, checks it runs as `uid` and
+/// answers (`context` says how it was started), then discards it.
+fn start_unprivileged(
+    h: &mut Harness,
+    options: StartOptions,
+    uid: u32,
+    context: &str,
+) -> CaseResult {
+    let pid = match h.start(options) {
         Ok(f) => f.pid(),
         Err(verdict) => {
             if matches!(verdict, Verdict::Fail(_)) {
@@ -334,7 +331,7 @@ fn unprivileged_in_container(h: &mut Harness) -> CaseResult {
             return Err(verdict.prefixed(&format!("{context}: ")));
         }
     };
-    let result = check_unprivileged(h, pid, uid, &context);
+    let result = check_unprivileged(h, pid, uid, context);
     h.discard();
     result
 }
